@@ -1,0 +1,38 @@
+# The two set-up commands: `make demo` serves the social example API, `make test` runs every check.
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv/bin
+
+.PHONY: demo demo-todo test lint typecheck bench clean
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+.venv/.synced: pyproject.toml $(wildcard uv.lock) | $(UV)
+	$(UV) sync --all-extras --python $(PYTHON)
+	touch $@
+
+demo: .venv/.synced
+	cd examples/social && ../../$(VENV)/python -m social --host $(HOST) --port $(PORT)
+
+demo-todo: .venv/.synced
+	cd examples/todo && ../../$(VENV)/python -m todo --host $(HOST) --port $(PORT)
+
+lint: .venv/.synced
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+
+typecheck: .venv/.synced
+	$(VENV)/mypy
+
+test: lint typecheck
+	$(VENV)/pytest -n 2
+
+bench: .venv/.synced
+	$(VENV)/python bench/status_overhead.py
+
+clean:
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,6 @@
+"""Autogenerate on Alembic's comparison: readable operations and sane defaults comparison."""
+
+from fastapi_migrate.autogen.compare import compare_server_default
+from fastapi_migrate.autogen.operations import OperationInfo, describe_operations, is_narrowing
+
+__all__ = ["OperationInfo", "compare_server_default", "describe_operations", "is_narrowing"]

@@ -1,0 +1,37 @@
+"""The `fastapi-migrate` command: a thin layer over the Migrations facade."""
+
+from __future__ import annotations
+
+import typer
+
+from fastapi_migrate.cli import authoring, inspecting, moving, setup
+
+app = typer.Typer(
+    name="fastapi-migrate",
+    help="Database schema migrations for FastAPI and SQLAlchemy apps, built on Alembic.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+app.command()(setup.init)
+app.command()(authoring.make)
+app.command()(moving.upgrade)
+# "-1" is a target, not an option.
+app.command(context_settings={"ignore_unknown_options": True})(moving.downgrade)
+app.command()(inspecting.status)
+app.command()(inspecting.check)
+app.command()(inspecting.current)
+app.command()(inspecting.heads)
+app.command()(inspecting.history)
+app.command()(inspecting.show)
+app.command()(moving.stamp)
+app.command()(authoring.merge)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,97 @@
+"""upgrade, downgrade, stamp: moving the database along the revision graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from fastapi_migrate.cli.options import ConfigOption, DirectoryOption, JsonOption, MetadataOption, UrlOption, build
+from fastapi_migrate.cli.output import emit_json, milliseconds, out, reports_errors, say
+from fastapi_migrate.reports import MoveResult, StepInfo
+
+SqlOption = Annotated[bool, typer.Option("--sql", help="Print the SQL instead of running it (FROM:TO ranges allowed).")]
+
+
+def _print_step(step: StepInfo) -> None:
+    arrow = "[green]↑[/]" if step.direction == "up" else "[yellow]↓[/]"
+    say(f"  {arrow} {step.revision}  {escape(step.message)}  [dim]{milliseconds(step.seconds)}[/]")
+
+
+def _summary(result: MoveResult, verb: str) -> str:
+    where = ", ".join(result.after) or "base (no revision applied)"
+    if not result.steps:
+        return f"Nothing to {verb}: the database is at {where}."
+    total = sum(step.seconds for step in result.steps)
+    return f"Done: {len(result.steps)} migration(s) in {milliseconds(total)}; the database is at {where}."
+
+
+def _move(
+    verb: str,
+    target: str,
+    sql: bool,
+    json: bool,
+    url: str | None,
+    config: Path | None,
+    metadata: str | None,
+    directory: str | None,
+) -> None:
+    migrations = build(url, config, metadata, directory)
+    run = migrations.upgrade if verb == "upgrade" else migrations.downgrade
+    if sql or json:
+        result = run(target, sql=sql)
+        if json:
+            emit_json(result.to_dict())
+        else:
+            typer.echo(result.sql or "", nl=False)
+        return
+    with out.status(f"{verb.capitalize()} to {target}…"):
+        result = run(target, on_step=_print_step)
+    say(_summary(result, verb))
+
+
+@reports_errors
+def upgrade(
+    target: Annotated[str, typer.Argument(help="head (default), a revision id or prefix, or +N.")] = "head",
+    sql: SqlOption = False,
+    url: UrlOption = None,
+    config: ConfigOption = None,
+    metadata: MetadataOption = None,
+    directory: DirectoryOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Apply migrations up to TARGET, in one transaction where the database allows."""
+    _move("upgrade", target, sql, json, url, config, metadata, directory)
+
+
+@reports_errors
+def downgrade(
+    target: Annotated[str, typer.Argument(help="-N, a revision id or prefix, or base. Required.")],
+    sql: SqlOption = False,
+    url: UrlOption = None,
+    config: ConfigOption = None,
+    metadata: MetadataOption = None,
+    directory: DirectoryOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Revert migrations down to TARGET."""
+    _move("downgrade", target, sql, json, url, config, metadata, directory)
+
+
+@reports_errors
+def stamp(
+    revision: Annotated[str, typer.Argument(help="The revision to record, or base / heads.")],
+    url: UrlOption = None,
+    config: ConfigOption = None,
+    metadata: MetadataOption = None,
+    directory: DirectoryOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Record REVISION as the database's revision without running migrations."""
+    result = build(url, config, metadata, directory).stamp(revision)
+    if json:
+        emit_json(result.to_dict())
+    else:
+        say(f"Stamped: the database was at {', '.join(result.before) or 'base'}, now {', '.join(result.after) or 'base'}.")

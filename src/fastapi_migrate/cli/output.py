@@ -1,0 +1,55 @@
+"""Everything the CLI prints goes through here: Rich for people, --json for scripts."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from fastapi_migrate.errors import MigrationsError
+from fastapi_migrate.urls import mask_text
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# soft_wrap: a sentence stays one line, whatever the terminal width, so it can be grepped.
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def emit_json(data: Any) -> None:
+    """Machine output: one JSON document on stdout, passwords masked."""
+    typer.echo(mask_text(json.dumps(data, indent=2, default=str)))
+
+
+def say(text: str) -> None:
+    out.print(text)
+
+
+def fail(message: str, exit_code: int) -> typer.Exit:
+    err.print(f"[bold red]Error:[/] {escape(mask_text(message))}")
+    return typer.Exit(exit_code)
+
+
+def reports_errors(function: Callable[P, R]) -> Callable[P, R]:
+    """Turn a MigrationsError into its sentence on stderr and its exit code, no traceback."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except MigrationsError as error:
+            raise fail(str(error), error.exit_code) from None
+        except KeyboardInterrupt:
+            raise fail("Interrupted.", 130) from None
+
+    return wrapper
+
+
+def milliseconds(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"

@@ -1,0 +1,178 @@
+"""Where settings come from: arguments, then the environment, then pyproject.toml.
+
+[tool.fastapi-migrate]
+metadata = "app.models:Base"      # a MetaData, or a declarative Base that has one
+directory = "migrations"          # default
+url = "sqlite:///app.db"          # optional: DATABASE_URL or --url win over it
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData
+from sqlalchemy.engine import URL
+
+from fastapi_migrate.errors import ConfigError
+from fastapi_migrate.urls import mask_url, parse_url
+
+TOOL_KEY = "fastapi-migrate"
+URL_ENVIRONMENT_VARIABLE = "DATABASE_URL"
+DEFAULT_DIRECTORY = "migrations"
+_KNOWN_KEYS = {"metadata", "directory", "url"}
+
+
+@dataclass
+class Settings:
+    """Resolved settings. ``metadata`` is loaded on first use, so commands that need no
+    models (``heads``, ``history``) never import the application."""
+
+    root: Path
+    directory: Path
+    url: URL | None = None
+    metadata_ref: str | None = None
+    pyproject: Path | None = None
+    _metadata: MetaData | None = field(default=None, repr=False)
+
+    @property
+    def metadata(self) -> MetaData:
+        if self._metadata is None:
+            if not self.metadata_ref:
+                raise ConfigError(
+                    "No models are configured: set metadata = \"yourapp.models:Base\" under "
+                    f"[tool.{TOOL_KEY}] in pyproject.toml, or pass --metadata."
+                )
+            self._metadata = import_metadata(self.metadata_ref, self.root)
+        return self._metadata
+
+    def require_url(self) -> URL:
+        if self.url is None:
+            raise ConfigError(
+                f"No database URL is set: export {URL_ENVIRONMENT_VARIABLE}, pass --url, "
+                f"or set url under [tool.{TOOL_KEY}] in pyproject.toml."
+            )
+        return self.url
+
+    @property
+    def masked_url(self) -> str:
+        return mask_url(self.url) if self.url is not None else "(no URL)"
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above ``start``."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_tool_table(pyproject: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{pyproject} is not valid TOML: {str(error).rstrip(".")}.") from None
+    except OSError as error:
+        raise ConfigError(f"Cannot read {pyproject}: {error.strerror}.") from None
+    table = data.get("tool", {}).get(TOOL_KEY, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"[tool.{TOOL_KEY}] in {pyproject} must be a table.")
+    unknown = sorted(set(table) - _KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"Unknown setting {unknown[0]!r} under [tool.{TOOL_KEY}] in {pyproject}: "
+            f"the settings are {', '.join(sorted(_KNOWN_KEYS))}."
+        )
+    for key, value in table.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} under [tool.{TOOL_KEY}] in {pyproject} must be a string.")
+    return table
+
+
+def load_settings(
+    *,
+    url: str | URL | None = None,
+    metadata: MetaData | Any | None = None,
+    metadata_ref: str | None = None,
+    directory: str | Path | None = None,
+    config_path: str | Path | None = None,
+    root: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Merge the sources in order: arguments > environment > pyproject.toml."""
+    environ = os.environ if environ is None else environ
+    pyproject: Path | None
+    if config_path is not None:
+        pyproject = Path(config_path).resolve()
+        if not pyproject.is_file():
+            raise ConfigError(f"The config file {config_path} does not exist.")
+    elif metadata is not None and url is not None and directory is not None:
+        pyproject = None  # fully specified in code: do not read a file
+    else:
+        pyproject = find_pyproject(Path(root).resolve() if root else Path.cwd())
+    table = read_tool_table(pyproject) if pyproject else {}
+    project_root = Path(root).resolve() if root else (pyproject.parent if pyproject else Path.cwd())
+
+    raw_url = url or environ.get(URL_ENVIRONMENT_VARIABLE) or table.get("url")
+    folder = Path(directory or table.get("directory") or DEFAULT_DIRECTORY)
+    settings = Settings(
+        root=project_root,
+        directory=folder if folder.is_absolute() else project_root / folder,
+        url=parse_url(raw_url) if raw_url else None,
+        metadata_ref=metadata_ref or table.get("metadata"),
+        pyproject=pyproject,
+    )
+    if metadata is not None:
+        settings._metadata = as_metadata(metadata, "the metadata argument")
+    return settings
+
+
+def as_metadata(candidate: Any, described_as: str) -> MetaData:
+    if isinstance(candidate, MetaData):
+        return candidate
+    inner = getattr(candidate, "metadata", None)
+    if isinstance(inner, MetaData):
+        return inner
+    raise ConfigError(
+        f"{described_as} is a {type(candidate).__name__}, not a SQLAlchemy MetaData or a "
+        "declarative Base: point it at Base or Base.metadata."
+    )
+
+
+def import_metadata(reference: str, root: Path) -> MetaData:
+    """Import ``module:attribute.path`` with the project root importable."""
+    module_name, _, attribute_path = reference.partition(":")
+    if not module_name or not attribute_path:
+        raise ConfigError(
+            f"metadata = {reference!r} is not of the form \"module:attribute\", "
+            "for example \"app.models:Base\"."
+        )
+    root_entry = str(root)
+    if root_entry not in sys.path:
+        sys.path.insert(0, root_entry)
+    try:
+        target: Any = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        raise ConfigError(
+            f"Cannot import {module_name!r} for metadata = {reference!r}: {error}. "
+            f"Run from the project root ({root}) or fix the setting."
+        ) from None
+    except Exception as error:  # the app's own import failed: say where
+        raise ConfigError(
+            f"Importing {module_name!r} for metadata = {reference!r} failed with "
+            f"{type(error).__name__}: {error}."
+        ) from None
+    for part in attribute_path.split("."):
+        if not hasattr(target, part):
+            raise ConfigError(
+                f"{module_name!r} has no attribute {attribute_path!r} (metadata = {reference!r})."
+            )
+        target = getattr(target, part)
+    return as_metadata(target, f"metadata = {reference!r}")

@@ -1,0 +1,119 @@
+"""Opening connections, sync or async, with unreachable servers turned into one sentence.
+
+Everything above this module works on a plain sync ``Connection``: for async drivers
+(asyncpg, aiosqlite, aiomysql, asyncmy) the work runs through ``AsyncConnection.run_sync``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, NoSuchModuleError
+from sqlalchemy.pool import NullPool
+
+from fastapi_migrate.dialects import for_url
+from fastapi_migrate.errors import ConfigError, DatabaseUnreachable
+from fastapi_migrate.urls import mask_text, mask_url
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+T = TypeVar("T")
+
+
+def is_async_url(url: URL) -> bool:
+    try:
+        return bool(url.get_dialect().is_async)
+    except NoSuchModuleError:
+        raise ConfigError(
+            f"{url.drivername!r} in {mask_url(url)} is not a database SQLAlchemy knows."
+        ) from None
+
+
+def make_engine(url: URL, **options: Any) -> Engine | AsyncEngine:
+    """An engine for ``url`` with the dialect's adjustments, sync or async by driver."""
+    options.setdefault("poolclass", NullPool)
+    try:
+        if is_async_url(url):
+            # Imported here: sync-only installs need no greenlet.
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+            async_engine = create_async_engine(url, **options)
+            for_url(url).prepare_engine(async_engine.sync_engine)
+            return async_engine
+        engine = create_engine(url, **options)
+    except ImportError as error:
+        raise ConfigError(
+            f"The driver for {url.drivername} is not installed ({error}): install it, "
+            "for example `pip install fastapi-migrate[postgresql]`."
+        ) from None
+    for_url(url).prepare_engine(engine)
+    return engine
+
+
+def unreachable(url: URL, error: BaseException) -> DatabaseUnreachable:
+    original = getattr(error, "orig", None) or error
+    reason = (str(original).strip().splitlines() or [type(original).__name__])[0]
+    return DatabaseUnreachable(
+        f"Cannot connect to the database at {mask_url(url)}: "
+        f"{mask_text(reason, url.password)}. Check the URL, the credentials and that the "
+        "server is running."
+    )
+
+
+_CONNECT_ERRORS = (DBAPIError, OSError, asyncio.TimeoutError)
+
+
+def run_with_connection(
+    url: URL,
+    work: Callable[[Connection], T],
+    *,
+    autocommit: bool = False,
+) -> T:
+    """Run ``work`` on a connection to ``url`` inside one transaction (committed when it
+    returns, rolled back when it raises), or with AUTOCOMMIT for CREATE/DROP DATABASE."""
+    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+    engine = make_engine(url, **options)
+    if not isinstance(engine, Engine):
+        return _run_async(url, engine, work, autocommit)
+    try:
+        try:
+            connection = engine.connect()
+        except _CONNECT_ERRORS as error:
+            raise unreachable(url, error) from None
+        with connection:
+            if autocommit:
+                return work(connection)
+            with connection.begin():
+                return work(connection)
+    finally:
+        engine.dispose()
+
+
+def _run_async(url: URL, engine: AsyncEngine, work: Callable[[Connection], T], autocommit: bool) -> T:
+    async def main() -> T:
+        try:
+            try:
+                connection = await engine.connect()
+            except _CONNECT_ERRORS as error:
+                raise unreachable(url, error) from None
+            async with connection:
+                if autocommit:
+                    return await connection.run_sync(work)
+                async with connection.begin():
+                    return await connection.run_sync(work)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    # Called from inside an event loop (an async app's start-up): use a loop of our own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main()).result()

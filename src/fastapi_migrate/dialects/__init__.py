@@ -1,0 +1,24 @@
+"""Per-backend behaviour, looked up by URL. Nothing else in the package branches on dialect."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import URL
+
+from fastapi_migrate.dialects.base import DialectSupport
+from fastapi_migrate.dialects.mysql import MySQLSupport
+from fastapi_migrate.dialects.postgresql import PostgreSQLSupport
+from fastapi_migrate.dialects.sqlite import SQLiteSupport
+
+_BY_BACKEND: dict[str, DialectSupport] = {
+    "sqlite": SQLiteSupport(),
+    "postgresql": PostgreSQLSupport(),
+    "mysql": MySQLSupport(),
+    "mariadb": MySQLSupport(),
+}
+
+
+def for_url(url: URL) -> DialectSupport:
+    return _BY_BACKEND.get(url.get_backend_name(), DialectSupport())
+
+
+__all__ = ["DialectSupport", "for_url"]

@@ -1,0 +1,114 @@
+"""What a generated migrations/env.py calls.
+
+Run by FastAPI-Migrate, the settings and an open connection arrive in
+``config.attributes``. Run by plain ``alembic``, the settings are read the same way the CLI
+reads them (``-x url=...``, ``DATABASE_URL``, ``[tool.fastapi-migrate]``), so a migrations
+folder made by ``fastapi-migrate init`` is an ordinary Alembic environment.
+"""
+
+from __future__ import annotations
+
+import logging.config
+from collections.abc import Callable, Iterable
+from configparser import ConfigParser
+from pathlib import Path
+from typing import Any
+
+from alembic import context
+from alembic.config import Config
+from alembic.util import CommandError
+from sqlalchemy import Connection
+
+from fastapi_migrate.autogen import compare_server_default
+from fastapi_migrate.config import Settings, load_settings
+from fastapi_migrate.db import run_with_connection
+from fastapi_migrate.dialects import for_url
+from fastapi_migrate.errors import MigrationsError
+
+SETTINGS_KEY = "fastapi_migrate.settings"
+HOOKS_KEY = "fastapi_migrate.hooks"
+CONNECTION_KEY = "connection"  # the key Alembic's own cookbook uses
+
+
+def run_migrations(**configure_options: Any) -> None:
+    """Configure Alembic's context and run the migrations, online or offline.
+
+    Keyword arguments go to ``context.configure`` (for example ``include_object``) and
+    win over ours; a ``process_revision_directives`` hook is chained with ours.
+    """
+    config = context.config
+    try:
+        settings = config.attributes.get(SETTINGS_KEY) or _settings_for_plain_alembic(config)
+        url = settings.require_url()
+        options = _configure_options(settings, config, configure_options)
+    except MigrationsError as error:
+        # Plain `alembic` prints a CommandError as one line, as we do.
+        raise CommandError(str(error)) from None
+
+    if context.is_offline_mode():
+        context.configure(url=url, literal_binds=True, dialect_opts={"paramstyle": "named"}, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    def migrate(connection: Connection) -> None:
+        context.configure(connection=connection, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    connection = config.attributes.get(CONNECTION_KEY)
+    if connection is not None:
+        migrate(connection)
+    else:
+        run_with_connection(url, migrate)
+
+
+def _configure_options(settings: Settings, config: Config, overrides: dict[str, Any]) -> dict[str, Any]:
+    hooks: dict[str, Any] = dict(config.attributes.get(HOOKS_KEY) or {})
+    dialect = for_url(settings.require_url())
+    options: dict[str, Any] = {
+        "target_metadata": settings.metadata,
+        "compare_type": True,
+        "compare_server_default": compare_server_default,
+        "render_as_batch": dialect.render_as_batch,
+        "transactional_ddl": dialect.transactional_ddl,
+    }
+    directives = [hooks.pop("process_revision_directives", None), overrides.pop("process_revision_directives", None)]
+    chained = _chain([hook for hook in directives if hook is not None])
+    if chained is not None:
+        options["process_revision_directives"] = chained
+    applied = hooks.pop("on_version_apply", None)
+    if applied is not None:
+        options["on_version_apply"] = [applied, *overrides.pop("on_version_apply", ())]
+    options.update(hooks)
+    options.update(overrides)
+    return options
+
+
+def _chain(hooks: Iterable[Callable[..., None]]) -> Callable[..., None] | None:
+    hooks = list(hooks)
+    if not hooks:
+        return None
+
+    def chained(migration_context: Any, revision: Any, directives: list[Any]) -> None:
+        for hook in reversed(hooks):  # the user's hook first, our guard sees its result
+            hook(migration_context, revision, directives)
+
+    return chained
+
+
+def _settings_for_plain_alembic(config: Config) -> Settings:
+    ini = Path(config.config_file_name) if config.config_file_name else None
+    root = ini.parent if ini else Path.cwd()
+    if ini is not None:
+        _configure_logging(ini)
+    x_arguments = context.get_x_argument(as_dictionary=True)
+    script_location = config.get_main_option("script_location") or "migrations"
+    return load_settings(url=x_arguments.get("url"), directory=root / script_location, root=root)
+
+
+def _configure_logging(ini: Path) -> None:
+    parser = ConfigParser()
+    parser.read(ini)
+    if parser.has_section("loggers"):
+        logging.config.fileConfig(ini, disable_existing_loggers=False)

@@ -1,0 +1,57 @@
+"""Every expected failure is a MigrationsError: one sentence and a documented exit code.
+
+Exit codes (also in docs/errors.md):
+    1  a check failed, or there was nothing to do where something was asked for
+    2  bad usage, configuration or migration files
+    3  the database is unreachable, or in a state we refuse to touch
+"""
+
+from __future__ import annotations
+
+
+class MigrationsError(Exception):
+    """A failure the user can act on. ``str(error)`` is the one sentence to show."""
+
+    exit_code = 2
+
+
+class ConfigError(MigrationsError):
+    """Missing or wrong settings: metadata, URL, directory, pyproject."""
+
+    exit_code = 2
+
+
+class ScriptError(MigrationsError):
+    """The migration files cannot be used: syntax error, missing parent, several heads."""
+
+    exit_code = 2
+
+
+class NothingToDo(MigrationsError):
+    """The request found nothing to do, such as ``make`` with no model changes."""
+
+    exit_code = 1
+
+
+class CheckFailed(MigrationsError):
+    """A consistency check did not hold."""
+
+    exit_code = 1
+
+
+class DatabaseUnreachable(MigrationsError):
+    """The server could not be reached or refused the credentials."""
+
+    exit_code = 3
+
+
+class DatabaseStateError(MigrationsError):
+    """The database is at a revision we will not work from."""
+
+    exit_code = 3
+
+
+class MigrationFailed(MigrationsError):
+    """A migration raised while running; the transaction was rolled back where the dialect can."""
+
+    exit_code = 3

@@ -1,0 +1,52 @@
+"""FastAPI integration: a lifespan that brings the database to head (or checks it) at start-up."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio.to_thread
+
+from fastapi_migrate.errors import DatabaseStateError
+
+if TYPE_CHECKING:
+    from fastapi_migrate.migrations import Migrations
+
+logger = logging.getLogger("fastapi_migrate")
+
+
+def migration_lifespan(
+    migrations: Migrations,
+    *,
+    mode: Literal["upgrade", "check"] = "upgrade",
+    then: Callable[[Any], AbstractAsyncContextManager[Any]] | None = None,
+) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """A lifespan for ``FastAPI(lifespan=...)``.
+
+    ``upgrade`` applies pending migrations before the app serves; ``check`` refuses to start
+    when the database is not at head. Either runs in a worker thread, so async drivers and
+    the event loop are left alone. ``then`` wraps the app's own lifespan.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        if mode == "upgrade":
+            result = await anyio.to_thread.run_sync(migrations.upgrade)
+            for step in result.steps:
+                logger.info("applied %s %s (%.0f ms)", step.revision, step.message, step.seconds * 1000)
+        else:
+            status = await anyio.to_thread.run_sync(migrations.status)
+            if not status.up_to_date:
+                raise DatabaseStateError(
+                    f"The database at {status.url} is {len(status.pending)} revision(s) behind "
+                    "head: run `fastapi-migrate upgrade` before starting the app."
+                )
+        if then is None:
+            yield
+        else:
+            async with then(app):
+                yield
+
+    return lifespan

@@ -1,0 +1,496 @@
+"""The Migrations facade: owns the settings and does every job over Alembic's public API.
+
+The CLI, the FastAPI integration and the pytest plugin are thin layers over this class.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from alembic import command
+from alembic.autogenerate import produce_migrations
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
+from alembic.script import Script, ScriptDirectory
+from alembic.script.revision import MultipleHeads, ResolutionError, RevisionError
+from alembic.util import CommandError
+from sqlalchemy import Connection, MetaData
+from sqlalchemy.engine import URL
+
+from fastapi_migrate import revisions as graph
+from fastapi_migrate import scaffold
+from fastapi_migrate.autogen import OperationInfo, describe_operations
+from fastapi_migrate.config import Settings, load_settings
+from fastapi_migrate.db import run_with_connection
+from fastapi_migrate.dialects import for_url
+from fastapi_migrate.env import CONNECTION_KEY, HOOKS_KEY, SETTINGS_KEY
+from fastapi_migrate.errors import (
+    DatabaseStateError,
+    DatabaseUnreachable,
+    MigrationFailed,
+    MigrationsError,
+    NothingToDo,
+    ScriptError,
+)
+from fastapi_migrate.reports import (
+    CheckItem,
+    CheckReport,
+    MadeRevision,
+    MoveResult,
+    StepInfo,
+    Status,
+)
+from fastapi_migrate.revisions import RevisionInfo
+from fastapi_migrate.urls import mask_text, mask_url, parse_url
+
+if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
+    from fastapi import FastAPI
+
+T = TypeVar("T")
+StepCallback = Callable[[StepInfo], None]
+
+
+class Migrations:
+    """Schema migrations for one application and one database.
+
+    >>> migrations = Migrations(metadata=Base.metadata, url="sqlite:///app.db")
+    >>> migrations.upgrade()
+    >>> migrations.status().up_to_date
+    True
+
+    Arguments left out come from the environment (``DATABASE_URL``) and from
+    ``[tool.fastapi-migrate]`` in the nearest pyproject.toml.
+    """
+
+    def __init__(
+        self,
+        metadata: MetaData | Any | str | None = None,
+        url: str | URL | None = None,
+        directory: str | Path | None = None,
+        *,
+        config: str | Path | None = None,
+        root: str | Path | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        if settings is None:
+            settings = load_settings(
+                url=url,
+                metadata=None if isinstance(metadata, str) else metadata,
+                metadata_ref=metadata if isinstance(metadata, str) else None,
+                directory=directory,
+                config_path=config,
+                root=root,
+            )
+        self.settings = settings
+
+    def __repr__(self) -> str:
+        return f"Migrations(url={self.settings.masked_url!r}, directory={str(self.directory)!r})"
+
+    @property
+    def url(self) -> URL:
+        return self.settings.require_url()
+
+    @property
+    def directory(self) -> Path:
+        return self.settings.directory
+
+    def with_url(self, url: str | URL) -> Migrations:
+        """The same migrations aimed at another database."""
+        return Migrations(settings=replace(self.settings, url=parse_url(url)))
+
+    # -- wiring ---------------------------------------------------------------------------
+
+    def alembic_config(self, **hooks: Any) -> Config:
+        """An Alembic Config for this app: alembic.ini when there is one, our settings on top."""
+        ini = self.settings.root / "alembic.ini"
+        # Alembic's own chatter ("Generating ...") is replaced by our reports.
+        config = Config(
+            str(ini) if ini.is_file() else None, output_buffer=io.StringIO(), stdout=io.StringIO()
+        )
+        config.set_main_option("script_location", str(self.directory).replace("%", "%%"))
+        if not config.get_main_option("path_separator"):
+            config.set_main_option("path_separator", "os")
+        config.attributes[SETTINGS_KEY] = self.settings
+        config.attributes[HOOKS_KEY] = hooks
+        return config
+
+    def script_directory(self, config: Config | None = None) -> ScriptDirectory:
+        """Every migration file loaded and checked, or one clear ScriptError."""
+        return graph.load_script_directory(config or self.alembic_config(), self.directory)
+
+    def _with_environment(
+        self, config: Config, script: ScriptDirectory, read: Callable[[MigrationContext], T]
+    ) -> T:
+        """Run ``read`` inside this app's env.py (so its options apply), changing nothing."""
+        results: list[T] = []
+
+        def collect(_heads: Any, migration_context: MigrationContext) -> list[Any]:
+            results.append(read(migration_context))
+            return []
+
+        with EnvironmentContext(config, script, fn=collect, as_sql=False, dont_mutate=True):
+            script.run_env()
+        return results[0]
+
+    def _read_database(self, read: Callable[[Connection, Config, ScriptDirectory], T]) -> T:
+        config = self.alembic_config()
+        script = self.script_directory(config)
+
+        def work(connection: Connection) -> T:
+            config.attributes[CONNECTION_KEY] = connection
+            return read(connection, config, script)
+
+        return run_with_connection(self.url, work)
+
+    # -- setting up -----------------------------------------------------------------------
+
+    def init(self, *, force: bool = False) -> list[Path]:
+        """Write the migrations folder and alembic.ini, and record the settings in pyproject."""
+        return scaffold.write_environment(self.settings, force=force)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def current(self) -> tuple[str, ...]:
+        """The revisions the database is at (empty before the first upgrade)."""
+
+        def read(_c: Connection, config: Config, script: ScriptDirectory) -> tuple[str, ...]:
+            return self._with_environment(config, script, _current_heads)
+
+        return self._read_database(read)
+
+    def heads(self) -> list[RevisionInfo]:
+        script = self.script_directory()
+        return [RevisionInfo.of(s) for s in script.get_revisions(script.get_heads()) if s is not None]
+
+    def history(self) -> list[RevisionInfo]:
+        """Every revision, newest first."""
+        return [RevisionInfo.of(s) for s in self.script_directory().walk_revisions()]
+
+    def show(self, revision: str) -> tuple[RevisionInfo, str]:
+        """One revision and its file's text."""
+        script = self.script_directory()
+        found = _resolve(script, revision)
+        return RevisionInfo.of(found), Path(found.path).read_text(encoding="utf-8")
+
+    def differences(self) -> list[OperationInfo]:
+        """What autogenerate would write now: the models against the database."""
+
+        def read(_c: Connection, config: Config, script: ScriptDirectory) -> list[OperationInfo]:
+            return self._with_environment(config, script, _compare)
+
+        return self._read_database(read)
+
+    def status(self) -> Status:
+        def read(_c: Connection, config: Config, script: ScriptDirectory) -> Status:
+            def inspect(migration_context: MigrationContext) -> Status:
+                current = _current_heads(migration_context)
+                graph.require_known(script, current)
+                differences = _compare(migration_context)
+                return Status(
+                    url=mask_url(self.url),
+                    current=current,
+                    heads=tuple(script.get_heads()),
+                    pending=tuple(RevisionInfo.of(s) for s in graph.pending(script, current)),
+                    models_match=not differences,
+                    differences=tuple(differences),
+                )
+
+            return self._with_environment(config, script, inspect)
+
+        return self._read_database(read)
+
+    # -- writing revisions ----------------------------------------------------------------
+
+    def make(self, message: str, *, empty: bool = False) -> MadeRevision:
+        """Autogenerate a revision from the models/database difference.
+
+        Raises NothingToDo when there is no difference (unless ``empty``), and
+        DatabaseStateError when the database is not at head.
+        """
+        if not message.strip():
+            raise ScriptError('A revision needs a message, for example: make "add users.phone_number".')
+        found: list[OperationInfo] = []
+
+        def keep_or_drop(_context: Any, _revision: Any, directives: list[Any]) -> None:
+            found.extend(describe_operations(directives[0].upgrade_ops_list))
+            if not found:
+                directives[:] = []  # write nothing rather than an empty file
+
+        config = self.alembic_config(process_revision_directives=keep_or_drop)
+        script = self.script_directory(config)
+        graph.require_single_head(script)
+        if empty:
+            written = command.revision(config, message=message)
+        else:
+
+            def work(connection: Connection) -> Any:
+                config.attributes[CONNECTION_KEY] = connection
+                current = self._with_environment(config, script, _current_heads)
+                graph.require_known(script, current)
+                if set(current) != set(script.get_heads()):
+                    behind = len(graph.pending(script, current))
+                    raise DatabaseStateError(
+                        f"The database at {mask_url(self.url)} is {behind} revision(s) behind "
+                        "head: run `fastapi-migrate upgrade` first, so the new revision is made "
+                        "against the latest schema."
+                    )
+                return command.revision(config, message=message, autogenerate=True)
+
+            written = run_with_connection(self.url, work)
+        if not isinstance(written, Script):
+            raise NothingToDo(
+                "The models match the database: no revision was written. "
+                "Use --empty for a hand-written (data) migration."
+            )
+        return MadeRevision(written.revision, message, written.path, tuple(found))
+
+    def merge(self, message: str = "merge heads") -> MadeRevision:
+        """Join every head into one with a merge revision."""
+        config = self.alembic_config()
+        script = self.script_directory(config)
+        heads = script.get_heads()
+        if len(heads) < 2:
+            raise NothingToDo("There is only one head: there is nothing to merge.")
+        written = command.merge(config, revisions="heads", message=message)
+        if written is None:  # pragma: no cover - Alembic returns the script it wrote
+            raise NothingToDo("Alembic wrote no merge revision.")
+        return MadeRevision(written.revision, message, written.path)
+
+    # -- moving the database --------------------------------------------------------------
+
+    def upgrade(
+        self, target: str = "head", *, sql: bool = False, on_step: StepCallback | None = None
+    ) -> MoveResult:
+        """Apply migrations up to ``target`` (head, a revision, or +N) in one transaction."""
+        return self._move("upgrade", target, sql=sql, on_step=on_step)
+
+    def downgrade(
+        self, target: str, *, sql: bool = False, on_step: StepCallback | None = None
+    ) -> MoveResult:
+        """Revert migrations down to ``target`` (-N, a revision, or base)."""
+        return self._move("downgrade", target, sql=sql, on_step=on_step)
+
+    def stamp(self, revision: str) -> MoveResult:
+        """Record ``revision`` as applied without running anything."""
+        config = self.alembic_config()
+        script = self.script_directory(config)
+        if revision not in ("base", "heads"):
+            _resolve(script, revision)
+
+        def work(connection: Connection) -> MoveResult:
+            config.attributes[CONNECTION_KEY] = connection
+            before = self._with_environment(config, script, _current_heads)
+            try:
+                command.stamp(config, revision, purge=True)
+            except (CommandError, RevisionError) as error:
+                raise ScriptError(f"Cannot stamp {revision!r}: {str(error).rstrip(".")}.") from None
+            return MoveResult(before, self._with_environment(config, script, _current_heads))
+
+        return run_with_connection(self.url, work)
+
+    def _move(
+        self,
+        direction: Literal["upgrade", "downgrade"],
+        target: str,
+        *,
+        sql: bool,
+        on_step: StepCallback | None,
+    ) -> MoveResult:
+        timer = _StepTimer(on_step)
+        config = self.alembic_config(on_version_apply=timer)
+        script = self.script_directory(config)
+        if direction == "upgrade" and (target == "head" or target.startswith("+")):
+            graph.require_single_head(script)
+        if sql:
+            return self._offline(direction, target, config, script)
+        run = command.upgrade if direction == "upgrade" else command.downgrade
+
+        def work(connection: Connection) -> MoveResult:
+            config.attributes[CONNECTION_KEY] = connection
+            before = self._with_environment(config, script, _current_heads)
+            graph.require_known(script, before)
+            timer.start()
+            try:
+                run(config, target)
+            except MigrationsError:
+                raise
+            except Exception as error:
+                raise self._explain_failure(error, direction, target, script) from None
+            after = self._with_environment(config, script, _current_heads)
+            return MoveResult(before, after, tuple(timer.steps))
+
+        return run_with_connection(self.url, work)
+
+    def _offline(
+        self, direction: str, target: str, config: Config, script: ScriptDirectory
+    ) -> MoveResult:
+        """Write the SQL instead of running it. Without FROM:TO, start where the database is."""
+        if ":" in target:
+            start, _, end = target.partition(":")
+            current: tuple[str, ...] = () if start == "base" else (start,)
+        else:
+            try:
+                current = self.current()
+            except DatabaseUnreachable as error:
+                raise DatabaseUnreachable(
+                    f"{error} Or give the range yourself, for example `--sql base:head`."
+                ) from None
+            start, end = (current[0] if current else "base"), target
+            if len(current) > 1:
+                raise ScriptError("The database is at several heads: give the range as FROM:TO.")
+        run = command.upgrade if direction == "upgrade" else command.downgrade
+        try:
+            run(config, f"{start}:{end}", sql=True)
+        except (CommandError, RevisionError) as error:
+            raise ScriptError(f"Cannot write the SQL to {direction} to {target!r}: {str(error).rstrip(".")}.") from None
+        buffer = config.output_buffer
+        text = buffer.getvalue() if isinstance(buffer, io.StringIO) else ""
+        return MoveResult(current, (end,), sql=text)
+
+    def _explain_failure(
+        self, error: Exception, direction: str, target: str, script: ScriptDirectory
+    ) -> MigrationsError:
+        culprit = graph.failing_revision(error, script)
+        if culprit is None and isinstance(error, CommandError | RevisionError):
+            return ScriptError(f"Cannot {direction} to {target!r}: {str(error).rstrip(".")}.")
+        original = getattr(error, "orig", None) or error
+        reason = mask_text((str(original).strip().splitlines() or [type(original).__name__])[0], self.url.password)
+        what = f"Migration {culprit.revision} ({(culprit.doc or '').strip()})" if culprit else f"The {direction}"
+        if for_url(self.url).transactional_ddl:
+            outcome = f"the whole {direction} was rolled back and the database is unchanged."
+        else:
+            outcome = (
+                "this database commits DDL as it goes, so the migrations before it stay applied "
+                "and it may be partly applied: check the schema before you retry."
+            )
+        return MigrationFailed(f"{what} failed with {type(original).__name__}: {reason}; {outcome}")
+
+    # -- checks ---------------------------------------------------------------------------
+
+    def check(self, *, scratch_url: str | URL | None = None) -> CheckReport:
+        """For CI: one head; migrations reproduce the models; the database is at head."""
+        script = self.script_directory()
+        heads = tuple(script.get_heads())
+        items = [
+            CheckItem(
+                "one head",
+                len(heads) == 1,
+                f"head is {heads[0]}" if len(heads) == 1
+                else "there are no migrations yet" if not heads
+                else f"{len(heads)} heads ({', '.join(sorted(heads))}): run `fastapi-migrate merge`",
+            )
+        ]
+        items.append(self._check_models(scratch_url))
+        items.append(self._check_database_at_head(script, heads))
+        return CheckReport(tuple(items))
+
+    def _check_models(self, scratch_url: str | URL | None) -> CheckItem:
+        name = "migrations match the models"
+        base = self.with_url(scratch_url).url if scratch_url else self.url
+        dialect = for_url(base)
+        scratch_db = dialect.create_database(base, dialect.scratch_name("check"))
+        try:
+            scratch = self.with_url(scratch_db)
+            try:
+                scratch.upgrade("heads")
+            except MigrationsError as error:
+                return CheckItem(name, False, f"upgrading a scratch database failed: {error}")
+            differences = scratch.differences()
+        finally:
+            dialect.drop_database(scratch_db)
+        if differences:
+            listed = "; ".join(d.description for d in differences)
+            return CheckItem(
+                name, False,
+                f"a database migrated to head differs from the models: {listed}. "
+                'Run `fastapi-migrate make "..."` to write the missing migration.',
+            )
+        return CheckItem(name, True, "a database migrated to head matches the models")
+
+    def _check_database_at_head(self, script: ScriptDirectory, heads: tuple[str, ...]) -> CheckItem:
+        name = "database at head"
+        try:
+            current = self.current()
+        except DatabaseUnreachable:
+            return CheckItem(name, True, f"skipped: {mask_url(self.url)} is not reachable")
+        except DatabaseStateError as error:
+            return CheckItem(name, False, str(error))
+        if set(current) == set(heads):
+            return CheckItem(name, True, f"{mask_url(self.url)} is at head")
+        try:
+            graph.require_known(script, current)
+        except DatabaseStateError as error:
+            return CheckItem(name, False, str(error))
+        behind = len(graph.pending(script, current))
+        return CheckItem(
+            name, False,
+            f"{mask_url(self.url)} is {behind} revision(s) behind head: run `fastapi-migrate upgrade`",
+        )
+
+    # -- FastAPI ----------------------------------------------------------------------------
+
+    def lifespan(
+        self, mode: Literal["upgrade", "check"] = "upgrade"
+    ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+        """A FastAPI lifespan that upgrades (or checks) the database before serving."""
+        from fastapi_migrate.fastapi import migration_lifespan
+
+        return migration_lifespan(self, mode=mode)
+
+
+def _current_heads(migration_context: MigrationContext) -> tuple[str, ...]:
+    return tuple(migration_context.get_current_heads())
+
+
+def _compare(migration_context: MigrationContext) -> list[OperationInfo]:
+    metadata = migration_context.opts["target_metadata"]
+    return describe_operations(produce_migrations(migration_context, metadata).upgrade_ops_list)
+
+
+def _resolve(script: ScriptDirectory, revision: str) -> Script:
+    try:
+        found = script.get_revision(revision)
+    except MultipleHeads as error:
+        raise ScriptError(f"{revision!r} is ambiguous: there are several heads ({error.heads}).") from None
+    except (ResolutionError, RevisionError) as error:
+        raise ScriptError(f"No revision matches {revision!r}: {str(error).rstrip(".")}.") from None
+    if found is None:
+        raise ScriptError(f"{revision!r} is the base, which has no migration file.")
+    return found
+
+
+class _StepTimer:
+    """Alembic's on_version_apply hook, turned into timed steps."""
+
+    def __init__(self, on_step: StepCallback | None) -> None:
+        self.on_step = on_step
+        self.steps: list[StepInfo] = []
+        self._last = time.perf_counter()
+
+    def start(self) -> None:
+        self.steps.clear()
+        self._last = time.perf_counter()
+
+    def __call__(self, *, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
+        now = time.perf_counter()
+        seconds, self._last = now - self._last, now
+        if step.is_stamp:
+            return
+        revision = step.up_revision
+        info = StepInfo(
+            revision=step.up_revision_id or "",
+            message=((revision.doc if revision is not None else "") or "").strip(),
+            direction="up" if step.is_upgrade else "down",
+            seconds=seconds,
+        )
+        self.steps.append(info)
+        if self.on_step is not None:
+            self.on_step(info)

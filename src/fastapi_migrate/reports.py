@@ -1,0 +1,118 @@
+"""What the facade returns: plain dataclasses that the CLI renders as text or JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi_migrate.autogen import OperationInfo
+from fastapi_migrate.revisions import RevisionInfo
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where the database stands against the migration files and the models."""
+
+    url: str
+    current: tuple[str, ...]
+    heads: tuple[str, ...]
+    pending: tuple[RevisionInfo, ...]
+    models_match: bool
+    differences: tuple[OperationInfo, ...] = ()
+
+    @property
+    def up_to_date(self) -> bool:
+        return set(self.current) == set(self.heads)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "current": list(self.current),
+            "heads": list(self.heads),
+            "up_to_date": self.up_to_date,
+            "pending": [p.to_dict() for p in self.pending],
+            "models_match": self.models_match,
+            "differences": [d.to_dict() for d in self.differences],
+        }
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """One migration applied (or reverted) by upgrade or downgrade."""
+
+    revision: str
+    message: str
+    direction: str  # "up" or "down"
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "message": self.message,
+            "direction": self.direction,
+            "seconds": round(self.seconds, 6),
+        }
+
+
+@dataclass(frozen=True)
+class MoveResult:
+    """The outcome of upgrade, downgrade or stamp."""
+
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    steps: tuple[StepInfo, ...] = ()
+    sql: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "before": list(self.before),
+            "after": list(self.after),
+            "steps": [s.to_dict() for s in self.steps],
+        }
+        if self.sql is not None:
+            result["sql"] = self.sql
+        return result
+
+
+@dataclass(frozen=True)
+class MadeRevision:
+    """A revision file written by make or merge."""
+
+    revision: str
+    message: str
+    path: str
+    operations: tuple[OperationInfo, ...] = ()
+
+    @property
+    def destructive(self) -> tuple[OperationInfo, ...]:
+        return tuple(o for o in self.operations if o.destructive)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "message": self.message,
+            "path": self.path,
+            "operations": [o.to_dict() for o in self.operations],
+        }
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    name: str
+    ok: bool
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    items: tuple[CheckItem, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return all(item.ok for item in self.items)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "checks": [i.to_dict() for i in self.items]}

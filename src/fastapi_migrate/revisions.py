@@ -1,0 +1,171 @@
+"""Questions about the revision graph: loading it safely, heads, what is applied and pending."""
+
+from __future__ import annotations
+
+import re
+import traceback
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic.config import Config
+from alembic.script import Script, ScriptDirectory
+from alembic.script.revision import ResolutionError, RevisionError
+from alembic.util import CommandError
+
+from fastapi_migrate.errors import ConfigError, DatabaseStateError, ScriptError
+
+
+@dataclass(frozen=True)
+class RevisionInfo:
+    """One revision as reports show it."""
+
+    revision: str
+    message: str
+    parents: tuple[str, ...]
+    path: str
+    is_head: bool = False
+    is_merge: bool = False
+
+    @classmethod
+    def of(cls, script: Script) -> RevisionInfo:
+        return cls(
+            revision=script.revision,
+            message=(script.doc or "").strip(),
+            parents=parents_of(script),
+            path=script.path,
+            is_head=script.is_head,
+            is_merge=script.is_merge_point,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "message": self.message,
+            "parents": list(self.parents),
+            "path": self.path,
+            "is_head": self.is_head,
+            "is_merge": self.is_merge,
+        }
+
+
+def parents_of(script: Script) -> tuple[str, ...]:
+    down = script.down_revision
+    if down is None:
+        return ()
+    return (down,) if isinstance(down, str) else tuple(down)
+
+
+_MISSING_PARENT = re.compile(r"Revision (\S+) referenced from (.+) is not present")
+
+
+def load_script_directory(config: Config, directory: Path) -> ScriptDirectory:
+    """Load every migration file now, turning each way that can fail into one sentence."""
+    if not (directory / "env.py").is_file():
+        raise ConfigError(
+            f"There is no migrations folder at {directory}: run `fastapi-migrate init` first, "
+            "or set directory under [tool.fastapi-migrate]."
+        )
+    try:
+        script = ScriptDirectory.from_config(config)
+    except CommandError as error:
+        raise ConfigError(f"The migrations folder {directory} cannot be used: {str(error).rstrip(".")}.") from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            script.revision_map.heads  # noqa: B018 - building the map imports every file
+        except (KeyError, RevisionError) as error:
+            for warning in caught:
+                missing = _MISSING_PARENT.search(str(warning.message))
+                if missing:
+                    raise ScriptError(
+                        f"Revision {missing[2]} names parent revision {missing[1]}, which is "
+                        f"not in {directory / 'versions'}: restore that file or fix the "
+                        "down_revision."
+                    ) from None
+            raise ScriptError(f"The revision graph in {directory} is broken: {str(error).rstrip(".")}.") from None
+        except CommandError as error:
+            raise ScriptError(f"A file in {directory / 'versions'} is not a migration: {str(error).rstrip(".")}.") from None
+        except Exception as error:  # a migration file that does not import
+            raise ScriptError(describe_load_failure(error, directory)) from None
+    return script
+
+
+def describe_load_failure(error: BaseException, directory: Path) -> str:
+    where = _failing_file(error, directory)
+    kind = type(error).__name__
+    if isinstance(error, SyntaxError):
+        detail = f"{kind} at line {error.lineno}: {error.msg}"
+    else:
+        detail = f"{kind}: {error}"
+    return f"The migration file {where} cannot be loaded ({detail}); fix it and run the command again."
+
+
+def _failing_file(error: BaseException, directory: Path) -> str:
+    folder = str(directory.resolve())
+    if isinstance(error, SyntaxError) and error.filename:
+        return error.filename
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith(folder)]
+    return frames[-1].filename if frames else str(directory / "versions")
+
+
+def failing_revision(error: BaseException, script: ScriptDirectory) -> Script | None:
+    """The migration whose code was running when ``error`` was raised, from its traceback."""
+    by_path = {str(Path(s.path).resolve()): s for s in script.walk_revisions()}
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        found = by_path.get(str(Path(frame.filename).resolve()))
+        if found is not None:
+            return found
+    return None
+
+
+def require_single_head(script: ScriptDirectory) -> None:
+    heads = script.get_heads()
+    if len(heads) > 1:
+        raise ScriptError(
+            f"The migrations have {len(heads)} heads ({', '.join(sorted(heads))}): "
+            'join them with `fastapi-migrate merge -m "merge heads"` first.'
+        )
+
+
+def require_known(script: ScriptDirectory, current: tuple[str, ...]) -> None:
+    """Refuse a database stamped with a revision these migration files do not have."""
+    for revision in current:
+        try:
+            found = script.revision_map.get_revision(revision)
+        except (ResolutionError, RevisionError):
+            found = None
+        if found is None or found.revision != revision:
+            raise DatabaseStateError(
+                f"The database is at revision {revision}, which is not among the migrations in "
+                f"{script.dir}: it was migrated by newer or other code. Deploy the code that "
+                "has that revision, or stamp the database if you know its real state."
+            )
+
+
+def ordered(script: ScriptDirectory) -> list[Script]:
+    """Every revision, base first."""
+    return list(reversed(list(script.walk_revisions())))
+
+
+def applied_set(script: ScriptDirectory, current: tuple[str, ...]) -> set[str]:
+    """The current revisions and everything they stand on."""
+    seen: set[str] = set()
+    stack = list(current)
+    while stack:
+        revision = stack.pop()
+        if revision in seen:
+            continue
+        seen.add(revision)
+        found = script.get_revision(revision)
+        if found is not None:
+            stack.extend(parents_of(found))
+            stack.extend(found._resolved_dependencies)
+    return seen
+
+
+def pending(script: ScriptDirectory, current: tuple[str, ...]) -> list[Script]:
+    """Revisions not yet applied, in the order an upgrade to heads applies them."""
+    done = applied_set(script, current)
+    return [s for s in ordered(script) if s.revision not in done]

@@ -1,0 +1,75 @@
+"""What `init` writes: the migrations folder, alembic.ini, and the pyproject settings."""
+
+from __future__ import annotations
+
+import os
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi_migrate.config import TOOL_KEY, Settings, read_tool_table
+from fastapi_migrate.errors import ConfigError
+
+
+def _template(name: str) -> str:
+    return files("fastapi_migrate.templates").joinpath(name).read_text(encoding="utf-8")
+
+
+def write_environment(settings: Settings, *, force: bool = False) -> list[Path]:
+    """Write env.py, script.py.mako, versions/ and alembic.ini; never touch existing revisions."""
+    directory = settings.directory
+    ini = settings.root / "alembic.ini"
+    existing = [p for p in (directory / "env.py", ini) if p.exists()]
+    if existing and not force:
+        raise ConfigError(
+            f"{existing[0]} already exists: pass --force to rewrite env.py, script.py.mako and "
+            "alembic.ini (the revisions in versions/ are kept)."
+        )
+    settings.metadata  # noqa: B018 - import the models now: a wrong setting fails before we write
+    relative = os.path.relpath(directory, settings.root)
+    written = [
+        _write(directory / "env.py", _template("env.py.tmpl")),
+        _write(directory / "script.py.mako", _template("script.py.mako")),
+        _write(directory / "README", _template("README.tmpl")),
+        _write(ini, _template("alembic.ini.tmpl").replace("{directory}", relative)),
+    ]
+    (directory / "versions").mkdir(parents=True, exist_ok=True)
+    keep = directory / "versions" / ".gitkeep"
+    if not any((directory / "versions").iterdir()):
+        keep.touch()
+    pyproject = record_settings(settings, relative)
+    if pyproject is not None:
+        written.append(pyproject)
+    return written
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def record_settings(settings: Settings, directory: str) -> Path | None:
+    """Add [tool.fastapi-migrate] to pyproject.toml (made if missing) unless it is there."""
+    pyproject = settings.pyproject or settings.root / "pyproject.toml"
+    lines = [f'metadata = "{settings.metadata_ref}"']
+    if directory != "migrations":
+        lines.append(f'directory = "{directory}"')
+    if pyproject.is_file():
+        table = read_tool_table(pyproject)
+        if table:
+            if table.get("metadata") not in (None, settings.metadata_ref):
+                raise ConfigError(
+                    f"{pyproject} names metadata = {table['metadata']!r}, not "
+                    f"{settings.metadata_ref!r}: edit [tool.{TOOL_KEY}] there."
+                )
+            if "metadata" in table:
+                return None
+            text = pyproject.read_text(encoding="utf-8")
+            header = f"[tool.{TOOL_KEY}]"
+            pyproject.write_text(text.replace(header, header + "\n" + lines[0], 1), encoding="utf-8")
+            return pyproject
+        text = pyproject.read_text(encoding="utf-8").rstrip("\n")
+        pyproject.write_text(f"{text}\n\n[tool.{TOOL_KEY}]\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        return pyproject
+    pyproject.write_text(f"[tool.{TOOL_KEY}]\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    return pyproject

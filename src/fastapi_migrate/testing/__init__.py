@@ -1,0 +1,1 @@
+"""Testing toolkit: freshly migrated databases for tests (see the plugin module)."""
