@@ -78,7 +78,7 @@ def read_tool_table(pyproject: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{pyproject} is not valid TOML: {str(error).rstrip(".")}.") from None
+        raise ConfigError(f"{pyproject} is not valid TOML: {str(error).rstrip('.')}.") from None
     except OSError as error:
         raise ConfigError(f"Cannot read {pyproject}: {error.strerror}.") from None
     table = data.get("tool", {}).get(TOOL_KEY, {})

@@ -291,7 +291,7 @@ class Migrations:
             try:
                 command.stamp(config, revision, purge=True)
             except (CommandError, RevisionError) as error:
-                raise ScriptError(f"Cannot stamp {revision!r}: {str(error).rstrip(".")}.") from None
+                raise ScriptError(f"Cannot stamp {revision!r}: {str(error).rstrip('.')}.") from None
             return MoveResult(before, self._with_environment(config, script, _current_heads))
 
         return run_with_connection(self.url, work)
@@ -350,7 +350,7 @@ class Migrations:
         try:
             run(config, f"{start}:{end}", sql=True)
         except (CommandError, RevisionError) as error:
-            raise ScriptError(f"Cannot write the SQL to {direction} to {target!r}: {str(error).rstrip(".")}.") from None
+            raise ScriptError(f"Cannot write the SQL to {direction} to {target!r}: {str(error).rstrip('.')}.") from None
         buffer = config.output_buffer
         text = buffer.getvalue() if isinstance(buffer, io.StringIO) else ""
         return MoveResult(current, (end,), sql=text)
@@ -360,7 +360,7 @@ class Migrations:
     ) -> MigrationsError:
         culprit = graph.failing_revision(error, script)
         if culprit is None and isinstance(error, CommandError | RevisionError):
-            return ScriptError(f"Cannot {direction} to {target!r}: {str(error).rstrip(".")}.")
+            return ScriptError(f"Cannot {direction} to {target!r}: {str(error).rstrip('.')}.")
         original = getattr(error, "orig", None) or error
         reason = mask_text((str(original).strip().splitlines() or [type(original).__name__])[0], self.url.password)
         what = f"Migration {culprit.revision} ({(culprit.doc or '').strip()})" if culprit else f"The {direction}"
@@ -461,7 +461,7 @@ def _resolve(script: ScriptDirectory, revision: str) -> Script:
     except MultipleHeads as error:
         raise ScriptError(f"{revision!r} is ambiguous: there are several heads ({error.heads}).") from None
     except (ResolutionError, RevisionError) as error:
-        raise ScriptError(f"No revision matches {revision!r}: {str(error).rstrip(".")}.") from None
+        raise ScriptError(f"No revision matches {revision!r}: {str(error).rstrip('.')}.") from None
     if found is None:
         raise ScriptError(f"{revision!r} is the base, which has no migration file.")
     return found
