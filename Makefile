@@ -12,7 +12,7 @@ VENV := .venv/bin
 	.tools/bin/pip install --quiet uv
 
 .venv/.synced: pyproject.toml $(wildcard uv.lock) | $(UV)
-	$(UV) sync --all-extras --python $(PYTHON)
+	$(UV) sync --all-extras --compile-bytecode --python $(PYTHON)
 	touch $@
 
 demo: .venv/.synced

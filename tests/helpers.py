@@ -1,0 +1,123 @@
+"""A throwaway application project for CLI tests: models, pyproject, and ways to run commands."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from fastapi_migrate.cli import app
+
+BIN = Path(sys.executable).parent
+
+USERS_AND_VOTES = """
+    from datetime import datetime
+
+    from sqlalchemy import ForeignKey, String, func
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class User(Base):
+        __tablename__ = "users"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        email: Mapped[str] = mapped_column(String(255), unique=True)
+        password: Mapped[str] = mapped_column(String(255))
+        created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+        # PHONE
+
+
+    class Post(Base):
+        __tablename__ = "posts"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        title: Mapped[str] = mapped_column(String(200))
+        published: Mapped[bool] = mapped_column(server_default="1")
+        owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+
+    class Vote(Base):
+        __tablename__ = "votes"
+        user_id: Mapped[int] = mapped_column(
+            ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        )
+        post_id: Mapped[int] = mapped_column(
+            ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+        )
+"""
+PHONE_NUMBER = "phone_number: Mapped[str | None] = mapped_column(String(50))"
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@dataclass
+class Project:
+    """A project folder whose models live in a uniquely named module, so many projects can
+    be imported by one test process without colliding in sys.modules."""
+
+    root: Path
+    url: str
+    module: str = field(default_factory=lambda: f"models_{uuid.uuid4().hex[:10]}")
+
+    @classmethod
+    def create(cls, root: Path, url: str, models: str = USERS_AND_VOTES) -> Project:
+        project = cls(root, url)
+        project.write_models(models)
+        (root / "pyproject.toml").write_text(
+            f'[project]\nname = "demo"\n\n[tool.fastapi-migrate]\nmetadata = "{project.module}:Base"\n'
+        )
+        return project
+
+    def write_models(self, source: str) -> None:
+        (self.root / f"{self.module}.py").write_text(textwrap.dedent(source))
+
+    def add_phone_number(self) -> None:
+        path = self.root / f"{self.module}.py"
+        path.write_text(path.read_text().replace("# PHONE", PHONE_NUMBER))
+
+    @property
+    def versions(self) -> Path:
+        return self.root / "migrations" / "versions"
+
+    def revision_files(self) -> list[Path]:
+        return sorted(self.versions.glob("*.py"))
+
+    def cli(self, *args: str, url: str | None = None) -> Result:
+        """Run a verb in this process (fast); the models module must not change between calls."""
+        runner = CliRunner()
+        env = {"DATABASE_URL": url or self.url}
+        cwd = Path.cwd()
+        os.chdir(self.root)
+        try:
+            outcome = runner.invoke(app, list(args), env=env)
+        finally:
+            os.chdir(cwd)
+        if outcome.exception is not None and not isinstance(outcome.exception, SystemExit):
+            raise outcome.exception
+        return Result(outcome.exit_code, outcome.stdout, outcome.stderr)
+
+    def run(self, *args: str, program: str = "fastapi-migrate", url: str | None = None) -> Result:
+        """Run a command as a user would: a new process in the project folder."""
+        env = {**os.environ, "DATABASE_URL": url or self.url}
+        done = subprocess.run(
+            [str(BIN / program), *args], cwd=self.root, env=env, capture_output=True, text=True,
+            timeout=120,
+        )
+        return Result(done.returncode, done.stdout, done.stderr)
