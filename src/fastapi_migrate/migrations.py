@@ -460,7 +460,7 @@ def _resolve(script: ScriptDirectory, revision: str) -> Script:
         found = script.get_revision(revision)
     except MultipleHeads as error:
         raise ScriptError(f"{revision!r} is ambiguous: there are several heads ({error.heads}).") from None
-    except (ResolutionError, RevisionError) as error:
+    except (CommandError, ResolutionError, RevisionError) as error:
         raise ScriptError(f"No revision matches {revision!r}: {str(error).rstrip('.')}.") from None
     if found is None:
         raise ScriptError(f"{revision!r} is the base, which has no migration file.")

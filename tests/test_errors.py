@@ -1,0 +1,269 @@
+"""Every expected failure: one clear sentence, a documented exit code, no traceback, and the
+database left as it was."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+
+from conftest import require_server
+from fastapi_migrate.db import run_with_connection
+from helpers import Project, Result
+
+
+def snapshot(url: str) -> tuple[set[str], list[str]]:
+    """Tables and the recorded revision: what 'unchanged' means here."""
+
+    def read(connection):  # type: ignore[no-untyped-def]
+        names = set(inspect(connection).get_table_names())
+        versions = []
+        if "alembic_version" in names:
+            versions = [r[0] for r in connection.execute(text("SELECT version_num FROM alembic_version"))]
+        return names, versions
+
+    return run_with_connection(make_url(url), read)
+
+
+def assert_clean_failure(result: Result, code: int, *phrases: str) -> None:
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("Error: "), result.output
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for phrase in phrases:
+        assert phrase in result.stderr, result.stderr
+
+
+@pytest.fixture
+def project(fresh_url: str, tmp_path: Path) -> Project:
+    """A project with one revision applied."""
+    made = Project.create(tmp_path, fresh_url)
+    assert made.cli("init").exit_code == 0
+    assert made.cli("make", "create tables").exit_code == 0
+    assert made.cli("upgrade").exit_code == 0
+    return made
+
+
+def head_of(project: Project) -> str:
+    return project.cli("heads", "--json").stdout.split('"revision": "')[1].split('"')[0]
+
+
+def write_revision(project: Project, revision: str, parent: str | None, body: str = "pass", header: str = "") -> Path:
+    path = project.versions / f"{revision}_hand_written.py"
+    path.write_text(
+        textwrap.dedent(
+            f'''\
+            """hand written {revision}"""
+            {header}
+            from alembic import op
+            import sqlalchemy as sa
+
+            revision = "{revision}"
+            down_revision = {parent!r}
+            branch_labels = None
+            depends_on = None
+
+
+            def upgrade():
+                {body}
+
+
+            def downgrade():
+                pass
+            '''
+        )
+    )
+    return path
+
+
+# -- configuration --------------------------------------------------------------------------
+
+
+def test_missing_url_is_a_configuration_error(tmp_path: Path) -> None:
+    project = Project.create(tmp_path, "")
+    assert project.cli("init").exit_code == 0
+    result = project.cli("status", url="")
+    assert_clean_failure(result, 2, "No database URL is set")
+
+
+def test_malformed_url_is_named_without_its_password(tmp_path: Path) -> None:
+    project = Project.create(tmp_path, "")
+    result = project.cli("status", "--url", "postgresql://bob:hunter2@host:notaport/db")
+    assert_clean_failure(result, 2, "is not valid")
+    assert "hunter2" not in result.output
+
+
+def test_missing_metadata_setting(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    result = Project(tmp_path, "sqlite:///x.db").cli("init")
+    assert_clean_failure(result, 2, "No models are configured")
+    assert not (tmp_path / "migrations").exists()
+
+
+def test_unimportable_metadata(tmp_path: Path) -> None:
+    result = Project(tmp_path, "sqlite:///x.db").cli("init", "--metadata", "no_such_module_here:Base")
+    assert_clean_failure(result, 2, "Cannot import 'no_such_module_here'")
+
+
+def test_metadata_that_is_not_metadata(tmp_path: Path) -> None:
+    (tmp_path / "notmodels_abc.py").write_text("Base = 42\n")
+    result = Project(tmp_path, "sqlite:///x.db").cli("init", "--metadata", "notmodels_abc:Base")
+    assert_clean_failure(result, 2, "not a SQLAlchemy MetaData")
+
+
+def test_no_migrations_folder_yet(tmp_path: Path) -> None:
+    project = Project.create(tmp_path, f"sqlite:///{tmp_path / 'a.db'}")
+    assert_clean_failure(project.cli("upgrade"), 2, "run `fastapi-migrate init` first")
+
+
+def test_init_refuses_an_existing_folder_without_force(project: Project) -> None:
+    kept = project.revision_files()
+    assert_clean_failure(project.cli("init"), 2, "already exists", "--force")
+    forced = project.cli("init", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert project.revision_files() == kept  # revisions are never touched
+
+
+# -- the database ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("postgresql+psycopg://postgres:s3cr3t-pw@127.0.0.1:1/test", id="postgres"),
+        pytest.param("mysql+pymysql://root:s3cr3t-pw@127.0.0.1:1/test", id="mysql"),
+        pytest.param("sqlite:////nonexistent-folder/deeper/app.db", id="sqlite"),
+    ],
+)
+def test_unreachable_database(url: str, tmp_path: Path) -> None:
+    project = Project.create(tmp_path, url)
+    project.cli("init")
+    for verb in ("status", "upgrade", "current"):
+        result = project.cli(verb)
+        assert_clean_failure(result, 3, "Cannot connect to the database")
+        assert "s3cr3t-pw" not in result.output
+
+
+@pytest.mark.mysql
+def test_wrong_password_is_refused_and_never_printed(tmp_path: Path) -> None:
+    server = make_url(require_server("mysql"))
+    url = server.set(password="wr0ng-pass").render_as_string(hide_password=False)
+    project = Project.create(tmp_path, url)
+    project.cli("init")
+    result = project.cli("status")
+    assert_clean_failure(result, 3, "Cannot connect", "Access denied", "***")
+    assert "wr0ng-pass" not in result.output
+
+
+@pytest.mark.postgres
+def test_password_is_masked_in_reports(tmp_path: Path) -> None:
+    # The server trusts local connections, so a password is accepted and must not show up.
+    server = make_url(require_server("postgres"))
+    url = server.set(password="t0p-secret").render_as_string(hide_password=False)
+    project = Project.create(tmp_path, url)
+    project.cli("init")
+    for args in (("status",), ("status", "--json"), ("upgrade", "--json"), ("check",)):
+        result = project.cli(*args)
+        assert "t0p-secret" not in result.output
+    assert "***" in project.cli("status").stdout
+
+
+def test_database_at_an_unknown_revision(project: Project) -> None:
+    run_with_connection(
+        make_url(project.url), lambda c: c.execute(text("UPDATE alembic_version SET version_num = 'feedfacecafe'"))
+    )
+    before = snapshot(project.url)
+    for verb in ("upgrade", "status", "make"):
+        args = (verb, "anything") if verb == "make" else (verb,)
+        assert_clean_failure(project.cli(*args), 3, "feedfacecafe", "not among the migrations")
+    assert snapshot(project.url) == before
+
+
+def test_make_refuses_a_database_behind_head(project: Project) -> None:
+    write_revision(project, "b0b0b0b0b0b0", head_of(project))
+    result = project.cli("make", "next change")
+    assert_clean_failure(result, 3, "behind head", "fastapi-migrate upgrade")
+    assert len(project.revision_files()) == 2
+
+
+def test_make_with_no_model_changes_writes_nothing(project: Project) -> None:
+    result = project.cli("make", "nothing changed")
+    assert_clean_failure(result, 1, "models match the database", "--empty")
+    assert len(project.revision_files()) == 1
+    empty = project.cli("make", "backfill data", "--empty")
+    assert empty.exit_code == 0, empty.output
+    assert len(project.revision_files()) == 2
+
+
+# -- the migration files --------------------------------------------------------------------
+
+
+def test_two_heads(project: Project) -> None:
+    base = head_of(project)
+    write_revision(project, "aaaa00000001", base)
+    write_revision(project, "bbbb00000002", base)
+    before = snapshot(project.url)
+    assert_clean_failure(project.cli("upgrade"), 2, "2 heads", "aaaa00000001", "bbbb00000002", "merge")
+    assert snapshot(project.url) == before
+    check = project.cli("check")
+    assert check.exit_code == 1
+    assert "2 heads" in check.stdout
+    assert project.cli("merge", "-m", "join branches").exit_code == 0
+    assert project.cli("upgrade").exit_code == 0
+    graph = project.cli("history", "--graph").stdout
+    assert "(head, merge" in graph or "(head, merge, " in graph or "(head, merge)" in graph
+    assert "\\" in graph and "/" in graph
+
+
+def test_syntax_error_in_a_migration(project: Project) -> None:
+    bad = write_revision(project, "c0ffee000001", head_of(project), body="op.add_column('users' sa.Column('x', sa.Integer()))")
+    before = snapshot(project.url)
+    for verb in ("upgrade", "status", "history"):
+        assert_clean_failure(project.cli(verb), 2, bad.name, "SyntaxError at line")
+    assert snapshot(project.url) == before
+
+
+def test_import_error_in_a_migration(project: Project) -> None:
+    bad = write_revision(project, "c0ffee000002", head_of(project), header="import no_such_dependency_xyz")
+    before = snapshot(project.url)
+    assert_clean_failure(project.cli("upgrade"), 2, bad.name, "ModuleNotFoundError")
+    assert snapshot(project.url) == before
+
+
+def test_missing_parent_revision(project: Project) -> None:
+    write_revision(project, "c0ffee000003", "0000deadbeef")
+    before = snapshot(project.url)
+    assert_clean_failure(project.cli("upgrade"), 2, "c0ffee000003", "0000deadbeef", "not in")
+    assert snapshot(project.url) == before
+
+
+def test_unknown_target_is_a_usage_error(project: Project) -> None:
+    assert_clean_failure(project.cli("upgrade", "zzzz9999"), 2, "zzzz9999")
+    assert_clean_failure(project.cli("show", "zzzz9999"), 2, "No revision matches")
+
+
+def test_downgrade_needs_a_target(project: Project) -> None:
+    result = project.cli("downgrade")
+    assert result.exit_code == 2
+    assert "Missing argument" in result.output
+
+
+def test_failing_migration_leaves_the_database_unchanged(project: Project, backend: str) -> None:
+    head = head_of(project)
+    write_revision(
+        project, "f00d00000001", head,
+        body="op.create_table('half_done', sa.Column('id', sa.Integer(), primary_key=True))\n"
+        "                op.execute('SELECT * FROM no_such_table_anywhere')",
+    )
+    result = project.cli("upgrade")
+    assert_clean_failure(result, 3, "Migration f00d00000001 (hand written f00d00000001) failed")
+    tables, versions = snapshot(project.url)
+    assert versions == [head]
+    if backend == "mysql":
+        assert "commits DDL as it goes" in result.stderr
+    else:
+        assert "rolled back and the database is unchanged" in result.stderr
+        assert "half_done" not in tables
