@@ -18,7 +18,9 @@ from fastapi_migrate.dialects import for_url
 from fastapi_migrate.errors import DatabaseUnreachable
 
 SERVER_URLS = {
-    "postgres": os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    "postgres": os.environ.get(
+        "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    ),
     "mysql": os.environ.get("TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
 }
 BACKENDS = [
@@ -36,8 +38,9 @@ def in_ci() -> bool:
 @functools.cache
 def _probe(backend: str) -> str | None:
     """None when the server answers, else the reason."""
-    from fastapi_migrate.db import run_with_connection
     from sqlalchemy import text
+
+    from fastapi_migrate.db import run_with_connection
 
     try:
         run_with_connection(make_url(SERVER_URLS[backend]), lambda c: c.execute(text("SELECT 1")))

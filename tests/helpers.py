@@ -117,7 +117,11 @@ class Project:
         """Run a command as a user would: a new process in the project folder."""
         env = {**os.environ, "DATABASE_URL": url or self.url}
         done = subprocess.run(
-            [str(BIN / program), *args], cwd=self.root, env=env, capture_output=True, text=True,
+            [str(BIN / program), *args],
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
             timeout=120,
         )
         return Result(done.returncode, done.stdout, done.stderr)

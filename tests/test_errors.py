@@ -22,7 +22,9 @@ def snapshot(url: str) -> tuple[set[str], list[str]]:
         names = set(inspect(connection).get_table_names())
         versions = []
         if "alembic_version" in names:
-            versions = [r[0] for r in connection.execute(text("SELECT version_num FROM alembic_version"))]
+            versions = [
+                r[0] for r in connection.execute(text("SELECT version_num FROM alembic_version"))
+            ]
         return names, versions
 
     return run_with_connection(make_url(url), read)
@@ -51,7 +53,9 @@ def head_of(project: Project) -> str:
     return project.cli("heads", "--json").stdout.split('"revision": "')[1].split('"')[0]
 
 
-def write_revision(project: Project, revision: str, parent: str | None, body: str = "pass", header: str = "") -> Path:
+def write_revision(
+    project: Project, revision: str, parent: str | None, body: str = "pass", header: str = ""
+) -> Path:
     path = project.versions / f"{revision}_hand_written.py"
     path.write_text(
         textwrap.dedent(
@@ -104,7 +108,9 @@ def test_missing_metadata_setting(tmp_path: Path) -> None:
 
 
 def test_unimportable_metadata(tmp_path: Path) -> None:
-    result = Project(tmp_path, "sqlite:///x.db").cli("init", "--metadata", "no_such_module_here:Base")
+    result = Project(tmp_path, "sqlite:///x.db").cli(
+        "init", "--metadata", "no_such_module_here:Base"
+    )
     assert_clean_failure(result, 2, "Cannot import 'no_such_module_here'")
 
 
@@ -173,7 +179,8 @@ def test_password_is_masked_in_reports(tmp_path: Path) -> None:
 
 def test_database_at_an_unknown_revision(project: Project) -> None:
     run_with_connection(
-        make_url(project.url), lambda c: c.execute(text("UPDATE alembic_version SET version_num = 'feedfacecafe'"))
+        make_url(project.url),
+        lambda c: c.execute(text("UPDATE alembic_version SET version_num = 'feedfacecafe'")),
     )
     before = snapshot(project.url)
     for verb in ("upgrade", "status", "make"):
@@ -206,7 +213,9 @@ def test_two_heads(project: Project) -> None:
     write_revision(project, "aaaa00000001", base)
     write_revision(project, "bbbb00000002", base)
     before = snapshot(project.url)
-    assert_clean_failure(project.cli("upgrade"), 2, "2 heads", "aaaa00000001", "bbbb00000002", "merge")
+    assert_clean_failure(
+        project.cli("upgrade"), 2, "2 heads", "aaaa00000001", "bbbb00000002", "merge"
+    )
     assert snapshot(project.url) == before
     check = project.cli("check")
     assert check.exit_code == 1
@@ -219,7 +228,12 @@ def test_two_heads(project: Project) -> None:
 
 
 def test_syntax_error_in_a_migration(project: Project) -> None:
-    bad = write_revision(project, "c0ffee000001", head_of(project), body="op.add_column('users' sa.Column('x', sa.Integer()))")
+    bad = write_revision(
+        project,
+        "c0ffee000001",
+        head_of(project),
+        body="op.add_column('users' sa.Column('x', sa.Integer()))",
+    )
     before = snapshot(project.url)
     for verb in ("upgrade", "status", "history"):
         assert_clean_failure(project.cli(verb), 2, bad.name, "SyntaxError at line")
@@ -227,7 +241,9 @@ def test_syntax_error_in_a_migration(project: Project) -> None:
 
 
 def test_import_error_in_a_migration(project: Project) -> None:
-    bad = write_revision(project, "c0ffee000002", head_of(project), header="import no_such_dependency_xyz")
+    bad = write_revision(
+        project, "c0ffee000002", head_of(project), header="import no_such_dependency_xyz"
+    )
     before = snapshot(project.url)
     assert_clean_failure(project.cli("upgrade"), 2, bad.name, "ModuleNotFoundError")
     assert snapshot(project.url) == before
@@ -254,7 +270,9 @@ def test_downgrade_needs_a_target(project: Project) -> None:
 def test_failing_migration_leaves_the_database_unchanged(project: Project, backend: str) -> None:
     head = head_of(project)
     write_revision(
-        project, "f00d00000001", head,
+        project,
+        "f00d00000001",
+        head,
         body="op.create_table('half_done', sa.Column('id', sa.Integer(), primary_key=True))\n"
         "                op.execute('SELECT * FROM no_such_table_anywhere')",
     )

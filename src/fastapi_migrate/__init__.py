@@ -13,7 +13,14 @@ from fastapi_migrate.errors import (
     ScriptError,
 )
 from fastapi_migrate.migrations import Migrations
-from fastapi_migrate.reports import CheckItem, CheckReport, MadeRevision, MoveResult, Status, StepInfo
+from fastapi_migrate.reports import (
+    CheckItem,
+    CheckReport,
+    MadeRevision,
+    MoveResult,
+    Status,
+    StepInfo,
+)
 from fastapi_migrate.revisions import RevisionInfo
 from fastapi_migrate.urls import mask_url
 

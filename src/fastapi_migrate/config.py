@@ -46,7 +46,7 @@ class Settings:
         if self._metadata is None:
             if not self.metadata_ref:
                 raise ConfigError(
-                    "No models are configured: set metadata = \"yourapp.models:Base\" under "
+                    'No models are configured: set metadata = "yourapp.models:Base" under '
                     f"[tool.{TOOL_KEY}] in pyproject.toml, or pass --metadata."
                 )
             self._metadata = import_metadata(self.metadata_ref, self.root)
@@ -151,8 +151,8 @@ def import_metadata(reference: str, root: Path) -> MetaData:
     module_name, _, attribute_path = reference.partition(":")
     if not module_name or not attribute_path:
         raise ConfigError(
-            f"metadata = {reference!r} is not of the form \"module:attribute\", "
-            "for example \"app.models:Base\"."
+            f'metadata = {reference!r} is not of the form "module:attribute", '
+            'for example "app.models:Base".'
         )
     root_entry = str(root)
     if root_entry not in sys.path:

@@ -95,7 +95,9 @@ def run_with_connection(
         engine.dispose()
 
 
-def _run_async(url: URL, engine: AsyncEngine, work: Callable[[Connection], T], autocommit: bool) -> T:
+def _run_async(
+    url: URL, engine: AsyncEngine, work: Callable[[Connection], T], autocommit: bool
+) -> T:
     async def main() -> T:
         try:
             try:

@@ -46,7 +46,9 @@ def run_migrations(**configure_options: Any) -> None:
         raise CommandError(str(error)) from None
 
     if context.is_offline_mode():
-        context.configure(url=url, literal_binds=True, dialect_opts={"paramstyle": "named"}, **options)
+        context.configure(
+            url=url, literal_binds=True, dialect_opts={"paramstyle": "named"}, **options
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -63,7 +65,9 @@ def run_migrations(**configure_options: Any) -> None:
         run_with_connection(url, migrate)
 
 
-def _configure_options(settings: Settings, config: Config, overrides: dict[str, Any]) -> dict[str, Any]:
+def _configure_options(
+    settings: Settings, config: Config, overrides: dict[str, Any]
+) -> dict[str, Any]:
     hooks: dict[str, Any] = dict(config.attributes.get(HOOKS_KEY) or {})
     dialect = for_url(settings.require_url())
     options: dict[str, Any] = {
@@ -73,7 +77,10 @@ def _configure_options(settings: Settings, config: Config, overrides: dict[str, 
         "render_as_batch": dialect.render_as_batch,
         "transactional_ddl": dialect.transactional_ddl,
     }
-    directives = [hooks.pop("process_revision_directives", None), overrides.pop("process_revision_directives", None)]
+    directives = [
+        hooks.pop("process_revision_directives", None),
+        overrides.pop("process_revision_directives", None),
+    ]
     chained = _chain([hook for hook in directives if hook is not None])
     if chained is not None:
         options["process_revision_directives"] = chained

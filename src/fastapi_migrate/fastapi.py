@@ -35,7 +35,9 @@ def migration_lifespan(
         if mode == "upgrade":
             result = await anyio.to_thread.run_sync(migrations.upgrade)
             for step in result.steps:
-                logger.info("applied %s %s (%.0f ms)", step.revision, step.message, step.seconds * 1000)
+                logger.info(
+                    "applied %s %s (%.0f ms)", step.revision, step.message, step.seconds * 1000
+                )
         else:
             status = await anyio.to_thread.run_sync(migrations.status)
             if not status.up_to_date:

@@ -43,8 +43,8 @@ from fastapi_migrate.reports import (
     CheckReport,
     MadeRevision,
     MoveResult,
-    StepInfo,
     Status,
+    StepInfo,
 )
 from fastapi_migrate.revisions import RevisionInfo
 from fastapi_migrate.urls import mask_text, mask_url, parse_url
@@ -168,7 +168,9 @@ class Migrations:
 
     def heads(self) -> list[RevisionInfo]:
         script = self.script_directory()
-        return [RevisionInfo.of(s) for s in script.get_revisions(script.get_heads()) if s is not None]
+        return [
+            RevisionInfo.of(s) for s in script.get_revisions(script.get_heads()) if s is not None
+        ]
 
     def history(self) -> list[RevisionInfo]:
         """Every revision, newest first."""
@@ -216,7 +218,9 @@ class Migrations:
         DatabaseStateError when the database is not at head.
         """
         if not message.strip():
-            raise ScriptError('A revision needs a message, for example: make "add users.phone_number".')
+            raise ScriptError(
+                'A revision needs a message, for example: make "add users.phone_number".'
+            )
         found: list[OperationInfo] = []
 
         def keep_or_drop(_context: Any, _revision: Any, directives: list[Any]) -> None:
@@ -350,7 +354,9 @@ class Migrations:
         try:
             run(config, f"{start}:{end}", sql=True)
         except (CommandError, RevisionError) as error:
-            raise ScriptError(f"Cannot write the SQL to {direction} to {target!r}: {str(error).rstrip('.')}.") from None
+            raise ScriptError(
+                f"Cannot write the SQL to {direction} to {target!r}: {str(error).rstrip('.')}."
+            ) from None
         buffer = config.output_buffer
         text = buffer.getvalue() if isinstance(buffer, io.StringIO) else ""
         return MoveResult(current, (end,), sql=text)
@@ -362,8 +368,14 @@ class Migrations:
         if culprit is None and isinstance(error, CommandError | RevisionError):
             return ScriptError(f"Cannot {direction} to {target!r}: {str(error).rstrip('.')}.")
         original = getattr(error, "orig", None) or error
-        reason = mask_text((str(original).strip().splitlines() or [type(original).__name__])[0], self.url.password)
-        what = f"Migration {culprit.revision} ({(culprit.doc or '').strip()})" if culprit else f"The {direction}"
+        reason = mask_text(
+            (str(original).strip().splitlines() or [type(original).__name__])[0], self.url.password
+        )
+        what = (
+            f"Migration {culprit.revision} ({(culprit.doc or '').strip()})"
+            if culprit
+            else f"The {direction}"
+        )
         if for_url(self.url).transactional_ddl:
             outcome = f"the whole {direction} was rolled back and the database is unchanged."
         else:
@@ -383,8 +395,10 @@ class Migrations:
             CheckItem(
                 "one head",
                 len(heads) == 1,
-                f"head is {heads[0]}" if len(heads) == 1
-                else "there are no migrations yet" if not heads
+                f"head is {heads[0]}"
+                if len(heads) == 1
+                else "there are no migrations yet"
+                if not heads
                 else f"{len(heads)} heads ({', '.join(sorted(heads))}): run `fastapi-migrate merge`",
             )
         ]
@@ -409,7 +423,8 @@ class Migrations:
         if differences:
             listed = "; ".join(d.description for d in differences)
             return CheckItem(
-                name, False,
+                name,
+                False,
                 f"a database migrated to head differs from the models: {listed}. "
                 'Run `fastapi-migrate make "..."` to write the missing migration.',
             )
@@ -431,7 +446,8 @@ class Migrations:
             return CheckItem(name, False, str(error))
         behind = len(graph.pending(script, current))
         return CheckItem(
-            name, False,
+            name,
+            False,
             f"{mask_url(self.url)} is {behind} revision(s) behind head: run `fastapi-migrate upgrade`",
         )
 
@@ -459,7 +475,9 @@ def _resolve(script: ScriptDirectory, revision: str) -> Script:
     try:
         found = script.get_revision(revision)
     except MultipleHeads as error:
-        raise ScriptError(f"{revision!r} is ambiguous: there are several heads ({error.heads}).") from None
+        raise ScriptError(
+            f"{revision!r} is ambiguous: there are several heads ({error.heads})."
+        ) from None
     except (CommandError, ResolutionError, RevisionError) as error:
         raise ScriptError(f"No revision matches {revision!r}: {str(error).rstrip('.')}.") from None
     if found is None:

@@ -70,7 +70,9 @@ def load_script_directory(config: Config, directory: Path) -> ScriptDirectory:
     try:
         script = ScriptDirectory.from_config(config)
     except CommandError as error:
-        raise ConfigError(f"The migrations folder {directory} cannot be used: {str(error).rstrip('.')}.") from None
+        raise ConfigError(
+            f"The migrations folder {directory} cannot be used: {str(error).rstrip('.')}."
+        ) from None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -84,9 +86,13 @@ def load_script_directory(config: Config, directory: Path) -> ScriptDirectory:
                         f"not in {directory / 'versions'}: restore that file or fix the "
                         "down_revision."
                     ) from None
-            raise ScriptError(f"The revision graph in {directory} is broken: {str(error).rstrip('.')}.") from None
+            raise ScriptError(
+                f"The revision graph in {directory} is broken: {str(error).rstrip('.')}."
+            ) from None
         except CommandError as error:
-            raise ScriptError(f"A file in {directory / 'versions'} is not a migration: {str(error).rstrip('.')}.") from None
+            raise ScriptError(
+                f"A file in {directory / 'versions'} is not a migration: {str(error).rstrip('.')}."
+            ) from None
         except Exception as error:  # a migration file that does not import
             raise ScriptError(describe_load_failure(error, directory)) from None
     return script
@@ -99,7 +105,9 @@ def describe_load_failure(error: BaseException, directory: Path) -> str:
         detail = f"{kind} at line {error.lineno}: {error.msg}"
     else:
         detail = f"{kind}: {error}"
-    return f"The migration file {where} cannot be loaded ({detail}); fix it and run the command again."
+    return (
+        f"The migration file {where} cannot be loaded ({detail}); fix it and run the command again."
+    )
 
 
 def _failing_file(error: BaseException, directory: Path) -> str:

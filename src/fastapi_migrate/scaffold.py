@@ -66,10 +66,14 @@ def record_settings(settings: Settings, directory: str) -> Path | None:
                 return None
             text = pyproject.read_text(encoding="utf-8")
             header = f"[tool.{TOOL_KEY}]"
-            pyproject.write_text(text.replace(header, header + "\n" + lines[0], 1), encoding="utf-8")
+            pyproject.write_text(
+                text.replace(header, header + "\n" + lines[0], 1), encoding="utf-8"
+            )
             return pyproject
         text = pyproject.read_text(encoding="utf-8").rstrip("\n")
-        pyproject.write_text(f"{text}\n\n[tool.{TOOL_KEY}]\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        pyproject.write_text(
+            f"{text}\n\n[tool.{TOOL_KEY}]\n" + "\n".join(lines) + "\n", encoding="utf-8"
+        )
         return pyproject
     pyproject.write_text(f"[tool.{TOOL_KEY}]\n" + "\n".join(lines) + "\n", encoding="utf-8")
     return pyproject

@@ -47,46 +47,67 @@ def _flatten(operations: Iterable[ops.MigrateOperation]) -> Iterator[ops.Migrate
 def describe(op: ops.MigrateOperation) -> OperationInfo:
     if isinstance(op, ops.CreateTableOp):
         columns = ", ".join(c.name for c in op.columns if isinstance(c, Column))
-        return OperationInfo("create_table", op.table_name, f"create table {op.table_name} ({columns})")
+        return OperationInfo(
+            "create_table", op.table_name, f"create table {op.table_name} ({columns})"
+        )
     if isinstance(op, ops.DropTableOp):
         return OperationInfo(
-            "drop_table", op.table_name, f"drop table {op.table_name}", True,
+            "drop_table",
+            op.table_name,
+            f"drop table {op.table_name}",
+            True,
             "drops the table and every row in it",
         )
     if isinstance(op, ops.AddColumnOp):
         column = op.column
         nullable = "" if column.nullable else " NOT NULL"
         return OperationInfo(
-            "add_column", op.table_name,
+            "add_column",
+            op.table_name,
             f"add column {op.table_name}.{column.name} ({column.type}{nullable})",
         )
     if isinstance(op, ops.DropColumnOp):
         return OperationInfo(
-            "drop_column", op.table_name, f"drop column {op.table_name}.{op.column_name}", True,
+            "drop_column",
+            op.table_name,
+            f"drop column {op.table_name}.{op.column_name}",
+            True,
             "drops the column and its data",
         )
     if isinstance(op, ops.AlterColumnOp):
         return _describe_alter(op)
     if isinstance(op, ops.CreateIndexOp):
-        return OperationInfo("create_index", op.table_name, f"create index {op.index_name} on {op.table_name}")
+        return OperationInfo(
+            "create_index", op.table_name, f"create index {op.index_name} on {op.table_name}"
+        )
     if isinstance(op, ops.DropIndexOp):
-        return OperationInfo("drop_index", op.table_name, f"drop index {op.index_name} on {op.table_name}")
+        return OperationInfo(
+            "drop_index", op.table_name, f"drop index {op.index_name} on {op.table_name}"
+        )
     if isinstance(op, ops.CreateForeignKeyOp):
         return OperationInfo(
-            "create_foreign_key", op.source_table,
+            "create_foreign_key",
+            op.source_table,
             f"create foreign key {op.source_table}({', '.join(op.local_cols)}) -> "
             f"{op.referent_table}({', '.join(op.remote_cols)})",
         )
     if isinstance(op, ops.CreateUniqueConstraintOp):
         return OperationInfo(
-            "create_unique", op.table_name,
+            "create_unique",
+            op.table_name,
             f"create unique constraint on {op.table_name}({', '.join(op.columns)})",
         )
     if isinstance(op, ops.DropConstraintOp):
         name = op.constraint_name or "(unnamed)"
-        return OperationInfo("drop_constraint", op.table_name, f"drop {op.constraint_type or 'constraint'} {name} on {op.table_name}")
+        return OperationInfo(
+            "drop_constraint",
+            op.table_name,
+            f"drop {op.constraint_type or 'constraint'} {name} on {op.table_name}",
+        )
     table = getattr(op, "table_name", None)
-    return OperationInfo(type(op).__name__, table, f"{type(op).__name__} on {table or 'the schema'}")
+    return OperationInfo(
+        type(op).__name__, table, f"{type(op).__name__} on {table or 'the schema'}"
+    )
 
 
 def _describe_alter(op: ops.AlterColumnOp) -> OperationInfo:
@@ -104,7 +125,11 @@ def _describe_alter(op: ops.AlterColumnOp) -> OperationInfo:
     if op.modify_name is not None:
         changes.append(f"rename to {op.modify_name}")
     return OperationInfo(
-        "alter_column", op.table_name, f"alter column {target}: {', '.join(changes)}", destructive, reason
+        "alter_column",
+        op.table_name,
+        f"alter column {target}: {', '.join(changes)}",
+        destructive,
+        reason,
     )
 
 

@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from fastapi_migrate.cli.options import ConfigOption, DirectoryOption, JsonOption, MetadataOption, UrlOption, build
+from fastapi_migrate.cli.options import (
+    ConfigOption,
+    DirectoryOption,
+    JsonOption,
+    MetadataOption,
+    UrlOption,
+    build,
+)
 from fastapi_migrate.cli.output import emit_json, reports_errors, say
 from fastapi_migrate.reports import MadeRevision
 
@@ -28,13 +35,19 @@ def _show_written(made: MadeRevision) -> None:
         else:
             say(f"  + {escape(operation.description)}")
     if made.destructive:
-        say(f"[yellow]{len(made.destructive)} destructive operation(s): review the file before you upgrade.[/]")
+        say(
+            f"[yellow]{len(made.destructive)} destructive operation(s): review the file before you upgrade.[/]"
+        )
 
 
 @reports_errors
 def make(
-    message: Annotated[str, typer.Argument(help="What the revision does, e.g. \"add users.phone_number\".")],
-    empty: Annotated[bool, typer.Option("--empty", help="Write an empty revision to fill in by hand.")] = False,
+    message: Annotated[
+        str, typer.Argument(help='What the revision does, e.g. "add users.phone_number".')
+    ],
+    empty: Annotated[
+        bool, typer.Option("--empty", help="Write an empty revision to fill in by hand.")
+    ] = False,
     url: UrlOption = None,
     config: ConfigOption = None,
     metadata: MetadataOption = None,
@@ -48,11 +61,15 @@ def make(
 
 @reports_errors
 def merge(
-    message: Annotated[str, typer.Option("-m", "--message", help="The merge revision's message.")] = "merge heads",
+    message: Annotated[
+        str, typer.Option("-m", "--message", help="The merge revision's message.")
+    ] = "merge heads",
     config: ConfigOption = None,
     directory: DirectoryOption = None,
     json: JsonOption = False,
 ) -> None:
     """Join the heads into one with a merge revision."""
     made = build(None, config, None, directory).merge(message)
-    emit_json(made.to_dict()) if json else say(f"Wrote merge revision {made.revision}: {_relative(made.path)}")
+    emit_json(made.to_dict()) if json else say(
+        f"Wrote merge revision {made.revision}: {_relative(made.path)}"
+    )

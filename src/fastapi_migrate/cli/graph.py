@@ -43,6 +43,14 @@ def _row(width: int, marks: dict[int, str]) -> str:
 
 
 def _label(info: RevisionInfo, current: Sequence[str]) -> str:
-    tags = [t for t, on in (("head", info.is_head), ("merge", info.is_merge), ("current", info.revision in current)) if on]
+    tags = [
+        t
+        for t, on in (
+            ("head", info.is_head),
+            ("merge", info.is_merge),
+            ("current", info.revision in current),
+        )
+        if on
+    ]
     suffix = f" ({', '.join(tags)})" if tags else ""
     return f"{info.revision}{suffix} {info.message}".rstrip()

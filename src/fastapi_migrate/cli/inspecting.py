@@ -8,7 +8,14 @@ import typer
 from rich.markup import escape
 
 from fastapi_migrate.cli import graph
-from fastapi_migrate.cli.options import ConfigOption, DirectoryOption, JsonOption, MetadataOption, UrlOption, build
+from fastapi_migrate.cli.options import (
+    ConfigOption,
+    DirectoryOption,
+    JsonOption,
+    MetadataOption,
+    UrlOption,
+    build,
+)
 from fastapi_migrate.cli.output import emit_json, reports_errors, say
 from fastapi_migrate.reports import Status
 from fastapi_migrate.revisions import RevisionInfo
@@ -67,7 +74,9 @@ def current(
 
 
 @reports_errors
-def heads(config: ConfigOption = None, directory: DirectoryOption = None, json: JsonOption = False) -> None:
+def heads(
+    config: ConfigOption = None, directory: DirectoryOption = None, json: JsonOption = False
+) -> None:
     """The newest revision of each branch."""
     found = build(None, config, None, directory).heads()
     if json:
@@ -94,7 +103,9 @@ def history(
     else:
         for info in revisions:
             parents = ", ".join(info.parents) or "<base>"
-            tags = "".join(t for t, on in ((" (head)", info.is_head), (" (merge)", info.is_merge)) if on)
+            tags = "".join(
+                t for t, on in ((" (head)", info.is_head), (" (merge)", info.is_merge)) if on
+            )
             say(f"{parents} -> {info.revision}{tags}, {escape(info.message)}")
 
 
@@ -122,7 +133,11 @@ def show(
 def check(
     scratch_url: Annotated[
         str | None,
-        typer.Option("--scratch-url", help="Server for the scratch database. Default: the --url server.", show_default=False),
+        typer.Option(
+            "--scratch-url",
+            help="Server for the scratch database. Default: the --url server.",
+            show_default=False,
+        ),
     ] = None,
     url: UrlOption = None,
     config: ConfigOption = None,

@@ -8,11 +8,21 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from fastapi_migrate.cli.options import ConfigOption, DirectoryOption, JsonOption, MetadataOption, UrlOption, build
+from fastapi_migrate.cli.options import (
+    ConfigOption,
+    DirectoryOption,
+    JsonOption,
+    MetadataOption,
+    UrlOption,
+    build,
+)
 from fastapi_migrate.cli.output import emit_json, milliseconds, out, reports_errors, say
 from fastapi_migrate.reports import MoveResult, StepInfo
 
-SqlOption = Annotated[bool, typer.Option("--sql", help="Print the SQL instead of running it (FROM:TO ranges allowed).")]
+SqlOption = Annotated[
+    bool,
+    typer.Option("--sql", help="Print the SQL instead of running it (FROM:TO ranges allowed)."),
+]
 
 
 def _print_step(step: StepInfo) -> None:
@@ -54,7 +64,9 @@ def _move(
 
 @reports_errors
 def upgrade(
-    target: Annotated[str, typer.Argument(help="head (default), a revision id or prefix, or +N.")] = "head",
+    target: Annotated[
+        str, typer.Argument(help="head (default), a revision id or prefix, or +N.")
+    ] = "head",
     sql: SqlOption = False,
     url: UrlOption = None,
     config: ConfigOption = None,
@@ -94,4 +106,6 @@ def stamp(
     if json:
         emit_json(result.to_dict())
     else:
-        say(f"Stamped: the database was at {', '.join(result.before) or 'base'}, now {', '.join(result.after) or 'base'}.")
+        say(
+            f"Stamped: the database was at {', '.join(result.before) or 'base'}, now {', '.join(result.after) or 'base'}."
+        )

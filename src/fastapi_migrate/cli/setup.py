@@ -14,7 +14,9 @@ from fastapi_migrate.cli.output import reports_errors, say
 def init(
     metadata: MetadataOption = None,
     directory: DirectoryOption = None,
-    force: Annotated[bool, typer.Option("--force", help="Rewrite an existing env.py and alembic.ini.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rewrite an existing env.py and alembic.ini.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Write the migrations folder and alembic.ini, and record the settings in pyproject.toml."""

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi_migrate.dialects.base import DialectSupport
+import hashlib
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import URL
+
+from fastapi_migrate.dialects.base import DialectSupport, ServerTemplateStore, TemplateStore
+from fastapi_migrate.errors import DatabaseStateError
 
 
 class MySQLSupport(DialectSupport):
@@ -15,3 +25,134 @@ class MySQLSupport(DialectSupport):
 
     def drop_database_sql(self, name: str) -> str:
         return f"DROP DATABASE IF EXISTS `{name}`"
+
+    def template_store(self, server: URL) -> TemplateStore:
+        return MySQLTemplateStore(self, server)
+
+
+#: A table only a finished template has; copies leave it out.
+READY_TABLE = "_fastapi_migrate_template"
+_DEFINER = re.compile(
+    r"\s+DEFINER\s*=\s*(`[^`]*`|'[^']*'|\S+)@(`[^`]*`|'[^']*'|\S+)", re.IGNORECASE
+)
+
+
+@dataclass
+class CopyPlan:
+    """What a copy executes: the template's DDL (read once) and the tables that hold rows."""
+
+    tables: list[str] = field(default_factory=list)
+    views: list[str] = field(default_factory=list)
+    triggers: list[str] = field(default_factory=list)
+    rows: dict[str, str] = field(default_factory=dict)  # table -> its quoted column list
+
+
+class MySQLTemplateStore(ServerTemplateStore):
+    """MySQL has no CREATE DATABASE ... TEMPLATE and no RENAME DATABASE.
+
+    The fastest correct copy we measured (see docs/testing.md) replays the template's own
+    DDL, read once with SHOW CREATE, with foreign key checks off, then copies the few rows
+    the template holds (alembic_version, seed data) with INSERT ... SELECT across databases.
+    The template is built under its final name while a named lock is held; a table that is
+    made last marks it finished, so a half-built one is never copied.
+    """
+
+    privilege_hint = "the test user needs the CREATE and DROP privileges on databases"
+
+    def __init__(self, dialect: DialectSupport, server: URL) -> None:
+        super().__init__(dialect, server)
+        self._plans: dict[str, CopyPlan] = {}
+
+    def names(self, prefix: str) -> list[str]:
+        return [str(n) for n in self.scalars("SHOW DATABASES") if str(n).startswith(prefix)]
+
+    def exists(self, name: str) -> bool:
+        return bool(
+            self.scalars(
+                "SELECT 1 FROM information_schema.TABLES "
+                "WHERE TABLE_SCHEMA = :name AND TABLE_NAME = :ready",
+                name=name,
+                ready=READY_TABLE,
+            )
+        )
+
+    @contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        label = "fastapi_migrate_" + hashlib.sha256(key.encode()).hexdigest()[:32]
+        got = self.scalars("SELECT GET_LOCK(:label, 600)", label=label)
+        if not got or got[0] != 1:
+            raise DatabaseStateError(
+                "Waited 10 minutes for another test run to finish building the test template: "
+                "is a run stuck? Stop it and try again."
+            )
+        try:
+            yield
+        finally:
+            self.scalars("SELECT RELEASE_LOCK(:label)", label=label)
+
+    def build_target(self, name: str, building: str) -> URL:
+        # Held under the lock: a database of this name that is not finished is a crashed build.
+        self.execute(self.dialect.drop_database_sql(name), self.dialect.create_database_sql(name))
+        return self.url_of(name)
+
+    def publish(self, built: URL, name: str) -> None:
+        self.execute(f"CREATE TABLE `{name}`.`{READY_TABLE}` (ready INT)")
+
+    def copy(self, template: str, name: str) -> URL:
+        plan = self._plans.get(template)
+        if plan is None:
+            plan = self._plans[template] = self.run(lambda c: _read_plan(c, template))
+
+        def work(connection: Connection) -> None:
+            run = connection.exec_driver_sql
+            run(self.dialect.create_database_sql(name))
+            run(f"USE `{name}`")
+            run("SET @fm_checks = @@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS = 0")
+            try:
+                for statement in (*plan.tables, *plan.views, *plan.triggers):
+                    run(statement)
+                for table, columns in plan.rows.items():
+                    run(
+                        f"INSERT INTO `{name}`.`{table}` ({columns}) "
+                        f"SELECT {columns} FROM `{template}`.`{table}`"
+                    )
+            finally:
+                run("SET FOREIGN_KEY_CHECKS = @fm_checks")
+                run("USE information_schema")
+
+        self.run(work)
+        return self.url_of(name)
+
+
+def _quote(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _read_plan(connection: Connection, template: str) -> CopyPlan:
+    run = connection.exec_driver_sql
+    plan = CopyPlan()
+    for table, kind in run(f"SHOW FULL TABLES FROM {_quote(template)}").all():
+        if table == READY_TABLE:
+            continue
+        if kind == "VIEW":
+            ddl = run(f"SHOW CREATE VIEW {_quote(template)}.{_quote(table)}").one()[1]
+            ddl = _DEFINER.sub("", ddl).replace(f"{_quote(template)}.", "")
+            plan.views.append(ddl)
+            continue
+        if kind == "SEQUENCE":
+            ddl = run(f"SHOW CREATE SEQUENCE {_quote(template)}.{_quote(table)}").one()[1]
+            plan.tables.append(ddl)
+            continue
+        plan.tables.append(run(f"SHOW CREATE TABLE {_quote(template)}.{_quote(table)}").one()[1])
+        has_rows = run(f"SELECT 1 FROM {_quote(template)}.{_quote(table)} LIMIT 1").first()
+        if has_rows:
+            columns = run(
+                "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s "
+                "AND TABLE_NAME = %s AND EXTRA NOT LIKE %s ORDER BY ORDINAL_POSITION",
+                (template, table, "%GENERATED%"),
+            ).scalars()
+            plan.rows[table] = ", ".join(_quote(c) for c in columns)
+    for row in run(f"SHOW TRIGGERS FROM {_quote(template)}").all():
+        ddl = run(f"SHOW CREATE TRIGGER {_quote(template)}.{_quote(row[0])}").one()[2]
+        plan.triggers.append(_DEFINER.sub("", ddl))
+    return plan

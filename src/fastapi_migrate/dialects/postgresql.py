@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi_migrate.dialects.base import DialectSupport
+import hashlib
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+
+from fastapi_migrate.dialects.base import DialectSupport, ServerTemplateStore, TemplateStore
 
 
 class PostgreSQLSupport(DialectSupport):
@@ -12,3 +20,55 @@ class PostgreSQLSupport(DialectSupport):
     def drop_database_sql(self, name: str) -> str:
         # FORCE ends sessions a crashed run left behind (PostgreSQL 13+).
         return f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+
+    def template_store(self, server: URL) -> TemplateStore:
+        return PostgreSQLTemplateStore(self, server)
+
+
+class PostgreSQLTemplateStore(ServerTemplateStore):
+    """Templates are real PostgreSQL templates: a copy is one CREATE DATABASE ... TEMPLATE.
+
+    A published template refuses connections (ALLOW_CONNECTIONS false), so nothing can hold
+    it open and make a copy fail with "source database is being accessed by other users".
+    """
+
+    privilege_hint = "the test user needs CREATEDB (ALTER ROLE <user> CREATEDB)"
+
+    def names(self, prefix: str) -> list[str]:
+        found = self.scalars("SELECT datname FROM pg_database")
+        return [name for name in found if str(name).startswith(prefix)]
+
+    def exists(self, name: str) -> bool:
+        return bool(self.scalars("SELECT 1 FROM pg_database WHERE datname = :name", name=name))
+
+    @contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        self.execute(f"SELECT pg_advisory_lock({number})")
+        try:
+            yield
+        finally:
+            self.execute(f"SELECT pg_advisory_unlock({number})")
+
+    def build_target(self, name: str, building: str) -> URL:
+        self.execute(f'CREATE DATABASE "{building}"')
+        return self.url_of(building)
+
+    def publish(self, built: URL, name: str) -> None:
+        building = built.database or ""
+        self.execute(
+            f'ALTER DATABASE "{building}" RENAME TO "{name}"',
+            f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false',
+        )
+
+    def copy(self, template: str, name: str) -> URL:
+        for attempt in range(50):
+            try:
+                self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+                break
+            except DBAPIError as error:
+                # Another session may still be leaving the template: wait a moment for it.
+                if "being accessed by other users" not in str(error) or attempt == 49:
+                    raise
+                time.sleep(0.1)
+        return self.url_of(name)
