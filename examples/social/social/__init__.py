@@ -1,0 +1,1 @@
+"""The social API: users, their posts, and votes on posts, kept in a migrated database."""

@@ -1,0 +1,28 @@
+"""POST /login: the OAuth2 password flow (the username is the email)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy import select
+
+from social.database import SessionDep
+from social.models import User
+from social.schemas import Token
+from social.security import create_access_token, verify_password
+from social.settings import SettingsDep
+
+router = APIRouter(tags=["authentication"])
+
+
+@router.post("/login", response_model=Token)
+def login(
+    credentials: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Token:
+    user = session.scalar(select(User).where(User.email == credentials.username))
+    if not verify_password(credentials.password, user.password_hash if user else None):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Invalid Credentials")
+    assert user is not None  # a password only verifies against a real user's hash
+    return Token(access_token=create_access_token(user.id, settings))
