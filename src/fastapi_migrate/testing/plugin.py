@@ -1,1 +1,176 @@
-"""pytest plugin entry point (pytest11). Fixtures arrive with the testing toolkit."""
+"""pytest plugin (registered through the pytest11 entry point): a migrated database per test.
+
+Fixtures:
+
+``migrations`` (session)
+    The app's Migrations, from [tool.fastapi-migrate] in the pyproject.toml found from the
+    rootdir. Override it in a conftest for another app.
+``migrate_base_url`` (session)
+    Where templates and copies are made: ``--migrate-url``, else $FASTAPI_MIGRATE_TEST_URL,
+    else a SQLite folder in the temporary directory.
+``migrated_url`` / ``migrated_engine`` / ``migrated_session`` (function)
+    A fresh copy of the template at head: its URL, a sync engine, a Session. Dropped after.
+``override_database`` (function)
+    ``override_database(app, get_db)`` points a FastAPI dependency at the fresh database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from fastapi_migrate.errors import ConfigError, MigrationsError
+from fastapi_migrate.migrations import Migrations
+from fastapi_migrate.testing.templates import TemplateDatabases
+
+URL_ENVIRONMENT_VARIABLE = "FASTAPI_MIGRATE_TEST_URL"
+_STORES_KEY = pytest.StashKey[dict[tuple[str, str], TemplateDatabases]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("fastapi-migrate", "FastAPI-Migrate test databases")
+    group.addoption(
+        "--migrate-url",
+        dest="migrate_url",
+        default=None,
+        help=(
+            "Server (or sqlite:///folder/any.db) where migrated test databases are made. "
+            f"Default: ${URL_ENVIRONMENT_VARIABLE}, else SQLite files in the temporary folder."
+        ),
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_STORES_KEY] = {}
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for store in config.stash.get(_STORES_KEY, {}).values():
+        with contextlib.suppress(MigrationsError, Exception):
+            store.close()
+
+
+def default_sqlite_folder() -> Path:
+    """A per-user folder that outlives the run, so a SQLite template is reused next time."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "user"
+    return Path(tempfile.gettempdir()) / f"fastapi-migrate-{user}"
+
+
+def _fail(error: MigrationsError) -> NoReturn:
+    """A MigrationsError as one line in the test report, without a traceback."""
+    pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def migrations(request: pytest.FixtureRequest) -> Migrations:
+    """The app's migrations, from the pyproject.toml at or above pytest's rootdir."""
+    try:
+        return Migrations(root=request.config.rootpath)
+    except MigrationsError as error:
+        _fail(error)
+
+
+@pytest.fixture(scope="session")
+def migrate_base_url(request: pytest.FixtureRequest) -> str:
+    """Where templates and copies are made."""
+    option = request.config.getoption("migrate_url", default=None)
+    chosen = option or os.environ.get(URL_ENVIRONMENT_VARIABLE)
+    if chosen:
+        return str(chosen)
+    folder = default_sqlite_folder()
+    return f"sqlite:///{folder / 'server.db'}"
+
+
+@pytest.fixture(scope="session")
+def migrate_templates(
+    request: pytest.FixtureRequest, migrations: Migrations, migrate_base_url: str
+) -> TemplateDatabases:
+    """The cloning machinery for this app and server, shared by the whole session."""
+    stores = request.config.stash[_STORES_KEY]
+    key = (str(migrations.directory.resolve()), migrate_base_url)
+    store = stores.get(key)
+    if store is None:
+        try:
+            store = stores[key] = TemplateDatabases(migrations, migrate_base_url)
+        except MigrationsError as error:
+            _fail(error)
+    return store
+
+
+@pytest.fixture
+def migrated_url(migrate_templates: TemplateDatabases) -> Iterator[str]:
+    """The URL of a fresh database at head (password included), dropped after the test."""
+    try:
+        url = migrate_templates.create()
+    except MigrationsError as error:
+        _fail(error)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        migrate_templates.drop(url)
+
+
+@pytest.fixture
+def migrated_engine(migrated_url: str) -> Iterator[Engine]:
+    """A sync engine on the fresh database, disposed after the test."""
+    from fastapi_migrate.db import make_engine
+
+    url = make_url(migrated_url)
+    engine = make_engine(url)
+    if not isinstance(engine, Engine):
+        _fail(
+            ConfigError(
+                f"migrated_engine is a sync engine, but {url.drivername} is an async driver: "
+                "give --migrate-url with a sync driver (such as postgresql+psycopg or "
+                "mysql+pymysql), or build an async engine on migrated_url yourself."
+            )
+        )
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def migrated_session(migrated_engine: Engine) -> Iterator[Session]:
+    """A Session on the fresh database, closed after the test."""
+    session = Session(migrated_engine)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@pytest.fixture
+def override_database(migrated_engine: Engine) -> Iterator[Callable[[Any, Any], None]]:
+    """``override_database(app, get_db)``: the app's database dependency yields a Session on
+    the fresh database (for TestClient or httpx) until the test ends."""
+    overridden: list[tuple[Any, Any]] = []
+
+    def get_session() -> Iterator[Session]:
+        with Session(migrated_engine) as session:
+            yield session
+
+    def override(app: Any, dependency: Any) -> None:
+        app.dependency_overrides[dependency] = get_session
+        overridden.append((app, dependency))
+
+    try:
+        yield override
+    finally:
+        for app, dependency in overridden:
+            if app.dependency_overrides.get(dependency) is get_session:
+                del app.dependency_overrides[dependency]
