@@ -104,11 +104,13 @@ def _run_async(
                 connection = await engine.connect()
             except _CONNECT_ERRORS as error:
                 raise unreachable(url, error) from None
-            async with connection:
+            try:
                 if autocommit:
                     return await connection.run_sync(work)
                 async with connection.begin():
                     return await connection.run_sync(work)
+            finally:
+                await connection.close()
         finally:
             await engine.dispose()
 

@@ -6,6 +6,7 @@ The CLI, the FastAPI integration and the pytest plugin are thin layers over this
 from __future__ import annotations
 
 import io
+from argparse import Namespace
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -113,7 +114,10 @@ class Migrations:
         ini = self.settings.root / "alembic.ini"
         # Alembic's own chatter ("Generating ...") is replaced by our reports.
         config = Config(
-            str(ini) if ini.is_file() else None, output_buffer=io.StringIO(), stdout=io.StringIO()
+            str(ini) if ini.is_file() else None,
+            output_buffer=io.StringIO(),
+            stdout=io.StringIO(),
+            cmd_opts=Namespace(quiet=True),
         )
         config.set_main_option("script_location", str(self.directory).replace("%", "%%"))
         if not config.get_main_option("path_separator"):

@@ -36,7 +36,8 @@ def write_environment(settings: Settings, *, force: bool = False) -> list[Path]:
     keep = directory / "versions" / ".gitkeep"
     if not any((directory / "versions").iterdir()):
         keep.touch()
-    pyproject = record_settings(settings, relative)
+    # Models given as an object (Python API) have no "module:attribute" to record.
+    pyproject = record_settings(settings, relative) if settings.metadata_ref else None
     if pyproject is not None:
         written.append(pyproject)
     return written

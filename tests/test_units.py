@@ -1,0 +1,118 @@
+"""Small pieces with many cases: masking, type narrowing, default comparison, the graph."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import BigInteger, Float, Integer, Numeric, SmallInteger, String, Text
+
+from fastapi_migrate.autogen import compare_server_default, describe_operations, is_narrowing
+from fastapi_migrate.cli.graph import draw
+from fastapi_migrate.errors import ConfigError
+from fastapi_migrate.revisions import RevisionInfo
+from fastapi_migrate.urls import mask_text, mask_url, parse_url
+
+
+def test_mask_url_hides_the_password() -> None:
+    assert mask_url("postgresql://bob:hunter2@db/app") == "postgresql://bob:***@db/app"
+    assert mask_url("sqlite:///app.db") == "sqlite:///app.db"
+
+
+def test_mask_text_hides_urls_and_literal_secrets_in_free_text() -> None:
+    text = "failed for mysql+pymysql://root:pa55@host/db and again pa55"
+    assert mask_text(text, "pa55") == "failed for mysql+pymysql://root:***@host/db and again ***"
+
+
+def test_bare_dialect_names_get_an_installed_driver() -> None:
+    assert parse_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+    assert parse_url("postgres://u@h/db").drivername == "postgresql+psycopg"
+    assert parse_url("mysql://u@h/db").drivername == "mysql+pymysql"
+    assert parse_url("postgresql+asyncpg://u@h/db").drivername == "postgresql+asyncpg"
+
+
+def test_malformed_url() -> None:
+    with pytest.raises(ConfigError, match="is not valid"):
+        parse_url("just some words")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "narrowing"),
+    [
+        (String(100), String(50), True),
+        (String(50), String(100), False),
+        (Text(), String(20), True),
+        (String(20), Text(), False),
+        (BigInteger(), Integer(), True),
+        (SmallInteger(), BigInteger(), False),
+        (Numeric(10, 2), Numeric(8, 2), True),
+        (Numeric(10, 2), Numeric(12, 4), False),
+        (Float(), Numeric(10, 2), True),
+        (Integer(), String(20), False),
+        (String(20), Integer(), True),
+    ],
+)
+def test_is_narrowing(old: object, new: object, narrowing: bool) -> None:
+    assert is_narrowing(old, new) is narrowing  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("inspected", "rendered", "expected"),
+    [
+        ("now()", "CURRENT_TIMESTAMP", False),
+        ("current_timestamp()", "now()", False),
+        ("(CURRENT_TIMESTAMP)", "CURRENT_TIMESTAMP", False),
+        ("now()::timestamp without time zone", "now()", False),
+        ("'0'", "now()", None),
+        ("'a'", "'b'", None),
+        (None, "now()", None),
+    ],
+)
+def test_current_timestamp_spellings_compare_equal(
+    inspected: str | None, rendered: str, expected: bool | None
+) -> None:
+    assert compare_server_default(None, None, None, inspected, None, rendered) is expected
+
+
+def test_destructive_operations_come_first() -> None:
+    from alembic.operations import ops
+    from sqlalchemy import Column
+
+    upgrade = ops.UpgradeOps(
+        ops=[
+            ops.AddColumnOp("users", Column("phone", String(20))),
+            ops.ModifyTableOps("posts", [ops.DropColumnOp("posts", "body")]),
+            ops.DropTableOp("legacy"),
+        ]
+    )
+    described = describe_operations([upgrade])
+    assert [d.destructive for d in described] == [True, True, False]
+    assert described[0].description == "drop column posts.body"
+    assert described[1].description == "drop table legacy"
+
+
+def _rev(revision: str, *parents: str, head: bool = False) -> RevisionInfo:
+    return RevisionInfo(
+        revision, f"msg {revision}", parents, "", is_head=head, is_merge=len(parents) > 1
+    )
+
+
+def test_graph_draws_a_branch_and_its_merge() -> None:
+    lines = draw(
+        [
+            _rev("m", "b", "c", head=True),
+            _rev("c", "a"),
+            _rev("b", "a"),
+            _rev("a"),
+        ]
+    )
+    assert lines == [
+        "*  m (head, merge) msg m",
+        "| \\",
+        "| *  c msg c",
+        "* |  b msg b",
+        "| /",
+        "*  a msg a",
+    ]
+
+
+def test_graph_of_a_straight_line() -> None:
+    assert draw([_rev("b", "a", head=True), _rev("a")]) == ["*  b (head) msg b", "*  a msg a"]
