@@ -6,8 +6,8 @@ The CLI, the FastAPI integration and the pytest plugin are thin layers over this
 from __future__ import annotations
 
 import io
-from argparse import Namespace
 import time
+from argparse import Namespace
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
