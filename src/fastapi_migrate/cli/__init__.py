@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from fastapi_migrate.cli import authoring, inspecting, moving, setup
+from fastapi_migrate.cli import authoring, inspecting, moving, setup, testing
 
 app = typer.Typer(
     name="fastapi-migrate",
@@ -28,6 +28,7 @@ app.command()(inspecting.history)
 app.command()(inspecting.show)
 app.command()(moving.stamp)
 app.command()(authoring.merge)
+app.command()(testing.test)
 
 
 def main() -> None:

@@ -64,6 +64,10 @@ class DialectSupport:
             "PostgreSQL or MySQL/MariaDB for the test URL."
         )
 
+    def schema_extras(self, connection: Connection) -> dict[str, str]:
+        """Schema objects outside tables that a downgrade must also remove: name -> definition."""
+        return {}
+
     def scratch_server(self, url: URL) -> URL:
         """Where scratch databases for ``url``'s app are made (the same server by default)."""
         return url

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import Connection
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
@@ -23,6 +24,16 @@ class PostgreSQLSupport(DialectSupport):
 
     def template_store(self, server: URL) -> TemplateStore:
         return PostgreSQLTemplateStore(self, server)
+
+    def schema_extras(self, connection: Connection) -> dict[str, str]:
+        # Enum types outlive the tables that use them: a downgrade must drop them itself.
+        rows = connection.exec_driver_sql(
+            "SELECT t.typname, string_agg(e.enumlabel, ', ' ORDER BY e.enumsortorder) "
+            "FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid "
+            "JOIN pg_namespace n ON n.oid = t.typnamespace "
+            "WHERE n.nspname = current_schema() GROUP BY t.typname"
+        ).all()
+        return {f"enum type {name}": f"({labels})" for name, labels in rows}
 
 
 class PostgreSQLTemplateStore(ServerTemplateStore):

@@ -1,0 +1,51 @@
+"""test: the migration test suite against scratch databases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from fastapi_migrate.cli.options import (
+    ConfigOption,
+    DirectoryOption,
+    JsonOption,
+    MetadataOption,
+    build,
+)
+from fastapi_migrate.cli.output import emit_json, out, reports_errors, say
+from fastapi_migrate.testing.suite import run_suite
+
+
+@reports_errors
+def test(
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="Server for the scratch databases. Default: the app's database server, or SQLite.",
+            show_default=False,
+        ),
+    ] = None,
+    config: ConfigOption = None,
+    metadata: MetadataOption = None,
+    directory: DirectoryOption = None,
+    json: JsonOption = False,
+) -> None:
+    """The migration test suite: one head; up one at a time; up, down, up again; the models
+    match; downgrades leave no trace; rows survive every upgrade."""
+    migrations = build(None, config, metadata, directory)
+    if json:
+        report = run_suite(migrations, url)
+        emit_json(report.to_dict())
+    else:
+        with out.status("Running the migration test suite…"):
+            report = run_suite(migrations, url)
+        for item in report.items:
+            mark = "[green]✓[/]" if item.ok else "[bold red]✗[/]"
+            say(f"{mark} {item.name}: {escape(item.detail)}")
+        failed = sum(not item.ok for item in report.items)
+        say("All checks passed." if report.ok else f"[bold red]{failed} check(s) failed.[/]")
+    if not report.ok:
+        raise typer.Exit(1)
