@@ -1,0 +1,57 @@
+"""Fixtures for the to-do API's tests: a freshly migrated database per test, on SQLite and
+PostgreSQL, from the fastapi-migrate pytest plugin."""
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from fastapi_migrate import Migrations
+from todo.app import app
+from todo.database import get_session
+
+APP_ROOT = Path(__file__).resolve().parents[1]
+
+
+def postgres_server_url(config: pytest.Config) -> str:
+    """The repository's PostgreSQL for tests. Its root conftest applies the rule (with CI=true
+    a server that is down fails the run); on its own this app uses $TEST_POSTGRES_URL."""
+    # Looked up through pytest: loading this conftest unloads the module named "conftest".
+    repository_conftest = config.pluginmanager.get_plugin(str(config.rootpath / "conftest.py"))
+    if repository_conftest is not None:
+        url: str = repository_conftest.require_server("postgres")
+        return url
+    if "TEST_POSTGRES_URL" not in os.environ:
+        pytest.skip("set TEST_POSTGRES_URL to run the tests on PostgreSQL")
+    return os.environ["TEST_POSTGRES_URL"]
+
+
+@pytest.fixture(scope="session")
+def migrations() -> Migrations:
+    return Migrations(root=APP_ROOT)
+
+
+@pytest.fixture(
+    scope="session",
+    params=[
+        pytest.param("sqlite", marks=pytest.mark.sqlite),
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ],
+)
+def migrate_base_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('todo-databases') / 'server.db'}"
+    return postgres_server_url(request.config)
+
+
+@pytest.fixture
+def client(override_database: Callable[[Any, Any], None]) -> TestClient:
+    """A client for the app on a fresh database at head. Without `with`, TestClient skips the
+    lifespan: the database is already migrated."""
+    override_database(app, get_session)
+    return TestClient(app)

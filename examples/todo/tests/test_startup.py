@@ -1,0 +1,27 @@
+"""Starting the app brings an empty database to head before it serves."""
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from fastapi_migrate import Migrations
+from todo.app import create_app
+
+
+def test_starting_the_app_migrates_an_empty_database(
+    migrations: Migrations, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'todo.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert migrations.with_url(url).current() == ()
+
+    with TestClient(create_app()) as client:
+        assert migrations.with_url(url).status().up_to_date
+        due = str(date.today() + timedelta(days=1))
+        response = client.post(
+            "/api/todo/", json={"name": "First task", "priority": 1, "due_date": due}
+        )
+        assert response.status_code == 201
+        assert client.get("/api/todo/").json() == [response.json()]
