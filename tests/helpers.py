@@ -10,9 +10,12 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from fastapi_migrate.cli import app
+from fastapi_migrate.db import run_with_connection
 
 BIN = Path(sys.executable).parent
 
@@ -125,3 +128,61 @@ class Project:
             timeout=120,
         )
         return Result(done.returncode, done.stdout, done.stderr)
+
+
+def snapshot(url: str) -> tuple[set[str], list[str]]:
+    """Tables and the recorded revision: what 'unchanged' means here."""
+
+    def read(connection):  # type: ignore[no-untyped-def]
+        names = set(inspect(connection).get_table_names())
+        versions = []
+        if "alembic_version" in names:
+            versions = [
+                r[0] for r in connection.execute(text("SELECT version_num FROM alembic_version"))
+            ]
+        return names, versions
+
+    return run_with_connection(make_url(url), read)
+
+
+def assert_clean_failure(result: Result, code: int, *phrases: str) -> None:
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("Error: "), result.output
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for phrase in phrases:
+        assert phrase in result.stderr, result.stderr
+
+
+def head_of(project: Project) -> str:
+    return project.cli("heads", "--json").stdout.split('"revision": "')[1].split('"')[0]
+
+
+def write_revision(
+    project: Project, revision: str, parent: str | None, body: str = "pass", header: str = ""
+) -> Path:
+    path = project.versions / f"{revision}_hand_written.py"
+    path.write_text(
+        textwrap.dedent(
+            f'''\
+            """hand written {revision}"""
+            {header}
+            from alembic import op
+            import sqlalchemy as sa
+
+            revision = "{revision}"
+            down_revision = {parent!r}
+            branch_labels = None
+            depends_on = None
+
+
+            def upgrade():
+                {body}
+
+
+            def downgrade():
+                pass
+            '''
+        )
+    )
+    return path

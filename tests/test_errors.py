@@ -3,40 +3,15 @@ database left as it was."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from conftest import require_server
 from fastapi_migrate.db import run_with_connection
-from helpers import Project, Result
-
-
-def snapshot(url: str) -> tuple[set[str], list[str]]:
-    """Tables and the recorded revision: what 'unchanged' means here."""
-
-    def read(connection):  # type: ignore[no-untyped-def]
-        names = set(inspect(connection).get_table_names())
-        versions = []
-        if "alembic_version" in names:
-            versions = [
-                r[0] for r in connection.execute(text("SELECT version_num FROM alembic_version"))
-            ]
-        return names, versions
-
-    return run_with_connection(make_url(url), read)
-
-
-def assert_clean_failure(result: Result, code: int, *phrases: str) -> None:
-    assert result.exit_code == code, result.output
-    assert "Traceback" not in result.output
-    assert result.stderr.startswith("Error: "), result.output
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    for phrase in phrases:
-        assert phrase in result.stderr, result.stderr
+from helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
 
 
 @pytest.fixture
@@ -47,40 +22,6 @@ def project(fresh_url: str, tmp_path: Path) -> Project:
     assert made.cli("make", "create tables").exit_code == 0
     assert made.cli("upgrade").exit_code == 0
     return made
-
-
-def head_of(project: Project) -> str:
-    return project.cli("heads", "--json").stdout.split('"revision": "')[1].split('"')[0]
-
-
-def write_revision(
-    project: Project, revision: str, parent: str | None, body: str = "pass", header: str = ""
-) -> Path:
-    path = project.versions / f"{revision}_hand_written.py"
-    path.write_text(
-        textwrap.dedent(
-            f'''\
-            """hand written {revision}"""
-            {header}
-            from alembic import op
-            import sqlalchemy as sa
-
-            revision = "{revision}"
-            down_revision = {parent!r}
-            branch_labels = None
-            depends_on = None
-
-
-            def upgrade():
-                {body}
-
-
-            def downgrade():
-                pass
-            '''
-        )
-    )
-    return path
 
 
 # -- configuration --------------------------------------------------------------------------

@@ -1,0 +1,98 @@
+"""The reporting and bookkeeping verbs, and check's three points failing one at a time."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from helpers import Project, head_of, snapshot, write_revision
+
+
+@pytest.fixture
+def project(fresh_url: str, tmp_path: Path) -> Project:
+    """Two revisions written; the database at the first."""
+    made = Project.create(tmp_path, fresh_url)
+    assert made.cli("init").exit_code == 0
+    assert made.cli("make", "create tables").exit_code == 0
+    first = head_of(made)
+    # A data-only step: the models still match at head.
+    write_revision(made, "5ec0nd000001", first, body="op.execute('DELETE FROM votes')")
+    assert made.cli("upgrade", first).exit_code == 0
+    return made
+
+
+def test_relative_upgrade_and_downgrade(project: Project) -> None:
+    up = project.cli("upgrade", "+1", "--json")
+    assert up.exit_code == 0, up.output
+    assert [s["revision"] for s in json.loads(up.stdout)["steps"]] == ["5ec0nd000001"]
+    down = project.cli("downgrade", "-2")
+    assert down.exit_code == 0, down.output
+    assert snapshot(project.url)[1] == []
+    assert project.cli("upgrade", "5ec0").exit_code == 0  # a prefix names a revision
+    assert snapshot(project.url)[1] == ["5ec0nd000001"]
+
+
+def test_status_lists_pending_migrations(project: Project) -> None:
+    text = project.cli("status").stdout
+    assert "Pending   1 migration(s)" in text
+    assert "5ec0nd000001  hand written 5ec0nd000001" in text
+    report = json.loads(project.cli("status", "--json").stdout)
+    assert [p["revision"] for p in report["pending"]] == ["5ec0nd000001"]
+    assert report["models_match"] is True
+
+
+def test_current_heads_history_show(project: Project) -> None:
+    first = snapshot(project.url)[1][0]
+    assert project.cli("current").stdout.strip() == first
+    assert json.loads(project.cli("current", "--json").stdout) == {"current": [first]}
+    assert project.cli("heads").stdout.startswith("5ec0nd000001  hand written")
+    history = project.cli("history").stdout.splitlines()
+    assert history[0] == f"{first} -> 5ec0nd000001 (head), hand written 5ec0nd000001"
+    assert history[1] == f"<base> -> {first}, create tables"
+    shown = project.cli("show", "5ec0")
+    assert shown.exit_code == 0
+    assert f"Parents   {first}" in shown.stdout
+    assert "def upgrade():" in shown.stdout
+    assert json.loads(project.cli("show", "head", "--json").stdout)["revision"] == "5ec0nd000001"
+
+
+def test_stamp_records_without_running(project: Project) -> None:
+    tables_before = snapshot(project.url)[0]
+    stamped = project.cli("stamp", "heads")
+    assert stamped.exit_code == 0, stamped.output
+    tables, versions = snapshot(project.url)
+    assert versions == ["5ec0nd000001"]
+    assert tables == tables_before  # nothing ran
+    assert project.cli("stamp", "base").exit_code == 0
+    assert snapshot(project.url)[1] == []
+
+
+def test_check_fails_when_the_database_is_behind(project: Project) -> None:
+    result = project.cli("check", "--json")
+    assert result.exit_code == 1
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["one head"]["ok"] and checks["migrations match the models"]["ok"]
+    assert not checks["database at head"]["ok"]
+    assert "1 revision(s) behind head" in checks["database at head"]["detail"]
+
+
+def test_check_fails_when_models_are_ahead_of_the_migrations(
+    fresh_url: str, tmp_path: Path
+) -> None:
+    made = Project.create(tmp_path, fresh_url)
+    made.cli("init")
+    write_revision(
+        made,
+        "0n1y00000001",
+        None,
+        body="op.create_table('users', sa.Column('id', sa.Integer(), primary_key=True))",
+    )
+    assert made.cli("upgrade").exit_code == 0
+    result = made.cli("check")
+    assert result.exit_code == 1
+    assert "✗ migrations match the models" in result.stdout
+    assert "create table posts" in result.stdout
+    assert "fastapi-migrate make" in result.stdout
+    assert "Check failed." in result.stdout
