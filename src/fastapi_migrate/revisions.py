@@ -81,8 +81,10 @@ def load_script_directory(config: Config, directory: Path) -> ScriptDirectory:
             for warning in caught:
                 missing = _MISSING_PARENT.search(str(warning.message))
                 if missing:
+                    child = re.search(r"-> (\w+)", missing[2])
                     raise ScriptError(
-                        f"Revision {missing[2]} names parent revision {missing[1]}, which is "
+                        f"Revision {child[1] if child else missing[2]} names parent revision "
+                        f"{missing[1]}, which is "
                         f"not in {directory / 'versions'}: restore that file or fix the "
                         "down_revision."
                     ) from None

@@ -16,7 +16,7 @@ from fastapi_migrate.cli.options import (
     UrlOption,
     build,
 )
-from fastapi_migrate.cli.output import emit_json, reports_errors, say
+from fastapi_migrate.cli.output import emit_json, out, reports_errors, say
 from fastapi_migrate.reports import Status
 from fastapi_migrate.revisions import RevisionInfo
 
@@ -99,7 +99,7 @@ def history(
         emit_json([info.to_dict() for info in revisions])
     elif draw_graph:
         for line in graph.draw(revisions):
-            say(escape(line))
+            out.print(line, markup=False)
     else:
         for info in revisions:
             parents = ", ".join(info.parents) or "<base>"
