@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,19 +15,12 @@ from fastapi_migrate.cli.options import (
     UrlOption,
     build,
 )
-from fastapi_migrate.cli.output import emit_json, reports_errors, say
+from fastapi_migrate.cli.output import emit_json, relative_path, reports_errors, say
 from fastapi_migrate.reports import MadeRevision
 
 
-def _relative(path: str) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return path
-
-
 def _show_written(made: MadeRevision) -> None:
-    say(f"Wrote revision {made.revision}: {_relative(made.path)}")
+    say(f"Wrote revision {made.revision}: {relative_path(made.path)}")
     for operation in made.operations:
         if operation.destructive:
             say(f"  [bold red]! {escape(operation.description)}[/]  [red]({operation.reason})[/]")
@@ -71,5 +63,5 @@ def merge(
     """Join the heads into one with a merge revision."""
     made = build(None, config, None, directory).merge(message)
     emit_json(made.to_dict()) if json else say(
-        f"Wrote merge revision {made.revision}: {_relative(made.path)}"
+        f"Wrote merge revision {made.revision}: {relative_path(made.path)}"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
@@ -53,3 +54,11 @@ def reports_errors(function: Callable[P, R]) -> Callable[P, R]:
 
 def milliseconds(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def relative_path(path: str | Path) -> str:
+    """``path`` relative to the current folder when it is inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from fastapi_migrate.cli.options import ConfigOption, DirectoryOption, MetadataOption, build
-from fastapi_migrate.cli.output import reports_errors, say
+from fastapi_migrate.cli.output import relative_path, reports_errors, say
 
 
 @reports_errors
@@ -22,8 +22,8 @@ def init(
     """Write the migrations folder and alembic.ini, and record the settings in pyproject.toml."""
     migrations = build(None, config, metadata, directory)
     for path in migrations.init(force=force):
-        say(f"  wrote {path}")
+        say(f"  wrote {relative_path(path)}")
     say(
-        f"Migrations are set up in {migrations.directory}. Next: "
+        f"Migrations are set up in {relative_path(migrations.directory)}. Next: "
         '`fastapi-migrate make "create tables"`, then `fastapi-migrate upgrade`.'
     )
