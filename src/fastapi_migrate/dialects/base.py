@@ -36,7 +36,8 @@ class DialectSupport:
         return url.set(database=name)
 
     def maintenance_url(self, url: URL) -> URL:
-        return url.set(database=self.maintenance_database)
+        # URL.set ignores None: _replace can also clear the database (MySQL needs none).
+        return url._replace(database=self.maintenance_database)
 
     def create_database_sql(self, name: str) -> str:
         return f'CREATE DATABASE "{name}"'

@@ -22,19 +22,24 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
-from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
 from fastapi_migrate.errors import ConfigError, MigrationsError
-from fastapi_migrate.migrations import Migrations
-from fastapi_migrate.testing.templates import TemplateDatabases
+
+# Imported lazily: installing the package must not slow down every pytest run that never
+# asks for a migrated database.
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+    from fastapi_migrate.migrations import Migrations
+    from fastapi_migrate.reports import CheckReport
+    from fastapi_migrate.testing.templates import TemplateDatabases
 
 URL_ENVIRONMENT_VARIABLE = "FASTAPI_MIGRATE_TEST_URL"
-_STORES_KEY = pytest.StashKey[dict[tuple[str, str], TemplateDatabases]]()
+_STORES_KEY = pytest.StashKey[dict[tuple[str, str], "TemplateDatabases"]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -77,6 +82,8 @@ def _fail(error: MigrationsError) -> NoReturn:
 @pytest.fixture(scope="session")
 def migrations(request: pytest.FixtureRequest) -> Migrations:
     """The app's migrations, from the pyproject.toml at or above pytest's rootdir."""
+    from fastapi_migrate.migrations import Migrations
+
     try:
         return Migrations(root=request.config.rootpath)
     except MigrationsError as error:
@@ -103,6 +110,8 @@ def migrate_templates(
     key = (str(migrations.directory.resolve()), migrate_base_url)
     store = stores.get(key)
     if store is None:
+        from fastapi_migrate.testing.templates import TemplateDatabases
+
         try:
             store = stores[key] = TemplateDatabases(migrations, migrate_base_url)
         except MigrationsError as error:
@@ -126,6 +135,9 @@ def migrated_url(migrate_templates: TemplateDatabases) -> Iterator[str]:
 @pytest.fixture
 def migrated_engine(migrated_url: str) -> Iterator[Engine]:
     """A sync engine on the fresh database, disposed after the test."""
+    from sqlalchemy import Engine
+    from sqlalchemy.engine import make_url
+
     from fastapi_migrate.db import make_engine
 
     url = make_url(migrated_url)
@@ -147,6 +159,8 @@ def migrated_engine(migrated_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def migrated_session(migrated_engine: Engine) -> Iterator[Session]:
     """A Session on the fresh database, closed after the test."""
+    from sqlalchemy.orm import Session
+
     session = Session(migrated_engine)
     try:
         yield session
@@ -158,6 +172,8 @@ def migrated_session(migrated_engine: Engine) -> Iterator[Session]:
 def override_database(migrated_engine: Engine) -> Iterator[Callable[[Any, Any], None]]:
     """``override_database(app, get_db)``: the app's database dependency yields a Session on
     the fresh database (for TestClient or httpx) until the test ends."""
+    from sqlalchemy.orm import Session
+
     overridden: list[tuple[Any, Any]] = []
 
     def get_session() -> Iterator[Session]:
@@ -174,3 +190,15 @@ def override_database(migrated_engine: Engine) -> Iterator[Callable[[Any, Any], 
         for app, dependency in overridden:
             if app.dependency_overrides.get(dependency) is get_session:
                 del app.dependency_overrides[dependency]
+
+
+@pytest.fixture(scope="session")
+def migration_suite(migrations: Migrations, migrate_base_url: str) -> CheckReport:
+    """The six checks of the migration test suite, run once on ``migrate_base_url``'s server
+    (see fastapi_migrate.testing.checks for them as tests)."""
+    from fastapi_migrate.testing.suite import run_suite
+
+    try:
+        return run_suite(migrations, migrate_base_url)
+    except MigrationsError as error:
+        _fail(error)

@@ -213,6 +213,15 @@ class TemplateDatabases:
         finally:
             self.store.close()
 
+    def discard(self) -> None:
+        """Drop the copies still out and this app's templates (all states of its migrations)."""
+        self.close()
+        self._template = None
+        with self._clear_errors("drop the template databases"):
+            for name in self.store.names(f"{TEMPLATE}_{self.app}_"):
+                self.store.drop(name)
+        self.store.close()
+
     # -- tidying ----------------------------------------------------------------------------
 
     def _sweep(self, keep: str) -> None:

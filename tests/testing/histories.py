@@ -1,0 +1,137 @@
+"""Synthetic migration histories in temporary folders, built from Python, and the fixtures
+helpers the toolkit's tests share (a conftest.py here would shadow the root one's name)."""
+
+from __future__ import annotations
+
+import textwrap
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi_migrate.migrations import Migrations
+
+ENV = "from fastapi_migrate.env import run_migrations\n\nrun_migrations()\n"
+
+MODELS = """
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str | None] = mapped_column(String(50))
+    age: Mapped[int | None] = mapped_column(Integer)
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    published: Mapped[bool] = mapped_column(Boolean)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+"""
+
+CREATE_USERS = (
+    """op.create_table(
+        "users",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("email", sa.String(100), nullable=False),
+        sa.Column("name", sa.String(50), nullable=True),
+        sa.UniqueConstraint("email"),
+    )""",
+    'op.drop_table("users")',
+)
+CREATE_POSTS = (
+    """op.create_table(
+        "posts",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("title", sa.String(200), nullable=False),
+        sa.Column("published", sa.Boolean(), nullable=False),
+        sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id"), nullable=False),
+    )""",
+    'op.drop_table("posts")',
+)
+ADD_AGE = (
+    'op.add_column("users", sa.Column("age", sa.Integer(), nullable=True))',
+    """with op.batch_alter_table("users") as batch:
+        batch.drop_column("age")""",
+)
+GOOD = [("create users", CREATE_USERS), ("create posts", CREATE_POSTS), ("add users.age", ADD_AGE)]
+
+
+@dataclass
+class History:
+    """A project folder with models and a migrations folder whose revisions we write."""
+
+    root: Path
+    module: str = field(default_factory=lambda: f"models_{uuid.uuid4().hex[:10]}")
+    revisions: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        (self.root / "migrations" / "versions").mkdir(parents=True)
+        (self.root / "migrations" / "env.py").write_text(ENV)
+        (self.root / "pyproject.toml").write_text(
+            f'[project]\nname = "demo"\n\n[tool.fastapi-migrate]\nmetadata = "{self.module}:Base"\n'
+        )
+        self.write_models(MODELS)
+
+    def write_models(self, source: str) -> None:
+        (self.root / f"{self.module}.py").write_text(textwrap.dedent(source))
+
+    def add(
+        self, message: str, upgrade: str, downgrade: str = "pass", *, parent: str | None = "last"
+    ) -> str:
+        """Write a revision on top of the last one (or on ``parent``); returns its id."""
+        revision = f"r{len(self.revisions) + 1:02d}{uuid.uuid4().hex[:6]}"
+        down = (self.revisions[-1] if self.revisions else None) if parent == "last" else parent
+        source = f'''"""{message}"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = {revision!r}
+down_revision = {down!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    {upgrade}
+
+
+def downgrade() -> None:
+    {downgrade}
+'''
+        path = (
+            self.root / "migrations" / "versions" / f"{len(self.revisions) + 1:03d}_{revision}.py"
+        )
+        path.write_text(source)
+        self.revisions.append(revision)
+        return revision
+
+    def add_good(self) -> History:
+        for message, (up, down) in GOOD:
+            self.add(message, up, down)
+        return self
+
+    def migrations(self, url: str | None = None) -> Migrations:
+        return Migrations(root=self.root, url=url)
+
+
+def new_history(tmp_path: Path) -> History:
+    """A fresh project folder under the test's tmp_path."""
+    return History(tmp_path / f"app_{uuid.uuid4().hex[:6]}")
+
+
+def server_for(backend: str, tmp_path: Path) -> str:
+    """Where a test's templates and copies go: a server, or a SQLite folder of its own."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'server' / 'server.db'}"
+    from conftest import require_server
+
+    return require_server(backend)

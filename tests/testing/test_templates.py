@@ -1,0 +1,193 @@
+"""Template databases without pytest fixtures: copies at head, reuse, rebuilds, bad input."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import make_url
+from testing.histories import CREATE_USERS, new_history, server_for
+
+from fastapi_migrate.db import run_with_connection
+from fastapi_migrate.errors import DatabaseUnreachable, MigrationFailed
+from fastapi_migrate.testing.templates import TemplateDatabases
+
+
+def scalar(url: str, sql: str) -> object:
+    return run_with_connection(make_url(url), lambda c: c.execute(text(sql)).scalar())
+
+
+def dead_pid() -> int:
+    for pid in range(4_000_000, 4_100_000, 7919):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            continue
+    raise AssertionError("no free process id found")
+
+
+def test_copies_are_at_head_and_independent(backend: str, tmp_path: Path) -> None:
+    history = new_history(tmp_path).add_good()
+    server = server_for(backend, tmp_path)
+    with TemplateDatabases(history.migrations(), server) as dbs:
+        try:
+            with dbs.database() as first, dbs.database() as second:
+                assert first != second
+                head = history.revisions[-1]
+                assert scalar(first, "SELECT version_num FROM alembic_version") == head
+                run_with_connection(
+                    make_url(first),
+                    lambda c: c.execute(text("INSERT INTO users (id, email) VALUES (1, 'a@b.c')")),
+                )
+                assert scalar(first, "SELECT COUNT(*) FROM users") == 1
+                assert scalar(second, "SELECT COUNT(*) FROM users") == 0
+                assert len(dbs.store.names(f"fmc_{dbs.app}_")) == 2
+            assert dbs.store.names(f"fmc_{dbs.app}_") == []
+        finally:
+            dbs.discard()
+
+
+def test_template_is_reused_until_a_migration_changes(backend: str, tmp_path: Path) -> None:
+    history = new_history(tmp_path).add_good()
+    server = server_for(backend, tmp_path)
+    builds = history.root / "builds.txt"
+    counting = f'open({str(builds)!r}, "a").write("built\\n")'
+    history.add("count builds", counting)
+    migrations = history.migrations()
+    first = TemplateDatabases(migrations, server)
+    try:
+        with first.database():
+            pass
+        first.close()
+        with TemplateDatabases(migrations, server) as again, again.database():
+            pass
+        assert builds.read_text().count("built") == 1  # the second run reused the template
+
+        old_name = first.template_name
+        latest = sorted((history.root / "migrations" / "versions").glob("*.py"))[-1]
+        latest.write_text(latest.read_text() + "\n# edited\n")
+        with TemplateDatabases(migrations, server) as changed, changed.database():
+            assert changed.template_name != old_name
+            assert changed.store.names(f"fmt_{changed.app}_") == [changed.template_name]
+        assert builds.read_text().count("built") == 2
+    finally:
+        first.discard()
+
+
+def test_failing_migration_names_it_and_keeps_no_template(backend: str, tmp_path: Path) -> None:
+    history = new_history(tmp_path)
+    server = server_for(backend, tmp_path)
+    history.add("create users", *CREATE_USERS)
+    broken = history.add("backfill names", 'op.execute("UPDATE no_such_table SET x = 1")')
+    with TemplateDatabases(history.migrations(), server) as dbs:
+        with pytest.raises(MigrationFailed) as raised:
+            dbs.create()
+        message = str(raised.value)
+        assert f"Migration {broken} (backfill names) failed" in message
+        assert "Building the test template" in message
+        assert "\n" not in message
+        assert dbs.store.names(f"fmt_{dbs.app}_") == []
+        assert dbs.store.names(f"fmb_{dbs.app}_") == []
+        with pytest.raises(MigrationFailed):  # remembered, not rebuilt for every test
+            dbs.create()
+
+
+def test_leftovers_of_a_crashed_run_are_dropped(backend: str, tmp_path: Path) -> None:
+    history = new_history(tmp_path).add_good()
+    server = server_for(backend, tmp_path)
+    crashed = TemplateDatabases(history.migrations(), server)
+    try:
+        template = crashed.template()
+        leftover = f"fmc_{crashed.app}_{crashed.host}_{dead_pid()}_deadbeef"
+        crashed.store.copy(template, leftover)
+        crashed.store.close()  # the process "dies" without dropping its copy
+        with TemplateDatabases(history.migrations(), server) as next_run, next_run.database():
+            assert leftover not in next_run.store.names(f"fmc_{next_run.app}_")
+    finally:
+        crashed.discard()
+
+
+def test_in_memory_sqlite_copies_with_the_backup_api(tmp_path: Path) -> None:
+    history = new_history(tmp_path).add_good()
+    with TemplateDatabases(history.migrations(), "sqlite://") as dbs:
+        with dbs.database() as first, dbs.database() as second:
+            assert "mode=memory" in first
+            run_with_connection(
+                make_url(first),
+                lambda c: c.execute(text("INSERT INTO users (id, email) VALUES (1, 'a@b.c')")),
+            )
+            assert scalar(first, "SELECT COUNT(*) FROM users") == 1
+            assert scalar(second, "SELECT COUNT(*) FROM users") == 0
+            assert (
+                scalar(second, "SELECT version_num FROM alembic_version") == history.revisions[-1]
+            )
+        assert dbs.store.names("fmc_") == []
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)
+def test_unreachable_server_is_one_sentence_without_the_password(
+    backend: str, tmp_path: Path
+) -> None:
+    history = new_history(tmp_path).add_good()
+    driver = {"postgres": "postgresql+psycopg", "mysql": "mysql+pymysql"}[backend]
+    with (
+        TemplateDatabases(
+            history.migrations(), f"{driver}://someone:s3cret@127.0.0.1:1/test"
+        ) as dbs,
+        pytest.raises(DatabaseUnreachable) as raised,
+    ):
+        dbs.create()
+    message = str(raised.value)
+    assert "s3cret" not in message
+    assert "Cannot connect to the database at" in message
+    assert "***" in message
+
+
+@pytest.fixture
+def user_without_create_rights(backend: str, tmp_path: Path) -> Iterator[str]:
+    admin = make_url(server_for(backend, tmp_path))
+    name = f"fm_nocreate_{os.getpid()}"
+    if backend == "postgres":
+        setup = [f'DROP ROLE IF EXISTS "{name}"', f'CREATE ROLE "{name}" LOGIN NOCREATEDB']
+        teardown = [f'DROP ROLE IF EXISTS "{name}"']
+        server = admin.set(username=name, database="postgres")
+    else:
+        setup = [f"DROP USER IF EXISTS '{name}'@'%%'", f"CREATE USER '{name}'@'%%'"]
+        teardown = [f"DROP USER IF EXISTS '{name}'@'%%'"]
+        server = admin._replace(username=name, database=None)
+    maintenance = (
+        admin.set(database="postgres") if backend == "postgres" else admin._replace(database=None)
+    )
+
+    def run(statements: list[str]) -> None:
+        def work(connection: Connection) -> None:
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+
+        run_with_connection(maintenance, work, autocommit=True)
+
+    run(setup)
+    try:
+        yield server.render_as_string(hide_password=False)
+    finally:
+        run(teardown)
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)
+def test_user_without_the_right_to_create_databases_is_told_so(
+    tmp_path: Path, user_without_create_rights: str
+) -> None:
+    history = new_history(tmp_path).add_good()
+    dbs = TemplateDatabases(history.migrations(), user_without_create_rights)
+    with dbs, pytest.raises(DatabaseUnreachable) as raised:
+        dbs.create()
+    message = str(raised.value)
+    assert re.search(r"Cannot build the template database on .*: .*denied", message), message
+    assert "needs" in message
+    assert "\n" not in message
