@@ -2,7 +2,7 @@
 PostgreSQL, from the fastapi-migrate pytest plugin."""
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fastapi_migrate import Migrations
+from fastapi_migrate.testing.templates import TemplateDatabases
 from todo.app import app
 from todo.database import get_session
 
@@ -47,6 +48,14 @@ def migrate_base_url(
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('todo-databases') / 'server.db'}"
     return postgres_server_url(request.config)
+
+
+@pytest.fixture(scope="session")
+def migrate_templates(migrations: Migrations, migrate_base_url: str) -> Iterator[TemplateDatabases]:
+    """This app's own templates. The plugin's session-wide fixture would be cached once for
+    the whole run and so hand this app the other example's template."""
+    with TemplateDatabases(migrations, migrate_base_url) as templates:
+        yield templates
 
 
 @pytest.fixture

@@ -1,0 +1,108 @@
+"""Fixtures for the social API's tests: a freshly migrated database per test, on SQLite and
+PostgreSQL, from the fastapi-migrate pytest plugin; and users who can log in."""
+
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from fastapi_migrate import Migrations
+from fastapi_migrate.testing.templates import TemplateDatabases
+from social import security
+from social.app import app
+from social.database import get_session
+
+APP_ROOT = Path(__file__).resolve().parents[1]
+
+
+def postgres_server_url(config: pytest.Config) -> str:
+    """The repository's PostgreSQL for tests. Its root conftest applies the rule (with CI=true
+    a server that is down fails the run); on its own this app uses $TEST_POSTGRES_URL."""
+    # Looked up through pytest: loading this conftest unloads the module named "conftest".
+    repository_conftest = config.pluginmanager.get_plugin(str(config.rootpath / "conftest.py"))
+    if repository_conftest is not None:
+        url: str = repository_conftest.require_server("postgres")
+        return url
+    if "TEST_POSTGRES_URL" not in os.environ:
+        pytest.skip("set TEST_POSTGRES_URL to run the tests on PostgreSQL")
+    return os.environ["TEST_POSTGRES_URL"]
+
+
+@pytest.fixture(scope="session")
+def migrations() -> Migrations:
+    return Migrations(root=APP_ROOT)
+
+
+@pytest.fixture(
+    scope="session",
+    params=[
+        pytest.param("sqlite", marks=pytest.mark.sqlite),
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ],
+)
+def migrate_base_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('social-databases') / 'server.db'}"
+    return postgres_server_url(request.config)
+
+
+@pytest.fixture(scope="session")
+def migrate_templates(migrations: Migrations, migrate_base_url: str) -> Iterator[TemplateDatabases]:
+    """This app's own templates. The plugin's session-wide fixture would be cached once for
+    the whole run and so hand this app the other example's template."""
+    with TemplateDatabases(migrations, migrate_base_url) as templates:
+        yield templates
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Still Argon2, with the lowest cost: production-strength hashing would dominate the run."""
+    cheap = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1),))
+    monkeypatch.setattr(security, "password_hash", cheap)
+
+
+@pytest.fixture
+def client(override_database: Callable[[Any, Any], None]) -> TestClient:
+    """A client for the app on a fresh database at head. Without `with`, TestClient skips the
+    lifespan: the database is already migrated."""
+    override_database(app, get_session)
+    return TestClient(app)
+
+
+@dataclass
+class LoggedInUser:
+    id: int
+    email: str
+    password: str
+    headers: dict[str, str]
+
+
+@pytest.fixture
+def sign_up(client: TestClient) -> Callable[[], LoggedInUser]:
+    """Makes a new user through the API and logs them in."""
+    numbers = itertools.count(1)
+
+    def make() -> LoggedInUser:
+        email, password = f"user{next(numbers)}@example.com", "correct horse battery"
+        created = client.post("/users/", json={"email": email, "password": password})
+        assert created.status_code == 201, created.text
+        login = client.post("/login", data={"username": email, "password": password})
+        assert login.status_code == 200, login.text
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        return LoggedInUser(created.json()["id"], email, password, headers)
+
+    return make
+
+
+@pytest.fixture
+def user(sign_up: Callable[[], LoggedInUser]) -> LoggedInUser:
+    return sign_up()
