@@ -41,7 +41,9 @@ class SQLiteSupport(DialectSupport):
 
     def create_database(self, url: URL, name: str) -> URL:
         created = self.database_url(url, name)
-        Path(created.database or "").touch()
+        path = Path(created.database or "")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
         return created
 
     def drop_database(self, url: URL) -> None:
