@@ -31,7 +31,9 @@ def verify_password(password: str, hashed: str | None) -> bool:
 def create_access_token(user_id: int, settings: Settings) -> str:
     expires = datetime.now(UTC) + timedelta(minutes=settings.access_token_expire_minutes)
     claims = {"sub": str(user_id), "exp": expires}
-    return jwt.encode(claims, settings.secret_key, algorithm=settings.jwt_algorithm)
+    return jwt.encode(
+        claims, settings.secret_key.get_secret_value(), algorithm=settings.jwt_algorithm
+    )
 
 
 def user_id_from_token(token: str, settings: Settings) -> int | None:
@@ -39,7 +41,7 @@ def user_id_from_token(token: str, settings: Settings) -> int | None:
     try:
         claims = jwt.decode(
             token,
-            settings.secret_key,
+            settings.secret_key.get_secret_value(),
             algorithms=[settings.jwt_algorithm],
             options={"require": ["exp", "sub"]},
         )

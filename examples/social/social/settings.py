@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_ROOT = Path(__file__).resolve().parents[1]
@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{APP_ROOT / 'social.db'}"
     #: Signs the access tokens. Without SECRET_KEY a random one is made at each start, so
     #: tokens stop working on restart: set it wherever the app really runs.
-    secret_key: str = Field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    secret_key: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
     jwt_algorithm: str = "HS256"
     access_token_expire_minutes: int = Field(default=30, gt=0)
 

@@ -1,10 +1,9 @@
 """/posts: every endpoint needs a logged-in user; only a post's owner may change it."""
 
-from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
 from social.database import SessionDep
@@ -15,21 +14,17 @@ from social.security import CurrentUser
 router = APIRouter(prefix="/posts", tags=["posts"])
 
 
-def select_posts_with_votes() -> Select[tuple[Post, int]]:
-    """Posts with their owner and vote count, in one query."""
-    vote_counts = (
-        select(Vote.post_id, func.count().label("votes")).group_by(Vote.post_id).subquery()
-    )
-    return (
-        select(Post, func.coalesce(vote_counts.c.votes, 0))
-        .join(Post.owner)
-        .outerjoin(vote_counts, vote_counts.c.post_id == Post.id)
-        .options(contains_eager(Post.owner))
-    )
+# Each post with its owner and its vote count, in one query.
+VOTE_COUNTS = select(Vote.post_id, func.count().label("votes")).group_by(Vote.post_id).subquery()
+POSTS_WITH_VOTES = (
+    select(Post, func.coalesce(VOTE_COUNTS.c.votes, 0))
+    .join(Post.owner)
+    .outerjoin(VOTE_COUNTS, VOTE_COUNTS.c.post_id == Post.id)
+    .options(contains_eager(Post.owner))
+)
 
 
-def with_votes(row: Row[tuple[Post, int]]) -> PostWithVotes:
-    post, votes = row
+def with_votes(post: Post, votes: int) -> PostWithVotes:
     return PostWithVotes(**PostOut.model_validate(post).model_dump(), votes=votes)
 
 
@@ -50,12 +45,11 @@ def list_posts(
     skip: Annotated[int, Query(ge=0)] = 0,
     search: Annotated[str, Query(max_length=200, description="Text the title contains.")] = "",
 ) -> list[PostWithVotes]:
-    query = select_posts_with_votes()
+    query = POSTS_WITH_VOTES
     if search:
         query = query.where(Post.title.icontains(search, autoescape=True))
     query = query.order_by(Post.created_at.desc(), Post.id.desc()).limit(limit).offset(skip)
-    rows: Sequence[Row[tuple[Post, int]]] = session.execute(query).all()
-    return [with_votes(row) for row in rows]
+    return [with_votes(post, votes) for post, votes in session.execute(query)]
 
 
 @router.post("/", response_model=PostOut, status_code=status.HTTP_201_CREATED)
@@ -72,10 +66,11 @@ def create_post(
 
 @router.get("/{post_id}", response_model=PostWithVotes)
 def get_post(post_id: int, session: SessionDep, _user: CurrentUser) -> PostWithVotes:
-    row = session.execute(select_posts_with_votes().where(Post.id == post_id)).first()
+    row = session.execute(POSTS_WITH_VOTES.where(Post.id == post_id)).first()
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"Post {post_id} not found")
-    return with_votes(row)
+    post, votes = row
+    return with_votes(post, votes)
 
 
 @router.put("/{post_id}", response_model=PostOut)
