@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 
 if TYPE_CHECKING:
     from conftest import LoggedInUser
@@ -160,3 +161,25 @@ def test_delete_returns_204_and_removes_the_post(client: TestClient, user: Logge
     assert response.status_code == 204
     assert response.content == b""
     assert client.get(f"/posts/{post['id']}", headers=user.headers).status_code == 404
+
+
+def test_list_reads_posts_owners_and_votes_in_one_query(
+    client: TestClient, sign_up: Callable[[], LoggedInUser], migrated_engine: Engine
+) -> None:
+    alice, bob = sign_up(), sign_up()
+    for number in range(3):
+        post = new_post(client, alice if number % 2 else bob, title=f"Post {number}")
+        vote(client, alice, post["id"])
+    statements: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(migrated_engine, "before_cursor_execute", record)
+    try:
+        response = client.get("/posts/", headers=alice.headers)
+    finally:
+        event.remove(migrated_engine, "before_cursor_execute", record)
+
+    assert [post["votes"] for post in response.json()] == [1, 1, 1]
+    assert len([statement for statement in statements if "posts" in statement]) == 1

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from todo.models import Task
@@ -88,6 +89,26 @@ def test_list_filters_by_due_date(client: TestClient) -> None:
     response = client.get("/api/todo/", params={"due_before": str(TODAY + timedelta(days=2))})
 
     assert [task["id"] for task in response.json()] == [soon["id"]]
+
+
+def test_list_filters_in_sql(client: TestClient, migrated_engine: Engine) -> None:
+    create(client, name="Still to do")
+    statements: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(migrated_engine, "before_cursor_execute", record)
+    try:
+        due_before = str(TODAY + timedelta(days=2))
+        client.get("/api/todo/", params={"include_done": False, "due_before": due_before})
+    finally:
+        event.remove(migrated_engine, "before_cursor_execute", record)
+
+    [query] = [statement for statement in statements if statement.startswith("SELECT")]
+    where = query.partition("WHERE")[2]
+    assert "tasks.done" in where
+    assert "tasks.due_date <" in where
 
 
 def test_list_rejects_a_bad_date_with_422(client: TestClient) -> None:
