@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from conftest import require_server
+from backends import require_server
 from fastapi_migrate.db import run_with_connection
 from helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
 
