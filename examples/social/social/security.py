@@ -24,6 +24,7 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, hashed: str | None) -> bool:
+    """Whether ``password`` matches ``hashed``; with no hash, False after the same work."""
     matches = password_hash.verify(password, hashed or _UNUSABLE_HASH)
     return matches and hashed is not None
 

@@ -2,7 +2,6 @@
 PostgreSQL, from the fastapi-migrate pytest plugin; and users who can log in."""
 
 import itertools
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from fastapi.testclient import TestClient
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from backends import require_server
 from fastapi_migrate import Migrations
 from fastapi_migrate.testing.templates import TemplateDatabases
 from social import security
@@ -20,19 +20,6 @@ from social.app import app
 from social.database import get_session
 
 APP_ROOT = Path(__file__).resolve().parents[1]
-
-
-def postgres_server_url(config: pytest.Config) -> str:
-    """The repository's PostgreSQL for tests. Its root conftest applies the rule (with CI=true
-    a server that is down fails the run); on its own this app uses $TEST_POSTGRES_URL."""
-    # Looked up through pytest: loading this conftest unloads the module named "conftest".
-    repository_conftest = config.pluginmanager.get_plugin(str(config.rootpath / "conftest.py"))
-    if repository_conftest is not None:
-        url: str = repository_conftest.require_server("postgres")
-        return url
-    if "TEST_POSTGRES_URL" not in os.environ:
-        pytest.skip("set TEST_POSTGRES_URL to run the tests on PostgreSQL")
-    return os.environ["TEST_POSTGRES_URL"]
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +39,7 @@ def migrate_base_url(
 ) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('social-databases') / 'server.db'}"
-    return postgres_server_url(request.config)
+    return require_server("postgres")  # with CI=true, a server that is down fails the run
 
 
 @pytest.fixture(scope="session")

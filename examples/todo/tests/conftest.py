@@ -1,7 +1,6 @@
 """Fixtures for the to-do API's tests: a freshly migrated database per test, on SQLite and
 PostgreSQL, from the fastapi-migrate pytest plugin."""
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -9,25 +8,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from backends import require_server
 from fastapi_migrate import Migrations
 from fastapi_migrate.testing.templates import TemplateDatabases
 from todo.app import app
 from todo.database import get_session
 
 APP_ROOT = Path(__file__).resolve().parents[1]
-
-
-def postgres_server_url(config: pytest.Config) -> str:
-    """The repository's PostgreSQL for tests. Its root conftest applies the rule (with CI=true
-    a server that is down fails the run); on its own this app uses $TEST_POSTGRES_URL."""
-    # Looked up through pytest: loading this conftest unloads the module named "conftest".
-    repository_conftest = config.pluginmanager.get_plugin(str(config.rootpath / "conftest.py"))
-    if repository_conftest is not None:
-        url: str = repository_conftest.require_server("postgres")
-        return url
-    if "TEST_POSTGRES_URL" not in os.environ:
-        pytest.skip("set TEST_POSTGRES_URL to run the tests on PostgreSQL")
-    return os.environ["TEST_POSTGRES_URL"]
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +34,7 @@ def migrate_base_url(
 ) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('todo-databases') / 'server.db'}"
-    return postgres_server_url(request.config)
+    return require_server("postgres")  # with CI=true, a server that is down fails the run
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,8 @@ def login(
     settings: SettingsDep,
 ) -> Token:
     user = session.scalar(select(User).where(User.email == credentials.username))
-    if not verify_password(credentials.password, user.password_hash if user else None):
+    # Verified even for an unknown email, so both failures take the same time.
+    password_matches = verify_password(credentials.password, user.password_hash if user else None)
+    if user is None or not password_matches:
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Invalid Credentials")
-    assert user is not None  # a password only verifies against a real user's hash
     return Token(access_token=create_access_token(user.id, settings))
