@@ -92,6 +92,8 @@ class TemplateStore:
     open between calls so that a copy costs one statement; ``close`` releases it.
     """
 
+    #: Whether dropping is slow enough to be worth a background connection.
+    drops_in_background = False
     #: How to get the right to create databases, for the error when it is missing.
     privilege_hint = "the test user needs the right to create databases"
 
@@ -139,6 +141,8 @@ class TemplateStore:
 
 class ServerTemplateStore(TemplateStore):
     """A store on a database server: one AUTOCOMMIT connection kept open for every call."""
+
+    drops_in_background = True
 
     def __init__(self, dialect: DialectSupport, server: URL) -> None:
         super().__init__(dialect, server)

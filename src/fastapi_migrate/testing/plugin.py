@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 URL_ENVIRONMENT_VARIABLE = "FASTAPI_MIGRATE_TEST_URL"
 _STORES_KEY = pytest.StashKey[dict[tuple[str, str], "TemplateDatabases"]]()
+_REPORTS_KEY = pytest.StashKey[dict[tuple[str, str], "CheckReport | MigrationsError"]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -57,12 +58,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_STORES_KEY] = {}
+    config.stash[_REPORTS_KEY] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Wait for background drops and release connections while the process surely lives
+    (an xdist worker may be ended soon after it reports the session finished)."""
+    _close_stores(session.config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    for store in config.stash.get(_STORES_KEY, {}).values():
-        with contextlib.suppress(MigrationsError, Exception):
+    _close_stores(config)
+
+
+def _close_stores(config: pytest.Config) -> None:
+    stores = config.stash.get(_STORES_KEY, {})
+    for store in stores.values():
+        with contextlib.suppress(Exception):  # tidying up must not fail the run
             store.close()
+    stores.clear()
 
 
 def default_sqlite_folder() -> Path:
@@ -101,11 +116,13 @@ def migrate_base_url(request: pytest.FixtureRequest) -> str:
     return f"sqlite:///{folder / 'server.db'}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def migrate_templates(
     request: pytest.FixtureRequest, migrations: Migrations, migrate_base_url: str
 ) -> TemplateDatabases:
-    """The cloning machinery for this app and server, shared by the whole session."""
+    """The cloning machinery for this app and server, made once per session and closed at
+    its end. Looked up per test, so that two apps in one run (each conftest overriding
+    ``migrations``) each get their own templates, which a session-cached value would not."""
     stores = request.config.stash[_STORES_KEY]
     key = (str(migrations.directory.resolve()), migrate_base_url)
     store = stores.get(key)
@@ -129,7 +146,7 @@ def migrated_url(migrate_templates: TemplateDatabases) -> Iterator[str]:
     try:
         yield url.render_as_string(hide_password=False)
     finally:
-        migrate_templates.drop(url)
+        migrate_templates.drop(url, wait=False)
 
 
 @pytest.fixture
@@ -192,13 +209,22 @@ def override_database(migrated_engine: Engine) -> Iterator[Callable[[Any, Any], 
                 del app.dependency_overrides[dependency]
 
 
-@pytest.fixture(scope="session")
-def migration_suite(migrations: Migrations, migrate_base_url: str) -> CheckReport:
-    """The six checks of the migration test suite, run once on ``migrate_base_url``'s server
-    (see fastapi_migrate.testing.checks for them as tests)."""
+@pytest.fixture
+def migration_suite(
+    request: pytest.FixtureRequest, migrations: Migrations, migrate_base_url: str
+) -> CheckReport:
+    """The six checks of the migration test suite, run once per app and server on
+    ``migrate_base_url``'s server (fastapi_migrate.testing.checks has them as tests)."""
     from fastapi_migrate.testing.suite import run_suite
 
-    try:
-        return run_suite(migrations, migrate_base_url)
-    except MigrationsError as error:
-        _fail(error)
+    reports = request.config.stash[_REPORTS_KEY]
+    key = (str(migrations.directory.resolve()), migrate_base_url)
+    if key not in reports:
+        try:
+            reports[key] = run_suite(migrations, migrate_base_url)
+        except MigrationsError as error:
+            reports[key] = error
+    found = reports[key]
+    if isinstance(found, MigrationsError):
+        _fail(found)
+    return found

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import socket
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -36,6 +38,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from fastapi_migrate.dialects import for_url
+from fastapi_migrate.dialects.base import TemplateStore
 from fastapi_migrate.errors import DatabaseUnreachable, MigrationFailed, MigrationsError
 from fastapi_migrate.migrations import Migrations
 from fastapi_migrate.urls import mask_text, mask_url, parse_url
@@ -90,6 +93,7 @@ class TemplateDatabases:
         self._template: str | None = None
         self._failure: MigrationsError | None = None
         self._copies: set[str] = set()
+        self._dropper: _Dropper | None = None
         self._swept = False
 
     def __repr__(self) -> str:
@@ -188,12 +192,24 @@ class TemplateDatabases:
         self._copies.add(name)
         return url
 
-    def drop(self, url: str | URL) -> None:
-        """Drop a copy made by :meth:`create`."""
+    def drop(self, url: str | URL, *, wait: bool = True) -> None:
+        """Drop a copy made by :meth:`create`.
+
+        With ``wait=False`` a server drops it on a background connection while the caller
+        goes on (the next test need not wait for DROP DATABASE); :meth:`close` waits for it.
+        """
         name = self.store.name_of(parse_url(url))
         self._copies.discard(name)
+        if not wait and self.store.drops_in_background:
+            self._background_dropper().submit(name)
+            return
         with self._clear_errors("drop a test database"):
             self.store.drop(name)
+
+    def _background_dropper(self) -> _Dropper:
+        if self._dropper is None:
+            self._dropper = _Dropper(self.dialect.template_store(self.server))
+        return self._dropper
 
     @contextmanager
     def database(self) -> Iterator[str]:
@@ -207,6 +223,9 @@ class TemplateDatabases:
     def close(self) -> None:
         """Drop the copies still out and release connections; the template is kept."""
         try:
+            if self._dropper is not None:
+                self._dropper.close()
+                self._dropper = None
             for name in list(self._copies):
                 self._copies.discard(name)
                 self.store.drop(name)
@@ -245,3 +264,29 @@ class TemplateDatabases:
     def _quietly_drop(self, name: str) -> None:
         with suppress(DBAPIError, MigrationsError, OSError):
             self.store.drop(name)
+
+
+class _Dropper:
+    """Drops copies on a thread with a store (and connection) of its own."""
+
+    def __init__(self, store: TemplateStore) -> None:
+        self.store = store
+        self.queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="fastapi-migrate-drops", daemon=True)
+        self.thread.start()
+
+    def submit(self, name: str) -> None:
+        self.queue.put(name)
+
+    def _run(self) -> None:
+        try:
+            while (name := self.queue.get()) is not None:
+                with suppress(DBAPIError, MigrationsError, OSError):
+                    self.store.drop(name)  # else a later run's sweep drops it
+        finally:
+            self.store.close()
+
+    def close(self) -> None:
+        """Wait until every submitted copy is dropped."""
+        self.queue.put(None)
+        self.thread.join()

@@ -1,0 +1,149 @@
+"""The pytest plugin as users meet it: a project's own test run, two xdist workers, each backend."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from testing.histories import History, new_history, server_for
+
+from fastapi_migrate.testing.templates import TemplateDatabases
+
+USER_TESTS = """
+import pytest
+from fastapi import Depends, FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session
+
+from {module} import User
+
+
+def get_db() -> Session:
+    raise RuntimeError("the real database must not be used in tests")
+
+
+app = FastAPI()
+
+
+@app.post("/users/{{email}}")
+def create_user(email: str, db: Session = Depends(get_db)) -> dict[str, int]:
+    db.add(User(email=email))
+    db.commit()
+    return {{"users": db.scalar(select(func.count()).select_from(User))}}
+
+
+@pytest.mark.parametrize("n", range(6))
+def test_each_test_starts_from_an_empty_database_at_head(migrated_session: Session, n: int) -> None:
+    assert migrated_session.scalar(select(func.count()).select_from(User)) == 0
+    migrated_session.add(User(email=f"user{{n}}@example.com"))
+    migrated_session.commit()
+
+
+def test_the_url_is_at_head(migrated_url: str, migrations) -> None:
+    heads = tuple(info.revision for info in migrations.heads())
+    assert migrations.with_url(migrated_url).current() == heads
+
+
+def test_the_engine_sees_the_migrated_tables(migrated_engine) -> None:
+    assert {{"users", "posts", "alembic_version"}} <= set(inspect(migrated_engine).get_table_names())
+
+
+def test_the_app_dependency_points_at_the_fresh_database(override_database) -> None:
+    override_database(app, get_db)
+    with TestClient(app) as client:
+        assert client.post("/users/a@example.com").json() == {{"users": 1}}
+        assert client.post("/users/b@example.com").json() == {{"users": 2}}
+
+
+def test_the_override_is_gone_after_its_test(override_database) -> None:
+    assert get_db not in app.dependency_overrides
+"""
+
+
+def run_user_suite(history: History, *args: str, env: dict[str, str] | None = None) -> str:
+    pyproject = history.root / "pyproject.toml"
+    if "[tool.pytest.ini_options]" not in pyproject.read_text():
+        pyproject.write_text(
+            pyproject.read_text() + '\n[tool.pytest.ini_options]\naddopts = "-p no:cacheprovider"\n'
+        )
+    (history.root / "test_user_app.py").write_text(
+        textwrap.dedent(USER_TESTS.format(module=history.module))
+    )
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("FASTAPI_MIGRATE", "DATABASE_URL"))
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "2", *args],
+        cwd=history.root,
+        env={**environment, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "10 passed" in output, output
+    return output
+
+
+def test_fixtures_under_two_workers(backend: str, tmp_path: Path) -> None:
+    history = new_history(tmp_path).add_good()
+    server = server_for(backend, tmp_path)
+    dbs = TemplateDatabases(history.migrations(), server)
+    try:
+        if backend == "mysql":  # the URL from the environment rather than the option
+            run_user_suite(history, env={"FASTAPI_MIGRATE_TEST_URL": server})
+        else:
+            run_user_suite(history, f"--migrate-url={server}")
+        # Every copy was dropped; the template stays for the next run.
+        assert dbs.store.names(f"fmc_{dbs.app}_") == []
+        assert dbs.store.names(f"fmt_{dbs.app}_") == [dbs.template_name]
+    finally:
+        dbs.discard()
+
+
+def test_without_a_url_copies_come_from_sqlite_files(tmp_path: Path) -> None:
+    from fastapi_migrate.testing.plugin import default_sqlite_folder
+
+    history = new_history(tmp_path).add_good()
+    run_user_suite(history)
+    dbs = TemplateDatabases(
+        history.migrations(), f"sqlite:///{default_sqlite_folder() / 'server.db'}"
+    )
+    try:
+        assert dbs.store.names(f"fmt_{dbs.app}_") == [dbs.template_name]
+        assert dbs.store.names(f"fmc_{dbs.app}_") == []
+    finally:
+        dbs.discard()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_failing_migration_fails_the_tests_with_one_sentence(
+    backend: str, tmp_path: Path
+) -> None:
+    history = new_history(tmp_path).add_good()
+    broken = history.add("seed", 'op.execute("INSERT INTO nowhere VALUES (1)")')
+    (history.root / "test_one.py").write_text("def test_one(migrated_url):\n    pass\n")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--migrate-url={server_for(backend, tmp_path)}",
+        ],
+        cwd=history.root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert f"Migration {broken} (seed) failed" in done.stdout
+    assert "Traceback" not in done.stdout
