@@ -487,7 +487,8 @@ class RowLedger:
             if fk.parent.name in references:
                 continue
             target = fk.column
-            values = list(connection.execute(select(target).limit(self.ROWS_PER_TABLE)).scalars())
+            newest = select(target).order_by(target.desc()).limit(self.ROWS_PER_TABLE)
+            values = list(connection.execute(newest).scalars())  # fresh pairs each round
             if fk.column.table is table:  # a self-reference: leave it empty when it may be
                 values = []
             if not values and not fk.parent.nullable:
