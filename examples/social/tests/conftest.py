@@ -1,5 +1,5 @@
-"""Fixtures for the social API's tests: a freshly migrated database per test, on SQLite and
-PostgreSQL, from the fastapi-migrate pytest plugin; and users who can log in."""
+"""Fixtures for the social API's tests: a freshly migrated database per test, on SQLite,
+PostgreSQL and MariaDB, from the fastapi-migrate pytest plugin; and users who can log in."""
 
 import itertools
 from collections.abc import Callable, Iterator
@@ -32,6 +32,7 @@ def migrations() -> Migrations:
     params=[
         pytest.param("sqlite", marks=pytest.mark.sqlite),
         pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
     ],
 )
 def migrate_base_url(
@@ -39,7 +40,7 @@ def migrate_base_url(
 ) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('social-databases') / 'server.db'}"
-    return require_server("postgres")  # with CI=true, a server that is down fails the run
+    return require_server(request.param)  # with CI=true, a server that is down fails the run
 
 
 @pytest.fixture(scope="session")
