@@ -32,11 +32,13 @@ def dead_pid() -> int:
     raise AssertionError("no free process id found")
 
 
-def test_copies_are_at_head_and_independent(backend: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("ahead", [0, 1], ids=["on-demand", "made-ahead"])
+def test_copies_are_at_head_and_independent(backend: str, tmp_path: Path, ahead: int) -> None:
     history = new_history(tmp_path).add_good()
     server = server_for(backend, tmp_path)
-    with TemplateDatabases(history.migrations(), server) as dbs:
-        try:
+    dbs = TemplateDatabases(history.migrations(), server, ahead=ahead)
+    try:
+        with dbs:
             with dbs.database() as first, dbs.database() as second:
                 assert first != second
                 head = history.revisions[-1]
@@ -47,10 +49,16 @@ def test_copies_are_at_head_and_independent(backend: str, tmp_path: Path) -> Non
                 )
                 assert scalar(first, "SELECT COUNT(*) FROM users") == 1
                 assert scalar(second, "SELECT COUNT(*) FROM users") == 0
-                assert len(dbs.store.names(f"fmc_{dbs.app}_")) == 2
-            assert dbs.store.names(f"fmc_{dbs.app}_") == []
-        finally:
-            dbs.discard()
+                made = dbs.store.names(f"fmc_{dbs.app}_")
+                assert {make_url(first).database, make_url(second).database} <= {
+                    make_url(dbs.store.url_of(n)).database for n in made
+                }
+            with dbs.database() as third:  # after the others were handed back
+                assert scalar(third, "SELECT COUNT(*) FROM users") == 0
+        # Closed: nothing is left, not even a copy made ahead and never used.
+        assert dbs.store.names(f"fmc_{dbs.app}_") == []
+    finally:
+        dbs.discard()
 
 
 def test_template_is_reused_until_a_migration_changes(backend: str, tmp_path: Path) -> None:

@@ -92,7 +92,7 @@ class TemplateStore:
     open between calls so that a copy costs one statement; ``close`` releases it.
     """
 
-    #: Whether dropping is slow enough to be worth a background connection.
+    #: Whether copying and dropping are slow enough to be worth a background connection.
     drops_in_background = False
     #: How to get the right to create databases, for the error when it is missing.
     privilege_hint = "the test user needs the right to create databases"

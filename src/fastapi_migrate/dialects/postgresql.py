@@ -67,6 +67,11 @@ class PostgreSQLTemplateStore(ServerTemplateStore):
 
     def publish(self, built: URL, name: str) -> None:
         building = built.database or ""
+        # Migrations leave dead catalog rows behind (every ALTER rewrites some); a copy would
+        # copy them too. Compacting once makes every copy smaller and faster (see docs).
+        from fastapi_migrate.db import run_with_connection
+
+        run_with_connection(built, lambda c: c.exec_driver_sql("VACUUM FULL"), autocommit=True)
         self.execute(
             f'ALTER DATABASE "{building}" RENAME TO "{name}"',
             f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false',

@@ -130,7 +130,7 @@ def migrate_templates(
         from fastapi_migrate.testing.templates import TemplateDatabases
 
         try:
-            store = stores[key] = TemplateDatabases(migrations, migrate_base_url)
+            store = stores[key] = TemplateDatabases(migrations, migrate_base_url, ahead=1)
         except MigrationsError as error:
             _fail(error)
     return store

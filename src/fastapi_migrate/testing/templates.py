@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import queue
 import socket
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
@@ -83,8 +83,11 @@ class TemplateDatabases:
     for in-memory databases that live as long as this object.
     """
 
-    def __init__(self, migrations: Migrations, server: str | URL) -> None:
+    def __init__(self, migrations: Migrations, server: str | URL, *, ahead: int = 0) -> None:
         self.migrations = migrations
+        #: On a server, how many copies a background connection keeps ready, so that a test
+        #: waits only when tests come faster than the server copies (0: copy when asked).
+        self.ahead = ahead
         self.server = parse_url(server)
         self.dialect = for_url(self.server)
         self.store = self.dialect.template_store(self.server)
@@ -93,7 +96,7 @@ class TemplateDatabases:
         self._template: str | None = None
         self._failure: MigrationsError | None = None
         self._copies: set[str] = set()
-        self._dropper: _Dropper | None = None
+        self._worker: _Worker | None = None
         self._swept = False
 
     def __repr__(self) -> str:
@@ -186,9 +189,13 @@ class TemplateDatabases:
     def create(self) -> URL:
         """A new copy of the template at head. Drop it with :meth:`drop`."""
         template = self.template()
-        name = self._unique(COPY)
         with self._clear_errors("copy the template database"):
-            url = self.store.copy(template, name)
+            if self.ahead > 0 and self.store.drops_in_background:
+                name = self._background().take(template)
+                url = self.store.url_of(name)
+            else:
+                name = self._unique(COPY)
+                url = self.store.copy(template, name)
         self._copies.add(name)
         return url
 
@@ -201,15 +208,16 @@ class TemplateDatabases:
         name = self.store.name_of(parse_url(url))
         self._copies.discard(name)
         if not wait and self.store.drops_in_background:
-            self._background_dropper().submit(name)
+            self._background().drop(name)
             return
         with self._clear_errors("drop a test database"):
             self.store.drop(name)
 
-    def _background_dropper(self) -> _Dropper:
-        if self._dropper is None:
-            self._dropper = _Dropper(self.dialect.template_store(self.server))
-        return self._dropper
+    def _background(self) -> _Worker:
+        if self._worker is None:
+            store = self.dialect.template_store(self.server)
+            self._worker = _Worker(store, lambda: self._unique(COPY), self.ahead)
+        return self._worker
 
     @contextmanager
     def database(self) -> Iterator[str]:
@@ -223,9 +231,9 @@ class TemplateDatabases:
     def close(self) -> None:
         """Drop the copies still out and release connections; the template is kept."""
         try:
-            if self._dropper is not None:
-                self._dropper.close()
-                self._dropper = None
+            if self._worker is not None:
+                self._worker.close()
+                self._worker = None
             for name in list(self._copies):
                 self._copies.discard(name)
                 self.store.drop(name)
@@ -266,27 +274,82 @@ class TemplateDatabases:
             self.store.drop(name)
 
 
-class _Dropper:
-    """Drops copies on a thread with a store (and connection) of its own."""
+class _Worker:
+    """A thread with a store (and connection) of its own that drops copies handed back and,
+    when asked to, keeps ``ahead`` copies made in advance so that a test need not wait."""
 
-    def __init__(self, store: TemplateStore) -> None:
+    def __init__(self, store: TemplateStore, make_name: Callable[[], str], ahead: int) -> None:
         self.store = store
-        self.queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._run, name="fastapi-migrate-drops", daemon=True)
+        self.make_name = make_name
+        self.ahead = ahead
+        self.template: str | None = None
+        self.drops: deque[str] = deque()
+        self.ready: deque[str] = deque()
+        self.error: BaseException | None = None
+        self.stopping = False
+        self.changed = threading.Condition()
+        self.thread = threading.Thread(target=self._run, name="fastapi-migrate-copies", daemon=True)
         self.thread.start()
 
-    def submit(self, name: str) -> None:
-        self.queue.put(name)
+    def drop(self, name: str) -> None:
+        with self.changed:
+            self.drops.append(name)
+            self.changed.notify_all()
+
+    def take(self, template: str) -> str:
+        """A copy made ahead (waiting for the one being made); raises what making it raised."""
+        with self.changed:
+            self.template = template
+            self.changed.notify_all()
+            while not self.ready and self.error is None:
+                self.changed.wait()
+            if self.ready:
+                return self.ready.popleft()
+            error, self.error = self.error, None
+            raise error  # type: ignore[misc]
+
+    def _wants_copy(self) -> bool:
+        return self.template is not None and self.error is None and len(self.ready) < self.ahead
 
     def _run(self) -> None:
         try:
-            while (name := self.queue.get()) is not None:
-                with suppress(DBAPIError, MigrationsError, OSError):
-                    self.store.drop(name)  # else a later run's sweep drops it
+            while True:
+                with self.changed:
+                    while not (self.drops or self.stopping or self._wants_copy()):
+                        self.changed.wait()
+                    if self.drops:
+                        job, name = "drop", self.drops.popleft()
+                    elif self.stopping:
+                        break
+                    else:
+                        job, name = "copy", self.make_name()
+                        template = self.template or ""
+                if job == "drop":
+                    with suppress(DBAPIError, MigrationsError, OSError):
+                        self.store.drop(name)  # else a later run's sweep drops it
+                    continue
+                try:
+                    self.store.copy(template, name)
+                except BaseException as error:  # handed to take(), which raises it
+                    with suppress(DBAPIError, MigrationsError, OSError):
+                        self.store.drop(name)
+                    with self.changed:
+                        self.error = error
+                        self.changed.notify_all()
+                    continue
+                with self.changed:
+                    self.ready.append(name)
+                    self.changed.notify_all()
         finally:
+            for name in self.ready:
+                with suppress(DBAPIError, MigrationsError, OSError):
+                    self.store.drop(name)
+            self.ready.clear()
             self.store.close()
 
     def close(self) -> None:
-        """Wait until every submitted copy is dropped."""
-        self.queue.put(None)
+        """Finish every drop, drop the copies made ahead and not taken, and stop."""
+        with self.changed:
+            self.stopping = True
+            self.changed.notify_all()
         self.thread.join()
