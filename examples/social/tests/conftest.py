@@ -2,7 +2,7 @@
 PostgreSQL and MariaDB, from the fastapi-migrate pytest plugin; and users who can log in."""
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,6 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 
 from backends import require_server
 from fastapi_migrate import Migrations
-from fastapi_migrate.testing.templates import TemplateDatabases
 from social import security
 from social.app import app
 from social.database import get_session
@@ -41,14 +40,6 @@ def migrate_base_url(
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('social-databases') / 'server.db'}"
     return require_server(request.param)  # with CI=true, a server that is down fails the run
-
-
-@pytest.fixture(scope="session")
-def migrate_templates(migrations: Migrations, migrate_base_url: str) -> Iterator[TemplateDatabases]:
-    """This app's own templates. The plugin's session-wide fixture would be cached once for
-    the whole run and so hand this app the other example's template."""
-    with TemplateDatabases(migrations, migrate_base_url) as templates:
-        yield templates
 
 
 @pytest.fixture(autouse=True)

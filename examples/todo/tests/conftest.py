@@ -1,7 +1,7 @@
 """Fixtures for the to-do API's tests: a freshly migrated database per test, on SQLite,
 PostgreSQL and MariaDB, from the fastapi-migrate pytest plugin."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 
 from backends import require_server
 from fastapi_migrate import Migrations
-from fastapi_migrate.testing.templates import TemplateDatabases
 from todo.app import app
 from todo.database import get_session
 
@@ -36,14 +35,6 @@ def migrate_base_url(
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('todo-databases') / 'server.db'}"
     return require_server(request.param)  # with CI=true, a server that is down fails the run
-
-
-@pytest.fixture(scope="session")
-def migrate_templates(migrations: Migrations, migrate_base_url: str) -> Iterator[TemplateDatabases]:
-    """This app's own templates. The plugin's session-wide fixture would be cached once for
-    the whole run and so hand this app the other example's template."""
-    with TemplateDatabases(migrations, migrate_base_url) as templates:
-        yield templates
 
 
 @pytest.fixture
