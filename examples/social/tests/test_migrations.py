@@ -50,6 +50,15 @@ def test_history_retells_the_tutorial(migrations: Migrations) -> None:
     ]
 
 
+def test_check_passes(empty_database: Migrations) -> None:
+    """What `fastapi-migrate check` runs in CI: one head, the migrations build the models."""
+    empty_database.upgrade()
+
+    report = empty_database.check()
+
+    assert report.ok, report.to_dict()
+
+
 def test_downgrade_to_base_then_upgrade_to_head(empty_database: Migrations, fresh_url: str) -> None:
     empty_database.upgrade()
     empty_database.downgrade("base")

@@ -51,6 +51,15 @@ def test_history_is_linear_with_the_three_revisions(migrations: Migrations) -> N
     assert revisions == [RESCALE_PRIORITY, ADD_CREATED_AT, CREATE_TASKS]
 
 
+def test_check_passes(empty_database: Migrations) -> None:
+    """What `fastapi-migrate check` runs in CI: one head, the migrations build the models."""
+    empty_database.upgrade()
+
+    report = empty_database.check()
+
+    assert report.ok, report.to_dict()
+
+
 def test_downgrade_to_base_then_upgrade_to_head(empty_database: Migrations) -> None:
     empty_database.upgrade()
     empty_database.downgrade("base")
