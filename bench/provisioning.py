@@ -12,6 +12,9 @@ for each backend, it times how long a test waits for a database it may use:
   mysqldump    (MySQL) mysqldump of the template piped into mysql: another correct copy
   like         (MySQL) CREATE TABLE ... LIKE + INSERT ... SELECT per table: fast, but it loses
                the foreign keys, so it is not a correct copy and is shown for comparison only
+  made ahead   (servers) what a test waits when, as the pytest plugin does, a background
+               connection keeps one copy ready and drops used ones, with tests of --test-ms
+               each; for interest, not judged
 
 Each database is dropped after it is timed (the drop is not timed). Runs alternate between the
 ways so a change of load hits every one alike; the figure is the median. The ratios printed at
@@ -216,7 +219,9 @@ def repeats(way: str, size: int, backend: str, base: int) -> int:
     return base * (4 if backend == "sqlite" else 1)
 
 
-def run_case(backend: str, server: URL, size: int, base_repeat: int, folder: Path) -> Case:
+def run_case(
+    backend: str, server: URL, size: int, base_repeat: int, folder: Path, test_ms: int
+) -> Case:
     migrations = write_history(folder / f"{backend}_{size}", size)
     case = Case(backend, server, migrations)
     built = time.perf_counter()
@@ -229,6 +234,21 @@ def run_case(backend: str, server: URL, size: int, base_repeat: int, folder: Pat
             if index < repeats(way, size, backend, base_repeat):
                 drop = getattr(case, way)()
                 drop()
+    if backend != "sqlite" and test_ms >= 0:
+        # As the pytest plugin runs: one copy kept ready on a background connection, drops
+        # in the background, and tests of test_ms each in between. Consecutive runs of this
+        # way only, so no other way's time lets the next copy get ready early.
+        ahead = TemplateDatabases(migrations, server, ahead=1)
+        ahead.template()
+        for _ in range(max(3, base_repeat)):
+            started = time.perf_counter()
+            url = ahead.create()
+            case.times.setdefault(f"copy made ahead ({test_ms} ms tests)", []).append(
+                time.perf_counter() - started
+            )
+            time.sleep(test_ms / 1000)
+            ahead.drop(url, wait=False)
+        ahead.close()
     case.templates.discard()
     return case
 
@@ -244,6 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 500])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres", "mysql"])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--test-ms",
+        type=int,
+        default=50,
+        help="simulated test length for copies made ahead (-1: skip)",
+    )
     parser.add_argument("--postgres-url", default=SERVERS["postgres"])
     parser.add_argument("--mysql-url", default=SERVERS["mysql"])
     options = parser.parse_args(argv)
@@ -267,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{backend}: skipped, {error}")
                     continue
             for size in options.sizes:
-                case = run_case(backend, server, size, options.repeat, folder)
+                case = run_case(backend, server, size, options.repeat, folder, options.test_ms)
                 print(f"\n{backend}, {size} revisions (median of each)")
                 for way, figures in case.times.items():
                     print(

@@ -309,7 +309,8 @@ class _Worker:
             raise error  # type: ignore[misc]
 
     def _wants_copy(self) -> bool:
-        return self.template is not None and self.error is None and len(self.ready) < self.ahead
+        wanted = len(self.ready) < self.ahead and not self.stopping
+        return wanted and self.template is not None and self.error is None
 
     def _run(self) -> None:
         try:
@@ -317,13 +318,13 @@ class _Worker:
                 with self.changed:
                     while not (self.drops or self.stopping or self._wants_copy()):
                         self.changed.wait()
-                    if self.drops:
-                        job, name = "drop", self.drops.popleft()
-                    elif self.stopping:
-                        break
-                    else:
+                    if self._wants_copy():  # a test may be waiting: copies come first
                         job, name = "copy", self.make_name()
                         template = self.template or ""
+                    elif self.drops:
+                        job, name = "drop", self.drops.popleft()
+                    else:
+                        break  # stopping, and every drop is done
                 if job == "drop":
                     with suppress(DBAPIError, MigrationsError, OSError):
                         self.store.drop(name)  # else a later run's sweep drops it
