@@ -34,5 +34,8 @@ test: lint typecheck
 bench: .venv/.synced
 	$(VENV)/python bench/status_overhead.py
 
+bench-provisioning: .venv/.synced
+	$(VENV)/python bench/provisioning.py
+
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
