@@ -126,3 +126,30 @@ def test_make_lists_destructive_operations_first_and_marked(tmp_path: Path) -> N
     assert any("alter column users.password" in line and "narrower" in line for line in lines[:2])
     assert lines[2] == "+ add column posts.subject (VARCHAR(80))"
     assert "2 destructive operation(s)" in result.stdout
+
+
+def test_defaults_made_on_one_backend_are_valid_and_equal_on_every_backend(
+    fresh_url: str, tmp_path: Path
+) -> None:
+    from sqlalchemy import Boolean, DateTime, false, func
+
+    metadata = MetaData()
+    Table(
+        "events",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("archived", Boolean, nullable=False, server_default=false()),
+        Column("created_at", DateTime, nullable=False, server_default=func.now()),
+    )
+    # The revision is written against SQLite, then applied wherever fresh_url points.
+    sqlite_url = f"sqlite:///{tmp_path / 'author.db'}"
+    author = Migrations(metadata=metadata, url=sqlite_url, directory=tmp_path / "m", root=tmp_path)
+    author.init()
+    made = author.make("create events")
+    source = Path(made.path).read_text()
+    assert "server_default=sa.false()" in source
+    assert "server_default=sa.func.now()" in source
+    target = author.with_url(fresh_url)
+    target.upgrade()
+    assert target.differences() == []
+    assert target.check().ok

@@ -19,7 +19,7 @@ from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy import Connection
 
-from fastapi_migrate.autogen import compare_server_default
+from fastapi_migrate.autogen import compare_server_default, render_item
 from fastapi_migrate.config import Settings, load_settings
 from fastapi_migrate.db import run_with_connection
 from fastapi_migrate.dialects import for_url
@@ -74,6 +74,7 @@ def _configure_options(
         "target_metadata": settings.metadata,
         "compare_type": True,
         "compare_server_default": compare_server_default,
+        "render_item": render_item,
         "render_as_batch": dialect.render_as_batch,
         "transactional_ddl": dialect.transactional_ddl,
     }

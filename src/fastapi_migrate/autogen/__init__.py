@@ -2,5 +2,12 @@
 
 from fastapi_migrate.autogen.compare import compare_server_default
 from fastapi_migrate.autogen.operations import OperationInfo, describe_operations, is_narrowing
+from fastapi_migrate.autogen.render import render_item
 
-__all__ = ["OperationInfo", "compare_server_default", "describe_operations", "is_narrowing"]
+__all__ = [
+    "OperationInfo",
+    "compare_server_default",
+    "describe_operations",
+    "is_narrowing",
+    "render_item",
+]

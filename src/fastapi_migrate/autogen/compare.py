@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Boolean
+
 # Spellings of "the current timestamp" that backends reflect for the same default.
 _CURRENT_TIMESTAMP = {"now", "current_timestamp", "localtimestamp", "transaction_timestamp"}
 
@@ -18,6 +20,10 @@ def _normalise(default: str | None) -> str | None:
     return text.removesuffix("()")
 
 
+# How backends spell a boolean default: PostgreSQL false, MariaDB 0, SQLite '0'.
+_BOOLEAN_SPELLINGS = {"0": False, "false": False, "1": True, "true": True}
+
+
 def compare_server_default(
     context: Any,
     inspected_column: Any,
@@ -26,9 +32,15 @@ def compare_server_default(
     metadata_default: Any,
     rendered_metadata_default: str | None,
 ) -> bool | None:
-    """False when both defaults mean "now"; None hands the decision back to Alembic."""
+    """Decide the cases Alembic gets wrong across backends: two spellings of "now", and
+    two spellings of one boolean. None hands every other case back to Alembic."""
     inspected = _normalise(inspected_default)
     rendered = _normalise(rendered_metadata_default)
     if inspected in _CURRENT_TIMESTAMP and rendered in _CURRENT_TIMESTAMP:
         return False
+    column_type = getattr(metadata_column, "type", None)
+    if isinstance(column_type, Boolean) and inspected is not None and rendered is not None:
+        old, new = inspected.strip("'"), rendered.strip("'")
+        if old in _BOOLEAN_SPELLINGS and new in _BOOLEAN_SPELLINGS:
+            return _BOOLEAN_SPELLINGS[old] != _BOOLEAN_SPELLINGS[new]
     return None
