@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from backends import require_server
+from backends import BACKENDS, require_server
 from fastapi_migrate import Migrations
 from social import security
 from social.app import app
@@ -28,11 +28,7 @@ def migrations() -> Migrations:
 
 @pytest.fixture(
     scope="session",
-    params=[
-        pytest.param("sqlite", marks=pytest.mark.sqlite),
-        pytest.param("postgres", marks=pytest.mark.postgres),
-        pytest.param("mysql", marks=pytest.mark.mysql),
-    ],
+    params=BACKENDS,
 )
 def migrate_base_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from backends import require_server
+from backends import BACKENDS, require_server
 from fastapi_migrate import Migrations
 from todo.app import app
 from todo.database import get_session
@@ -23,11 +23,7 @@ def migrations() -> Migrations:
 
 @pytest.fixture(
     scope="session",
-    params=[
-        pytest.param("sqlite", marks=pytest.mark.sqlite),
-        pytest.param("postgres", marks=pytest.mark.postgres),
-        pytest.param("mysql", marks=pytest.mark.mysql),
-    ],
+    params=BACKENDS,
 )
 def migrate_base_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
