@@ -29,7 +29,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from fastapi_migrate import revisions as graph
 from fastapi_migrate.db import run_with_connection
 from fastapi_migrate.dialects import for_url
-from fastapi_migrate.errors import MigrationsError
+from fastapi_migrate.errors import MigrationFailed, MigrationsError
 from fastapi_migrate.migrations import Migrations
 from fastapi_migrate.reports import CheckItem, CheckReport
 from fastapi_migrate.urls import mask_text, parse_url
@@ -72,7 +72,10 @@ def _named(script: Script) -> str:
 
 
 def _reason(error: BaseException) -> str:
-    return str(error).rstrip(".")
+    text = str(error)
+    if isinstance(error, MigrationFailed):  # what the scratch database was left as is no news
+        text = text.rpartition("; ")[0] or text
+    return text.rstrip(".")
 
 
 class _Suite:
