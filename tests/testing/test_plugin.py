@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from testing.histories import History, new_history, server_for
+from testing.histories import ADD_AGE, CREATE_POSTS, CREATE_USERS, History, new_history, server_for
 
 from fastapi_migrate.testing.templates import TemplateDatabases
 
@@ -65,7 +65,9 @@ def test_the_override_is_gone_after_its_test(override_database) -> None:
 """
 
 
-def run_user_suite(history: History, *args: str, env: dict[str, str] | None = None) -> str:
+def run_user_suite(
+    history: History, *args: str, env: dict[str, str] | None = None, passed: int = 10
+) -> str:
     pyproject = history.root / "pyproject.toml"
     if "[tool.pytest.ini_options]" not in pyproject.read_text():
         pyproject.write_text(
@@ -87,7 +89,7 @@ def run_user_suite(history: History, *args: str, env: dict[str, str] | None = No
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
-    assert "10 passed" in output, output
+    assert f"{passed} passed" in output, output
     return output
 
 
@@ -111,7 +113,12 @@ def test_without_a_url_copies_come_from_sqlite_files(tmp_path: Path) -> None:
     from fastapi_migrate.testing.plugin import default_sqlite_folder
 
     history = new_history(tmp_path).add_good()
-    run_user_suite(history)
+    # Also opt in to the migration test suite as six tests.
+    (history.root / "test_migrations.py").write_text(
+        "from fastapi_migrate.testing.checks import *  # noqa: F403\n"
+    )
+    output = run_user_suite(history, passed=16)
+    assert "16 passed" in output
     dbs = TemplateDatabases(
         history.migrations(), f"sqlite:///{default_sqlite_folder() / 'server.db'}"
     )
@@ -120,6 +127,39 @@ def test_without_a_url_copies_come_from_sqlite_files(tmp_path: Path) -> None:
         assert dbs.store.names(f"fmc_{dbs.app}_") == []
     finally:
         dbs.discard()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_opt_in_checks_name_a_failing_revision(backend: str, tmp_path: Path) -> None:
+    history = new_history(tmp_path)
+    history.add("create users", *CREATE_USERS)
+    history.add("create posts", *CREATE_POSTS)
+    broken = history.add("clean up posts", 'op.execute("DELETE FROM posts")')
+    history.add("add users.age", *ADD_AGE)
+    (history.root / "test_migrations.py").write_text(
+        "from fastapi_migrate.testing.checks import *  # noqa: F403\n"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--migrate-url={server_for(backend, tmp_path)}",
+        ],
+        cwd=history.root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout
+    assert "1 failed, 5 passed" in done.stdout
+    assert (
+        f"rows survive every upgrade: {broken} (clean up posts) lost 2 of 2 row(s) in table posts"
+        in done.stdout
+    )
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

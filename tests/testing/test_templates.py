@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
-from testing.histories import CREATE_USERS, new_history, server_for
+from testing.histories import ADD_AGE, CREATE_POSTS, CREATE_USERS, new_history, server_for
 
 from fastapi_migrate.db import run_with_connection
 from fastapi_migrate.errors import DatabaseUnreachable, MigrationFailed
@@ -119,6 +121,43 @@ def test_leftovers_of_a_crashed_run_are_dropped(backend: str, tmp_path: Path) ->
             assert leftover not in next_run.store.names(f"fmc_{next_run.app}_")
     finally:
         crashed.discard()
+
+
+BUILD_IN_A_CHILD = """
+import sys
+from fastapi_migrate import Migrations
+from fastapi_migrate.testing.templates import TemplateDatabases
+
+TemplateDatabases(Migrations(root=sys.argv[1]), sys.argv[2]).template()
+"""
+
+
+def test_a_build_killed_halfway_is_never_used_and_is_cleaned_up(
+    backend: str, tmp_path: Path
+) -> None:
+    history = new_history(tmp_path)
+    history.add("create users", *CREATE_USERS)
+    # Dies (as if killed) after the first migration made its table, in the middle of the build.
+    history.add("maybe die", 'import os\n    if os.environ.get("DIE_NOW"):\n        os._exit(9)')
+    history.add("create posts", *CREATE_POSTS)
+    history.add("add users.age", *ADD_AGE)
+    server = server_for(backend, tmp_path)
+    child = subprocess.run(
+        [sys.executable, "-c", BUILD_IN_A_CHILD, str(history.root), server],
+        env={**os.environ, "DIE_NOW": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == 9, child.stderr
+    dbs = TemplateDatabases(history.migrations(), server)
+    try:
+        with dbs, dbs.database() as url:  # the same migration files: the same template name
+            assert scalar(url, "SELECT version_num FROM alembic_version") == history.revisions[-1]
+            assert scalar(url, "SELECT COUNT(*) FROM posts") == 0
+            assert dbs.store.names(f"fmb_{dbs.app}_") == []
+    finally:
+        dbs.discard()
 
 
 def test_in_memory_sqlite_copies_with_the_backup_api(tmp_path: Path) -> None:
