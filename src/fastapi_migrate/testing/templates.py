@@ -177,8 +177,10 @@ class TemplateDatabases:
             original = getattr(error, "orig", None) or error
             reason = (str(original).strip().splitlines() or [type(original).__name__])[0]
             reason = mask_text(reason, self.server.password).rstrip(".")
+            denied = "denied" in reason.lower()
+            hint = self.store.privilege_hint if denied else "check the server and try again"
             raise DatabaseUnreachable(
-                f"Cannot {doing} on {mask_url(self.server)}: {reason}; {self.store.privilege_hint}."
+                f"Cannot {doing} on {mask_url(self.server)}: {reason}; {hint}."
             ) from None
 
     # -- copies -----------------------------------------------------------------------------
