@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from alembic.script import Script
@@ -63,7 +65,44 @@ def run_suite(
     suite = _Suite(
         migrations, parse_url(server) if server else default_server(migrations), on_check
     )
-    return suite.run(checks)
+    with revision_files_loaded_once():
+        return suite.run(checks)
+
+
+@contextmanager
+def revision_files_loaded_once() -> Iterator[None]:
+    """Execute each unchanged revision file once while the suite runs.
+
+    Alembic loads every revision file again for each command, and the suite runs a few
+    commands per revision: without this its time grows with the square of the history.
+    Files are keyed by path, size and modification time; env.py, which does its work when
+    loaded, still runs every time.
+    """
+    from alembic import util as alembic_util
+
+    original = alembic_util.load_python_file
+    loaded: dict[tuple[str, int, int], ModuleType] = {}
+
+    def load_python_file(
+        dir_: str | os.PathLike[str], filename: str | os.PathLike[str]
+    ) -> ModuleType:
+        path = os.path.join(dir_, os.path.basename(filename))
+        try:
+            stat = os.stat(path)
+        except OSError:
+            stat = None
+        if stat is None or os.path.basename(path) == "env.py":
+            return original(dir_, filename)
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        if key not in loaded:
+            loaded[key] = original(dir_, filename)
+        return loaded[key]
+
+    alembic_util.load_python_file = load_python_file
+    try:
+        yield
+    finally:
+        alembic_util.load_python_file = original
 
 
 def _named(script: Script) -> str:
