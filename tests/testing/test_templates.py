@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import make_url
 from testing.histories import ADD_AGE, CREATE_POSTS, CREATE_USERS, new_history, server_for
 
@@ -21,6 +21,21 @@ from fastapi_migrate.testing.templates import TemplateDatabases
 
 def scalar(url: str, sql: str) -> object:
     return run_with_connection(make_url(url), lambda c: c.execute(text(sql)).scalar())
+
+
+def schema_of_tables(connection: Connection) -> dict[str, dict[str, object]]:
+    inspector = inspect(connection)
+    return {
+        table: {
+            "foreign keys": [
+                (fk["constrained_columns"], fk["referred_table"], fk["referred_columns"])
+                for fk in inspector.get_foreign_keys(table)
+            ],
+            "unique": [u["column_names"] for u in inspector.get_unique_constraints(table)]
+            or [i["column_names"] for i in inspector.get_indexes(table) if i["unique"]],
+        }
+        for table in inspector.get_table_names()
+    }
 
 
 def dead_pid() -> int:
@@ -37,6 +52,12 @@ def dead_pid() -> int:
 @pytest.mark.parametrize("ahead", [0, 1], ids=["on-demand", "made-ahead"])
 def test_copies_are_at_head_and_independent(backend: str, tmp_path: Path, ahead: int) -> None:
     history = new_history(tmp_path).add_good()
+    history.add(
+        "a view and a seed row",
+        """op.execute("CREATE VIEW user_emails AS SELECT id, email FROM users")
+    op.execute("INSERT INTO users (id, email) VALUES (7, 'seed@example.com')")""",
+        'op.execute("DROP VIEW user_emails")',
+    )
     server = server_for(backend, tmp_path)
     dbs = TemplateDatabases(history.migrations(), server, ahead=ahead)
     try:
@@ -49,14 +70,18 @@ def test_copies_are_at_head_and_independent(backend: str, tmp_path: Path, ahead:
                     make_url(first),
                     lambda c: c.execute(text("INSERT INTO users (id, email) VALUES (1, 'a@b.c')")),
                 )
-                assert scalar(first, "SELECT COUNT(*) FROM users") == 1
-                assert scalar(second, "SELECT COUNT(*) FROM users") == 0
+                assert scalar(first, "SELECT COUNT(*) FROM users") == 2
+                assert scalar(second, "SELECT COUNT(*) FROM users") == 1  # the seed row
+                assert scalar(second, "SELECT email FROM user_emails") == "seed@example.com"
+                shape = run_with_connection(make_url(second), lambda c: schema_of_tables(c))
+                assert shape["posts"]["foreign keys"] == [(["user_id"], "users", ["id"])]
+                assert shape["users"]["unique"] == [["email"]]
                 made = dbs.store.names(f"fmc_{dbs.app}_")
                 assert {make_url(first).database, make_url(second).database} <= {
                     make_url(dbs.store.url_of(n)).database for n in made
                 }
             with dbs.database() as third:  # after the others were handed back
-                assert scalar(third, "SELECT COUNT(*) FROM users") == 0
+                assert scalar(third, "SELECT COUNT(*) FROM users") == 1
         # Closed: nothing is left, not even a copy made ahead and never used.
         assert dbs.store.names(f"fmc_{dbs.app}_") == []
     finally:
