@@ -7,10 +7,11 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from testing.histories import ADD_AGE, CREATE_POSTS, CREATE_USERS, new_history, server_for
 
@@ -146,6 +147,24 @@ def test_leftovers_of_a_crashed_run_are_dropped(backend: str, tmp_path: Path) ->
             assert leftover not in next_run.store.names(f"fmc_{next_run.app}_")
     finally:
         crashed.discard()
+
+
+def test_a_connection_left_open_does_not_stop_the_drop(backend: str, tmp_path: Path) -> None:
+    history = new_history(tmp_path).add_good()
+    server = server_for(backend, tmp_path)
+    with TemplateDatabases(history.migrations(), server) as dbs:
+        try:
+            url = dbs.create()
+            engine = create_engine(url)
+            leaked = engine.connect()  # a test that forgot to close, inside a transaction
+            leaked.execute(text("INSERT INTO users (id, email) VALUES (1, 'a@b.c')"))
+            dbs.drop(url)
+            assert dbs.store.names(f"fmc_{dbs.app}_") == []
+            with suppress(Exception):
+                leaked.close()
+            engine.dispose()
+        finally:
+            dbs.discard()
 
 
 BUILD_IN_A_CHILD = """

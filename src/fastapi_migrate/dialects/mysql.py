@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 
 from fastapi_migrate.dialects.base import DialectSupport, ServerTemplateStore, TemplateStore
 from fastapi_migrate.errors import DatabaseStateError
@@ -97,6 +98,24 @@ class MySQLTemplateStore(ServerTemplateStore):
 
     def publish(self, built: URL, name: str) -> None:
         self.execute(f"CREATE TABLE `{name}`.`{READY_TABLE}` (ready INT)")
+
+    def drop(self, name: str) -> None:
+        # Like PostgreSQL's DROP DATABASE ... WITH (FORCE): a session a test left open (and
+        # the metadata locks it holds) would otherwise make the drop wait without end.
+        def work(connection: Connection) -> None:
+            sessions = connection.execute(
+                text(
+                    "SELECT ID FROM information_schema.PROCESSLIST "
+                    "WHERE DB = :name AND ID <> CONNECTION_ID()"
+                ),
+                {"name": name},
+            ).scalars()
+            for session in list(sessions):
+                with suppress(DBAPIError):  # it may have ended by itself meanwhile
+                    connection.exec_driver_sql(f"KILL {int(session)}")
+            connection.exec_driver_sql(self.dialect.drop_database_sql(name))
+
+        self.run(work)
 
     def copy(self, template: str, name: str) -> URL:
         plan = self._plans.get(template)

@@ -12,6 +12,13 @@ Fixtures:
     A fresh copy of the template at head: its URL, a sync engine, a Session. Dropped after.
 ``override_database`` (function)
     ``override_database(app, get_db)`` points a FastAPI dependency at the fresh database.
+``migrate_templates`` (function)
+    The TemplateDatabases behind them: one per app and server for the whole run.
+``migration_suite`` (function)
+    The migration test suite's report, run once per app and server (see
+    fastapi_migrate.testing.checks to get its six checks as tests).
+
+See docs/testing.md.
 """
 
 from __future__ import annotations
