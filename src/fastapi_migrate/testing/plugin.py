@@ -161,11 +161,13 @@ def migrated_engine(migrated_url: str) -> Iterator[Engine]:
     """A sync engine on the fresh database, disposed after the test."""
     from sqlalchemy import Engine
     from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import QueuePool
 
     from fastapi_migrate.db import make_engine
 
     url = make_url(migrated_url)
-    engine = make_engine(url)
+    # A pool (disposed with the engine): a test making many requests reuses its connections.
+    engine = make_engine(url, poolclass=QueuePool)
     if not isinstance(engine, Engine):
         _fail(
             ConfigError(
