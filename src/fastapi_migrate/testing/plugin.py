@@ -103,11 +103,19 @@ def _fail(error: MigrationsError) -> NoReturn:
 
 @pytest.fixture(scope="session")
 def migrations(request: pytest.FixtureRequest) -> Migrations:
-    """The app's migrations, from the pyproject.toml at or above pytest's rootdir."""
+    """The app's migrations, from [tool.fastapi-migrate] in the pyproject.toml at or above
+    pytest's rootdir, else at or above the folder pytest was started in."""
+    from fastapi_migrate.config import find_pyproject, read_tool_table
     from fastapi_migrate.migrations import Migrations
 
+    root = request.config.rootpath
     try:
-        return Migrations(root=request.config.rootpath)
+        for start in (root, request.config.invocation_params.dir):
+            pyproject = find_pyproject(start)
+            if pyproject is not None and read_tool_table(pyproject):
+                root = pyproject.parent
+                break
+        return Migrations(root=root)
     except MigrationsError as error:
         _fail(error)
 
