@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import textwrap
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import Connection
+from sqlalchemy.engine import make_url
+
+from fastapi_migrate.db import run_with_connection
 from fastapi_migrate.migrations import Migrations
 
 ENV = "from fastapi_migrate.env import run_migrations\n\nrun_migrations()\n"
@@ -135,3 +141,34 @@ def server_for(backend: str, tmp_path: Path) -> str:
     from backends import require_server
 
     return require_server(backend)
+
+
+@contextmanager
+def restricted_user(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A server URL for a new user who may connect but not create databases."""
+    admin = make_url(server_for(backend, tmp_path))
+    name = f"fm_nocreate_{uuid.uuid4().hex[:8]}"
+    if backend == "postgres":
+        setup = [f'DROP ROLE IF EXISTS "{name}"', f'CREATE ROLE "{name}" LOGIN NOCREATEDB']
+        teardown = [f'DROP ROLE IF EXISTS "{name}"']
+        server = admin.set(username=name, database="postgres")
+    else:
+        setup = [f"DROP USER IF EXISTS '{name}'@'%%'", f"CREATE USER '{name}'@'%%'"]
+        teardown = [f"DROP USER IF EXISTS '{name}'@'%%'"]
+        server = admin._replace(username=name, database=None)
+    maintenance = (
+        admin.set(database="postgres") if backend == "postgres" else admin._replace(database=None)
+    )
+
+    def run(statements: list[str]) -> None:
+        def work(connection: Connection) -> None:
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+
+        run_with_connection(maintenance, work, autocommit=True)
+
+    run(setup)
+    try:
+        yield server.render_as_string(hide_password=False)
+    finally:
+        run(teardown)

@@ -15,6 +15,7 @@ from testing.histories import (
     MODELS,
     History,
     new_history,
+    restricted_user,
     server_for,
 )
 from typer.testing import CliRunner
@@ -206,6 +207,20 @@ def test_cli_reports_each_check_and_exits_by_the_outcome(tmp_path: Path) -> None
     document = json.loads(output)
     assert document["ok"] is False
     assert [c["name"] for c in document["checks"] if not c["ok"]] == [suite.ROWS_SURVIVE]
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)
+def test_cli_tells_a_user_without_the_right_to_create_databases(
+    backend: str, tmp_path: Path
+) -> None:
+    history = new_history(tmp_path).add_good()
+    with restricted_user(backend, tmp_path) as server:
+        code, output = run_cli(history, "--url", server)
+    assert code == 3, output
+    assert "Cannot create a scratch database on" in output
+    assert "denied" in output
+    assert "needs" in output
+    assert "Traceback" not in output
 
 
 def test_cli_masks_the_password_of_an_unreachable_server(tmp_path: Path) -> None:

@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.engine import make_url
-from testing.histories import ADD_AGE, CREATE_POSTS, CREATE_USERS, new_history, server_for
+from testing.histories import (
+    ADD_AGE,
+    CREATE_POSTS,
+    CREATE_USERS,
+    new_history,
+    restricted_user,
+    server_for,
+)
 
 from fastapi_migrate.db import run_with_connection
 from fastapi_migrate.errors import DatabaseUnreachable, MigrationFailed
@@ -242,32 +249,8 @@ def test_unreachable_server_is_one_sentence_without_the_password(
 
 @pytest.fixture
 def user_without_create_rights(backend: str, tmp_path: Path) -> Iterator[str]:
-    admin = make_url(server_for(backend, tmp_path))
-    name = f"fm_nocreate_{os.getpid()}"
-    if backend == "postgres":
-        setup = [f'DROP ROLE IF EXISTS "{name}"', f'CREATE ROLE "{name}" LOGIN NOCREATEDB']
-        teardown = [f'DROP ROLE IF EXISTS "{name}"']
-        server = admin.set(username=name, database="postgres")
-    else:
-        setup = [f"DROP USER IF EXISTS '{name}'@'%%'", f"CREATE USER '{name}'@'%%'"]
-        teardown = [f"DROP USER IF EXISTS '{name}'@'%%'"]
-        server = admin._replace(username=name, database=None)
-    maintenance = (
-        admin.set(database="postgres") if backend == "postgres" else admin._replace(database=None)
-    )
-
-    def run(statements: list[str]) -> None:
-        def work(connection: Connection) -> None:
-            for statement in statements:
-                connection.exec_driver_sql(statement)
-
-        run_with_connection(maintenance, work, autocommit=True)
-
-    run(setup)
-    try:
-        yield server.render_as_string(hide_password=False)
-    finally:
-        run(teardown)
+    with restricted_user(backend, tmp_path) as server:
+        yield server
 
 
 @pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)

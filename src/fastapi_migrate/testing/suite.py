@@ -18,7 +18,7 @@ import decimal
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -31,10 +31,10 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from fastapi_migrate import revisions as graph
 from fastapi_migrate.db import run_with_connection
 from fastapi_migrate.dialects import for_url
-from fastapi_migrate.errors import MigrationFailed, MigrationsError
+from fastapi_migrate.errors import DatabaseUnreachable, MigrationFailed, MigrationsError
 from fastapi_migrate.migrations import Migrations
 from fastapi_migrate.reports import CheckItem, CheckReport
-from fastapi_migrate.urls import mask_text, parse_url
+from fastapi_migrate.urls import mask_text, mask_url, parse_url
 
 ONE_HEAD = "one head"
 STEP_BY_STEP = "upgrade base to head one revision at a time"
@@ -110,6 +110,10 @@ def _named(script: Script) -> str:
     return f"{script.revision} ({message})" if message else script.revision
 
 
+def _among(requested: tuple[str, ...], *names: str) -> tuple[str, ...]:
+    return tuple(name for name in names if name in requested)
+
+
 def _reason(error: BaseException) -> str:
     text = str(error)
     if isinstance(error, MigrationFailed):  # what the scratch database was left as is no news
@@ -132,12 +136,28 @@ class _Suite:
             self.on_check(item)
 
     @contextmanager
-    def scratch(self, purpose: str) -> Iterator[Migrations]:
-        url = self.dialect.create_database(self.server, self.dialect.scratch_name(purpose))
+    def scratch(self, purpose: str, checks: tuple[str, ...]) -> Iterator[Migrations]:
+        """A scratch database for ``checks``; a database error while they run fails them
+        with its first line instead of ending the suite with a traceback."""
+        try:
+            url = self.dialect.create_database(self.server, self.dialect.scratch_name(purpose))
+        except DBAPIError as error:
+            reason = mask_text(_first_line(error), self.server.password).rstrip(".")
+            hint = self.dialect.template_store(self.server).privilege_hint
+            raise DatabaseUnreachable(
+                f"Cannot create a scratch database on {mask_url(self.server)}: {reason}; "
+                f"{hint if 'denied' in reason.lower() else 'check the server and try again'}."
+            ) from None
         try:
             yield self.migrations.with_url(url)
+        except SQLAlchemyError as error:
+            reported = {item.name for item in self.items}
+            for name in checks:
+                if name not in reported:
+                    self.report(name, False, f"stopped by a database error: {_first_line(error)}")
         finally:
-            self.dialect.drop_database(url)
+            with suppress(DBAPIError, MigrationsError, OSError):
+                self.dialect.drop_database(url)
 
     def run(self, checks: tuple[str, ...]) -> CheckReport:
         script = self.migrations.script_directory()
@@ -150,15 +170,15 @@ class _Suite:
                     self.report(name, True, "there are no migrations yet")
             return CheckReport(tuple(self.items))
         if STEP_BY_STEP in checks or MODELS_MATCH in checks:
-            with self.scratch("suite_up") as scratch:
+            with self.scratch("suite_up", _among(checks, STEP_BY_STEP, MODELS_MATCH)) as scratch:
                 climbed = self.step_by_step(scratch, order, report=STEP_BY_STEP in checks)
                 if MODELS_MATCH in checks:
                     self.models_match(scratch, climbed)
         if STAIRWAY in checks or NO_TRACE in checks:
-            with self.scratch("suite_stairs") as scratch:
+            with self.scratch("suite_stairs", _among(checks, STAIRWAY, NO_TRACE)) as scratch:
                 self.stairway(scratch, order, checks)
         if ROWS_SURVIVE in checks:
-            with self.scratch("suite_rows") as scratch:
+            with self.scratch("suite_rows", _among(checks, ROWS_SURVIVE)) as scratch:
                 self.rows_survive(scratch, order)
         return CheckReport(tuple(sorted(self.items, key=lambda item: CHECKS.index(item.name))))
 
