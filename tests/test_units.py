@@ -153,3 +153,18 @@ def test_server_defaults_render_as_calls_valid_on_every_backend() -> None:
     assert render_item("server_default", DefaultClause(true()), context) == "sa.true()"
     assert render_item("server_default", DefaultClause(text("42")), context) is False
     assert render_item("type", String(20), context) is False
+
+
+def test_the_package_loads_its_public_names_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, fastapi_migrate.testing.plugin\n"
+        "assert 'alembic' not in sys.modules, 'the pytest plugin imported Alembic'\n"
+        "import fastapi_migrate\n"
+        "assert sorted(fastapi_migrate.__all__) == sorted(fastapi_migrate._HOME)\n"
+        "from fastapi_migrate import Migrations, MigrationsError\n"
+        "assert 'alembic' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True)
