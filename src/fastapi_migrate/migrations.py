@@ -144,13 +144,14 @@ class Migrations:
             script.run_env()
         return results[0]
 
-    def _read_database(self, read: Callable[[Connection, Config, ScriptDirectory], T]) -> T:
+    def _inspect(self, read: Callable[[MigrationContext, ScriptDirectory], T]) -> T:
+        """Connect, and run ``read`` inside env.py against the database, changing nothing."""
         config = self.alembic_config()
         script = self.script_directory(config)
 
         def work(connection: Connection) -> T:
             config.attributes[CONNECTION_KEY] = connection
-            return read(connection, config, script)
+            return self._with_environment(config, script, lambda context: read(context, script))
 
         return run_with_connection(self.url, work)
 
@@ -164,11 +165,7 @@ class Migrations:
 
     def current(self) -> tuple[str, ...]:
         """The revisions the database is at (empty before the first upgrade)."""
-
-        def read(_c: Connection, config: Config, script: ScriptDirectory) -> tuple[str, ...]:
-            return self._with_environment(config, script, _current_heads)
-
-        return self._read_database(read)
+        return self._inspect(lambda context, _script: _current_heads(context))
 
     def heads(self) -> list[RevisionInfo]:
         script = self.script_directory()
@@ -188,30 +185,23 @@ class Migrations:
 
     def differences(self) -> list[OperationInfo]:
         """What autogenerate would write now: the models against the database."""
-
-        def read(_c: Connection, config: Config, script: ScriptDirectory) -> list[OperationInfo]:
-            return self._with_environment(config, script, _compare)
-
-        return self._read_database(read)
+        return self._inspect(lambda context, _script: _compare(context))
 
     def status(self) -> Status:
-        def read(_c: Connection, config: Config, script: ScriptDirectory) -> Status:
-            def inspect(migration_context: MigrationContext) -> Status:
-                current = _current_heads(migration_context)
-                graph.require_known(script, current)
-                differences = _compare(migration_context)
-                return Status(
-                    url=mask_url(self.url),
-                    current=current,
-                    heads=tuple(script.get_heads()),
-                    pending=tuple(RevisionInfo.of(s) for s in graph.pending(script, current)),
-                    models_match=not differences,
-                    differences=tuple(differences),
-                )
+        def inspect(migration_context: MigrationContext, script: ScriptDirectory) -> Status:
+            current = _current_heads(migration_context)
+            graph.require_known(script, current)
+            differences = _compare(migration_context)
+            return Status(
+                url=mask_url(self.url),
+                current=current,
+                heads=tuple(script.get_heads()),
+                pending=tuple(RevisionInfo.of(s) for s in graph.pending(script, current)),
+                models_match=not differences,
+                differences=tuple(differences),
+            )
 
-            return self._with_environment(config, script, inspect)
-
-        return self._read_database(read)
+        return self._inspect(inspect)
 
     # -- writing revisions ----------------------------------------------------------------
 
