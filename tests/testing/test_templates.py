@@ -159,7 +159,7 @@ def test_leftovers_of_a_crashed_run_are_dropped(backend: str, tmp_path: Path) ->
 def test_a_connection_left_open_does_not_stop_the_drop(backend: str, tmp_path: Path) -> None:
     history = new_history(tmp_path).add_good()
     server = server_for(backend, tmp_path)
-    with TemplateDatabases(history.migrations(), server) as dbs:
+    with TemplateDatabases(history.migrations(), server, recycle=False) as dbs:
         try:
             url = dbs.create()
             engine = create_engine(url)

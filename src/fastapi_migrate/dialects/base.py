@@ -135,6 +135,21 @@ class TemplateStore:
     def drop(self, name: str) -> None:
         self.dialect.drop_database(self.url_of(name))
 
+    #: Whether :meth:`recycle` can reset a used copy (a server store: a copy costs more there
+    #: than checking a used one and putting its rows back).
+    recycles = False
+
+    def learn(self, template: str, name: str) -> None:
+        """Read once, from ``name`` (a copy of ``template`` no one has used yet), what
+        :meth:`recycle` needs: the schema's fingerprint, the seed rows, the counters."""
+
+    def recycle(self, template: str, name: str) -> bool:
+        """Make the used copy ``name`` equal to a fresh copy of ``template`` again, if its
+        schema is unchanged: end its sessions, delete every row, put the template's rows and
+        counters back. False when it cannot (the schema changed, or nothing was learned):
+        the caller drops it instead."""
+        return False
+
     def close(self) -> None:
         """Release what the store holds open."""
 

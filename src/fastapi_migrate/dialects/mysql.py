@@ -63,6 +63,8 @@ class MySQLTemplateStore(ServerTemplateStore):
     def __init__(self, dialect: DialectSupport, server: URL) -> None:
         super().__init__(dialect, server)
         self._plans: dict[str, CopyPlan] = {}
+        #: Per template: what a reset needs, or None when its copies are never recycled.
+        self._resets: dict[str, ResetPlan | None] = {}
 
     def names(self, prefix: str) -> list[str]:
         return [str(n) for n in self.scalars("SHOW DATABASES") if str(n).startswith(prefix)]
@@ -103,19 +105,39 @@ class MySQLTemplateStore(ServerTemplateStore):
         # Like PostgreSQL's DROP DATABASE ... WITH (FORCE): a session a test left open (and
         # the metadata locks it holds) would otherwise make the drop wait without end.
         def work(connection: Connection) -> None:
-            sessions = connection.execute(
-                text(
-                    "SELECT ID FROM information_schema.PROCESSLIST "
-                    "WHERE DB = :name AND ID <> CONNECTION_ID()"
-                ),
-                {"name": name},
-            ).scalars()
-            for session in list(sessions):
-                with suppress(DBAPIError):  # it may have ended by itself meanwhile
-                    connection.exec_driver_sql(f"KILL {int(session)}")
+            _end_sessions(connection, name)
             connection.exec_driver_sql(self.dialect.drop_database_sql(name))
 
         self.run(work)
+
+    # -- recycling a used copy -----------------------------------------------------------
+
+    recycles = True
+
+    def learn(self, template: str, name: str) -> None:
+        if template in self._resets:
+            return
+        self._resets[template] = None  # a failure below means: drop copies, as without it
+        plan = self._plans.get(template)
+        if plan is None:
+            plan = self._plans[template] = self.run(lambda c: _read_plan(c, template))
+        if plan.triggers:  # deleting and inserting rows would fire them
+            return
+        self._resets[template] = self.run(lambda c: _read_reset(c, name, plan))
+
+    def recycle(self, template: str, name: str) -> bool:
+        reset = self._resets.get(template)
+        if reset is None:
+            return False
+
+        def work(connection: Connection) -> bool:
+            _end_sessions(connection, name)
+            if _fingerprint(connection, name) != reset.fingerprint:
+                return False
+            _reset(connection, template, name, reset)
+            return True
+
+        return self.run(work)
 
     def copy(self, template: str, name: str) -> URL:
         plan = self._plans.get(template)
@@ -175,3 +197,141 @@ def _read_plan(connection: Connection, template: str) -> CopyPlan:
         ddl = run(f"SHOW CREATE TRIGGER {_quote(template)}.{_quote(row[0])}").one()[2]
         plan.triggers.append(_DEFINER.sub("", ddl))
     return plan
+
+
+def _end_sessions(connection: Connection, name: str) -> None:
+    """KILL every other session on database ``name`` (those a test left open)."""
+    sessions = connection.execute(
+        text(
+            "SELECT ID FROM information_schema.PROCESSLIST "
+            "WHERE DB = :name AND ID <> CONNECTION_ID()"
+        ),
+        {"name": name},
+    ).scalars()
+    for session in list(sessions):
+        with suppress(DBAPIError):  # it may have ended by itself meanwhile
+            connection.exec_driver_sql(f"KILL {int(session)}")
+
+
+@dataclass
+class ResetPlan:
+    """A fresh copy, as read once: its schema's fingerprint, its tables, the tables that
+    hold the template's rows, and each table's next AUTO_INCREMENT value."""
+
+    fingerprint: str
+    tables: list[str] = field(default_factory=list)
+    rows: dict[str, str] = field(default_factory=dict)  # table -> its quoted column list
+    counters: dict[str, int | None] = field(default_factory=dict)
+
+
+#: One query over information_schema: every definition a test could change with DDL. The
+#: database's own name (in view definitions, for one) is replaced before hashing, so that
+#: two copies of one template have the same fingerprint.
+_FINGERPRINT_SQL = """
+SELECT CONCAT_WS(' ', 'table', TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_COLLATION)
+FROM information_schema.TABLES WHERE TABLE_SCHEMA = :name
+UNION ALL
+SELECT CONCAT_WS(' ', 'column', TABLE_NAME, ORDINAL_POSITION, COLUMN_NAME, COLUMN_TYPE,
+       IS_NULLABLE, COALESCE(COLUMN_DEFAULT, '-'), EXTRA, COLLATION_NAME,
+       GENERATION_EXPRESSION)
+FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = :name
+UNION ALL
+SELECT CONCAT_WS(' ', 'index', TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, NON_UNIQUE,
+       SUB_PART, INDEX_TYPE)
+FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = :name
+UNION ALL
+SELECT CONCAT_WS(' ', 'key', TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, ORDINAL_POSITION,
+       REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME)
+FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = :name
+UNION ALL
+SELECT CONCAT_WS(' ', 'constraint', TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE)
+FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = :name
+UNION ALL
+SELECT CONCAT_WS(' ', 'rule', TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE)
+FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = :name
+UNION ALL
+SELECT CONCAT_WS(' ', 'check', TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE)
+FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = :name
+UNION ALL
+SELECT CONCAT_WS(' ', 'view', TABLE_NAME, VIEW_DEFINITION, CHECK_OPTION)
+FROM information_schema.VIEWS WHERE TABLE_SCHEMA = :name
+UNION ALL
+SELECT CONCAT_WS(' ', 'trigger', TRIGGER_NAME, EVENT_MANIPULATION, EVENT_OBJECT_TABLE,
+       ACTION_TIMING, ACTION_STATEMENT)
+FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = :name
+UNION ALL
+SELECT CONCAT_WS(' ', 'routine', ROUTINE_NAME, ROUTINE_TYPE, ROUTINE_DEFINITION)
+FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = :name
+UNION ALL
+SELECT CONCAT_WS(' ', 'event', EVENT_NAME, EVENT_DEFINITION)
+FROM information_schema.EVENTS WHERE EVENT_SCHEMA = :name
+"""
+
+
+def _fingerprint(connection: Connection, name: str) -> str:
+    lines = connection.execute(text(_FINGERPRINT_SQL), {"name": name}).scalars()
+    own = (_quote(name), f"'{name}'")
+    cleaned = []
+    for line in lines:
+        line = str(line)
+        for spelling in own:
+            line = line.replace(spelling, "<database>")
+        cleaned.append(line)
+    return hashlib.sha256("\n".join(sorted(cleaned)).encode()).hexdigest()
+
+
+def _counters(connection: Connection, name: str) -> dict[str, int | None]:
+    found = connection.execute(
+        text(
+            "SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES "
+            "WHERE TABLE_SCHEMA = :name AND TABLE_TYPE = 'BASE TABLE'"
+        ),
+        {"name": name},
+    ).all()
+    return {str(table): None if value is None else int(value) for table, value in found}
+
+
+def _read_reset(connection: Connection, name: str, plan: CopyPlan) -> ResetPlan | None:
+    """What resetting a copy needs, read from ``name``, a fresh copy; None when a reset by
+    rows alone cannot give a fresh copy's state (MariaDB sequences keep a position apart)."""
+    kinds = connection.execute(
+        text(
+            "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = :n"
+        ),
+        {"n": name},
+    ).all()
+    if any(kind == "SEQUENCE" for _, kind in kinds):
+        return None
+    counters = _counters(connection, name)
+    return ResetPlan(
+        fingerprint=_fingerprint(connection, name),
+        tables=sorted(counters),
+        rows=dict(plan.rows),
+        counters=counters,
+    )
+
+
+def _reset(connection: Connection, template: str, name: str, reset: ResetPlan) -> None:
+    """Delete the rows of every table that holds any, copy the template's rows back, and
+    set each AUTO_INCREMENT counter that moved back to a fresh copy's value."""
+    run = connection.exec_driver_sql
+    database = _quote(name)
+    # One round trip says which tables hold rows, so only what the test touched is written.
+    probes = ", ".join(f"EXISTS (SELECT 1 FROM {database}.{_quote(t)})" for t in reset.tables)
+    filled = list(run(f"SELECT {probes}").one()) if reset.tables else []
+    run("SET @fm_checks = @@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS = 0")
+    try:
+        for table, has_rows in zip(reset.tables, filled, strict=True):
+            if has_rows or table in reset.rows:
+                run(f"DELETE FROM {database}.{_quote(table)}")
+        for table, columns in reset.rows.items():
+            run(
+                f"INSERT INTO {database}.{_quote(table)} ({columns}) "
+                f"SELECT {columns} FROM {_quote(template)}.{_quote(table)}"
+            )
+        for table, value in _counters(connection, name).items():
+            wanted = reset.counters.get(table)
+            if wanted is not None and value != wanted:
+                run(f"ALTER TABLE {database}.{_quote(table)} AUTO_INCREMENT = {int(wanted)}")
+    finally:
+        run("SET FOREIGN_KEY_CHECKS = @fm_checks")

@@ -6,8 +6,10 @@ import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
@@ -88,3 +90,238 @@ class PostgreSQLTemplateStore(ServerTemplateStore):
                     raise
                 time.sleep(0.1)
         return self.url_of(name)
+
+    # -- recycling a used copy -----------------------------------------------------------
+
+    recycles = True
+
+    def __init__(self, dialect: DialectSupport, server: URL) -> None:
+        super().__init__(dialect, server)
+        #: Per template: what a reset needs, or None when its copies are never recycled.
+        self._plans: dict[str, ResetPlan | None] = {}
+
+    def learn(self, template: str, name: str) -> None:
+        if template in self._plans:
+            return
+        self._plans[template] = None  # a failure below means: drop copies, as without recycling
+        from fastapi_migrate.db import run_with_connection
+
+        self._plans[template] = run_with_connection(self.url_of(name), _read_reset_plan)
+
+    def recycle(self, template: str, name: str) -> bool:
+        plan = self._plans.get(template)
+        if plan is None:
+            return False
+        # Sessions a test left open would see the reset happen, or block it with their locks.
+        # A prepared transaction survives them and holds its locks: such a copy is dropped.
+        prepared = self.run(
+            lambda c: c.execute(
+                text(
+                    "SELECT (SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()), "
+                    "(SELECT count(*) FROM pg_prepared_xacts WHERE database = :name)"
+                ),
+                {"name": name},
+            ).one()[1]
+        )
+        if prepared:
+            return False
+        from fastapi_migrate.db import run_with_connection
+
+        return run_with_connection(self.url_of(name), lambda c: _reset(c, plan))
+
+
+@dataclass
+class ResetPlan:
+    """A fresh copy, as read once: its schema's fingerprint, its tables (children before
+    parents), its rows as row literals, and where its sequences stand."""
+
+    fingerprint: str
+    tables: list[str] = field(default_factory=list)  # quoted, qualified
+    columns: dict[str, str] = field(default_factory=dict)  # table -> its quoted column list
+    rows: dict[str, list[str]] = field(default_factory=dict)  # table -> rows as literals
+    sequences: dict[str, tuple[int, bool]] = field(default_factory=dict)  # -> last, is_called
+
+
+#: Schemas the application owns (not the system's, not another session's temporary ones).
+_USER_SCHEMA = (
+    "{n}.nspname NOT IN ('pg_catalog', 'information_schema') "
+    "AND {n}.nspname NOT LIKE 'pg\\_toast%' AND {n}.nspname NOT LIKE 'pg\\_temp\\_%'"
+)
+
+#: One query over the catalog: every definition a test could change with DDL, as sorted
+#: lines, hashed. OIDs are left out (the same definition made again is the same schema).
+FINGERPRINT_SQL = f"""
+SELECT md5(coalesce(string_agg(item, E'\\n' ORDER BY item), '')) FROM (
+  SELECT 'schema ' || n.nspname || ' ' || coalesce(n.nspacl::text, '') AS item
+  FROM pg_namespace n WHERE {_USER_SCHEMA.format(n="n")}
+  UNION ALL
+  SELECT concat_ws(' ', 'relation', n.nspname, c.relname, c.relkind, c.relpersistence,
+         c.relrowsecurity, c.relforcerowsecurity, pg_get_userbyid(c.relowner), c.relacl::text,
+         c.reloptions::text,
+         CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
+         CASE WHEN c.relkind = 'i' THEN pg_get_indexdef(c.oid) END)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {_USER_SCHEMA.format(n="n")}
+  UNION ALL
+  SELECT concat_ws(' ', 'column', n.nspname, c.relname, a.attnum, a.attname,
+         format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attisdropped, a.attidentity,
+         a.attgenerated, a.attcollation, pg_get_expr(d.adbin, d.adrelid))
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+  WHERE a.attnum > 0 AND {_USER_SCHEMA.format(n="n")}
+  UNION ALL
+  SELECT concat_ws(' ', 'constraint', n.nspname, co.conrelid::regclass::text,
+         co.contypid::regtype::text, co.conname, co.condeferrable, co.condeferred,
+         pg_get_constraintdef(co.oid))
+  FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace
+  WHERE {_USER_SCHEMA.format(n="n")}
+  UNION ALL
+  SELECT concat_ws(' ', 'sequence', s.seqrelid::regclass::text, s.seqtypid::regtype::text,
+         s.seqstart, s.seqincrement, s.seqmax, s.seqmin, s.seqcache, s.seqcycle)
+  FROM pg_sequence s
+  UNION ALL
+  SELECT concat_ws(' ', 'type', n.nspname, t.typname, t.typtype, t.typnotnull,
+         format_type(t.typbasetype, t.typtypmod), t.typdefault,
+         (SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
+          FROM pg_enum e WHERE e.enumtypid = t.oid))
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+  WHERE t.typtype IN ('e', 'd', 'r', 'm', 'b', 'p') AND {_USER_SCHEMA.format(n="n")}
+  UNION ALL
+  SELECT concat_ws(' ', 'trigger', pg_get_triggerdef(t.oid), t.tgenabled)
+  FROM pg_trigger t WHERE NOT t.tgisinternal
+  UNION ALL
+  SELECT concat_ws(' ', 'rule', r.rulename, pg_get_ruledef(r.oid))
+  FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+  JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {_USER_SCHEMA.format(n="n")}
+  UNION ALL
+  SELECT concat_ws(' ', 'routine', n.nspname, p.proname,
+         pg_get_function_identity_arguments(p.oid), md5(pg_get_functiondef(p.oid)))
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+  WHERE p.prokind <> 'a' AND {_USER_SCHEMA.format(n="n")}
+  UNION ALL
+  SELECT concat_ws(' ', 'policy', pol.polrelid::regclass::text, pol.polname, pol.polcmd,
+         pol.polpermissive, pg_get_expr(pol.polqual, pol.polrelid),
+         pg_get_expr(pol.polwithcheck, pol.polrelid))
+  FROM pg_policy pol
+  UNION ALL
+  SELECT concat_ws(' ', 'extension', extname, extversion) FROM pg_extension
+  UNION ALL
+  SELECT concat_ws(' ', 'setting', s.setrole, s.setconfig::text) FROM pg_db_role_setting s
+  WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+  UNION ALL
+  SELECT 'large objects ' || count(*) FROM pg_largeobject_metadata
+) AS catalog
+"""
+
+_TABLES_SQL = f"""
+SELECT c.oid, format('%I.%I', n.nspname, c.relname),
+       (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''),
+       EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal)
+       OR EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.ev_class = c.oid)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND {_USER_SCHEMA.format(n="n")}
+"""
+
+_SEQUENCES_SQL = f"""
+SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'S' AND {_USER_SCHEMA.format(n="n")}
+"""
+
+
+def _read_reset_plan(connection: Connection) -> ResetPlan | None:
+    """What resetting a copy needs, read from a fresh one; None when its tables cannot be
+    reset by deleting and inserting rows alone (triggers or rules would fire, foreign keys
+    form a cycle, partitions)."""
+
+    def run(sql: str) -> Any:  # a CursorResult; rows of any shape
+        return connection.execute(text(sql))  # text(): the catalog SQL holds % signs
+
+    plan = ResetPlan(fingerprint=str(run(FINGERPRINT_SQL).scalar()))
+    oids: dict[int, str] = {}
+    for oid, table, columns, fires in run(_TABLES_SQL).all():
+        if fires:
+            return None
+        oids[int(oid)] = str(table)
+        plan.columns[str(table)] = str(columns or "")
+    if run("SELECT 1 FROM pg_class WHERE relkind = 'p' OR relispartition LIMIT 1").first():
+        return None
+    references: dict[str, set[str]] = {table: set() for table in oids.values()}
+    for child, parent in run(
+        "SELECT conrelid::oid, confrelid::oid FROM pg_constraint WHERE contype = 'f'"
+    ).all():
+        if int(child) in oids and int(parent) in oids and child != parent:
+            references[oids[int(child)]].add(oids[int(parent)])
+    order = _parents_first(references)
+    if order is None:
+        return None
+    plan.tables = order[::-1]  # deleting: children first
+    for table in order:
+        found = run(f"SELECT array_agg(t::text) FROM {table} AS t").scalar()
+        if found:
+            plan.rows[table] = [str(row) for row in found]
+    for (sequence,) in run(_SEQUENCES_SQL).all():
+        last, called = run(f"SELECT last_value, is_called FROM {sequence}").one()
+        plan.sequences[str(sequence)] = (int(last), bool(called))
+    return plan
+
+
+def _parents_first(references: dict[str, set[str]]) -> list[str] | None:
+    """The tables ordered so that each comes after those it references; None for a cycle."""
+    order: list[str] = []
+    placed: set[str] = set()
+    waiting = dict(references)
+    while waiting:
+        ready = sorted(t for t, parents in waiting.items() if parents <= placed)
+        if not ready:
+            return None
+        for table in ready:
+            order.append(table)
+            placed.add(table)
+            del waiting[table]
+    return order
+
+
+def _reset(connection: Connection, plan: ResetPlan) -> bool:
+    """Put a used copy back to the state ``plan`` read, in one transaction; False (and
+    nothing changed) when its schema is no longer the template's."""
+
+    def run(sql: str) -> Any:  # a CursorResult; rows of any shape
+        return connection.execute(text(sql))
+
+    if run(FINGERPRINT_SQL).scalar() != plan.fingerprint:
+        return False
+    # One round trip says which tables hold rows and where every sequence stands, so that
+    # only what the test touched is written (most tables of most tests stay empty).
+    probes = [f"EXISTS (SELECT 1 FROM {table})" for table in plan.tables]
+    for sequence in plan.sequences:
+        probes.append(f"(SELECT last_value FROM {sequence})")
+        probes.append(f"(SELECT is_called FROM {sequence})")
+    found = list(run("SELECT " + ", ".join(probes)).one()) if probes else []
+    filled = found[: len(plan.tables)]
+    positions = found[len(plan.tables) :]
+    for table, has_rows in zip(plan.tables, filled, strict=True):
+        if has_rows or table in plan.rows:
+            run(f"DELETE FROM {table}")
+    for table in reversed(plan.tables):  # parents first
+        rows = plan.rows.get(table)
+        if rows:
+            columns = plan.columns[table]
+            selected = ", ".join(f"(r).{c}" for c in columns.split(", "))
+            connection.execute(
+                text(
+                    f"INSERT INTO {table} ({columns}) OVERRIDING SYSTEM VALUE "
+                    f"SELECT {selected} FROM (SELECT CAST(v AS {table}) AS r "
+                    "FROM unnest(CAST(:rows AS text[])) AS u(v)) AS s"
+                ),
+                {"rows": rows},
+            )
+    moved = []
+    for index, (sequence, (last, called)) in enumerate(plan.sequences.items()):
+        if (positions[2 * index], positions[2 * index + 1]) != (last, called):
+            moved.append(f"setval('{sequence.replace(chr(39), chr(39) * 2)}', {last}, {called})")
+    if moved:
+        run("SELECT " + ", ".join(moved))
+    return True

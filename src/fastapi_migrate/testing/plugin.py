@@ -9,7 +9,9 @@ Fixtures:
     Where templates and copies are made: ``--migrate-url``, else $FASTAPI_MIGRATE_TEST_URL,
     else a SQLite folder in the temporary directory.
 ``migrated_url`` / ``migrated_engine`` / ``migrated_session`` (function)
-    A fresh copy of the template at head: its URL, a sync engine, a Session. Dropped after.
+    A fresh copy of the template at head: its URL, a sync engine, a Session. Dropped after,
+    or on a server, when the test left the schema unchanged, reset to the template's rows
+    and handed to a later test (``--migrate-no-recycle`` turns that off).
 ``override_database`` (function)
     ``override_database(app, get_db)`` points a FastAPI dependency at the fresh database.
 ``migrate_templates`` (function)
@@ -59,6 +61,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=(
             "Server (or sqlite:///folder/any.db) where migrated test databases are made. "
             f"Default: ${URL_ENVIRONMENT_VARIABLE}, else SQLite files in the temporary folder."
+        ),
+    )
+    group.addoption(
+        "--migrate-no-recycle",
+        dest="migrate_no_recycle",
+        action="store_true",
+        default=False,
+        help=(
+            "Drop every test's database after the test instead of resetting its rows and "
+            "handing it to the next test (servers recycle by default when the schema is "
+            "unchanged)."
         ),
     )
 
@@ -145,7 +158,10 @@ def migrate_templates(
         from fastapi_migrate.testing.templates import TemplateDatabases
 
         try:
-            store = stores[key] = TemplateDatabases(migrations, migrate_base_url, ahead=1)
+            recycle = not request.config.getoption("migrate_no_recycle", default=False)
+            store = stores[key] = TemplateDatabases(
+                migrations, migrate_base_url, ahead=1, recycle=recycle
+            )
         except MigrationsError as error:
             _fail(error)
     return store
@@ -153,7 +169,8 @@ def migrate_templates(
 
 @pytest.fixture
 def migrated_url(migrate_templates: TemplateDatabases) -> Iterator[str]:
-    """The URL of a fresh database at head (password included), dropped after the test."""
+    """The URL of a fresh database at head (password included), dropped after the test (or
+    recycled: reset to exactly a fresh copy's state for a later test)."""
     try:
         url = migrate_templates.create()
     except MigrationsError as error:

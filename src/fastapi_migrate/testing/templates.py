@@ -83,7 +83,14 @@ class TemplateDatabases:
     for in-memory databases that live as long as this object.
     """
 
-    def __init__(self, migrations: Migrations, server: str | URL, *, ahead: int = 0) -> None:
+    def __init__(
+        self,
+        migrations: Migrations,
+        server: str | URL,
+        *,
+        ahead: int = 0,
+        recycle: bool = True,
+    ) -> None:
         self.migrations = migrations
         #: On a server, how many copies a background connection keeps ready, so that a test
         #: waits only when tests come faster than the server copies (0: copy when asked).
@@ -91,6 +98,10 @@ class TemplateDatabases:
         self.server = parse_url(server)
         self.dialect = for_url(self.server)
         self.store = self.dialect.template_store(self.server)
+        #: Whether a copy handed back whose schema is unchanged has its rows reset and is
+        #: handed out again instead of being dropped (servers only: a SQLite copy is cheaper).
+        self.recycle = recycle and self.store.recycles
+        self._pool: list[str] = []  # recycled copies, ready to hand out again
         self.app = _short_hash(str(migrations.directory.resolve()), 6)
         self.host = _short_hash(socket.gethostname(), 4)
         self._template: str | None = None
@@ -189,28 +200,44 @@ class TemplateDatabases:
         return f"{kind}_{self.app}_{self.host}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
 
     def create(self) -> URL:
-        """A new copy of the template at head. Drop it with :meth:`drop`."""
+        """A copy of the template at head. Drop it (or hand it back) with :meth:`drop`.
+
+        With recycling on, it may be a copy handed back earlier and reset: the same schema,
+        rows and next id values as a fresh copy, and no session left on it."""
         template = self.template()
         with self._clear_errors("copy the template database"):
-            if self.ahead > 0 and self.store.drops_in_background:
+            if self._pool:
+                name = self._pool.pop()
+            elif self.ahead > 0 and self.store.drops_in_background:
                 name = self._background().take(template)
-                url = self.store.url_of(name)
             else:
                 name = self._unique(COPY)
-                url = self.store.copy(template, name)
+                self.store.copy(template, name)
+                if self.recycle:
+                    _learn(self.store, template, name)
         self._copies.add(name)
-        return url
+        return self.store.url_of(name)
 
     def drop(self, url: str | URL, *, wait: bool = True) -> None:
-        """Drop a copy made by :meth:`create`.
+        """Hand back a copy made by :meth:`create`: recycle it, or drop it.
 
-        With ``wait=False`` a server drops it on a background connection while the caller
-        goes on (the next test need not wait for DROP DATABASE); :meth:`close` waits for it.
+        With recycling on, a copy whose schema still equals the template's is reset (its
+        sessions ended, its rows and counters put back to the template's) and kept for the
+        next :meth:`create`; one whose schema changed, or whose reset fails, is dropped.
+        With ``wait=False`` a server does this on a background connection while the caller
+        goes on (the next test need not wait for it); :meth:`close` waits for it.
         """
         name = self.store.name_of(parse_url(url))
         self._copies.discard(name)
         if not wait and self.store.drops_in_background:
-            self._background().drop(name)
+            if self.recycle:
+                self._background().hand_back(name)
+            else:
+                self._background().drop(name)
+            return
+        template = self._template
+        if self.recycle and template is not None and _recycled(self.store, template, name):
+            self._pool.append(name)
             return
         with self._clear_errors("drop a test database"):
             self.store.drop(name)
@@ -218,7 +245,9 @@ class TemplateDatabases:
     def _background(self) -> _Worker:
         if self._worker is None:
             store = self.dialect.template_store(self.server)
-            self._worker = _Worker(store, lambda: self._unique(COPY), self.ahead)
+            self._worker = _Worker(
+                store, lambda: self._unique(COPY), self.ahead, recycle=self.recycle
+            )
         return self._worker
 
     @contextmanager
@@ -236,9 +265,10 @@ class TemplateDatabases:
             if self._worker is not None:
                 self._worker.close()
                 self._worker = None
-            for name in list(self._copies):
+            for name in [*self._copies, *self._pool]:
                 self._copies.discard(name)
                 self.store.drop(name)
+            self._pool.clear()
         finally:
             self.store.close()
 
@@ -276,15 +306,39 @@ class TemplateDatabases:
             self.store.drop(name)
 
 
-class _Worker:
-    """A thread with a store (and connection) of its own that drops copies handed back and,
-    when asked to, keeps ``ahead`` copies made in advance so that a test need not wait."""
+def _learn(store: TemplateStore, template: str, name: str) -> None:
+    """Read what recycling needs from a fresh copy; on failure copies are dropped instead."""
+    with suppress(DBAPIError, MigrationsError, OSError):
+        store.learn(template, name)
 
-    def __init__(self, store: TemplateStore, make_name: Callable[[], str], ahead: int) -> None:
+
+def _recycled(store: TemplateStore, template: str, name: str) -> bool:
+    """Whether the used copy ``name`` was reset to the template's state (else: drop it)."""
+    try:
+        return store.recycle(template, name)
+    except (DBAPIError, MigrationsError, OSError):
+        return False
+
+
+class _Worker:
+    """A thread with a store (and connection) of its own that recycles or drops copies
+    handed back and, when asked to, keeps ``ahead`` copies made in advance so that a test
+    need not wait. A recycled copy joins the ready ones."""
+
+    def __init__(
+        self,
+        store: TemplateStore,
+        make_name: Callable[[], str],
+        ahead: int,
+        *,
+        recycle: bool = False,
+    ) -> None:
         self.store = store
         self.make_name = make_name
         self.ahead = ahead
+        self.recycle = recycle
         self.template: str | None = None
+        self.returns: deque[str] = deque()  # handed back, to recycle
         self.drops: deque[str] = deque()
         self.ready: deque[str] = deque()
         self.error: BaseException | None = None
@@ -296,6 +350,11 @@ class _Worker:
     def drop(self, name: str) -> None:
         with self.changed:
             self.drops.append(name)
+            self.changed.notify_all()
+
+    def hand_back(self, name: str) -> None:
+        with self.changed:
+            self.returns.append(name)
             self.changed.notify_all()
 
     def take(self, template: str) -> str:
@@ -318,21 +377,34 @@ class _Worker:
         try:
             while True:
                 with self.changed:
-                    while not (self.drops or self.stopping or self._wants_copy()):
+                    while not (self.returns or self.drops or self.stopping or self._wants_copy()):
                         self.changed.wait()
-                    if self._wants_copy():  # a test may be waiting: copies come first
+                    template = self.template or ""
+                    if self.returns and not self.stopping and template:
+                        # Before a new copy: a reset costs a fraction of one, and a test
+                        # may be waiting for either.
+                        job, name = "recycle", self.returns.popleft()
+                    elif self._wants_copy():  # a test may be waiting: copies come first
                         job, name = "copy", self.make_name()
-                        template = self.template or ""
+                    elif self.returns:
+                        job, name = "drop", self.returns.popleft()
                     elif self.drops:
                         job, name = "drop", self.drops.popleft()
                     else:
                         break  # stopping, and every drop is done
-                if job == "drop":
+                if job == "recycle" and _recycled(self.store, template, name):
+                    with self.changed:
+                        self.ready.append(name)
+                        self.changed.notify_all()
+                    continue
+                if job in ("drop", "recycle"):
                     with suppress(DBAPIError, MigrationsError, OSError):
                         self.store.drop(name)  # else a later run's sweep drops it
                     continue
                 try:
                     self.store.copy(template, name)
+                    if self.recycle:
+                        _learn(self.store, template, name)
                 except BaseException as error:  # handed to take(), which raises it
                     with suppress(DBAPIError, MigrationsError, OSError):
                         self.store.drop(name)
