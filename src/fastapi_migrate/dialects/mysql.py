@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -200,17 +201,19 @@ def _read_plan(connection: Connection, template: str) -> CopyPlan:
 
 
 def _end_sessions(connection: Connection, name: str) -> None:
-    """KILL every other session on database ``name`` (those a test left open)."""
-    sessions = connection.execute(
-        text(
-            "SELECT ID FROM information_schema.PROCESSLIST "
-            "WHERE DB = :name AND ID <> CONNECTION_ID()"
-        ),
-        {"name": name},
-    ).scalars()
-    for session in list(sessions):
+    """KILL every other session on database ``name`` (those a test left open), and wait
+    until they are gone: a killed session lingers a moment while it rolls back."""
+    find = text(
+        "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = :name AND ID <> CONNECTION_ID()"
+    )
+    sessions = list(connection.execute(find, {"name": name}).scalars())
+    for session in sessions:
         with suppress(DBAPIError):  # it may have ended by itself meanwhile
             connection.exec_driver_sql(f"KILL {int(session)}")
+    for _ in range(1000 if sessions else 0):
+        if not connection.execute(find, {"name": name}).first():
+            return
+        time.sleep(0.002)
 
 
 @dataclass

@@ -128,7 +128,17 @@ class PostgreSQLTemplateStore(ServerTemplateStore):
             return False
         from fastapi_migrate.db import run_with_connection
 
-        return run_with_connection(self.url_of(name), lambda c: _reset(c, plan))
+        if not run_with_connection(self.url_of(name), lambda c: _reset(c, plan)):
+            return False
+        # The reset's own session leaves the server a moment after it is closed; the next
+        # test must not find it there (a fresh copy has no session on it).
+        for _ in range(500):
+            if not self.scalars(
+                "SELECT 1 FROM pg_stat_activity WHERE datname = :name LIMIT 1", name=name
+            ):
+                return True
+            time.sleep(0.002)
+        return False
 
 
 @dataclass
