@@ -365,6 +365,9 @@ class _Worker:
             while not self.ready and self.error is None:
                 self.changed.wait()
             if self.ready:
+                # Wake the worker: with fewer copies ready than wanted it starts the next one
+                # now, while this one's test runs, rather than when this copy comes back.
+                self.changed.notify_all()
                 return self.ready.popleft()
             error, self.error = self.error, None
             raise error  # type: ignore[misc]
