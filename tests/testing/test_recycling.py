@@ -204,3 +204,15 @@ def test_sqlite_copies_are_never_recycled(backend: str, tmp_path: Path) -> None:
         first = dbs.create()
         dbs.drop(first)
         assert dbs.store.names(f"fmc_{dbs.app}_") == []
+
+
+@SERVERS
+def test_a_comment_is_a_schema_change_too(templates: TemplateDatabases, backend: str) -> None:
+    dbs = templates
+    used = dbs.create()
+    if backend == "postgres":
+        run(used, "COMMENT ON TABLE users IS 'changed by a test'")
+    else:
+        run(used, "ALTER TABLE users COMMENT = 'changed by a test'")
+    hand_back(dbs, used)
+    assert used.database not in dbs.store.names(f"fmc_{dbs.app}_")

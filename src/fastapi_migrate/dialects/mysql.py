@@ -231,12 +231,12 @@ class ResetPlan:
 #: database's own name (in view definitions, for one) is replaced before hashing, so that
 #: two copies of one template have the same fingerprint.
 _FINGERPRINT_SQL = """
-SELECT CONCAT_WS(' ', 'table', TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_COLLATION)
+SELECT CONCAT_WS(' ', 'table', TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_COLLATION, TABLE_COMMENT)
 FROM information_schema.TABLES WHERE TABLE_SCHEMA = :name
 UNION ALL
 SELECT CONCAT_WS(' ', 'column', TABLE_NAME, ORDINAL_POSITION, COLUMN_NAME, COLUMN_TYPE,
        IS_NULLABLE, COALESCE(COLUMN_DEFAULT, '-'), EXTRA, COLLATION_NAME,
-       GENERATION_EXPRESSION)
+       GENERATION_EXPRESSION, COLUMN_COMMENT)
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = :name
 UNION ALL
 SELECT CONCAT_WS(' ', 'index', TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, NON_UNIQUE,

@@ -160,7 +160,8 @@ _USER_SCHEMA = (
 )
 
 #: One query over the catalog: every definition a test could change with DDL, as sorted
-#: lines, hashed. OIDs are left out (the same definition made again is the same schema).
+#: lines, hashed. OIDs are left out (the same definition made again is the same schema),
+#: except for comments, which only objects made after initdb (OID 16384 on) can carry here.
 FINGERPRINT_SQL = f"""
 SELECT md5(coalesce(string_agg(item, E'\\n' ORDER BY item), '')) FROM (
   SELECT 'schema ' || n.nspname || ' ' || coalesce(n.nspacl::text, '') AS item
@@ -175,7 +176,7 @@ SELECT md5(coalesce(string_agg(item, E'\\n' ORDER BY item), '')) FROM (
   UNION ALL
   SELECT concat_ws(' ', 'column', n.nspname, c.relname, a.attnum, a.attname,
          format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attisdropped, a.attidentity,
-         a.attgenerated, a.attcollation, pg_get_expr(d.adbin, d.adrelid))
+         a.attgenerated, a.attcollation, a.attacl::text, pg_get_expr(d.adbin, d.adrelid))
   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -221,6 +222,9 @@ SELECT md5(coalesce(string_agg(item, E'\\n' ORDER BY item), '')) FROM (
   WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
   UNION ALL
   SELECT 'large objects ' || count(*) FROM pg_largeobject_metadata
+  UNION ALL
+  SELECT concat_ws(' ', 'comment', d.classoid, d.objoid, d.objsubid, md5(d.description))
+  FROM pg_description d WHERE d.objoid >= 16384
 ) AS catalog
 """
 

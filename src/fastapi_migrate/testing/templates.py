@@ -252,7 +252,8 @@ class TemplateDatabases:
 
     @contextmanager
     def database(self) -> Iterator[str]:
-        """A fresh copy's URL (password included: it is for code), dropped afterwards."""
+        """A fresh copy's URL (password included: it is for code), handed back afterwards
+        (recycled or dropped, see :meth:`drop`)."""
         url = self.create()
         try:
             yield url.render_as_string(hide_password=False)
