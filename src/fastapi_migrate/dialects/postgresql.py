@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from fastapi_migrate.dialects.base import DialectSupport, ServerTemplateStore, TemplateStore
+
+T = TypeVar("T")
 
 
 class PostgreSQLSupport(DialectSupport):
@@ -99,14 +101,40 @@ class PostgreSQLTemplateStore(ServerTemplateStore):
         super().__init__(dialect, server)
         #: Per template: what a reset needs, or None when its copies are never recycled.
         self._plans: dict[str, ResetPlan | None] = {}
+        #: Per copy, an engine without a pool: each reset opens and closes a connection (no
+        #: session stays on the copy), but the dialect's first-connect queries run once.
+        self._engines: dict[str, Engine] = {}
+
+    def _in_copy(self, name: str, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in one transaction on a connection to copy ``name``, closed after."""
+        from fastapi_migrate.db import make_engine, run_with_connection
+
+        engine = self._engines.get(name)
+        if engine is None:
+            made = make_engine(self.url_of(name))
+            if not isinstance(made, Engine):  # an async driver: the generic way
+                return run_with_connection(self.url_of(name), work)
+            engine = self._engines[name] = made
+        with engine.connect() as connection, connection.begin():
+            return work(connection)
+
+    def drop(self, name: str) -> None:
+        engine = self._engines.pop(name, None)
+        if engine is not None:
+            engine.dispose()
+        super().drop(name)
+
+    def close(self) -> None:
+        for engine in self._engines.values():
+            engine.dispose()
+        self._engines.clear()
+        super().close()
 
     def learn(self, template: str, name: str) -> None:
         if template in self._plans:
             return
         self._plans[template] = None  # a failure below means: drop copies, as without recycling
-        from fastapi_migrate.db import run_with_connection
-
-        self._plans[template] = run_with_connection(self.url_of(name), _read_reset_plan)
+        self._plans[template] = self._in_copy(name, _read_reset_plan)
 
     def recycle(self, template: str, name: str) -> bool:
         plan = self._plans.get(template)
@@ -126,9 +154,7 @@ class PostgreSQLTemplateStore(ServerTemplateStore):
         )
         if prepared:
             return False
-        from fastapi_migrate.db import run_with_connection
-
-        if not run_with_connection(self.url_of(name), lambda c: _reset(c, plan)):
+        if not self._in_copy(name, lambda c: _reset(c, plan)):
             return False
         # The reset's own session leaves the server a moment after it is closed; the next
         # test must not find it there (a fresh copy has no session on it).
