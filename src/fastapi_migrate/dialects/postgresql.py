@@ -185,73 +185,70 @@ _USER_SCHEMA = (
     "AND {n}.nspname NOT LIKE 'pg\\_toast%' AND {n}.nspname NOT LIKE 'pg\\_temp\\_%'"
 )
 
-#: One query over the catalog: every definition a test could change with DDL, as sorted
-#: lines, hashed. OIDs are left out (the same definition made again is the same schema),
-#: except for comments, which only objects made after initdb (OID 16384 on) can carry here.
+#: OIDs from here on belong to objects made after initdb: the application's (and, with the
+#: sessions ended first, no one else's: temporary tables go with their session).
+_FIRST_USER_OID = 16384
+
+#: One query over the catalog: every definition a test could change with DDL, hashed. It
+#: reads the catalog's own columns (OIDs, stored expression trees) rather than rendering
+#: definitions with pg_get_*def, which on the new connection of every reset costs twice as
+#: much (caches to fill). Every copy of a template has the same OIDs, so equal catalogs give
+#: equal fingerprints; an object dropped and made again gets a new OID, and its copy is
+#: dropped rather than recycled: the safe side. ROW(...)::text keeps every field's place,
+#: NULLs included.
 FINGERPRINT_SQL = f"""
-SELECT md5(coalesce(string_agg(item, E'\\n' ORDER BY item), '')) FROM (
-  SELECT 'schema ' || n.nspname || ' ' || coalesce(n.nspacl::text, '') AS item
-  FROM pg_namespace n WHERE {_USER_SCHEMA.format(n="n")}
-  UNION ALL
-  SELECT concat_ws(' ', 'relation', n.nspname, c.relname, c.relkind, c.relpersistence,
-         c.relrowsecurity, c.relforcerowsecurity, pg_get_userbyid(c.relowner), c.relacl::text,
-         c.reloptions::text,
-         CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
-         CASE WHEN c.relkind = 'i' THEN pg_get_indexdef(c.oid) END)
-  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {_USER_SCHEMA.format(n="n")}
-  UNION ALL
-  SELECT concat_ws(' ', 'column', n.nspname, c.relname, a.attnum, a.attname,
-         format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attisdropped, a.attidentity,
-         a.attgenerated, a.attcollation, a.attacl::text, pg_get_expr(d.adbin, d.adrelid))
-  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-  JOIN pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-  WHERE a.attnum > 0 AND {_USER_SCHEMA.format(n="n")}
-  UNION ALL
-  SELECT concat_ws(' ', 'constraint', n.nspname, co.conrelid::regclass::text,
-         co.contypid::regtype::text, co.conname, co.condeferrable, co.condeferred,
-         pg_get_constraintdef(co.oid))
-  FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace
-  WHERE {_USER_SCHEMA.format(n="n")}
-  UNION ALL
-  SELECT concat_ws(' ', 'sequence', s.seqrelid::regclass::text, s.seqtypid::regtype::text,
-         s.seqstart, s.seqincrement, s.seqmax, s.seqmin, s.seqcache, s.seqcycle)
-  FROM pg_sequence s
-  UNION ALL
-  SELECT concat_ws(' ', 'type', n.nspname, t.typname, t.typtype, t.typnotnull,
-         format_type(t.typbasetype, t.typtypmod), t.typdefault,
-         (SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
-          FROM pg_enum e WHERE e.enumtypid = t.oid))
-  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-  WHERE t.typtype IN ('e', 'd', 'r', 'm', 'b', 'p') AND {_USER_SCHEMA.format(n="n")}
-  UNION ALL
-  SELECT concat_ws(' ', 'trigger', pg_get_triggerdef(t.oid), t.tgenabled)
-  FROM pg_trigger t WHERE NOT t.tgisinternal
-  UNION ALL
-  SELECT concat_ws(' ', 'rule', r.rulename, pg_get_ruledef(r.oid))
-  FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
-  JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {_USER_SCHEMA.format(n="n")}
-  UNION ALL
-  SELECT concat_ws(' ', 'routine', n.nspname, p.proname,
-         pg_get_function_identity_arguments(p.oid), md5(pg_get_functiondef(p.oid)))
-  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-  WHERE p.prokind <> 'a' AND {_USER_SCHEMA.format(n="n")}
-  UNION ALL
-  SELECT concat_ws(' ', 'policy', pol.polrelid::regclass::text, pol.polname, pol.polcmd,
-         pol.polpermissive, pg_get_expr(pol.polqual, pol.polrelid),
-         pg_get_expr(pol.polwithcheck, pol.polrelid))
-  FROM pg_policy pol
-  UNION ALL
-  SELECT concat_ws(' ', 'extension', extname, extversion) FROM pg_extension
-  UNION ALL
-  SELECT concat_ws(' ', 'setting', s.setrole, s.setconfig::text) FROM pg_db_role_setting s
-  WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
-  UNION ALL
-  SELECT 'large objects ' || count(*) FROM pg_largeobject_metadata
-  UNION ALL
-  SELECT concat_ws(' ', 'comment', d.classoid, d.objoid, d.objsubid, md5(d.description))
-  FROM pg_description d WHERE d.objoid >= 16384
-) AS catalog
+SELECT md5(ROW(
+  (SELECT string_agg(ROW(oid, nspname, nspowner, nspacl)::text, ',' ORDER BY oid)
+   FROM pg_namespace WHERE {_USER_SCHEMA.format(n="pg_namespace")}),
+  (SELECT string_agg(ROW(oid, relname, relnamespace, relkind, relpersistence,
+          relowner, relacl, reloptions, relrowsecurity, relforcerowsecurity, reloftype,
+          reltype, relispartition, relpartbound)::text, ',' ORDER BY oid)
+   FROM pg_class WHERE oid >= {_FIRST_USER_OID}),
+  (SELECT string_agg(ROW(attrelid, attnum, attname, atttypid, atttypmod,
+          attnotnull, attisdropped, attidentity, attgenerated, attcollation, attacl,
+          attndims, attoptions)::text, ',' ORDER BY attrelid, attnum)
+   FROM pg_attribute WHERE attrelid >= {_FIRST_USER_OID} AND attnum > 0),
+  (SELECT string_agg(ROW(oid, adrelid, adnum, adbin)::text, ',' ORDER BY oid)
+   FROM pg_attrdef),
+  (SELECT string_agg(ROW(oid, conname, connamespace, contype, condeferrable,
+          condeferred, convalidated, conrelid, contypid, conindid, confrelid, confupdtype,
+          confdeltype, confmatchtype, conkey, confkey, conbin, connoinherit)::text, ',' ORDER BY oid)
+   FROM pg_constraint WHERE oid >= {_FIRST_USER_OID}),
+  (SELECT string_agg(ROW(indexrelid, indrelid, indisunique, indisprimary,
+          indisexclusion, indimmediate, indisvalid, indkey, indcollation, indclass, indoption,
+          indexprs, indpred)::text, ',' ORDER BY indexrelid)
+   FROM pg_index WHERE indexrelid >= {_FIRST_USER_OID}),
+  (SELECT string_agg(ROW(seqrelid, seqtypid, seqstart, seqincrement, seqmax,
+          seqmin, seqcache, seqcycle)::text, ',' ORDER BY seqrelid)
+   FROM pg_sequence),
+  (SELECT string_agg(ROW(oid, typname, typnamespace, typowner, typtype,
+          typbasetype, typtypmod, typnotnull, typdefaultbin, typacl)::text, ',' ORDER BY oid)
+   FROM pg_type WHERE oid >= {_FIRST_USER_OID}),
+  (SELECT string_agg(ROW(oid, enumtypid, enumsortorder, enumlabel)::text, ',' ORDER BY oid)
+   FROM pg_enum),
+  (SELECT string_agg(ROW(oid, tgrelid, tgname, tgfoid, tgtype, tgenabled,
+          tgisinternal, tgattr, tgargs, tgqual)::text, ',' ORDER BY oid)
+   FROM pg_trigger WHERE oid >= {_FIRST_USER_OID}),
+  (SELECT string_agg(ROW(oid, ev_class, rulename, ev_type, ev_enabled, is_instead,
+          ev_qual, ev_action)::text, ',' ORDER BY oid)
+   FROM pg_rewrite WHERE oid >= {_FIRST_USER_OID}),
+  (SELECT string_agg(ROW(oid, proname, pronamespace, proowner, prokind,
+          prosecdef, provolatile, proretset, prorettype, proargtypes, proconfig, proacl,
+          md5(prosrc))::text, ',' ORDER BY oid)
+   FROM pg_proc WHERE oid >= {_FIRST_USER_OID}),
+  (SELECT string_agg(ROW(oid, polrelid, polname, polcmd, polpermissive, polroles,
+          polqual, polwithcheck)::text, ',' ORDER BY oid)
+   FROM pg_policy),
+  (SELECT string_agg(ROW(oid, extname, extversion)::text, ',' ORDER BY oid)
+   FROM pg_extension),
+  (SELECT string_agg(ROW(classoid, objoid, objsubid, md5(description))::text, ','
+          ORDER BY classoid, objoid, objsubid)
+   FROM pg_description WHERE objoid >= {_FIRST_USER_OID}),
+  (SELECT string_agg(ROW(setrole, setconfig)::text, ',' ORDER BY setrole)
+   FROM pg_db_role_setting
+   WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())),
+  (SELECT count(*) FROM pg_largeobject_metadata)
+)::text)
 """
 
 _TABLES_SQL = f"""
