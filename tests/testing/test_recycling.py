@@ -3,6 +3,9 @@ handed out again, and must be indistinguishable from a fresh copy; any other is 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
@@ -216,3 +219,33 @@ def test_a_comment_is_a_schema_change_too(templates: TemplateDatabases, backend:
         run(used, "ALTER TABLE users COMMENT = 'changed by a test'")
     hand_back(dbs, used)
     assert used.database not in dbs.store.names(f"fmc_{dbs.app}_")
+
+
+PLUGIN_TEST = """
+def test_the_option_reaches_the_templates(migrate_templates, migrated_url):
+    assert migrate_templates.recycle is {expected}
+"""
+
+
+@SERVERS
+@pytest.mark.parametrize("option", [[], ["--migrate-no-recycle"]], ids=["default", "off"])
+def test_the_plugin_recycles_unless_told_not_to(
+    backend: str, tmp_path: Path, option: list[str]
+) -> None:
+    history = seeded_history(tmp_path)
+    server = server_for(backend, tmp_path)
+    (history.root / "test_option.py").write_text(PLUGIN_TEST.format(expected=not option))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *option],
+        cwd=history.root,
+        env={**os.environ, "FASTAPI_MIGRATE_TEST_URL": server},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    dbs = TemplateDatabases(history.migrations(), server)
+    try:
+        assert dbs.store.names(f"fmc_{dbs.app}_") == []  # recycled or not, none is left
+    finally:
+        dbs.discard()

@@ -10,6 +10,11 @@ The template is named after a hash of the migration files: a changed migration m
 template, an unchanged one is reused, across test runs where the backend keeps it (a server,
 or a SQLite folder). How a backend stores and copies databases lives in its dialect module.
 
+On servers a copy handed back is recycled by default: when its schema still has the
+template's fingerprint, its sessions are ended and its rows and counters are reset to a fresh
+copy's, and it waits in a per-process pool for the next caller (a reset costs a fraction of
+CREATE DATABASE ... TEMPLATE). Any other copy is dropped. ``recycle=False`` turns it off.
+
 Names (all short enough for PostgreSQL and MySQL)::
 
     fmt_<app>_<key>                   the template of one app at one state of its migrations
