@@ -249,3 +249,16 @@ def test_the_plugin_recycles_unless_told_not_to(
         assert dbs.store.names(f"fmc_{dbs.app}_") == []  # recycled or not, none is left
     finally:
         dbs.discard()
+
+
+@SERVERS
+def test_handing_a_copy_back_twice_does_not_hand_it_out_twice(
+    templates: TemplateDatabases,
+) -> None:
+    dbs = templates
+    url = dbs.create()
+    dbs.drop(url)
+    dbs.drop(url)  # a test that handed it back itself, then the fixture's teardown
+    first, second = dbs.create(), dbs.create()
+    assert first.database != second.database
+    assert url.database in {first.database, second.database}
