@@ -65,6 +65,23 @@ def test_the_override_is_gone_after_its_test(override_database) -> None:
 """
 
 
+def pytest_in(
+    root: Path, *args: str, env: dict[str, str] | None = None, timeout: int = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run pytest as a user's project would, in ``root``, without this run's database settings."""
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("FASTAPI_MIGRATE", "DATABASE_URL"))
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", *args],
+        cwd=root,
+        env={**environment, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def run_user_suite(
     history: History, *args: str, env: dict[str, str] | None = None, passed: int = 10
 ) -> str:
@@ -76,17 +93,7 @@ def run_user_suite(
     (history.root / "test_user_app.py").write_text(
         textwrap.dedent(USER_TESTS.format(module=history.module))
     )
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("FASTAPI_MIGRATE", "DATABASE_URL"))
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-n", "2", *args],
-        cwd=history.root,
-        env={**environment, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    done = pytest_in(history.root, "-n", "2", *args, env=env, timeout=240)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert f"{passed} passed" in output, output
@@ -139,20 +146,8 @@ def test_the_opt_in_checks_name_a_failing_revision(backend: str, tmp_path: Path)
     (history.root / "test_migrations.py").write_text(
         "from fastapi_migrate.testing.checks import *  # noqa: F403\n"
     )
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"--migrate-url={server_for(backend, tmp_path)}",
-        ],
-        cwd=history.root,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    done = pytest_in(
+        history.root, "-p", "no:cacheprovider", f"--migrate-url={server_for(backend, tmp_path)}"
     )
     assert done.returncode == 1, done.stdout
     assert "1 failed, 5 passed" in done.stdout
@@ -169,20 +164,8 @@ def test_a_failing_migration_fails_the_tests_with_one_sentence(
     history = new_history(tmp_path).add_good()
     broken = history.add("seed", 'op.execute("INSERT INTO nowhere VALUES (1)")')
     (history.root / "test_one.py").write_text("def test_one(migrated_url):\n    pass\n")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"--migrate-url={server_for(backend, tmp_path)}",
-        ],
-        cwd=history.root,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    done = pytest_in(
+        history.root, "-p", "no:cacheprovider", f"--migrate-url={server_for(backend, tmp_path)}"
     )
     assert done.returncode == 1
     assert f"Migration {broken} (seed) failed" in done.stdout

@@ -16,7 +16,7 @@ from fastapi_migrate.cli.options import (
     UrlOption,
     build,
 )
-from fastapi_migrate.cli.output import emit_json, out, reports_errors, say
+from fastapi_migrate.cli.output import emit_json, out, reports_errors, say, show_checks
 from fastapi_migrate.reports import Status
 from fastapi_migrate.revisions import RevisionInfo
 
@@ -150,9 +150,7 @@ def check(
     if json:
         emit_json(report.to_dict())
     else:
-        for item in report.items:
-            mark = "[green]✓[/]" if item.ok else "[bold red]✗[/]"
-            say(f"{mark} {item.name}: {escape(item.detail)}")
+        show_checks(report)
         say("All checks passed." if report.ok else "[bold red]Check failed.[/]")
     if not report.ok:
         raise typer.Exit(1)

@@ -6,7 +6,7 @@ import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.markup import escape
 
 from fastapi_migrate.errors import MigrationsError
 from fastapi_migrate.urls import mask_text
+
+if TYPE_CHECKING:
+    from fastapi_migrate.reports import CheckReport
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -62,3 +65,10 @@ def relative_path(path: str | Path) -> str:
         return str(Path(path).resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def show_checks(report: CheckReport) -> None:
+    """One line per check, marked passed or failed."""
+    for item in report.items:
+        mark = "[green]✓[/]" if item.ok else "[bold red]✗[/]"
+        say(f"{mark} {item.name}: {escape(item.detail)}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from fastapi_migrate.cli.options import (
     ConfigOption,
@@ -14,7 +13,7 @@ from fastapi_migrate.cli.options import (
     MetadataOption,
     build,
 )
-from fastapi_migrate.cli.output import emit_json, out, reports_errors, say
+from fastapi_migrate.cli.output import emit_json, out, reports_errors, say, show_checks
 from fastapi_migrate.testing.suite import run_suite
 
 
@@ -42,9 +41,7 @@ def test(
     else:
         with out.status("Running the migration test suite…"):
             report = run_suite(migrations, url)
-        for item in report.items:
-            mark = "[green]✓[/]" if item.ok else "[bold red]✗[/]"
-            say(f"{mark} {item.name}: {escape(item.detail)}")
+        show_checks(report)
         failed = sum(not item.ok for item in report.items)
         say("All checks passed." if report.ok else f"[bold red]{failed} check(s) failed.[/]")
     if not report.ok:
