@@ -39,6 +39,11 @@ from fastapi_migrate.errors import (
     NothingToDo,
     ScriptError,
 )
+from fastapi_migrate.messages import (
+    clean_message,
+    require_template_can_hold,
+    verify_revision_file,
+)
 from fastapi_migrate.reports import (
     CheckItem,
     CheckReport,
@@ -211,10 +216,12 @@ class Migrations:
         Raises NothingToDo when there is no difference (unless ``empty``), and
         DatabaseStateError when the database is not at head.
         """
+        message = clean_message(message)
         if not message.strip():
             raise ScriptError(
                 'A revision needs a message, for example: make "add users.phone_number".'
             )
+        require_template_can_hold(self.directory / "script.py.mako", message)
         found: list[OperationInfo] = []
 
         def keep_or_drop(_context: Any, _revision: Any, directives: list[Any]) -> None:
@@ -248,10 +255,13 @@ class Migrations:
                 "The models match the database: no revision was written. "
                 "Use --empty for a hand-written (data) migration."
             )
+        self._verify_written(written, message)
         return MadeRevision(written.revision, message, written.path, tuple(found))
 
     def merge(self, message: str = "merge heads") -> MadeRevision:
         """Join every head into one with a merge revision."""
+        message = clean_message(message)
+        require_template_can_hold(self.directory / "script.py.mako", message)
         config = self.alembic_config()
         script = self.script_directory(config)
         heads = script.get_heads()
@@ -260,7 +270,11 @@ class Migrations:
         written = command.merge(config, revisions="heads", message=message)
         if written is None:  # pragma: no cover - Alembic returns the script it wrote
             raise NothingToDo("Alembic wrote no merge revision.")
+        self._verify_written(written, message)
         return MadeRevision(written.revision, message, written.path)
+
+    def _verify_written(self, written: Script, message: str) -> None:
+        verify_revision_file(Path(written.path), message, self.directory / "script.py.mako")
 
     # -- moving the database --------------------------------------------------------------
 

@@ -1,4 +1,6 @@
-"""${message}
+<%!
+    from fastapi_migrate.messages import docstring_body
+%>"""${message | docstring_body}
 
 Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}
