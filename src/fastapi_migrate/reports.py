@@ -97,13 +97,39 @@ class MadeRevision:
 
 
 @dataclass(frozen=True)
+class SkippedRevision:
+    """A revision a check could not cover, and why."""
+
+    revision: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"revision": self.revision, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class CheckItem:
+    """One check's outcome: passed, failed, or partial (it covered only part of the history,
+    which is never a pass: ``ok`` is false and ``skipped`` says what was left out and why)."""
+
     name: str
     ok: bool
     detail: str
+    partial: bool = False
+    skipped: tuple[SkippedRevision, ...] = ()
+
+    @property
+    def status(self) -> str:
+        return "passed" if self.ok else "partial" if self.partial else "failed"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "status": self.status,
+            "detail": self.detail,
+            "skipped": [s.to_dict() for s in self.skipped],
+        }
 
 
 @dataclass(frozen=True)
@@ -113,6 +139,14 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return all(item.ok for item in self.items)
+
+    @property
+    def failed(self) -> int:
+        return sum(item.status == "failed" for item in self.items)
+
+    @property
+    def partial(self) -> int:
+        return sum(item.status == "partial" for item in self.items)
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "checks": [i.to_dict() for i in self.items]}

@@ -30,7 +30,11 @@ def detail(report: CheckReport, name: str) -> str:
 
 
 def failed(report: CheckReport) -> set[str]:
-    return {item.name for item in report.items if not item.ok}
+    return {item.name for item in report.items if item.status == "failed"}
+
+
+def partial(report: CheckReport) -> set[str]:
+    return {item.name for item in report.items if item.status == "partial"}
 
 
 def test_a_sound_history_passes_every_check(backend: str, tmp_path: Path) -> None:
@@ -78,6 +82,18 @@ def test_a_broken_downgrade_fails_the_stairway(tmp_path: Path) -> None:
     message = detail(report, suite.STAIRWAY)
     assert message.startswith(f"down from {broken} (add users.age) failed")
     assert "no_such_table" in message
+    # Two of three downgrades were checked: partial, never a pass, and it says what it left out.
+    assert partial(report) == {suite.NO_TRACE}
+    assert not report.ok
+    assert detail(report, suite.NO_TRACE) == (
+        "partial: 2 of 3 downgrade(s) restored the schema exactly; "
+        f"not checked: {broken}: the stairway stopped at {broken}"
+    )
+    item = next(i for i in report.items if i.name == suite.NO_TRACE)
+    assert item.to_dict()["status"] == "partial"
+    assert item.to_dict()["skipped"] == [
+        {"revision": broken, "reason": f"the stairway stopped at {broken}"}
+    ]
 
 
 def test_models_that_differ_fail_models_match(tmp_path: Path) -> None:
@@ -229,3 +245,222 @@ def test_cli_masks_the_password_of_an_unreachable_server(tmp_path: Path) -> None
     assert code == 3
     assert "s3cret" not in output
     assert "Cannot connect to the database at postgresql+psycopg://me:***@127.0.0.1:1/" in output
+
+
+# -- histories as real projects write them ---------------------------------------------------
+
+GUID_MODELS = """
+import uuid
+
+from sqlalchemy import CHAR, String, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class GUID(TypeDecorator):
+    \"\"\"A UUID stored as 32 hexadecimal characters.\"\"\"
+
+    impl = CHAR(32)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, uuid.UUID):
+            value = uuid.UUID(value)
+        return value.hex
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else uuid.UUID(value)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Token(Base):
+    __tablename__ = "tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[uuid.UUID] = mapped_column(GUID())
+    label: Mapped[str] = mapped_column(String(50))
+"""
+
+
+def test_generated_values_are_valid_for_the_apps_own_column_type(tmp_path: Path) -> None:
+    history = new_history(tmp_path)
+    history.write_models(GUID_MODELS)
+    history.add(
+        "create tokens",
+        """op.create_table(
+        "tokens",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("public_id", sa.CHAR(32), nullable=False),
+        sa.Column("label", sa.String(50), nullable=False),
+    )""",
+        'op.drop_table("tokens")',
+    )
+    # A data migration that trusts the stored values to be what the app wrote: hex UUIDs.
+    history.add(
+        "labels from public ids",
+        """import uuid
+    connection = op.get_bind()
+    for row_id, public_id in connection.execute(sa.text("SELECT id, public_id FROM tokens")):
+        label = "token-" + str(uuid.UUID(hex=public_id))[:8]
+        connection.execute(
+            sa.text("UPDATE tokens SET label = :label WHERE id = :id"),
+            {"label": label, "id": row_id},
+        )""",
+    )
+    report = suite.run_suite(
+        history.migrations(), sqlite_server(tmp_path), checks=(suite.ROWS_SURVIVE,)
+    )
+    assert report.ok, report.to_dict()
+    assert "4 generated row(s) survived" in detail(report, suite.ROWS_SURVIVE)
+
+
+THINGS_MODELS = """
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Thing(Base):
+    __tablename__ = "things"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+"""
+CREATE_THINGS = (
+    """op.create_table(
+        "things",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("name", sa.String(50), nullable=False),
+    )""",
+    'op.drop_table("things")',
+)
+# Integer ids become UUIDs: a new table, every row copied with a new key, the old one dropped.
+IDS_TO_UUIDS = (
+    """import uuid
+    op.create_table(
+        "things_new",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("name", sa.String(50), nullable=False),
+    )
+    connection = op.get_bind()
+    for (name,) in connection.execute(sa.text("SELECT name FROM things")).all():
+        connection.execute(
+            sa.text("INSERT INTO things_new (id, name) VALUES (:id, :name)"),
+            {"id": uuid.uuid4().hex, "name": name},
+        )
+    op.drop_table("things")
+    op.rename_table("things_new", "things")""",
+    """op.create_table(
+        "things_old",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("name", sa.String(50), nullable=False),
+    )
+    connection = op.get_bind()
+    for (name,) in connection.execute(sa.text("SELECT name FROM things")).all():
+        connection.execute(sa.text("INSERT INTO things_old (name) VALUES (:name)"), {"name": name})
+    op.drop_table("things")
+    op.rename_table("things_old", "things")""",
+)
+
+
+def test_rows_whose_keys_a_migration_rewrites_are_not_lost(backend: str, tmp_path: Path) -> None:
+    history = new_history(tmp_path)
+    history.write_models(THINGS_MODELS)
+    history.add("create things", *CREATE_THINGS)
+    history.add("integer ids to uuids", *IDS_TO_UUIDS)
+    report = suite.run_suite(
+        history.migrations(), server_for(backend, tmp_path), checks=(suite.ROWS_SURVIVE,)
+    )
+    assert report.ok, report.to_dict()
+    assert "survived every later upgrade" in detail(report, suite.ROWS_SURVIVE)
+
+
+def test_a_revision_that_declares_it_changes_rows_passes_and_is_named(tmp_path: Path) -> None:
+    history = new_history(tmp_path)
+    history.add("create users", *CREATE_USERS)
+    history.add("create posts", *CREATE_POSTS)
+    purge = history.add(
+        "purge posts",
+        '# fastapi-migrate: rows-change posts moved to the archive service\n    op.execute("DELETE FROM posts")',
+    )
+    history.add("add users.age", *ADD_AGE)
+    report = suite.run_suite(
+        history.migrations(), sqlite_server(tmp_path), checks=(suite.ROWS_SURVIVE,)
+    )
+    assert report.ok, report.to_dict()
+    assert (
+        f"{purge} (purge posts) changes rows on purpose (posts moved to the archive service): "
+        "lost 2 of 2 row(s) in table posts"
+    ) in detail(report, suite.ROWS_SURVIVE)
+
+
+def test_a_database_error_in_the_row_comparison_names_the_revision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import NoSuchColumnError
+
+    from fastapi_migrate.testing.rows import RowLedger
+
+    history = new_history(tmp_path)
+    first = history.add("create users", *CREATE_USERS)
+    history.add("create posts", *CREATE_POSTS)
+
+    def broken_verify(self: RowLedger, connection: object) -> list[str]:
+        raise NoSuchColumnError("Could not locate column in row for column 'users.id'")
+
+    monkeypatch.setattr(RowLedger, "verify", broken_verify)
+    report = suite.run_suite(
+        history.migrations(), sqlite_server(tmp_path), checks=(suite.ROWS_SURVIVE,)
+    )
+    assert detail(report, suite.ROWS_SURVIVE) == (
+        f"checking the rows after upgrading to {first} (create users) failed: "
+        "Could not locate column in row for column 'users.id'"
+    )
+
+
+POSTGRES_ONLY = (
+    'op.execute("CREATE EXTENSION IF NOT EXISTS citext")',
+    'op.execute("DROP EXTENSION IF EXISTS citext")',
+)
+
+
+def test_a_history_written_for_another_backend_is_said_once(tmp_path: Path) -> None:
+    history = new_history(tmp_path)
+    history.add("create users", *CREATE_USERS)
+    foreign = history.add("case-insensitive emails", *POSTGRES_ONLY)
+    history.add("create posts", *CREATE_POSTS)
+    history.add("add users.age", *ADD_AGE)
+    code, output = run_cli(history, "--url", sqlite_server(tmp_path))
+    assert code == 1, output
+    lines = output.splitlines()
+    assert [line for line in lines if line.startswith("✗")] == [
+        f"✗ {suite.STEP_BY_STEP}: the history does not run on sqlite: upgrading to {foreign} "
+        '(case-insensitive emails) failed: OperationalError: near "EXTENSION": syntax error. '
+        "Run the suite on a server of the backend it was written for: "
+        "`fastapi-migrate test --url <server URL>`"
+    ]
+    assert sum(line.startswith("✗") for line in lines) == 1
+    partly = [line for line in lines if line.startswith("◐")]
+    assert len(partly) == 4, output
+    assert all(f"the history does not run on sqlite from {foreign}" in line for line in partly)
+    assert "1 check(s) failed, 4 check(s) only partly ran." in output
+    assert "All checks passed" not in output
+
+    code, output = run_cli(history, "--json", "--url", sqlite_server(tmp_path))
+    document = json.loads(output)
+    statuses = {c["name"]: c["status"] for c in document["checks"]}
+    assert statuses == {
+        suite.ONE_HEAD: "passed",
+        suite.STEP_BY_STEP: "failed",
+        suite.STAIRWAY: "partial",
+        suite.MODELS_MATCH: "partial",
+        suite.NO_TRACE: "partial",
+        suite.ROWS_SURVIVE: "partial",
+    }
+    rows = next(c for c in document["checks"] if c["name"] == suite.ROWS_SURVIVE)
+    assert [s["revision"] for s in rows["skipped"]] == history.revisions[1:]

@@ -68,7 +68,18 @@ def relative_path(path: str | Path) -> str:
 
 
 def show_checks(report: CheckReport) -> None:
-    """One line per check, marked passed or failed."""
+    """One line per check, marked passed (✓), failed (✗) or partial (◐: it covered only part
+    of the history, which is never a pass)."""
+    marks = {"passed": "[green]✓[/]", "failed": "[bold red]✗[/]", "partial": "[yellow]◐[/]"}
     for item in report.items:
-        mark = "[green]✓[/]" if item.ok else "[bold red]✗[/]"
-        say(f"{mark} {item.name}: {escape(item.detail)}")
+        say(f"{marks[item.status]} {item.name}: {escape(item.detail)}")
+
+
+def checks_summary(report: CheckReport) -> str:
+    """The last line of a check report: all passed, or how many failed and how many partial."""
+    if report.ok:
+        return "All checks passed."
+    counts = [f"{report.failed} check(s) failed"] if report.failed else []
+    if report.partial:
+        counts.append(f"{report.partial} check(s) only partly ran")
+    return f"[bold red]{', '.join(counts)}.[/]"

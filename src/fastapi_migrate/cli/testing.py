@@ -13,7 +13,14 @@ from fastapi_migrate.cli.options import (
     MetadataOption,
     build,
 )
-from fastapi_migrate.cli.output import emit_json, out, reports_errors, say, show_checks
+from fastapi_migrate.cli.output import (
+    checks_summary,
+    emit_json,
+    out,
+    reports_errors,
+    say,
+    show_checks,
+)
 from fastapi_migrate.testing.suite import run_suite
 
 
@@ -42,7 +49,6 @@ def test(
         with out.status("Running the migration test suite…"):
             report = run_suite(migrations, url)
         show_checks(report)
-        failed = sum(not item.ok for item in report.items)
-        say("All checks passed." if report.ok else f"[bold red]{failed} check(s) failed.[/]")
+        say(checks_summary(report))
     if not report.ok:
         raise typer.Exit(1)

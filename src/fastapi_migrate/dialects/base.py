@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -24,6 +25,20 @@ class DialectSupport:
     transactional_ddl = True
     #: The database to connect to while creating or dropping another one.
     maintenance_database: str | None = None
+
+    #: What this backend answers to SQL or types written for another backend (lower case,
+    #: regular expressions): such a failure means the history does not run here at all.
+    foreign_sql_errors: tuple[str, ...] = (
+        r"syntax",
+        r"can't render element of type",
+        r"compiler .* can't render",
+        r"no support for alter",
+    )
+
+    def is_foreign_sql_error(self, message: str) -> bool:
+        """Whether a migration failed because it was written for another backend."""
+        lowered = message.lower()
+        return any(re.search(pattern, lowered) for pattern in self.foreign_sql_errors)
 
     def prepare_engine(self, engine: Engine) -> None:
         """Adjust a freshly made (sync) engine before first use."""

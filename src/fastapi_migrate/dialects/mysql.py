@@ -19,6 +19,10 @@ from fastapi_migrate.errors import DatabaseStateError
 
 class MySQLSupport(DialectSupport):
     name = "mysql"
+    foreign_sql_errors = (
+        *DialectSupport.foreign_sql_errors,
+        r"function .* does not exist",
+    )
     transactional_ddl = False
     maintenance_database = None  # connect with no default database
 

@@ -20,6 +20,11 @@ T = TypeVar("T")
 
 class PostgreSQLSupport(DialectSupport):
     name = "postgresql"
+    foreign_sql_errors = (
+        *DialectSupport.foreign_sql_errors,
+        r"function .* does not exist",
+        r"type \".*\" does not exist",
+    )
     maintenance_database = "postgres"
 
     def drop_database_sql(self, name: str) -> str:

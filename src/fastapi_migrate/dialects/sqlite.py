@@ -17,6 +17,12 @@ from fastapi_migrate.dialects.base import DialectSupport, TemplateStore
 
 class SQLiteSupport(DialectSupport):
     name = "sqlite"
+    foreign_sql_errors = (
+        *DialectSupport.foreign_sql_errors,
+        r"no such function",
+        r"no such module",
+        r"unknown database",
+    )
     render_as_batch = True
 
     def prepare_engine(self, engine: Engine) -> None:
