@@ -5,7 +5,7 @@ PORT ?= 8000
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv/bin
 
-.PHONY: demo demo-todo test lint typecheck bench clean
+.PHONY: demo demo-todo test lint typecheck bench docs clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -39,3 +39,6 @@ bench-provisioning: .venv/.synced
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
+
+docs: .venv/.synced
+	$(VENV)/python -m fastapi_migrate.lint.docs docs/lint.md

@@ -26,7 +26,9 @@ from fastapi_migrate.urls import mask_url, parse_url
 TOOL_KEY = "fastapi-migrate"
 URL_ENVIRONMENT_VARIABLE = "DATABASE_URL"
 DEFAULT_DIRECTORY = "migrations"
-_KNOWN_KEYS = {"metadata", "directory", "url"}
+_KNOWN_KEYS = {"metadata", "directory", "url", "lint"}
+#: sub-tables, read by the part they configure: [tool.fastapi-migrate.lint] by lint/settings.py
+_TABLE_KEYS = {"lint"}
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Settings:
     url: URL | None = None
     metadata_ref: str | None = None
     pyproject: Path | None = None
+    lint: dict[str, Any] = field(default_factory=dict)
     _metadata: MetaData | None = field(default=None, repr=False)
 
     @property
@@ -91,6 +94,10 @@ def read_tool_table(pyproject: Path) -> dict[str, Any]:
             f"the settings are {', '.join(sorted(_KNOWN_KEYS))}."
         )
     for key, value in table.items():
+        if key in _TABLE_KEYS:
+            if not isinstance(value, dict):
+                raise ConfigError(f"[tool.{TOOL_KEY}.{key}] in {pyproject} must be a table.")
+            continue
         if not isinstance(value, str):
             raise ConfigError(f"{key} under [tool.{TOOL_KEY}] in {pyproject} must be a string.")
     return table
@@ -128,6 +135,7 @@ def load_settings(
         url=parse_url(raw_url) if raw_url else None,
         metadata_ref=metadata_ref or table.get("metadata"),
         pyproject=pyproject,
+        lint=dict(table.get("lint", {})),
     )
     if metadata is not None:
         settings._metadata = as_metadata(metadata, "the metadata argument")

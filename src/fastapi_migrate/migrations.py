@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import time
 from argparse import Namespace
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -59,6 +59,8 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from fastapi import FastAPI
+
+    from fastapi_migrate.lint.report import LintReport
 
 T = TypeVar("T")
 StepCallback = Callable[[StepInfo], None]
@@ -458,6 +460,25 @@ class Migrations:
             False,
             f"{mask_url(self.url)} is {behind} revision(s) behind head: run `fastapi-migrate upgrade`",
         )
+
+    # -- lint -------------------------------------------------------------------------------
+
+    def lint(
+        self,
+        revisions: Sequence[str] = (),
+        *,
+        since: str | None = None,
+        dialect: str | None = None,
+        database: bool = True,
+    ) -> LintReport:
+        """Check revisions for operations that lose data or lock tables (docs/lint.md).
+
+        Without ``revisions``, every revision (or those after ``since``). With a URL and
+        ``database``, severities follow the real tables' sizes and the server's version.
+        """
+        from fastapi_migrate.lint.runner import lint_project
+
+        return lint_project(self, revisions, since=since, dialect=dialect, database=database)
 
     # -- FastAPI ----------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from fastapi_migrate.cli import authoring, inspecting, moving, setup, testing
+from fastapi_migrate.cli import authoring, inspecting, linting, moving, setup, testing
 
 app = typer.Typer(
     name="fastapi-migrate",
@@ -29,6 +29,7 @@ app.command()(inspecting.show)
 app.command()(moving.stamp)
 app.command()(authoring.merge)
 app.command()(testing.test)
+app.command()(linting.lint)
 
 
 def main() -> None:

@@ -84,6 +84,12 @@ class DialectSupport:
         """Schema objects outside tables that a downgrade must also remove: name -> definition."""
         return {}
 
+    def estimated_rows(self, connection: Connection) -> dict[str, int]:
+        """Rows per table from the catalog's statistics, -1 where unknown (lint's sizes)."""
+        from sqlalchemy import inspect
+
+        return dict.fromkeys(inspect(connection).get_table_names(), -1)
+
     def scratch_server(self, url: URL) -> URL:
         """Where scratch databases for ``url``'s app are made (the same server by default)."""
         return url

@@ -1,0 +1,66 @@
+"""Database-aware lint: how large each table really is, and which server version runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Connection, func, select, table
+from sqlalchemy.engine import URL
+
+from fastapi_migrate.db import run_with_connection
+from fastapi_migrate.dialects import for_url
+from fastapi_migrate.lint.context import Environment
+from fastapi_migrate.lint.model import BACKENDS
+
+
+def backend_of(url: URL) -> str | None:
+    """The lint backend of a URL: postgresql, mysql (MariaDB too) or sqlite."""
+    name = url.get_backend_name()
+    name = "mysql" if name == "mariadb" else name
+    return name if name in BACKENDS else None
+
+
+def measure(url: URL, environment: Environment) -> Environment | None:
+    """``environment`` with the server's version and every table's row count filled in.
+
+    The catalog's estimate (PostgreSQL reltuples, MySQL information_schema) decides for large
+    tables; below the threshold, or when unknown, the rows are counted, stopping one past the
+    threshold, so a small table is never mistaken for an empty one.
+    """
+    backend = backend_of(url)
+    if backend == "sqlite" and not _sqlite_file_exists(url):
+        return None  # connecting would create the file; there is nothing to measure yet
+
+    def read(connection: Connection) -> Environment:
+        estimates = for_url(url).estimated_rows(connection)
+        rows: dict[str, int] = {}
+        for name, estimate in estimates.items():
+            if estimate >= environment.threshold:
+                rows[name] = estimate
+            else:
+                rows[name] = _count(connection, name, environment.threshold + 1)
+        environment.rows = rows
+        version = connection.dialect.server_version_info
+        if backend and version:
+            environment.versions[backend] = tuple(v for v in version if isinstance(v, int))
+        environment.mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
+        return environment
+
+    return run_with_connection(url, read)
+
+
+def _count(connection: Connection, name: str, limit: int) -> int:
+    rows = select(func.count()).select_from(
+        select(1).select_from(table(name)).limit(limit).subquery()
+    )
+    return int(connection.execute(rows).scalar_one())
+
+
+def _sqlite_file_exists(url: URL) -> bool:
+    database = url.database or ""
+    if database in {"", ":memory:"} or database.startswith("file:"):
+        return True
+    return Path(database).exists()
+
+
+__all__ = ["backend_of", "measure"]
