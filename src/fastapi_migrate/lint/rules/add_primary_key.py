@@ -30,7 +30,10 @@ RULE = Rule(
     safe="""\
 with op.get_context().autocommit_block():
     op.create_index(
-        "events_pkey_idx", "events", ["id"], unique=True,
+        "events_pkey_idx",
+        "events",
+        ["id"],
+        unique=True,
         postgresql_concurrently=True,
     )
 op.execute("ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY USING INDEX events_pkey_idx")""",

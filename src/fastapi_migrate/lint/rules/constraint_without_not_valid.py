@@ -33,7 +33,11 @@ RULE = Rule(
     "VALIDATE CONSTRAINT then checks old rows without blocking writes.",
     safe="""\
 op.create_foreign_key(
-    "fk_posts_owner_id", "posts", "users", ["owner_id"], ["id"],
+    "fk_posts_owner_id",
+    "posts",
+    "users",
+    ["owner_id"],
+    ["id"],
     postgresql_not_valid=True,
 )
 # In the next revision (or after a commit):

@@ -30,7 +30,9 @@ RULE = Rule(
     safe="""\
 with op.get_context().autocommit_block():
     op.create_index(
-        "ix_users_email", "users", ["email"],
+        "ix_users_email",
+        "users",
+        ["email"],
         postgresql_concurrently=True,
     )""",
     check=check,

@@ -38,7 +38,8 @@ RULE = Rule(
 # Move the rows off the value first, then change the type:
 op.execute("UPDATE orders SET status = 'cancelled' WHERE status = 'void'")
 op.alter_column(
-    "orders", "status",
+    "orders",
+    "status",
     type_=sa.Enum("new", "paid", "cancelled", name="status"),
     existing_type=sa.Enum("new", "paid", "void", "cancelled", name="status"),
 )""",

@@ -30,6 +30,7 @@ RULE = Rule(
 def downgrade():
     op.drop_column("users", "phone")
 
+
 # or, when it truly cannot be undone, say so:
 def downgrade():
     raise NotImplementedError("irreversible: the old values were merged into full_name")""",

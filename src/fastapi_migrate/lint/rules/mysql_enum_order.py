@@ -36,7 +36,8 @@ RULE = Rule(
     "table is copied while writes are blocked.",
     safe="""\
 op.alter_column(
-    "orders", "status",
+    "orders",
+    "status",
     type_=sa.Enum("new", "paid", "shipped", "refunded", name="status"),  # new value last
     existing_type=sa.Enum("new", "paid", "shipped", name="status"),
 )""",

@@ -36,8 +36,7 @@ RULE = Rule(
     "From PostgreSQL 12 a validated CHECK (col IS NOT NULL) lets it skip the scan.",
     safe="""\
 op.execute(
-    "ALTER TABLE users ADD CONSTRAINT users_phone_not_null "
-    "CHECK (phone IS NOT NULL) NOT VALID"
+    "ALTER TABLE users ADD CONSTRAINT users_phone_not_null CHECK (phone IS NOT NULL) NOT VALID"
 )
 op.execute("ALTER TABLE users VALIDATE CONSTRAINT users_phone_not_null")
 op.alter_column("users", "phone", nullable=False)  # no scan: the check proves it

@@ -33,10 +33,12 @@ RULE = Rule(
 connection = op.get_bind()
 with op.get_context().autocommit_block():
     while True:
-        done = connection.execute(sa.text(
-            "UPDATE users SET plan = 'free' WHERE id IN "
-            "(SELECT id FROM users WHERE plan IS NULL LIMIT 5000)"
-        )).rowcount
+        done = connection.execute(
+            sa.text(
+                "UPDATE users SET plan = 'free' WHERE id IN "
+                "(SELECT id FROM users WHERE plan IS NULL LIMIT 5000)"
+            )
+        ).rowcount
         if not done:
             break""",
     check=check,

@@ -30,12 +30,13 @@ RULE = Rule(
     safe="""\
 with op.get_context().autocommit_block():
     op.create_index(
-        "uq_users_email", "users", ["email"], unique=True,
+        "uq_users_email",
+        "users",
+        ["email"],
+        unique=True,
         postgresql_concurrently=True,
     )
-op.execute(
-    "ALTER TABLE users ADD CONSTRAINT uq_users_email UNIQUE USING INDEX uq_users_email"
-)""",
+op.execute("ALTER TABLE users ADD CONSTRAINT uq_users_email UNIQUE USING INDEX uq_users_email")""",
     check=check,
     backends=("postgresql",),
     scope="size",
