@@ -30,16 +30,21 @@ HOOKS_KEY = "fastapi_migrate.hooks"
 CONNECTION_KEY = "connection"  # the key Alembic's own cookbook uses
 
 
-def run_migrations(**configure_options: Any) -> None:
+def run_migrations(*, url: str | Callable[[], Any] | None = None, **configure_options: Any) -> None:
     """Configure Alembic's context and run the migrations, online or offline.
 
     Keyword arguments go to ``context.configure`` (for example ``include_object``) and
     win over ours; a ``process_revision_directives`` hook is chained with ours.
+
+    ``url`` (a string or a function returning one) is the database plain ``alembic`` uses
+    when ``-x url=...`` is not given, before ``DATABASE_URL``: an adopted project keeps its
+    own way of finding its database. FastAPI-Migrate's own commands never use it: they run
+    on the database they are given.
     """
     config = context.config
     try:
-        settings = config.attributes.get(SETTINGS_KEY) or _settings_for_plain_alembic(config)
-        url = settings.require_url()
+        settings = config.attributes.get(SETTINGS_KEY) or _settings_for_plain_alembic(config, url)
+        database = settings.require_url()
         options = _configure_options(settings, config, configure_options)
     except MigrationsError as error:
         # Plain `alembic` prints a CommandError as one line, as we do.
@@ -47,7 +52,7 @@ def run_migrations(**configure_options: Any) -> None:
 
     if context.is_offline_mode():
         context.configure(
-            url=url, literal_binds=True, dialect_opts={"paramstyle": "named"}, **options
+            url=database, literal_binds=True, dialect_opts={"paramstyle": "named"}, **options
         )
         with context.begin_transaction():
             context.run_migrations()
@@ -62,7 +67,7 @@ def run_migrations(**configure_options: Any) -> None:
     if connection is not None:
         migrate(connection)
     else:
-        run_with_connection(url, migrate)
+        run_with_connection(database, migrate)
 
 
 def _configure_options(
@@ -71,7 +76,6 @@ def _configure_options(
     hooks: dict[str, Any] = dict(config.attributes.get(HOOKS_KEY) or {})
     dialect = for_url(settings.require_url())
     options: dict[str, Any] = {
-        "target_metadata": settings.metadata,
         "compare_type": True,
         "compare_server_default": compare_server_default,
         "render_item": render_item,
@@ -90,6 +94,8 @@ def _configure_options(
         options["on_version_apply"] = [applied, *overrides.pop("on_version_apply", ())]
     options.update(hooks)
     options.update(overrides)
+    if "target_metadata" not in options:  # an adopted env.py may name its own (a list, say)
+        options["target_metadata"] = settings.metadata
     return options
 
 
@@ -105,14 +111,25 @@ def _chain(hooks: Iterable[Callable[..., None]]) -> Callable[..., None] | None:
     return chained
 
 
-def _settings_for_plain_alembic(config: Config) -> Settings:
+def _settings_for_plain_alembic(config: Config, url: str | Callable[[], Any] | None) -> Settings:
     ini = Path(config.config_file_name) if config.config_file_name else None
     root = ini.parent if ini else Path.cwd()
     if ini is not None:
         _configure_logging(ini)
     x_arguments = context.get_x_argument(as_dictionary=True)
     script_location = config.get_main_option("script_location") or "migrations"
-    return load_settings(url=x_arguments.get("url"), directory=root / script_location, root=root)
+    given = x_arguments.get("url") or (url() if callable(url) else url)
+    settings = load_settings(
+        url=str(given) if given else None, directory=root / script_location, root=root
+    )
+    ini_url = config.get_main_option("sqlalchemy.url")
+    if settings.url is None and ini_url and ini_url != _INI_PLACEHOLDER:
+        # An adopted project whose env.py read alembic.ini's sqlalchemy.url still does.
+        settings = load_settings(url=ini_url, directory=root / script_location, root=root)
+    return settings
+
+
+_INI_PLACEHOLDER = "driver://user:pass@localhost/dbname"  # what `alembic init` writes
 
 
 def _configure_logging(ini: Path) -> None:

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 
     from fastapi import FastAPI
 
+    from fastapi_migrate.adoption import AdoptionPlan
     from fastapi_migrate.lint.report import LintReport
 
 T = TypeVar("T")
@@ -167,6 +168,13 @@ class Migrations:
     def init(self, *, force: bool = False) -> list[Path]:
         """Write the migrations folder and alembic.ini, and record the settings in pyproject."""
         return scaffold.write_environment(self.settings, force=force)
+
+    def adoption(self) -> AdoptionPlan:
+        """What wiring this app's existing Alembic env.py for us would change (a diff);
+        ``plan.write()`` writes it. Nothing is written here."""
+        from fastapi_migrate.adoption import plan_adoption
+
+        return plan_adoption(self.settings)
 
     # -- reading --------------------------------------------------------------------------
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import sys
 from importlib.resources import files
 from pathlib import Path
+
+from sqlalchemy import MetaData
 
 from fastapi_migrate.config import TOOL_KEY, Settings, read_tool_table
 from fastapi_migrate.errors import ConfigError
@@ -12,6 +15,22 @@ from fastapi_migrate.errors import ConfigError
 
 def _template(name: str) -> str:
     return files("fastapi_migrate.templates").joinpath(name).read_text(encoding="utf-8")
+
+
+def script_template(*, sqlmodel: bool) -> str:
+    """Our script.py.mako; a SQLModel app's revisions also need ``import sqlmodel``."""
+    text = _template("script.py.mako")
+    if not sqlmodel:
+        return text
+    from fastapi_migrate.adoption.plan import add_sqlmodel_import
+
+    return add_sqlmodel_import(text)
+
+
+def is_sqlmodel_metadata(metadata: MetaData) -> bool:
+    """Whether ``metadata`` is SQLModel's (sqlmodel is imported only if the app did)."""
+    sqlmodel = sys.modules.get("sqlmodel")
+    return sqlmodel is not None and metadata is getattr(sqlmodel.SQLModel, "metadata", None)
 
 
 def write_environment(settings: Settings, *, force: bool = False) -> list[Path]:
@@ -24,11 +43,12 @@ def write_environment(settings: Settings, *, force: bool = False) -> list[Path]:
             f"{existing[0]} already exists: pass --force to rewrite env.py, script.py.mako and "
             "alembic.ini (the revisions in versions/ are kept)."
         )
-    settings.metadata  # noqa: B018 - import the models now: a wrong setting fails before we write
+    # Import the models now: a wrong setting fails before anything is written.
+    sqlmodel = is_sqlmodel_metadata(settings.metadata)
     relative = os.path.relpath(directory, settings.root)
     written = [
         _write(directory / "env.py", _template("env.py.tmpl")),
-        _write(directory / "script.py.mako", _template("script.py.mako")),
+        _write(directory / "script.py.mako", script_template(sqlmodel=sqlmodel)),
         _write(directory / "README", _template("README.tmpl")),
         _write(ini, _template("alembic.ini.tmpl").replace("{directory}", relative)),
     ]

@@ -16,6 +16,7 @@ app = typer.Typer(
 )
 
 app.command()(setup.init)
+app.command()(setup.adopt)
 app.command()(authoring.make)
 app.command()(moving.upgrade)
 # "-1" is a target, not an option.
