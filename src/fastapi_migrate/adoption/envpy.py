@@ -379,6 +379,8 @@ class _Reader:
     def _collect(self, reading: EnvReading) -> None:
         wanted: set[str] = set()
         sources = [*reading.options.values(), *reading.splats, reading.url or ""]
+        if reading.metadata is not None and self._is_none(reading.metadata):
+            reading.metadata = None  # `target_metadata = None`: Alembic got no models
         if reading.metadata is not None:
             reading.metadata_references = self._references(reading.metadata)
             if self.with_metadata:
@@ -414,6 +416,17 @@ class _Reader:
             needed.add(statement)
             pending.extend(_loaded_names(statement))
         return needed
+
+    def _is_none(self, text: str) -> bool:
+        node: ast.expr = ast.parse(text, mode="eval").body
+        for _ in range(5):
+            if not isinstance(node, ast.Name):
+                break
+            binding = self.bindings.get(node.id)
+            if not isinstance(binding, ast.Assign) or len(binding.targets) != 1:
+                break
+            node = binding.value
+        return isinstance(node, ast.Constant) and node.value is None
 
     def _references(self, text: str) -> list[str]:
         """``module:attribute`` readings of target_metadata when it is an imported name's

@@ -105,7 +105,7 @@ def plan_adoption(settings: Settings) -> AdoptionPlan:
     reading = read_env(env_path)
     table = _tool_table(settings.pyproject)
     reference = settings.metadata_ref or _working_reference(reading, root, plan.notes)
-    in_call = reading.metadata is not None and reading.metadata != "None"
+    in_call = reading.metadata is not None
     if reference is not None and in_call and reference in reading.metadata_references:
         in_call = False  # [tool.fastapi-migrate] names the same models
     if not reading.wired and not in_call:

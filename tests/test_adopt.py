@@ -1,0 +1,444 @@
+"""`fastapi-migrate adopt` on Alembic folders shaped the ways projects write them: Alembic's own
+templates, a URL from a settings class, from other environment variables, include_object with
+user_module_prefix, a target_metadata list. Each adopted project passes `check` and `test`, and
+plain `alembic upgrade head` still works; what adopt cannot carry over is refused in one
+sentence with nothing written."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import textwrap
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from typer.testing import CliRunner
+
+from fastapi_migrate.cli import app
+from helpers import BIN, Result, assert_clean_failure, snapshot
+
+MODELS = """
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+"""
+CREATE_USERS = """op.create_table(
+        "users",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("name", sa.String(50), nullable=False),
+    )"""
+
+
+@dataclass
+class AlembicProject:
+    """A project made with `alembic init`, then edited as its authors would."""
+
+    root: Path
+    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    @property
+    def models(self) -> str:
+        return f"models_{self.tag}"
+
+    @property
+    def env(self) -> Path:
+        return self.root / "alembic" / "env.py"
+
+    @classmethod
+    def init(cls, tmp_path: Path, template: str = "generic", ini_url: str = "") -> AlembicProject:
+        project = cls(tmp_path / f"project_{uuid.uuid4().hex[:6]}")
+        project.root.mkdir()
+        config = Config(str(project.root / "alembic.ini"))
+        cwd = Path.cwd()
+        os.chdir(project.root)
+        try:
+            command.init(config, "alembic", template=template)
+        finally:
+            os.chdir(cwd)
+        ini = project.root / "alembic.ini"
+        ini.write_text(
+            ini.read_text().replace(
+                "sqlalchemy.url = driver://user:pass@localhost/dbname",
+                f"sqlalchemy.url = {ini_url}",
+            )
+        )
+        (project.root / "pyproject.toml").write_text('[project]\nname = "demo"\n')
+        (project.root / f"{project.models}.py").write_text(MODELS)
+        return project
+
+    def edit_env(self, old: str, new: str) -> None:
+        text = self.env.read_text()
+        assert old in text, old
+        self.env.write_text(text.replace(old, new, 1))
+
+    def use_models(self) -> None:
+        self.edit_env(
+            "target_metadata = None",
+            f"from {self.models} import Base\n\ntarget_metadata = Base.metadata",
+        )
+
+    def add_revision(
+        self, upgrade: str = CREATE_USERS, downgrade: str = 'op.drop_table("users")'
+    ) -> str:
+        revision = uuid.uuid4().hex[:12]
+        (self.root / "alembic" / "versions" / f"{revision}_create_users.py").write_text(
+            f'''"""create users"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = {revision!r}
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    {upgrade}
+
+
+def downgrade():
+    {downgrade}
+'''
+        )
+        return revision
+
+    def cli(self, *args: str, url: str = "") -> Result:
+        cwd = Path.cwd()
+        os.chdir(self.root)
+        try:
+            outcome = CliRunner().invoke(app, list(args), env={"DATABASE_URL": url})
+        finally:
+            os.chdir(cwd)
+        if outcome.exception is not None and not isinstance(outcome.exception, SystemExit):
+            raise outcome.exception
+        return Result(outcome.exit_code, outcome.stdout, outcome.stderr)
+
+    def alembic(self, *args: str, **environ: str) -> Result:
+        """Plain `alembic`, in a new process, without DATABASE_URL."""
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        done = subprocess.run(
+            [str(BIN / "alembic"), *args],
+            cwd=self.root,
+            env={**env, **environ},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return Result(done.returncode, done.stdout, done.stderr)
+
+
+def scratch_server(url: str) -> str:
+    return url if not url.startswith("sqlite") else url.rsplit("/", 1)[0] + "/server.db"
+
+
+def adopt_and_verify(project: AlembicProject, url: str, plain_url: str, **environ: str) -> str:
+    """Adopt; then `check` and `test` pass, and plain `alembic upgrade head` migrates
+    ``plain_url`` (the database the project's own env.py code picks)."""
+    revision = project.add_revision()
+    before = project.env.read_text()
+    checked = project.cli("adopt", "--check")
+    assert checked.exit_code == 1, checked.output
+    assert project.env.read_text() == before  # --check writes nothing
+    adopted = project.cli("adopt", "--yes")
+    assert adopted.exit_code == 0, adopted.output
+    assert "+from fastapi_migrate.env import run_migrations" in adopted.stdout
+    assert (project.env.parent / "env.py.orig").read_text() == before
+    assert project.cli("adopt", "--check").exit_code == 0
+
+    upgraded = project.cli("upgrade", url=url)
+    assert upgraded.exit_code == 0, upgraded.output
+    checked = project.cli("check", url=url)
+    assert checked.exit_code == 0, checked.output
+    if url.startswith("sqlite"):  # the suite itself is tested on every backend elsewhere
+        tested = project.cli("test", "--url", scratch_server(url), url=url)
+        assert tested.exit_code == 0, tested.output
+        assert "All checks passed." in tested.stdout
+
+    plain = project.alembic("upgrade", "head", **environ)
+    assert plain.exit_code == 0, plain.output
+    assert snapshot(plain_url) == ({"alembic_version", "users"}, [revision])
+    return project.env.read_text()
+
+
+def test_alembic_generic_template(fresh_url: str, tmp_path: Path) -> None:
+    plain_db = f"sqlite:///{tmp_path / 'plain.db'}"
+    project = AlembicProject.init(tmp_path, "generic", ini_url=plain_db)
+    project.use_models()
+    env = adopt_and_verify(project, fresh_url, plain_db)
+    assert "run_migrations()" in env
+    assert f"from {project.models} import Base" in env
+    pyproject = (project.root / "pyproject.toml").read_text()
+    assert f'metadata = "{project.models}:Base.metadata"' in pyproject
+    assert 'directory = "alembic"' in pyproject
+
+
+def test_alembic_async_template(tmp_path: Path) -> None:
+    plain_db = f"sqlite+aiosqlite:///{tmp_path / 'plain.db'}"
+    project = AlembicProject.init(tmp_path, "async", ini_url=plain_db)
+    project.use_models()
+    adopt_and_verify(project, f"sqlite+aiosqlite:///{tmp_path / 'app.db'}", plain_db)
+
+
+def test_a_url_from_the_apps_settings_class(tmp_path: Path) -> None:
+    project = AlembicProject.init(tmp_path, "generic")
+    settings = f"settings_{project.tag}"
+    (project.root / f"{settings}.py").write_text(
+        textwrap.dedent(
+            """
+            from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+            class Settings(BaseSettings):
+                model_config = SettingsConfigDict(env_prefix="SHOP_")
+                database_url: str = "sqlite:///never.db"
+
+
+            settings = Settings()
+            """
+        )
+    )
+    project.use_models()
+    project.edit_env(
+        "target_metadata = Base.metadata",
+        f"target_metadata = Base.metadata\nfrom {settings} import settings\n\n"
+        'config.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))',
+    )
+    plain_db = f"sqlite:///{tmp_path / 'plain.db'}"
+    env = adopt_and_verify(
+        project, f"sqlite:///{tmp_path / 'app.db'}", plain_db, SHOP_DATABASE_URL=plain_db
+    )
+    assert "url=lambda: settings.database_url," in env
+    assert not (project.root / "never.db").exists()
+
+
+INCLUDE_OBJECT_ENV = '''\
+import os
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+from {models} import Base
+
+config = context.config
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name)
+
+target_metadata = Base.metadata
+LEGACY_TABLES = {{"legacy_audit"}}
+
+
+def get_url():
+    engine = os.environ["DB_ENGINE"]
+    return f"{{engine}}:///{{os.environ['DB_NAME']}}"
+
+
+def include_object(object, name, type_, reflected, compare_to):
+    """The old audit table belongs to another service."""
+    return not (type_ == "table" and name in LEGACY_TABLES)
+
+
+def run_migrations_offline():
+    context.configure(
+        url=get_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        include_object=include_object,
+        user_module_prefix="shop.types.",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    configuration = config.get_section(config.config_ini_section, {{}})
+    configuration["sqlalchemy.url"] = get_url()
+    connectable = engine_from_config(configuration, prefix="sqlalchemy.", poolclass=pool.NullPool)
+    with connectable.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            include_object=include_object,
+            user_module_prefix="shop.types.",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
+'''
+
+
+def test_include_object_user_module_prefix_and_a_url_from_other_variables(
+    tmp_path: Path,
+) -> None:
+    project = AlembicProject.init(tmp_path, "generic")
+    project.env.write_text(INCLUDE_OBJECT_ENV.format(models=project.models))
+    # A table the models do not have: only include_object keeps `check` from asking to drop it.
+    revision = project.add_revision(
+        'op.create_table("legacy_audit", sa.Column("id", sa.Integer(), primary_key=True))\n    '
+        + CREATE_USERS,
+        'op.drop_table("users")\n    op.drop_table("legacy_audit")',
+    )
+    plain = tmp_path / "plain.db"
+    assert project.cli("adopt", "--yes").exit_code == 0
+    env = project.env.read_text()
+    assert "include_object=include_object," in env
+    assert 'user_module_prefix="shop.types.",' in env
+    assert "url=get_url," in env
+    assert "def include_object(" in env and "LEGACY_TABLES = " in env
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    assert project.cli("upgrade", url=url).exit_code == 0
+    checked = project.cli("check", url=url)
+    assert checked.exit_code == 0, checked.output
+    tested = project.cli("test", "--url", scratch_server(url))
+    assert tested.exit_code == 0, tested.output
+    done = project.alembic("upgrade", "head", DB_ENGINE="sqlite", DB_NAME=str(plain))
+    assert done.exit_code == 0, done.output
+    assert snapshot(f"sqlite:///{plain}") == (
+        {"alembic_version", "users", "legacy_audit"},
+        [revision],
+    )
+
+
+def test_a_target_metadata_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = AlembicProject.init(tmp_path, "generic", ini_url=f"sqlite:///{tmp_path / 'plain.db'}")
+    billing = f"billing_{project.tag}"
+    (project.root / f"{billing}.py").write_text(
+        MODELS.replace("users", "invoices").replace("class User", "class Invoice")
+    )
+    project.edit_env(
+        "target_metadata = None",
+        f"from {project.models} import Base\nfrom {billing} import Base as BillingBase\n\n"
+        "target_metadata = [Base.metadata, BillingBase.metadata]",
+    )
+    project.add_revision(
+        CREATE_USERS + "\n    " + CREATE_USERS.replace('"users"', '"invoices"'),
+        'op.drop_table("invoices")\n    op.drop_table("users")',
+    )
+    adopted = project.cli("adopt", "--yes")
+    assert adopted.exit_code == 0, adopted.output
+    # No "module:attribute" names these models, so nothing else imports them from the project
+    # root before env.py does: in this process, put the root on sys.path as `alembic` would.
+    monkeypatch.syspath_prepend(str(project.root))
+    env = project.env.read_text()
+    assert "target_metadata=target_metadata," in env
+    assert "target_metadata = [Base.metadata, BillingBase.metadata]" in env
+    assert "metadata =" not in (project.root / "pyproject.toml").read_text()
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    assert project.cli("upgrade", url=url).exit_code == 0
+    checked = project.cli("check", url=url)
+    assert checked.exit_code == 0, checked.output
+    assert project.cli("test", "--url", scratch_server(url)).exit_code == 0
+    assert project.alembic("upgrade", "head").exit_code == 0
+
+
+def test_several_databases_are_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    project = AlembicProject.init(tmp_path, "multidb")
+    before = sorted(p.name for p in project.env.parent.iterdir())
+    env = project.env.read_text()
+    result = project.cli("adopt", "--yes", "--metadata", f"{project.models}:Base")
+    assert_clean_failure(result, 2, "loops in run_migrations_offline()", "one database")
+    assert project.env.read_text() == env
+    assert sorted(p.name for p in project.env.parent.iterdir()) == before
+
+
+def test_work_in_the_runner_is_named_and_refused(tmp_path: Path) -> None:
+    project = AlembicProject.init(tmp_path, "generic")
+    project.use_models()
+    project.edit_env(
+        "    with connectable.connect() as connection:\n",
+        "    with connectable.connect() as connection:\n"
+        '        connection.exec_driver_sql("SET search_path TO shop")\n',
+    )
+    line = (
+        project.env.read_text()
+        .splitlines()
+        .index('        connection.exec_driver_sql("SET search_path TO shop")')
+        + 1
+    )
+    result = project.cli("adopt", "--yes")
+    assert_clean_failure(
+        result,
+        2,
+        f'env.py line {line} runs `connection.exec_driver_sql("SET search_path TO shop")`',
+        "run_migrations_online()",
+    )
+    assert not (project.env.parent / "env.py.orig").exists()
+
+
+def test_adopt_asks_first_and_never_overwrites_a_backup(tmp_path: Path) -> None:
+    project = AlembicProject.init(tmp_path, "generic")
+    project.use_models()
+    (project.env.parent / "env.py.orig").write_text("# an older backup\n")
+    original = project.env.read_text()
+    result = project.cli("adopt")  # no terminal, no --yes
+    assert_clean_failure(result, 2, "pass --yes")
+    assert project.env.read_text() == original
+    assert project.cli("adopt", "--yes").exit_code == 0
+    assert (project.env.parent / "env.py.orig").read_text() == "# an older backup\n"
+    assert (project.env.parent / "env.py.orig.1").read_text() == original
+
+
+def test_no_models_anywhere_is_one_sentence(tmp_path: Path) -> None:
+    project = AlembicProject.init(tmp_path, "generic")
+    result = project.cli("adopt", "--yes")
+    assert_clean_failure(result, 2, "target_metadata is None", "--metadata")
+
+
+SQLMODEL_MODELS = """
+from sqlmodel import Field, SQLModel
+
+
+class Hero(SQLModel, table=True):
+    __tablename__ = "heroes_{tag}"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+"""
+
+
+def test_a_sqlmodel_app_gets_import_sqlmodel_in_its_script_template(tmp_path: Path) -> None:
+    project = AlembicProject.init(tmp_path, "generic")
+    (project.root / f"{project.models}.py").write_text(SQLMODEL_MODELS.format(tag=project.tag))
+    project.edit_env(
+        "target_metadata = None",
+        f"from sqlmodel import SQLModel\nimport {project.models}  # noqa: F401\n\n"
+        "target_metadata = SQLModel.metadata",
+    )
+    mako = project.env.parent / "script.py.mako"
+    before = mako.read_text()
+    assert project.cli("adopt", "--yes").exit_code == 0
+    after = mako.read_text()
+    assert "import sqlmodel\n" in after
+    assert after.replace("import sqlmodel\n", "", 1) == before  # nothing else changed
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    made = project.cli("make", "create heroes", url=url)
+    assert made.exit_code == 0, made.output
+    assert project.cli("upgrade", url=url).exit_code == 0  # the revision imports and runs
+    assert project.cli("adopt", "--check").exit_code == 0
+
+
+def test_plain_alembic_without_any_url_says_so(tmp_path: Path) -> None:
+    project = AlembicProject.init(tmp_path, "generic")
+    project.use_models()
+    project.add_revision()
+    assert project.cli("adopt", "--yes").exit_code == 0
+    done = project.alembic("upgrade", "head")
+    assert done.exit_code != 0
+    assert "No database URL is set" in done.output
