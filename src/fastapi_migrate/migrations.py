@@ -422,7 +422,24 @@ class Migrations:
         ]
         items.append(self._check_models(scratch_url))
         items.append(self._check_database_at_head(script, heads))
+        items.append(self._check_lint())
         return CheckReport(tuple(items))
+
+    def _check_lint(self) -> CheckItem:
+        try:
+            report = self.lint()
+        except DatabaseUnreachable:  # said by "database at head"; lint without the sizes
+            report = self.lint(database=False)
+        except MigrationsError as error:
+            return CheckItem("migrations pass lint", False, str(error))
+        detail = report.summary()
+        if report.errors:
+            first = report.errors[0]
+            detail += (
+                f"; first: {first.revision} {first.rule}: {first.message}. "
+                "Run `fastapi-migrate lint` for the safe way to write each"
+            )
+        return CheckItem("migrations pass lint", report.ok, detail)
 
     def _check_models(self, scratch_url: str | URL | None) -> CheckItem:
         name = "migrations match the models"

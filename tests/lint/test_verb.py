@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,31 @@ def test_unknown_dialect_is_one_sentence(project: Project) -> None:
     result = project.cli("lint", "--no-database", "--dialect", "oracle")
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: --dialect 'oracle'")
+
+
+def test_make_prints_the_findings_of_the_revision_it_wrote(project: Project) -> None:
+    assert project.cli("upgrade").exit_code == 0
+    with sqlite3.connect(project.root / "app.db") as connection:
+        connection.execute("INSERT INTO users (id, name) VALUES (1, 'ada')")
+    project.write_models(
+        """
+        from sqlalchemy import String
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+        class Base(DeclarativeBase):
+            pass
+
+
+        class User(Base):
+            __tablename__ = "users"
+            id: Mapped[int] = mapped_column(primary_key=True)
+        """
+    )
+    made = project.run("make", "drop users.name")
+    assert made.exit_code == 0, made.output
+    assert "Lint" in made.stdout and "drop-column" in made.stdout
+    assert "safe way:" in made.stdout
+    check = project.run("check")
+    assert check.exit_code == 1
+    assert "✗ migrations pass lint" in check.stdout and "drop-column" in check.stdout

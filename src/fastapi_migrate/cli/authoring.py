@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from fastapi_migrate.cli.linting import show_findings
 from fastapi_migrate.cli.options import (
     ConfigOption,
     DirectoryOption,
@@ -15,7 +16,10 @@ from fastapi_migrate.cli.options import (
     UrlOption,
     build,
 )
-from fastapi_migrate.cli.output import emit_json, relative_path, reports_errors, say
+from fastapi_migrate.cli.output import emit_json, err, relative_path, reports_errors, say
+from fastapi_migrate.errors import MigrationsError
+from fastapi_migrate.lint.report import LintReport
+from fastapi_migrate.migrations import Migrations
 from fastapi_migrate.reports import MadeRevision
 
 
@@ -47,8 +51,25 @@ def make(
     json: JsonOption = False,
 ) -> None:
     """Autogenerate a revision from the difference between the models and the database."""
-    made = build(url, config, metadata, directory).make(message, empty=empty)
-    emit_json(made.to_dict()) if json else _show_written(made)
+    migrations = build(url, config, metadata, directory)
+    made = migrations.make(message, empty=empty)
+    report = _lint_written(migrations, made)
+    if json:
+        emit_json({**made.to_dict(), "lint": report.to_dict() if report else None})
+        return
+    _show_written(made)
+    if report is not None and report.findings:
+        say(f"[bold]Lint[/] ({escape(report.summary())}):")
+        show_findings(report.findings)
+
+
+def _lint_written(migrations: Migrations, made: MadeRevision) -> LintReport | None:
+    """Lint the revision just written; a lint that cannot run never undoes the make."""
+    try:
+        return migrations.lint([made.revision])
+    except MigrationsError as error:
+        err.print(f"[yellow]Lint was skipped: {escape(str(error))}[/]")
+        return None
 
 
 @reports_errors
