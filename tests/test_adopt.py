@@ -442,3 +442,14 @@ def test_plain_alembic_without_any_url_says_so(tmp_path: Path) -> None:
     done = project.alembic("upgrade", "head")
     assert done.exit_code != 0
     assert "No database URL is set" in done.output
+
+
+def test_init_on_a_sqlmodel_app_writes_import_sqlmodel(tmp_path: Path) -> None:
+    project = AlembicProject(tmp_path / "heroes")
+    project.root.mkdir()
+    (project.root / "pyproject.toml").write_text('[project]\nname = "heroes"\n')
+    (project.root / f"{project.models}.py").write_text(SQLMODEL_MODELS.format(tag=project.tag))
+    result = project.cli("init", "--metadata", f"{project.models}:SQLModel")
+    assert result.exit_code == 0, result.output
+    mako = (project.root / "migrations" / "script.py.mako").read_text()
+    assert "import sqlalchemy as sa\nimport sqlmodel\n" in mako

@@ -170,3 +170,86 @@ def test_a_failing_migration_fails_the_tests_with_one_sentence(
     assert done.returncode == 1
     assert f"Migration {broken} (seed) failed" in done.stdout
     assert "Traceback" not in done.stdout
+
+
+SQLMODEL_MODELS = """
+from sqlmodel import Field, SQLModel
+
+
+class Hero(SQLModel, table=True):
+    __tablename__ = "heroes"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=50)
+"""
+SQLMODEL_TESTS = """
+from fastapi import Depends, FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from {module} import Hero
+
+
+def get_session() -> Session:
+    raise RuntimeError("the real database must not be used in tests")
+
+
+app = FastAPI()
+
+
+@app.post("/heroes/{{name}}")
+def create_hero(name: str, session: Session = Depends(get_session)) -> dict[str, object]:
+    session.add(Hero(name=name))
+    session.commit()
+    names = [hero.name for hero in session.exec(select(Hero).order_by(Hero.name))]
+    return {{"class": type(session).__name__, "names": names}}
+
+
+def test_migrated_session_is_sqlmodels(migrated_session) -> None:
+    assert type(migrated_session) is Session
+    migrated_session.add(Hero(name="Rusty"))
+    migrated_session.commit()
+    assert [h.name for h in migrated_session.exec(select(Hero))] == ["Rusty"]
+
+
+def test_the_override_gives_sqlmodels_session(override_database) -> None:
+    override_database(app, get_session)
+    with TestClient(app) as client:
+        assert client.post("/heroes/b").json() == {{"class": "Session", "names": ["b"]}}
+        assert client.post("/heroes/a").json() == {{"class": "Session", "names": ["a", "b"]}}
+
+
+class AuditedSession(Session):
+    pass
+
+
+def test_a_session_class_of_the_apps_own(override_database) -> None:
+    override_database(app, get_session, session_class=AuditedSession)
+    with TestClient(app) as client:
+        assert client.post("/heroes/c").json() == {{"class": "AuditedSession", "names": ["c"]}}
+"""
+
+
+def test_a_sqlmodel_app_gets_sqlmodel_sessions(tmp_path: Path) -> None:
+    history = new_history(tmp_path)
+    history.write_models(SQLMODEL_MODELS)
+    pyproject = history.root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(":Base", ":SQLModel")
+        + '\n[tool.pytest.ini_options]\naddopts = "-p no:cacheprovider"\n'
+    )
+    history.add(
+        "create heroes",
+        """op.create_table(
+        "heroes",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("name", sa.String(50), nullable=False),
+    )""",
+        'op.drop_table("heroes")',
+    )
+    (history.root / "test_heroes.py").write_text(
+        textwrap.dedent(SQLMODEL_TESTS.format(module=history.module))
+    )
+    done = pytest_in(history.root, f"--migrate-url={server_for('sqlite', tmp_path)}")
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "3 passed" in output, output

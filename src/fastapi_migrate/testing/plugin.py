@@ -14,6 +14,10 @@ Fixtures:
     and handed to a later test (``--migrate-no-recycle`` turns that off).
 ``override_database`` (function)
     ``override_database(app, get_db)`` points a FastAPI dependency at the fresh database.
+``migrate_session_class`` (function)
+    The Session class of ``migrated_session`` and ``override_database``: ``sqlmodel.Session``
+    when the app's models are SQLModel's, else SQLAlchemy's ``Session``. Override it in a
+    conftest (or pass ``session_class=`` to ``override_database``) for the app's own class.
 ``migrate_templates`` (function)
     The TemplateDatabases behind them: one per app and server for the whole run.
 ``migration_suite`` (function)
@@ -31,7 +35,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import pytest
 
@@ -207,38 +211,71 @@ def migrated_engine(migrated_url: str) -> Iterator[Engine]:
         engine.dispose()
 
 
-@pytest.fixture
-def migrated_session(migrated_engine: Engine) -> Iterator[Session]:
-    """A Session on the fresh database, closed after the test."""
+def session_class_for(migrations: Migrations) -> type[Session]:
+    """``sqlmodel.Session`` (whose ``exec`` SQLModel apps call) when the app's models are
+    SQLModel's, else SQLAlchemy's ``Session``."""
     from sqlalchemy.orm import Session
 
-    session = Session(migrated_engine)
+    from fastapi_migrate.scaffold import is_sqlmodel_metadata
+
+    try:
+        metadata = migrations.settings.metadata
+    except MigrationsError:  # models named in env.py only: nothing to tell by
+        return Session
+    if is_sqlmodel_metadata(metadata):
+        import sqlmodel
+
+        return sqlmodel.Session
+    return Session
+
+
+@pytest.fixture
+def migrate_session_class(migrations: Migrations) -> type[Session]:
+    """The Session class the fixtures make (override it in a conftest for your own)."""
+    return session_class_for(migrations)
+
+
+@pytest.fixture
+def migrated_session(
+    migrated_engine: Engine, migrate_session_class: type[Session]
+) -> Iterator[Session]:
+    """A Session of the app's own class on the fresh database, closed after the test."""
+    session = migrate_session_class(migrated_engine)
     try:
         yield session
     finally:
         session.close()
 
 
+class DatabaseOverride(Protocol):
+    def __call__(
+        self, app: Any, dependency: Any, *, session_class: type[Session] | None = None
+    ) -> None: ...
+
+
 @pytest.fixture
-def override_database(migrated_engine: Engine) -> Iterator[Callable[[Any, Any], None]]:
-    """``override_database(app, get_db)``: the app's database dependency yields a Session on
-    the fresh database (for TestClient or httpx) until the test ends."""
-    from sqlalchemy.orm import Session
+def override_database(
+    migrated_engine: Engine, migrate_session_class: type[Session]
+) -> Iterator[DatabaseOverride]:
+    """``override_database(app, get_db)``: the app's database dependency yields a Session
+    (of the app's own class, or ``session_class=``) on the fresh database, for TestClient
+    or httpx, until the test ends."""
+    overridden: list[tuple[Any, Any, Callable[[], Iterator[Session]]]] = []
 
-    overridden: list[tuple[Any, Any]] = []
+    def override(app: Any, dependency: Any, *, session_class: type[Session] | None = None) -> None:
+        kind = session_class or migrate_session_class
 
-    def get_session() -> Iterator[Session]:
-        with Session(migrated_engine) as session:
-            yield session
+        def get_session() -> Iterator[Session]:
+            with kind(migrated_engine) as session:
+                yield session
 
-    def override(app: Any, dependency: Any) -> None:
         app.dependency_overrides[dependency] = get_session
-        overridden.append((app, dependency))
+        overridden.append((app, dependency, get_session))
 
     try:
         yield override
     finally:
-        for app, dependency in overridden:
+        for app, dependency, get_session in overridden:
             if app.dependency_overrides.get(dependency) is get_session:
                 del app.dependency_overrides[dependency]
 
