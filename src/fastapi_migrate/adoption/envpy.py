@@ -8,60 +8,25 @@ what it does that ``run_migrations`` would not do (refused, naming the line).
 from __future__ import annotations
 
 import ast
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fastapi_migrate.adoption.syntax import (
+    PLUMBING_CALLS,
+    PLUMBING_MODULES,
+    PLUMBING_OPTIONS,
+    SETTING_UP_CALLS,
+    bound_names,
+    callee,
+    dotted,
+    inert,
+    is_context_call,
+    is_ini_url,
+    loaded_names,
+    without_percent_escape,
+)
 from fastapi_migrate.errors import ConfigError
-
-#: configure() options that run_migrations decides itself (the database, offline SQL).
-PLUMBING_OPTIONS = {"url", "connection", "literal_binds", "dialect_opts", "as_sql"}
-#: What a migration runner may call while it connects and runs Alembic; anything else in
-#: those functions is the project's own work, which adopt cannot place.
-PLUMBING_CALLS = {
-    "configure",
-    "begin_transaction",
-    "run_migrations",
-    "is_offline_mode",
-    "get_main_option",
-    "get_section",
-    "get_section_option",
-    "get_x_argument",
-    "engine_from_config",
-    "async_engine_from_config",
-    "create_engine",
-    "create_async_engine",
-    "connect",
-    "begin",
-    "dispose",
-    "run_sync",
-    "run",
-    "NullPool",
-    "set_main_option",
-    "getenv",
-    "get",
-    "replace",
-    "format",
-    "str",
-    "dict",
-    "copy",
-    "render_as_string",
-    "make_url",
-    "create",
-    "info",
-    "debug",
-    "warning",
-    "get_context",
-    "print",
-    "isinstance",
-    "getattr",
-    "bool",
-}
-#: Libraries whose unused imports are env.py plumbing: dropped. Other imports may register
-#: models when imported (``import app.models``), so they are carried over.
-PLUMBING_MODULES = {"alembic", "sqlalchemy", "fastapi_migrate", *sys.stdlib_module_names}
-SETTING_UP_CALLS = {"fileConfig", "basicConfig", "dictConfig", "set_main_option"}
 
 
 class CannotAdopt(ConfigError):
@@ -112,71 +77,6 @@ def read_env(path: Path, *, with_metadata: bool = True) -> EnvReading:
     return _Reader(EnvReading(path, source), tree, with_metadata).read()
 
 
-def _dotted(node: ast.AST) -> str | None:
-    """``a.b.c`` for a Name/Attribute chain, else None."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        inner = _dotted(node.value)
-        return f"{inner}.{node.attr}" if inner else None
-    return None
-
-
-def _callee(call: ast.Call) -> str:
-    func = call.func
-    return func.attr if isinstance(func, ast.Attribute) else _dotted(func) or ""
-
-
-def _loaded_names(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-
-
-def _bound_names(statement: ast.stmt) -> list[str]:
-    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return [statement.name]
-    if isinstance(statement, ast.Import | ast.ImportFrom):
-        return [(a.asname or a.name).split(".")[0] for a in statement.names]
-    if isinstance(statement, ast.Assign):
-        return [n.id for t in statement.targets for n in ast.walk(t) if isinstance(n, ast.Name)]
-    if isinstance(statement, ast.AnnAssign | ast.AugAssign) and isinstance(
-        statement.target, ast.Name
-    ):
-        return [statement.target.id]
-    return []
-
-
-def _is_context_call(node: ast.AST, *names: str) -> bool:
-    return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in names
-        and _dotted(node.func.value) == "context"
-    )
-
-
-def _is_ini_url(node: ast.AST) -> bool:
-    """``config.get_main_option("sqlalchemy.url")``: the URL alembic.ini holds."""
-    return (
-        isinstance(node, ast.Call)
-        and _callee(node) == "get_main_option"
-        and bool(node.args)
-        and isinstance(node.args[0], ast.Constant)
-        and node.args[0].value == "sqlalchemy.url"
-    )
-
-
-def _without_percent_escape(node: ast.expr) -> ast.expr:
-    """``url.replace("%", "%%")`` (for set_main_option) is just ``url`` to us."""
-    if (
-        isinstance(node, ast.Call)
-        and _callee(node) == "replace"
-        and isinstance(node.func, ast.Attribute)
-        and [a.value for a in node.args if isinstance(a, ast.Constant)] == ["%", "%%"]
-    ):
-        return node.func.value
-    return node
-
-
 class _Reader:
     def __init__(self, reading: EnvReading, tree: ast.Module, with_metadata: bool) -> None:
         self.reading = reading
@@ -184,7 +84,7 @@ class _Reader:
         self.tree = tree
         self.bindings: dict[str, ast.stmt] = {}
         for statement in tree.body:
-            for name in _bound_names(statement):
+            for name in bound_names(statement):
                 self.bindings.setdefault(name, statement)
         self.runners = self._runners()
         self.parents: dict[ast.AST, ast.AST] = {
@@ -203,7 +103,7 @@ class _Reader:
             name: f
             for name, f in functions.items()
             if any(
-                _is_context_call(n, "configure", "run_migrations", "begin_transaction")
+                is_context_call(n, "configure", "run_migrations", "begin_transaction")
                 for n in ast.walk(f)
             )
         }
@@ -211,7 +111,7 @@ class _Reader:
         while grown:  # a function that calls (or hands over) a runner is one too
             grown = False
             for name, function in functions.items():
-                if name not in runners and _loaded_names(function) & set(runners):
+                if name not in runners and loaded_names(function) & set(runners):
                     runners[name] = function
                     grown = True
         return runners
@@ -233,7 +133,7 @@ class _Reader:
                 return reading
         for function in self.runners.values():
             self._check_runner(function)
-        calls = [n for n in ast.walk(self.tree) if _is_context_call(n, "configure")]
+        calls = [n for n in ast.walk(self.tree) if is_context_call(n, "configure")]
         if not calls:
             raise CannotAdopt(
                 f"{reading.path} never calls context.configure: it is not an Alembic env.py "
@@ -255,7 +155,7 @@ class _Reader:
         if keyword.arg in PLUMBING_OPTIONS:
             if keyword.arg == "url" and reading.url is None:
                 value = self._resolve(call, keyword.value, quiet=True)
-                if value is not None and _is_ini_url(value):
+                if value is not None and is_ini_url(value):
                     reading.url_from_ini = True
                 elif value is not None:
                     reading.url = self._text(value)
@@ -307,7 +207,7 @@ class _Reader:
                 for n in ast.walk(function)
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
             } | {a.arg for a in function.args.args + function.args.kwonlyargs}
-            inner = _loaded_names(value) & local
+            inner = loaded_names(value) & local
             if inner:
                 if quiet:
                     return None
@@ -328,7 +228,7 @@ class _Reader:
                     "adopt leaves this env.py as it is; wire it by hand (see docs/guide.md)."
                 )
             if isinstance(node, ast.Call):
-                name = _callee(node)
+                name = callee(node)
                 if name in PLUMBING_CALLS or name in self.runners or name in self.bindings:
                     if name == "run_migrations" and node.keywords:
                         raise CannotAdopt(
@@ -349,28 +249,28 @@ class _Reader:
             found: ast.expr | None = None
             if (
                 isinstance(node, ast.Call)
-                and _callee(node) == "set_main_option"
+                and callee(node) == "set_main_option"
                 and len(node.args) == 2
                 and isinstance(node.args[0], ast.Constant)
                 and node.args[0].value == "sqlalchemy.url"
             ):
-                found = _without_percent_escape(node.args[1])
+                found = without_percent_escape(node.args[1])
             elif isinstance(node, ast.Assign) and any(
                 isinstance(t, ast.Subscript)
                 and isinstance(t.slice, ast.Constant)
                 and t.slice.value == "sqlalchemy.url"
                 for t in node.targets
             ):
-                found = _without_percent_escape(node.value)
+                found = without_percent_escape(node.value)
             elif (
                 isinstance(node, ast.Call)
-                and _callee(node) in ("create_engine", "create_async_engine")
+                and callee(node) in ("create_engine", "create_async_engine")
                 and node.args
             ):
                 found = node.args[0]
             if found is not None:
                 resolved = self._resolve(node, found, quiet=True)
-                if resolved is not None and not _is_ini_url(resolved):
+                if resolved is not None and not is_ini_url(resolved):
                     reading.url, reading.url_from_ini = self._text(resolved), False
                     return
 
@@ -387,10 +287,10 @@ class _Reader:
                 sources.append(reading.metadata)
         for text in sources:
             if text:
-                wanted |= _loaded_names(ast.parse(text, mode="eval"))
+                wanted |= loaded_names(ast.parse(text, mode="eval"))
         for statement in self.tree.body:
             if self._carry_anyway(statement) or not self._droppable(statement):
-                wanted |= _loaded_names(statement)  # what kept code uses is kept too
+                wanted |= loaded_names(statement)  # what kept code uses is kept too
         needed = self._closure(wanted)
         for statement in self.tree.body:
             if statement in needed or self._carry_anyway(statement):
@@ -414,7 +314,7 @@ class _Reader:
                     f"{statement.name}(), which also runs the migrations; wire env.py by hand."
                 )
             needed.add(statement)
-            pending.extend(_loaded_names(statement))
+            pending.extend(loaded_names(statement))
         return needed
 
     def _is_none(self, text: str) -> bool:
@@ -439,10 +339,10 @@ class _Reader:
             if not isinstance(binding, ast.Assign) or len(binding.targets) != 1:
                 break
             node = binding.value
-        dotted = _dotted(node)
-        if dotted is None:
+        path = dotted(node)
+        if path is None:
             return []
-        head, _, rest = dotted.partition(".")
+        head, _, rest = path.partition(".")
         binding = self.bindings.get(head)
         full: str | None = None
         if isinstance(binding, ast.ImportFrom) and binding.module and binding.level == 0:
@@ -454,7 +354,7 @@ class _Reader:
                 if alias.asname == head:
                     full = alias.name + (f".{rest}" if rest else "")
                 elif alias.asname is None and alias.name.split(".")[0] == head:
-                    full = dotted
+                    full = path
         if full is None:
             return []
         parts = full.split(".")
@@ -484,22 +384,22 @@ class _Reader:
                 return True  # a docstring
             return isinstance(value, ast.Call) and self._is_setting_up_or_running(value)
         if isinstance(statement, ast.Assign | ast.AnnAssign):
-            return statement.value is None or _inert(statement.value)
+            return statement.value is None or inert(statement.value)
         if isinstance(statement, ast.If):
             return all(self._droppable(s) for s in [*statement.body, *statement.orelse])
         return False
 
     def _is_setting_up_or_running(self, call: ast.Call) -> bool:
-        name = _callee(call)
+        name = callee(call)
         if name in self.runners or name in SETTING_UP_CALLS:
             return True
         if name == "run" and call.args and isinstance(call.args[0], ast.Call):
-            return _callee(call.args[0]) in self.runners  # asyncio.run(run_async_migrations())
+            return callee(call.args[0]) in self.runners  # asyncio.run(run_async_migrations())
         return False
 
     def _refuse_if_connecting(self, statement: ast.stmt) -> None:
         for node in ast.walk(statement):
-            if isinstance(node, ast.Call) and _callee(node) in (
+            if isinstance(node, ast.Call) and callee(node) in (
                 "create_engine",
                 "create_async_engine",
                 "engine_from_config",
@@ -511,15 +411,6 @@ class _Reader:
                     "env.py is loaded, which would bypass the database FastAPI-Migrate is given: "
                     "move it into the app, then run adopt again."
                 )
-
-
-def _inert(value: ast.expr) -> bool:
-    """An expression with no effect: constants, names, attributes, ``context.config``,
-    ``config.get_main_option(...)`` and collections of those."""
-    harmless = ("get_main_option", "get_section_option", "getLogger")
-    return not any(
-        isinstance(node, ast.Call) and _callee(node) not in harmless for node in ast.walk(value)
-    )
 
 
 def iter_statements(reading: EnvReading) -> Iterator[tuple[str, bool]]:
