@@ -453,3 +453,96 @@ def test_init_on_a_sqlmodel_app_writes_import_sqlmodel(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     mako = (project.root / "migrations" / "script.py.mako").read_text()
     assert "import sqlalchemy as sa\nimport sqlmodel\n" in mako
+
+
+# -- reading env.py shapes without a database ---------------------------------------------------
+
+ASYNC_SQLMODEL_ENV = """\
+import os
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import pool
+from sqlalchemy.ext.asyncio import async_engine_from_config
+from sqlmodel import SQLModel
+
+config = context.config
+fileConfig(config.config_file_name)
+
+NAMING_CONVENTION = {"pk": "pk_%(table_name)s"}
+target_metadata = SQLModel.metadata
+target_metadata.naming_convention = NAMING_CONVENTION
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=os.environ["SHOP_DATABASE_URL"],
+        target_metadata=target_metadata,
+        literal_binds=True,
+        user_module_prefix="sqlalchemy.dialects.",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def do_run_migrations(connection):
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_migrations_online() -> None:
+    connectable = async_engine_from_config(
+        config.get_section(config.config_ini_section),
+        url=os.environ["SHOP_DATABASE_URL"],
+        prefix="sqlalchemy.",
+        poolclass=pool.NullPool,
+    )
+    async with connectable.connect() as connection:
+        await connection.run_sync(do_run_migrations)
+    await connectable.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    import asyncio
+    asyncio.run(run_migrations_online())
+"""
+
+
+def test_what_an_async_env_keeps_and_what_only_offline_runs_had(tmp_path: Path) -> None:
+    from fastapi_migrate.adoption.envpy import read_env
+    from fastapi_migrate.adoption.plan import render_env
+
+    path = tmp_path / "env.py"
+    path.write_text(ASYNC_SQLMODEL_ENV)
+    env = render_env(read_env(path), "env.py.orig", metadata_in_call=True)
+    compile(env, "env.py", "exec")
+    assert "target_metadata.naming_convention = NAMING_CONVENTION" in env  # a change, kept
+    assert 'url=lambda: os.environ["SHOP_DATABASE_URL"],' in env
+    assert "    render_as_batch=True,\n" in env
+    # Given only to --sql runs: written, commented out, never applied to upgrades.
+    assert '    # user_module_prefix="sqlalchemy.dialects.",\n' in env
+    assert "fileConfig" not in env and "async_engine_from_config" not in env
+
+
+def test_the_projects_own_work_in_a_runner_is_refused(tmp_path: Path) -> None:
+    from fastapi_migrate.adoption.envpy import CannotAdopt, read_env
+
+    path = tmp_path / "env.py"
+    path.write_text(
+        ASYNC_SQLMODEL_ENV.replace(
+            "    async with connectable.connect() as connection:\n",
+            "    check_every_column_has_a_comment()\n"
+            "    async with connectable.connect() as connection:\n",
+        ).replace(
+            "def run_migrations_offline",
+            "def check_every_column_has_a_comment():\n    pass\n\n\ndef run_migrations_offline",
+        )
+    )
+    with pytest.raises(
+        CannotAdopt,
+        match=r"runs `check_every_column_has_a_comment\(\)` in run_migrations_online\(\)",
+    ):
+        read_env(path)

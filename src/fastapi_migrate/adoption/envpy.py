@@ -50,6 +50,8 @@ class EnvReading:
     carried: list[ast.stmt] = field(default_factory=list)  # needed definitions, in order
     kept: list[ast.stmt] = field(default_factory=list)  # set-up adopt cannot classify
     wired: bool = False  # already calls fastapi_migrate.env.run_migrations
+    #: Options only the offline (--sql) configure call had: written commented out.
+    offline_only: list[str] = field(default_factory=list)
 
     def segment(self, node: ast.AST) -> str:
         """The source text of ``node``, decorators included."""
@@ -133,17 +135,32 @@ class _Reader:
                 return reading
         for function in self.runners.values():
             self._check_runner(function)
-        calls = [n for n in ast.walk(self.tree) if is_context_call(n, "configure")]
+        calls = [n for n in ast.walk(self.tree) if isinstance(n, ast.Call)]
+        calls = [n for n in calls if is_context_call(n, "configure")]
         if not calls:
             raise CannotAdopt(
                 f"{reading.path} never calls context.configure: it is not an Alembic env.py "
                 "adopt can read; wire it by hand (see docs/guide.md)."
             )
+        # The online call (it gets a connection) is what upgrades and autogenerate use; an
+        # option only the offline (--sql) call gets is written as a comment, not applied.
+        online = [c for c in calls if any(k.arg == "connection" for k in c.keywords)]
         seen: dict[str, tuple[str, ast.AST]] = {}
-        for call in calls:
-            assert isinstance(call, ast.Call)
+        for call in online or calls:
             for keyword in call.keywords:
                 self._take(call, keyword, seen)
+        for call in calls if online else []:
+            for keyword in call.keywords:
+                if keyword.arg == "url":
+                    self._take(call, keyword, seen)
+                elif keyword.arg not in seen and keyword.arg not in PLUMBING_OPTIONS:
+                    text = (
+                        f"{keyword.arg}={self._text(keyword.value)}"
+                        if keyword.arg
+                        else (f"**{self._text(keyword.value)}")
+                    )
+                    if text not in reading.offline_only:
+                        reading.offline_only.append(text)
         self._find_url()
         self._collect(reading)
         return reading
@@ -227,6 +244,17 @@ class _Reader:
                     "engines?): FastAPI-Migrate wires one database per migrations folder, so "
                     "adopt leaves this env.py as it is; wire it by hand (see docs/guide.md)."
                 )
+            if (
+                isinstance(node, ast.Expr)
+                and isinstance(call := _awaited(node.value), ast.Call)
+                and callee(call) in self.bindings
+                and callee(call) not in self.runners
+            ):  # the project's own work, such as a check before migrating
+                raise CannotAdopt(
+                    f"{self.reading.where(node)} runs `{self._text(call)}` in {function.name}(), "
+                    "which run_migrations would not do: move it into a migration or the app "
+                    "(or wire env.py by hand), then run adopt again."
+                )
             if isinstance(node, ast.Call):
                 name = callee(node)
                 if name in PLUMBING_CALLS or name in self.runners or name in self.bindings:
@@ -268,6 +296,11 @@ class _Reader:
                 and node.args
             ):
                 found = node.args[0]
+            elif isinstance(node, ast.Call) and callee(node) in (
+                "engine_from_config",
+                "async_engine_from_config",
+            ):
+                found = next((k.value for k in node.keywords if k.arg == "url"), None)
             if found is not None:
                 resolved = self._resolve(node, found, quiet=True)
                 if resolved is not None and not is_ini_url(resolved):
@@ -363,7 +396,11 @@ class _Reader:
         ]
 
     def _carry_anyway(self, statement: ast.stmt) -> bool:
-        """An app import: it may register the models when imported, so it stays."""
+        """An app import (it may register the models when imported), or a change to an
+        object (``target_metadata.naming_convention = ...``): they stay."""
+        if isinstance(statement, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            return not all(isinstance(t, ast.Name | ast.Tuple) for t in targets)
         if isinstance(statement, ast.Import):
             return any(a.name.split(".")[0] not in PLUMBING_MODULES for a in statement.names)
         if isinstance(statement, ast.ImportFrom):
@@ -411,6 +448,10 @@ class _Reader:
                     "env.py is loaded, which would bypass the database FastAPI-Migrate is given: "
                     "move it into the app, then run adopt again."
                 )
+
+
+def _awaited(node: ast.expr) -> ast.expr:
+    return node.value if isinstance(node, ast.Await) else node
 
 
 def iter_statements(reading: EnvReading) -> Iterator[tuple[str, bool]]:

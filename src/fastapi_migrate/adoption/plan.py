@@ -127,6 +127,11 @@ def plan_adoption(settings: Settings) -> AdoptionPlan:
             FileChange(env_path, reading.source, render_env(reading, plan.backup.name, in_call))
         )
         _note_url(plan, reading)
+        if reading.offline_only:
+            plan.notes.append(
+                "options the old env.py gave only to offline (--sql) runs are written as a "
+                f"comment in the run_migrations call: {', '.join(reading.offline_only)}"
+            )
         for text, kept in iter_statements(reading):
             if kept:
                 first = text.strip().splitlines()[0]
@@ -228,8 +233,16 @@ def render_env(reading: EnvReading, backup: str, metadata_in_call: bool) -> str:
     arguments += [f"**{splat}" for splat in reading.splats]
     if reading.url is not None:
         arguments.append(f"url={_lazy(reading.url)}")
+    if reading.offline_only:
+        arguments += [
+            "# The old env.py gave these only to offline (--sql) runs; uncomment to keep",
+            "# them for every run:",
+            *(f"# {option}," for option in reading.offline_only),
+        ]
     call = (
-        "run_migrations(\n" + "".join(f"    {a},\n" for a in arguments) + ")"
+        "run_migrations(\n"
+        + "".join(f"    {a}\n" if a.startswith("#") else f"    {a},\n" for a in arguments)
+        + ")"
         if arguments
         else "run_migrations()"
     )

@@ -78,8 +78,14 @@ def bound_names(statement: ast.stmt) -> list[str]:
         return [statement.name]
     if isinstance(statement, ast.Import | ast.ImportFrom):
         return [(a.asname or a.name).split(".")[0] for a in statement.names]
-    if isinstance(statement, ast.Assign):
-        return [n.id for t in statement.targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    if isinstance(statement, ast.Assign):  # `a.b = x` changes a, it does not define it
+        return [
+            n.id
+            for t in statement.targets
+            if isinstance(t, ast.Name | ast.Tuple)
+            for n in ast.walk(t)
+            if isinstance(n, ast.Name)
+        ]
     if isinstance(statement, ast.AnnAssign | ast.AugAssign) and isinstance(
         statement.target, ast.Name
     ):
