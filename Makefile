@@ -5,7 +5,7 @@ PORT ?= 8000
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv/bin
 
-.PHONY: demo demo-todo test lint typecheck bench docs clean
+.PHONY: demo demo-todo test test-autogen lint typecheck bench docs clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -30,6 +30,9 @@ typecheck: .venv/.synced
 
 test: lint typecheck
 	$(VENV)/pytest -n 2
+
+test-autogen: .venv/.synced
+	AUTOGEN_CORPUS=1 $(VENV)/pytest -n 2 -m autogen_corpus tests/autogen
 
 bench: .venv/.synced
 	$(VENV)/python bench/status_overhead.py

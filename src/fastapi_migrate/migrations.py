@@ -27,6 +27,7 @@ from sqlalchemy.engine import URL
 from fastapi_migrate import revisions as graph
 from fastapi_migrate import scaffold
 from fastapi_migrate.autogen import OperationInfo, describe_operations
+from fastapi_migrate.autogen.directives import MakeDirectives
 from fastapi_migrate.config import Settings, load_settings
 from fastapi_migrate.db import run_with_connection
 from fastapi_migrate.dialects import for_url
@@ -220,8 +221,19 @@ class Migrations:
 
     # -- writing revisions ----------------------------------------------------------------
 
-    def make(self, message: str, *, empty: bool = False) -> MadeRevision:
+    def make(
+        self,
+        message: str,
+        *,
+        empty: bool = False,
+        renames: Sequence[str] = (),
+        ask: Callable[[str], bool] | None = None,
+    ) -> MadeRevision:
         """Autogenerate a revision from the models/database difference.
+
+        A column or table that looks renamed is asked about with ``ask`` (a yes/no question),
+        or taken from ``renames`` ("users.phone:users.phone_number", "old_table:new_table");
+        without either it is written as a drop and an add, with a warning.
 
         Raises NothingToDo when there is no difference (unless ``empty``), and
         DatabaseStateError when the database is not at head.
@@ -232,13 +244,7 @@ class Migrations:
                 'A revision needs a message, for example: make "add users.phone_number".'
             )
         require_template_can_hold(self.directory / "script.py.mako", message)
-        found: list[OperationInfo] = []
-
-        def keep_or_drop(_context: Any, _revision: Any, directives: list[Any]) -> None:
-            found.extend(describe_operations(directives[0].upgrade_ops_list))
-            if not found:
-                directives[:] = []  # write nothing rather than an empty file
-
+        keep_or_drop = MakeDirectives(renames, ask)
         config = self.alembic_config(process_revision_directives=keep_or_drop)
         script = self.script_directory(config)
         graph.require_single_head(script)
@@ -266,7 +272,13 @@ class Migrations:
                 "Use --empty for a hand-written (data) migration."
             )
         self._verify_written(written, message)
-        return MadeRevision(written.revision, message, written.path, tuple(found))
+        return MadeRevision(
+            written.revision,
+            message,
+            written.path,
+            tuple(keep_or_drop.operations),
+            tuple(keep_or_drop.warnings),
+        )
 
     def merge(self, message: str = "merge heads") -> MadeRevision:
         """Join every head into one with a merge revision."""

@@ -82,6 +82,8 @@ class MadeRevision:
     message: str
     path: str
     operations: tuple[OperationInfo, ...] = ()
+    #: things the user should know, such as a drop and an add that look like a rename
+    warnings: tuple[str, ...] = ()
 
     @property
     def destructive(self) -> tuple[OperationInfo, ...]:
@@ -93,6 +95,7 @@ class MadeRevision:
             "message": self.message,
             "path": self.path,
             "operations": [o.to_dict() for o in self.operations],
+            "warnings": list(self.warnings),
         }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -23,6 +24,14 @@ from fastapi_migrate.migrations import Migrations
 from fastapi_migrate.reports import MadeRevision
 
 
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _ask(question: str) -> bool:
+    return typer.confirm(question, default=False)
+
+
 def _show_written(made: MadeRevision) -> None:
     say(f"Wrote revision {made.revision}: {relative_path(made.path)}")
     for operation in made.operations:
@@ -30,6 +39,8 @@ def _show_written(made: MadeRevision) -> None:
             say(f"  [bold red]! {escape(operation.description)}[/]  [red]({operation.reason})[/]")
         else:
             say(f"  + {escape(operation.description)}")
+    for warning in made.warnings:
+        say(f"[yellow]Warning: {escape(warning)}[/]")
     if made.destructive:
         say(
             f"[yellow]{len(made.destructive)} destructive operation(s): review the file before you upgrade.[/]"
@@ -44,6 +55,20 @@ def make(
     empty: Annotated[
         bool, typer.Option("--empty", help="Write an empty revision to fill in by hand.")
     ] = False,
+    rename: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rename",
+            help="Answer a rename ahead, as table.old:table.new or old_table:new_table (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    no_input: Annotated[
+        bool,
+        typer.Option(
+            "--no-input", help="Never ask: what looks like a rename is written as drop + add."
+        ),
+    ] = False,
     url: UrlOption = None,
     config: ConfigOption = None,
     metadata: MetadataOption = None,
@@ -52,7 +77,10 @@ def make(
 ) -> None:
     """Autogenerate a revision from the difference between the models and the database."""
     migrations = build(url, config, metadata, directory)
-    made = migrations.make(message, empty=empty)
+    interactive = not no_input and not json and stdin_is_terminal()
+    made = migrations.make(
+        message, empty=empty, renames=rename or (), ask=_ask if interactive else None
+    )
     report = _lint_written(migrations, made)
     if json:
         emit_json({**made.to_dict(), "lint": report.to_dict() if report else None})

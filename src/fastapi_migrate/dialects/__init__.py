@@ -21,4 +21,9 @@ def for_url(url: URL) -> DialectSupport:
     return _BY_BACKEND.get(url.get_backend_name(), DialectSupport())
 
 
-__all__ = ["DialectSupport", "for_url"]
+def for_backend(name: str) -> DialectSupport:
+    """By SQLAlchemy's dialect name, as a MigrationContext knows it."""
+    return _BY_BACKEND.get(name, DialectSupport())
+
+
+__all__ = ["DialectSupport", "for_backend", "for_url"]

@@ -23,6 +23,8 @@ class DialectSupport:
     render_as_batch = False
     #: Whether a failed migration is rolled back whole (DDL inside the transaction).
     transactional_ddl = True
+    #: Whether adding a foreign key makes an index for it when its column has none.
+    foreign_keys_make_indexes = False
     #: The database to connect to while creating or dropping another one.
     maintenance_database: str | None = None
 

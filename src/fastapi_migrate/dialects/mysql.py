@@ -27,6 +27,7 @@ class MySQLSupport(DialectSupport):
     )
     transactional_ddl = False
     maintenance_database = None  # connect with no default database
+    foreign_keys_make_indexes = True
 
     def create_database_sql(self, name: str) -> str:
         return f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"
