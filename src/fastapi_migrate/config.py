@@ -4,6 +4,9 @@
 metadata = "app.models:Base"      # a MetaData, or a declarative Base that has one
 directory = "migrations"          # default
 url = "sqlite:///app.db"          # optional: DATABASE_URL or --url win over it
+lock_wait = 300                   # seconds to wait for another migrator (the migration lock)
+lock_timeout = 5                  # seconds a statement waits for a table lock (0: no limit)
+lock_retries = 3                  # tries again after a lock timeout, with growing pauses
 """
 
 from __future__ import annotations
@@ -26,9 +29,14 @@ from fastapi_migrate.urls import mask_url, parse_url
 TOOL_KEY = "fastapi-migrate"
 URL_ENVIRONMENT_VARIABLE = "DATABASE_URL"
 DEFAULT_DIRECTORY = "migrations"
-_KNOWN_KEYS = {"metadata", "directory", "url", "lint"}
+_KNOWN_KEYS = {"metadata", "directory", "url", "lint", "lock_wait", "lock_timeout", "lock_retries"}
 #: sub-tables, read by the part they configure: [tool.fastapi-migrate.lint] by lint/settings.py
 _TABLE_KEYS = {"lint"}
+#: Settings that are numbers (seconds or counts), with their defaults.
+DEFAULT_LOCK_WAIT = 300.0
+DEFAULT_LOCK_TIMEOUT = 5.0
+DEFAULT_LOCK_RETRIES = 3
+_NUMBER_KEYS = {"lock_wait", "lock_timeout", "lock_retries"}
 
 
 @dataclass
@@ -42,6 +50,12 @@ class Settings:
     metadata_ref: str | None = None
     pyproject: Path | None = None
     lint: dict[str, Any] = field(default_factory=dict)
+    #: Seconds to wait for the migration lock another migrator holds, before giving up.
+    lock_wait: float = DEFAULT_LOCK_WAIT
+    #: Seconds a migration statement waits for a table lock before its transaction is retried.
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    #: How many times a migration that timed out on a table lock is tried again.
+    lock_retries: int = DEFAULT_LOCK_RETRIES
     _metadata: MetaData | None = field(default=None, repr=False)
 
     @property
@@ -98,9 +112,21 @@ def read_tool_table(pyproject: Path) -> dict[str, Any]:
             if not isinstance(value, dict):
                 raise ConfigError(f"[tool.{TOOL_KEY}.{key}] in {pyproject} must be a table.")
             continue
-        if not isinstance(value, str):
+        if key in _NUMBER_KEYS:
+            check_number(key, value, f"under [tool.{TOOL_KEY}] in {pyproject}")
+        elif not isinstance(value, str):
             raise ConfigError(f"{key} under [tool.{TOOL_KEY}] in {pyproject} must be a string.")
     return table
+
+
+def check_number(key: str, value: Any, where: str) -> float:
+    """A seconds or count setting: a number, zero or more (whole for lock_retries)."""
+    whole = key == "lock_retries"
+    valid = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+    if not valid or (whole and not float(value).is_integer()):
+        kind = "a whole number" if whole else "a number of seconds"
+        raise ConfigError(f"{key} {where} must be {kind}, zero or more (got {value!r}).")
+    return float(value)
 
 
 def load_settings(
@@ -112,6 +138,9 @@ def load_settings(
     config_path: str | Path | None = None,
     root: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
+    lock_wait: float | None = None,
+    lock_timeout: float | None = None,
+    lock_retries: int | None = None,
 ) -> Settings:
     """Merge the sources in order: arguments > environment > pyproject.toml."""
     environ = os.environ if environ is None else environ
@@ -136,10 +165,19 @@ def load_settings(
         metadata_ref=metadata_ref or table.get("metadata"),
         pyproject=pyproject,
         lint=dict(table.get("lint", {})),
+        lock_wait=_number("lock_wait", lock_wait, table, DEFAULT_LOCK_WAIT),
+        lock_timeout=_number("lock_timeout", lock_timeout, table, DEFAULT_LOCK_TIMEOUT),
+        lock_retries=int(_number("lock_retries", lock_retries, table, DEFAULT_LOCK_RETRIES)),
     )
     if metadata is not None:
         settings._metadata = as_metadata(metadata, "the metadata argument")
     return settings
+
+
+def _number(key: str, given: float | None, table: dict[str, Any], default: float) -> float:
+    if given is not None:
+        return check_number(key, given, "given")
+    return float(table.get(key, default))
 
 
 def as_metadata(candidate: Any, described_as: str) -> MetaData:

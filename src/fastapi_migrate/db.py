@@ -74,13 +74,18 @@ def run_with_connection(
     work: Callable[[Connection], T],
     *,
     autocommit: bool = False,
+    own_transactions: bool = False,
 ) -> T:
     """Run ``work`` on a connection to ``url`` inside one transaction (committed when it
-    returns, rolled back when it raises), or with AUTOCOMMIT for CREATE/DROP DATABASE."""
+    returns, rolled back when it raises), or with AUTOCOMMIT for CREATE/DROP DATABASE.
+
+    With ``own_transactions`` the connection starts outside any transaction: ``work`` begins
+    and commits its own (Alembic's context does), and what it leaves open is committed.
+    """
     options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     engine = make_engine(url, **options)
     if not isinstance(engine, Engine):
-        return _run_async(url, engine, work, autocommit)
+        return _run_async(url, engine, work, autocommit or own_transactions)
     try:
         try:
             connection = engine.connect()
@@ -89,6 +94,10 @@ def run_with_connection(
         with connection:
             if autocommit:
                 return work(connection)
+            if own_transactions:
+                done = work(connection)
+                connection.commit()
+                return done
             with connection.begin():
                 return work(connection)
     finally:
@@ -96,7 +105,7 @@ def run_with_connection(
 
 
 def _run_async(
-    url: URL, engine: AsyncEngine, work: Callable[[Connection], T], autocommit: bool
+    url: URL, engine: AsyncEngine, work: Callable[[Connection], T], without_begin: bool
 ) -> T:
     async def main() -> T:
         try:
@@ -105,8 +114,10 @@ def _run_async(
             except _CONNECT_ERRORS as error:
                 raise unreachable(url, error) from None
             try:
-                if autocommit:
-                    return await connection.run_sync(work)
+                if without_begin:
+                    done = await connection.run_sync(work)
+                    await connection.commit()
+                    return done
                 async with connection.begin():
                     return await connection.run_sync(work)
             finally:

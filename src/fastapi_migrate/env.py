@@ -20,10 +20,11 @@ from alembic.util import CommandError
 from sqlalchemy import Connection
 
 from fastapi_migrate.autogen import compare_server_default, render_item
-from fastapi_migrate.config import Settings, load_settings
+from fastapi_migrate.config import Settings, check_number, load_settings
 from fastapi_migrate.db import run_with_connection
 from fastapi_migrate.dialects import for_url
 from fastapi_migrate.errors import MigrationsError
+from fastapi_migrate.runtime import run_guarded
 
 SETTINGS_KEY = "fastapi_migrate.settings"
 HOOKS_KEY = "fastapi_migrate.hooks"
@@ -60,14 +61,25 @@ def run_migrations(*, url: str | Callable[[], Any] | None = None, **configure_op
 
     def migrate(connection: Connection) -> None:
         context.configure(connection=connection, **options)
-        with context.begin_transaction():
-            context.run_migrations()
+        # Under the migration lock, with lock timeouts: see fastapi_migrate.runtime.
+        run_guarded(context.get_context(), settings, _run_in_transaction, config.attributes)
 
-    connection = config.attributes.get(CONNECTION_KEY)
-    if connection is not None:
-        migrate(connection)
-    else:
-        run_with_connection(database, migrate)
+    try:
+        connection = config.attributes.get(CONNECTION_KEY)
+        if connection is not None:
+            migrate(connection)
+        else:
+            # Alembic's context begins the transactions (autocommit_block needs it to).
+            run_with_connection(database, migrate, own_transactions=True)
+    except MigrationsError as error:
+        if SETTINGS_KEY in config.attributes:
+            raise  # the facade reports it, with its exit code
+        raise CommandError(str(error)) from None
+
+
+def _run_in_transaction() -> None:
+    with context.begin_transaction():
+        context.run_migrations()
 
 
 def _configure_options(
@@ -118,18 +130,36 @@ def _settings_for_plain_alembic(config: Config, url: str | Callable[[], Any] | N
         _configure_logging(ini)
     x_arguments = context.get_x_argument(as_dictionary=True)
     script_location = config.get_main_option("script_location") or "migrations"
+    # -x lock_wait=60 (and lock_timeout, lock_retries) as the CLI's --lock-wait.
+    numbers = {
+        key: check_number(key, _as_number(x_arguments[key]), f"(-x {key}=...)")
+        for key in ("lock_wait", "lock_timeout", "lock_retries")
+        if key in x_arguments
+    }
+    locks: dict[str, Any] = {
+        "lock_wait": numbers.get("lock_wait"),
+        "lock_timeout": numbers.get("lock_timeout"),
+        "lock_retries": int(numbers["lock_retries"]) if "lock_retries" in numbers else None,
+    }
     given = x_arguments.get("url") or (url() if callable(url) else url)
     settings = load_settings(
-        url=str(given) if given else None, directory=root / script_location, root=root
+        url=str(given) if given else None, directory=root / script_location, root=root, **locks
     )
     ini_url = config.get_main_option("sqlalchemy.url")
     if settings.url is None and ini_url and ini_url != _INI_PLACEHOLDER:
         # An adopted project whose env.py read alembic.ini's sqlalchemy.url still does.
-        settings = load_settings(url=ini_url, directory=root / script_location, root=root)
+        settings = load_settings(url=ini_url, directory=root / script_location, root=root, **locks)
     return settings
 
 
 _INI_PLACEHOLDER = "driver://user:pass@localhost/dbname"  # what `alembic init` writes
+
+
+def _as_number(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def _configure_logging(ini: Path) -> None:

@@ -55,3 +55,15 @@ class MigrationFailed(MigrationsError):
     """A migration raised while running; the transaction was rolled back where the dialect can."""
 
     exit_code = 3
+
+
+class MigrationLockTimeout(MigrationsError):
+    """Another migrator held the migration lock for longer than we were told to wait."""
+
+    exit_code = 3
+
+
+class MigrationBlocked(MigrationsError):
+    """A migration kept timing out waiting for a table lock another session holds."""
+
+    exit_code = 3

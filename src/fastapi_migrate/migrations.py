@@ -54,6 +54,7 @@ from fastapi_migrate.reports import (
     StepInfo,
 )
 from fastapi_migrate.revisions import RevisionInfo
+from fastapi_migrate.runtime import HEADS_UNDER_LOCK_KEY
 from fastapi_migrate.urls import mask_text, mask_url, parse_url
 
 if TYPE_CHECKING:
@@ -89,7 +90,14 @@ class Migrations:
         config: str | Path | None = None,
         root: str | Path | None = None,
         settings: Settings | None = None,
+        lock_wait: float | None = None,
+        lock_timeout: float | None = None,
+        lock_retries: int | None = None,
     ) -> None:
+        """``lock_wait``: seconds to wait for another migrator's lock (default 300);
+        ``lock_timeout``: seconds a statement waits for a table lock before its migration is
+        rolled back and retried (default 5, 0 for no limit); ``lock_retries``: how many
+        times (default 3). See docs/production.md."""
         if settings is None:
             settings = load_settings(
                 url=url,
@@ -98,6 +106,9 @@ class Migrations:
                 directory=directory,
                 config_path=config,
                 root=root,
+                lock_wait=lock_wait,
+                lock_timeout=lock_timeout,
+                lock_retries=lock_retries,
             )
         self.settings = settings
 
@@ -322,13 +333,15 @@ class Migrations:
         def work(connection: Connection) -> MoveResult:
             config.attributes[CONNECTION_KEY] = connection
             before = self._with_environment(config, script, _current_heads)
+            connection.commit()  # Alembic's context begins the stamp's own transaction
             try:
                 command.stamp(config, revision, purge=True)
             except (CommandError, RevisionError) as error:
                 raise ScriptError(f"Cannot stamp {revision!r}: {str(error).rstrip('.')}.") from None
+            before = config.attributes.get(HEADS_UNDER_LOCK_KEY, before)
             return MoveResult(before, self._with_environment(config, script, _current_heads))
 
-        return run_with_connection(self.url, work)
+        return run_with_connection(self.url, work, own_transactions=True)
 
     def _move(
         self,
@@ -351,6 +364,8 @@ class Migrations:
             config.attributes[CONNECTION_KEY] = connection
             before = self._with_environment(config, script, _current_heads)
             graph.require_known(script, before)
+            # Alembic's context begins the transactions (autocommit_block needs it to).
+            connection.commit()
             timer.start()
             try:
                 run(config, target)
@@ -358,10 +373,12 @@ class Migrations:
                 raise
             except Exception as error:
                 raise self._explain_failure(error, direction, target, script) from None
+            # Where the database was once the lock was ours: another migrator may have moved it.
+            before = config.attributes.get(HEADS_UNDER_LOCK_KEY, before)
             after = self._with_environment(config, script, _current_heads)
             return MoveResult(before, after, tuple(timer.steps))
 
-        return run_with_connection(self.url, work)
+        return run_with_connection(self.url, work, own_transactions=True)
 
     def _offline(
         self, direction: str, target: str, config: Config, script: ScriptDirectory
@@ -575,6 +592,10 @@ class _StepTimer:
             direction="up" if step.is_upgrade else "down",
             seconds=seconds,
         )
+        # A try rolled back after a lock timeout ran this step already: keep the last run.
+        self.steps = [
+            s for s in self.steps if (s.revision, s.direction) != (info.revision, info.direction)
+        ]
         self.steps.append(info)
         if self.on_step is not None:
             self.on_step(info)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -12,6 +12,9 @@ from fastapi_migrate.cli.options import (
     ConfigOption,
     DirectoryOption,
     JsonOption,
+    LockRetriesOption,
+    LockTimeoutOption,
+    LockWaitOption,
     MetadataOption,
     UrlOption,
     build,
@@ -47,8 +50,9 @@ def _move(
     config: Path | None,
     metadata: str | None,
     directory: str | None,
+    locks: dict[str, Any],
 ) -> None:
-    migrations = build(url, config, metadata, directory)
+    migrations = build(url, config, metadata, directory, **locks)
     run = migrations.upgrade if verb == "upgrade" else migrations.downgrade
     if sql or json:
         result = run(target, sql=sql)
@@ -73,9 +77,13 @@ def upgrade(
     metadata: MetadataOption = None,
     directory: DirectoryOption = None,
     json: JsonOption = False,
+    lock_wait: LockWaitOption = None,
+    lock_timeout: LockTimeoutOption = None,
+    lock_retries: LockRetriesOption = None,
 ) -> None:
     """Apply migrations up to TARGET, in one transaction where the database allows."""
-    _move("upgrade", target, sql, json, url, config, metadata, directory)
+    locks = {"lock_wait": lock_wait, "lock_timeout": lock_timeout, "lock_retries": lock_retries}
+    _move("upgrade", target, sql, json, url, config, metadata, directory, locks)
 
 
 @reports_errors
@@ -87,9 +95,13 @@ def downgrade(
     metadata: MetadataOption = None,
     directory: DirectoryOption = None,
     json: JsonOption = False,
+    lock_wait: LockWaitOption = None,
+    lock_timeout: LockTimeoutOption = None,
+    lock_retries: LockRetriesOption = None,
 ) -> None:
     """Revert migrations down to TARGET."""
-    _move("downgrade", target, sql, json, url, config, metadata, directory)
+    locks = {"lock_wait": lock_wait, "lock_timeout": lock_timeout, "lock_retries": lock_retries}
+    _move("downgrade", target, sql, json, url, config, metadata, directory, locks)
 
 
 @reports_errors
@@ -100,9 +112,10 @@ def stamp(
     metadata: MetadataOption = None,
     directory: DirectoryOption = None,
     json: JsonOption = False,
+    lock_wait: LockWaitOption = None,
 ) -> None:
     """Record REVISION as the database's revision without running migrations."""
-    result = build(url, config, metadata, directory).stamp(revision)
+    result = build(url, config, metadata, directory, lock_wait=lock_wait).stamp(revision)
     if json:
         emit_json(result.to_dict())
     else:

@@ -38,9 +38,53 @@ DirectoryOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document for scripts.")]
+LockWaitOption = Annotated[
+    float | None,
+    typer.Option(
+        "--lock-wait",
+        min=0,
+        help="Seconds to wait for another migrator's lock. Default: lock_wait in pyproject, "
+        "else 300.",
+        show_default=False,
+    ),
+]
+LockTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--lock-timeout",
+        min=0,
+        help="Seconds a statement waits for a table lock before its migration is rolled back "
+        "and retried (0: no limit). Default: lock_timeout in pyproject, else 5.",
+        show_default=False,
+    ),
+]
+LockRetriesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--lock-retries",
+        min=0,
+        help="Tries again after a lock timeout. Default: lock_retries in pyproject, else 3.",
+        show_default=False,
+    ),
+]
 
 
 def build(
-    url: str | None, config: Path | None, metadata: str | None = None, directory: str | None = None
+    url: str | None,
+    config: Path | None,
+    metadata: str | None = None,
+    directory: str | None = None,
+    *,
+    lock_wait: float | None = None,
+    lock_timeout: float | None = None,
+    lock_retries: int | None = None,
 ) -> Migrations:
-    return Migrations(metadata=metadata, url=url, directory=directory, config=config)
+    return Migrations(
+        metadata=metadata,
+        url=url,
+        directory=directory,
+        config=config,
+        lock_wait=lock_wait,
+        lock_timeout=lock_timeout,
+        lock_retries=lock_retries,
+    )

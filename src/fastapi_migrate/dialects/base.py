@@ -6,6 +6,8 @@ import re
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, text
@@ -44,6 +46,47 @@ class DialectSupport:
 
     def prepare_engine(self, engine: Engine) -> None:
         """Adjust a freshly made (sync) engine before first use."""
+
+    # -- the migration lock (runtime/lock.py) ----------------------------------------------
+
+    #: Whether migrators take turns through a lock owned by a server session.
+    has_session_lock = False
+
+    def lock_file(self, url: URL, schema: str | None, version_table: str) -> Path | None:
+        """The file whose OS lock serialises migrators, where the lock is a file."""
+        return None
+
+    def lock_key(self, name: str) -> str:
+        """The server's name for the lock called ``name``."""
+        return name
+
+    def label_session(self, connection: Connection, label: str) -> None:
+        """Name the lock's session so that waiters (and DBAs) can tell who holds it."""
+
+    def try_lock(self, connection: Connection, key: str) -> bool:
+        raise NotImplementedError
+
+    def unlock(self, connection: Connection, key: str) -> None:
+        raise NotImplementedError
+
+    def lock_owner(self, connection: Connection, key: str) -> str | None:
+        """The session holding lock ``key``, described for a person; None when unknown."""
+        return None
+
+    # -- lock timeouts while migrating (runtime/timeouts.py) -------------------------------
+
+    def set_lock_timeout(self, connection: Connection, seconds: float) -> Callable[[], None]:
+        """Make statements on ``connection`` give up waiting for a lock after ``seconds``;
+        returns what puts the previous setting back."""
+        return lambda: None
+
+    def is_lock_timeout(self, error: DBAPIError) -> bool:
+        """Whether ``error`` is a statement that gave up waiting for a lock."""
+        return False
+
+    def lock_holders(self, connection: Connection) -> list[tuple[str | None, str]]:
+        """Other sessions holding locks, as (table or None when unknown, description)."""
+        return []
 
     def scratch_name(self, purpose: str) -> str:
         return f"fm_{purpose}_{uuid.uuid4().hex[:12]}"
@@ -106,6 +149,18 @@ class DialectSupport:
             lambda conn: conn.execute(text(self.drop_database_sql(name))),
             autocommit=True,
         )
+
+
+def describe_session(
+    session: object, detail: str | None, since: datetime | None, since_word: str = "since"
+) -> str:
+    """``session 42 (psql, client 10.0.0.2) since 2026-01-01 12:00:00 UTC``."""
+    described = f"session {session}" + (f" ({detail})" if detail else "")
+    if since is not None:
+        if since.tzinfo is not None:
+            since = since.astimezone(UTC)
+        described += f" {since_word} {since:%Y-%m-%d %H:%M:%S} UTC"
+    return described
 
 
 class TemplateStore:

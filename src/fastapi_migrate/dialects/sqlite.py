@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 
 from fastapi_migrate.dialects.base import DialectSupport, TemplateStore
 from fastapi_migrate.lint.model import Action, Kind
@@ -38,6 +39,17 @@ class SQLiteSupport(DialectSupport):
         def _explicit_begin(connection: Any) -> None:
             connection.exec_driver_sql("BEGIN")
 
+    def lock_file(self, url: URL, schema: str | None, version_table: str) -> Path | None:
+        # A lock file beside the database: an OS lock ends with its process, and the
+        # database file itself stays free for the migration's own transactions.
+        if not is_file_database(url):
+            return None  # in memory: one process by definition
+        table = f"{schema}.{version_table}" if schema else version_table
+        return Path(f"{Path(url.database or '').resolve()}.{table}.lock")
+
+    def is_lock_timeout(self, error: DBAPIError) -> bool:
+        return "database is locked" in str(error.orig)
+
     def database_url(self, url: URL, name: str) -> URL:
         folder = (
             Path(url.database or "").parent
@@ -57,6 +69,10 @@ class SQLiteSupport(DialectSupport):
         if is_file_database(url):
             for suffix in ("", "-journal", "-wal", "-shm"):
                 Path(f"{url.database}{suffix}").unlink(missing_ok=True)
+            for lock in Path(url.database or "").parent.glob(
+                f"{Path(url.database or '').name}.*.lock"
+            ):
+                lock.unlink(missing_ok=True)
 
     def scratch_server(self, url: URL) -> URL:
         # Scratch files go to the temporary folder, never beside the app's own database.

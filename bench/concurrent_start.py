@@ -1,0 +1,382 @@
+"""Concurrent starters: many processes bring one fresh database to head at the same moment.
+
+This is what happens when an app runs `lifespan(mode="upgrade")` and starts as several
+replicas, or as `uvicorn --workers 4`: every process runs the same upgrade at once. Without a
+lock they run the same migrations together and all but one crash.
+
+Each trial gets a fresh database and starts PROCESSES processes (16 by default). Each imports
+FastAPI-Migrate, waits for a shared instant so that they really start together, and calls
+`Migrations().upgrade()`, the call the lifespan makes. The history has 10 migrations and the
+fifth sleeps a few seconds, so the others arrive while one works. Every migration writes a row
+into a `runs` table inside its own transaction: a migration that ran twice shows twice there.
+
+A trial passes when every process exits 0, every migration's row is there exactly once, the
+processes together report each migration applied once (the first process to take the lock does
+the work; the others find the database at head and say there was nothing to do), and the version
+table is at head.
+
+With --uvicorn the same is tried on the to-do example app served by `uvicorn --workers 4`: a
+fresh database, all four workers must finish their start-up (none fails) and the app must answer.
+
+Usage:
+  .venv/bin/python bench/concurrent_start.py [--backends sqlite postgres mysql] [--trials 20]
+      [--processes 16] [--slow 3] [--uvicorn-trials 5] [--postgres-url URL] [--mysql-url URL]
+
+Exits 1 when any trial fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+
+from fastapi_migrate import Migrations
+from fastapi_migrate.db import run_with_connection
+from fastapi_migrate.dialects import for_url
+
+SERVERS = {
+    "postgres": os.environ.get(
+        "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    ),
+    "mysql": os.environ.get("TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
+}
+REPOSITORY = Path(__file__).resolve().parents[1]
+TODO_APP = REPOSITORY / "examples" / "todo"
+
+# What each starter runs: ready, wait for the common instant, then the lifespan's upgrade.
+STARTER = """
+import json, os, sys, time
+from fastapi_migrate import Migrations
+migrations = Migrations()
+time.sleep(max(0.0, float(os.environ["START_AT"]) - time.time()))
+try:
+    result = migrations.upgrade()
+except Exception as error:
+    print(json.dumps({"error": f"{type(error).__name__}: {error}"}))
+    sys.exit(1)
+print(json.dumps({"applied": [step.revision for step in result.steps]}))
+"""
+
+REVISION = '''\
+"""step {number}"""
+import os
+import time
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{revision}"
+down_revision = {parent!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    if {first}:
+        op.create_table(
+            "runs",
+            sa.Column("revision", sa.String(32), nullable=False),
+            sa.Column("pid", sa.Integer, nullable=False),
+        )
+    op.create_table("step_{number}", sa.Column("id", sa.Integer, primary_key=True))
+    time.sleep({sleep})
+    op.execute(
+        sa.text("INSERT INTO runs (revision, pid) VALUES (:revision, :pid)").bindparams(
+            revision=revision, pid=os.getpid()
+        )
+    )
+
+
+def downgrade():
+    op.drop_table("step_{number}")
+'''
+
+
+def revision_id(number: int) -> str:
+    return f"c0ffee{number:06d}"
+
+
+def write_project(folder: Path, migrations: int, slow_seconds: float) -> None:
+    """A project whose history has ``migrations`` steps, the middle one slow."""
+    (folder / "starter_models.py").write_text(
+        "from sqlalchemy.orm import DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n"
+    )
+    (folder / "pyproject.toml").write_text(
+        '[project]\nname = "starters"\n\n[tool.fastapi-migrate]\nmetadata = "starter_models:Base"\n'
+    )
+    Migrations(root=folder, url="sqlite://").init()
+    versions = folder / "migrations" / "versions"
+    slow = migrations // 2
+    for number in range(1, migrations + 1):
+        parent = revision_id(number - 1) if number > 1 else None
+        body = REVISION.format(
+            number=number,
+            revision=revision_id(number),
+            parent=parent,
+            first=number == 1,
+            sleep=slow_seconds if number == slow else 0,
+        )
+        (versions / f"{revision_id(number)}_step_{number}.py").write_text(body)
+
+
+@contextmanager
+def fresh_database(backend: str, folder: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        path = folder / f"app_{time.monotonic_ns()}.db"
+        yield f"sqlite:///{path}"
+        for_url(make_url(f"sqlite:///{path}")).drop_database(make_url(f"sqlite:///{path}"))
+        return
+    server = make_url(SERVERS[backend])
+    dialect = for_url(server)
+    url = dialect.create_database(server, dialect.scratch_name("starters"))
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        dialect.drop_database(url)
+
+
+@dataclass
+class Trial:
+    processes: int
+    exit_codes: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    applied: Counter[str] = field(default_factory=Counter)  # as the processes reported
+    recorded: Counter[str] = field(default_factory=Counter)  # rows in the runs table
+    at_head: bool = False
+    seconds: float = 0.0
+
+    def ok(self, migrations: int) -> bool:
+        expected = Counter(revision_id(n) for n in range(1, migrations + 1))
+        return (
+            self.exit_codes == [0] * self.processes
+            and not self.errors
+            and self.applied == expected
+            and self.recorded == expected
+            and self.at_head
+        )
+
+
+def run_trial(folder: Path, url: str, processes: int, migrations: int) -> Trial:
+    """Start ``processes`` upgrades of ``url`` at one instant; what they did and left."""
+    trial = Trial(processes)
+    environment = {**os.environ, "DATABASE_URL": url, "START_AT": str(time.time() + 3.0)}
+    started = time.monotonic()
+    running = [
+        subprocess.Popen(
+            [sys.executable, "-c", STARTER],
+            cwd=folder,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    for process in running:
+        stdout, stderr = process.communicate(timeout=600)
+        trial.exit_codes.append(process.returncode)
+        lines = [line for line in stdout.splitlines() if line.startswith("{")]
+        report = json.loads(lines[-1]) if lines else {"error": stderr.strip()[-300:]}
+        if "error" in report:
+            trial.errors.append(report["error"])
+        trial.applied.update(report.get("applied", []))
+    trial.seconds = time.monotonic() - started
+
+    def read(connection):  # type: ignore[no-untyped-def]
+        tables = set(inspect(connection).get_table_names())
+        runs = (
+            [row[0] for row in connection.execute(text("SELECT revision FROM runs"))]
+            if "runs" in tables
+            else []
+        )
+        version = (
+            [row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))]
+            if "alembic_version" in tables
+            else []
+        )
+        return runs, version
+
+    runs, version = run_with_connection(make_url(url), read)
+    trial.recorded.update(runs)
+    trial.at_head = version == [revision_id(migrations)]
+    return trial
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class ServerTrial:
+    started_workers: int = 0
+    failed_workers: int = 0
+    answered: bool = False
+    at_head: bool = False
+    detail: str = ""
+
+    def ok(self, workers: int) -> bool:
+        return (
+            self.started_workers == workers
+            and not self.failed_workers
+            and self.answered
+            and self.at_head
+        )
+
+
+def _serve(
+    trial: ServerTrial, log: IO[str], url: str, port: int, workers: int, timeout: float
+) -> str:
+    """Run uvicorn until its workers have started (or failed), ask the app, stop it."""
+    uvicorn = Path(sys.executable).parent / "uvicorn"
+    server = subprocess.Popen(
+        [str(uvicorn), "todo.app:app", "--workers", str(workers), "--port", str(port)],
+        cwd=TODO_APP,
+        env={**os.environ, "DATABASE_URL": url},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and server.poll() is None:
+            log.seek(0)
+            output = log.read()
+            trial.started_workers = output.count("Application startup complete.")
+            trial.failed_workers = output.count("Application startup failed.")
+            if trial.started_workers + trial.failed_workers >= workers:
+                break
+            time.sleep(0.2)
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/todo/", timeout=10) as answer:
+                trial.answered = answer.status == 200
+        except OSError as error:
+            trial.detail = f"no answer: {error}"
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.seek(0)
+        output = log.read()
+    return output
+
+
+def run_uvicorn_trial(url: str, workers: int = 4, timeout: float = 120.0) -> ServerTrial:
+    """Serve the to-do app with ``uvicorn --workers`` on a fresh database, then stop it."""
+    trial = ServerTrial()
+    port = free_port()
+    with tempfile.TemporaryFile(mode="w+") as log:
+        output = _serve(trial, log, url, port, workers, timeout)
+    head = Migrations(root=TODO_APP, url=url).heads()[0].revision
+    trial.at_head = Migrations(root=TODO_APP, url=url).current() == (head,)
+    if not trial.ok(workers) and not trial.detail:
+        trial.detail = output[-600:]
+    return trial
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres", "mysql"])
+    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--processes", type=int, default=16)
+    parser.add_argument("--migrations", type=int, default=10)
+    parser.add_argument("--slow", type=float, default=3.0, help="seconds the slow migration takes")
+    parser.add_argument("--uvicorn-trials", type=int, default=5)
+    parser.add_argument("--postgres-url", default=SERVERS["postgres"])
+    parser.add_argument("--mysql-url", default=SERVERS["mysql"])
+    arguments = parser.parse_args()
+    SERVERS.update(postgres=arguments.postgres_url, mysql=arguments.mysql_url)
+
+    rows: list[tuple[str, str, int, int, int, float]] = []
+    failed = False
+    folder = Path(tempfile.mkdtemp(prefix="concurrent_start_"))
+    try:
+        write_project(folder, arguments.migrations, arguments.slow)
+        for backend in arguments.backends:
+            passed, errors, times = 0, 0, []
+            for number in range(1, arguments.trials + 1):
+                with fresh_database(backend, folder) as url:
+                    trial = run_trial(folder, url, arguments.processes, arguments.migrations)
+                times.append(trial.seconds)
+                errors += len(trial.errors)
+                if trial.ok(arguments.migrations):
+                    passed += 1
+                else:
+                    failed = True
+                    print(f"{backend} trial {number} failed: {trial}", file=sys.stderr)
+                print(
+                    f"{backend} trial {number}: {'ok' if trial.ok(arguments.migrations) else 'FAILED'} "
+                    f"in {trial.seconds:.1f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            label = f"{arguments.processes} processes"
+            if arguments.trials:
+                rows.append((backend, label, arguments.trials, passed, errors, max(times)))
+            if arguments.uvicorn_trials:
+                passed_servers = 0
+                for number in range(1, arguments.uvicorn_trials + 1):
+                    with fresh_database(backend, folder) as url:
+                        served = run_uvicorn_trial(url)
+                    if served.ok(4):
+                        passed_servers += 1
+                    else:
+                        failed = True
+                        print(f"{backend} uvicorn trial {number} failed: {served}", file=sys.stderr)
+                rows.append(
+                    (
+                        backend,
+                        "uvicorn --workers 4",
+                        arguments.uvicorn_trials,
+                        passed_servers,
+                        arguments.uvicorn_trials - passed_servers,
+                        0.0,
+                    )
+                )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    print(
+        f"\n{'backend':<10} {'starters':<22} {'trials':>6} {'all ok':>7} {'errors':>7} {'slowest':>8}"
+    )
+    for backend, label, trials, passed, errors, slowest in rows:
+        slowest_text = f"{slowest:.1f} s" if slowest else "-"
+        print(f"{backend:<10} {label:<22} {trials:>6} {passed:>7} {errors:>7} {slowest_text:>8}")
+    print(
+        textwrap.dedent(
+            """
+            all ok: trials where every process started, each migration ran exactly once
+            (one row per migration in the runs table, one report of it among the processes)
+            and the database ended at head; for uvicorn: all 4 workers started and the app
+            answered, on a database at head. errors: failed processes (workers) in all trials.
+            """
+        )
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

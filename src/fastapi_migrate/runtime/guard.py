@@ -1,0 +1,51 @@
+"""The hook env.py calls around ``context.run_migrations()``: lock, re-read, timeouts, retries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from fastapi_migrate.dialects import for_url
+from fastapi_migrate.runtime.lock import LockTarget, migration_lock
+from fastapi_migrate.runtime.timeouts import run_with_lock_timeout
+
+if TYPE_CHECKING:
+    from alembic.runtime.migration import MigrationContext
+
+    from fastapi_migrate.config import Settings
+
+#: Where the revisions the database was at once the lock was taken are left for the caller.
+HEADS_UNDER_LOCK_KEY = "fastapi_migrate.heads_under_lock"
+
+
+def run_guarded(
+    migration_context: MigrationContext,
+    settings: Settings,
+    run: Callable[[], None],
+    attributes: MutableMapping[str, Any],
+) -> None:
+    """Run ``run`` (a transaction around ``context.run_migrations()``) under the migration
+    lock when it changes the database; reads and ``--sql`` run as they are."""
+    connection = migration_context.connection
+    if connection is None or migration_context.as_sql or migration_context.opts.get("dont_mutate"):
+        run()
+        return
+    url = settings.require_url()
+    target = LockTarget(
+        url,
+        migration_context.opts.get("version_table") or "alembic_version",
+        migration_context.opts.get("version_table_schema"),
+    )
+    with migration_lock(target, settings.lock_wait):
+        # Read again under the lock: a migrator that waited finds the work done.
+        began = not connection.in_transaction()
+        attributes[HEADS_UNDER_LOCK_KEY] = tuple(migration_context.get_current_heads())
+        if began:
+            connection.commit()
+        run_with_lock_timeout(
+            connection,
+            for_url(url),
+            run,
+            timeout_seconds=settings.lock_timeout,
+            retries=settings.lock_retries,
+        )

@@ -1,0 +1,164 @@
+"""The migration lock: migrators of one database take turns, across processes, on every backend.
+
+Processes, not threads: the lock's promise is about separate programs (replicas, workers,
+a deploy's release step). A held lock is taken here in the test process with the runtime's own
+``migration_lock``, which holds it in a session (or open file) of its own, as another migrator
+would.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from fastapi_migrate.runtime import LockTarget, migration_lock
+from helpers import BIN, Project, snapshot, write_revision
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def _load_bench() -> object:
+    spec = importlib.util.spec_from_file_location(
+        "concurrent_start", REPOSITORY / "bench" / "concurrent_start.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["concurrent_start"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+concurrent_start = _load_bench()
+
+
+@pytest.fixture
+def project(fresh_url: str, tmp_path: Path) -> Project:
+    made = Project.create(tmp_path, fresh_url)
+    assert made.cli("init").exit_code == 0
+    return made
+
+
+def _target(project: Project, version_table: str = "alembic_version") -> LockTarget:
+    return LockTarget(make_url(project.url), version_table)
+
+
+def test_a_waiter_says_who_holds_the_lock_then_gives_up(project: Project, backend: str) -> None:
+    write_revision(
+        project,
+        "a00000000001",
+        None,
+        body="op.create_table('t', sa.Column('id', sa.Integer, primary_key=True))",
+    )
+    with migration_lock(_target(project), wait_seconds=5):
+        waited = project.run("upgrade", "--lock-wait", "1.5")
+    assert waited.exit_code == 3, waited.output
+    assert "Traceback" not in waited.output
+    lines = waited.stderr.strip().splitlines()
+    assert lines[0].startswith("Waiting for the migration lock on "), waited.stderr
+    if backend == "mysql":  # the processlist: session id, user@host, idle since
+        assert "held by session " in lines[0] and "@" in lines[0], waited.stderr
+    else:  # our label: the process id of the test, which holds it
+        assert f"fastapi-migrate pid {os.getpid()} on " in lines[0], waited.stderr
+        assert " since " in lines[0]
+    assert lines[-1].startswith("Error: Gave up waiting for the migration lock on "), waited.stderr
+    assert "after 1.5 s" in lines[-1] and "lock_wait" in lines[-1]
+    assert snapshot(project.url) == (set(), [])  # nothing was done
+
+
+def test_another_version_table_is_another_lock(project: Project) -> None:
+    """Two apps sharing one database (each with its own version table) never wait for each
+    other."""
+    write_revision(project, "a00000000001", None)
+    with migration_lock(_target(project, "other_app_version"), wait_seconds=5):
+        done = project.run("upgrade", "--lock-wait", "1")
+    assert done.exit_code == 0, done.output
+    assert "Waiting" not in done.output
+
+
+def test_a_killed_holder_leaves_no_lock_behind(project: Project, backend: str) -> None:
+    """kill -9 in the middle of a migration: the next upgrade takes the lock at once."""
+    marker = project.root / "inside"
+    write_revision(
+        project,
+        "a00000000001",
+        None,
+        header="import os, pathlib, time",
+        # It hangs before its DDL: MySQL would have committed a CREATE TABLE already.
+        body=(
+            f"os.environ.get('HANG') and (pathlib.Path({str(marker)!r}).touch(), time.sleep(120)); "
+            "op.create_table('t', sa.Column('id', sa.Integer, primary_key=True))"
+        ),
+    )
+    holder = subprocess.Popen(
+        [str(BIN / "fastapi-migrate"), "upgrade"],
+        cwd=project.root,
+        env={**os.environ, "DATABASE_URL": project.url, "HANG": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert holder.poll() is None and time.monotonic() < deadline, "never started"
+            time.sleep(0.05)
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    # The holder's session may take a moment to end on the server; far less than the wait.
+    after = project.run("upgrade", "--lock-wait", "20", "--json")
+    assert after.exit_code == 0, after.output
+    assert snapshot(project.url)[1] == ["a00000000001"]
+    assert '"a00000000001"' in after.stdout  # the interrupted migration ran, whole, again
+
+
+def test_concurrent_starters_run_each_migration_once(
+    backend: str, fresh_url: str, tmp_path: Path
+) -> None:
+    """A small run of bench/concurrent_start.py: a few processes upgrading one fresh database
+    at once all start, and each migration runs exactly once."""
+    bench = concurrent_start
+    bench.write_project(tmp_path, 4, 1.0)  # type: ignore[attr-defined]
+    trial = bench.run_trial(tmp_path, fresh_url, 3, 4)  # type: ignore[attr-defined]
+    assert trial.errors == [], trial
+    assert trial.ok(4), trial
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_uvicorn_workers_start_together(fresh_url: str) -> None:
+    """The to-do example under `uvicorn --workers 4` on a fresh database: every worker runs
+    the lifespan's upgrade, all four start, and the app answers."""
+    served = concurrent_start.run_uvicorn_trial(fresh_url)  # type: ignore[attr-defined]
+    assert served.ok(4), served
+
+
+def test_plain_alembic_takes_the_same_lock(project: Project) -> None:
+    write_revision(project, "a00000000001", None)
+    with migration_lock(_target(project), wait_seconds=5):
+        waited = project.run("-x", "lock_wait=1", "upgrade", "head", program="alembic")
+    assert waited.exit_code != 0
+    assert "Gave up waiting for the migration lock" in waited.output, waited.output
+    assert "Traceback" not in waited.output
+    assert snapshot(project.url)[1] == []
+    assert project.run("upgrade", "head", program="alembic").exit_code == 0
+    assert snapshot(project.url)[1] == ["a00000000001"]
+
+
+def test_lock_wait_setting_is_checked(project: Project) -> None:
+    pyproject = project.root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'lock_wait = "soon"\n')
+    refused = project.run("upgrade")
+    assert refused.exit_code == 2
+    assert "lock_wait under [tool.fastapi-migrate]" in refused.stderr
+    assert "must be a number of seconds" in refused.stderr
+
+
+if sys.platform == "win32":  # pragma: no cover
+    pytestmark = pytest.mark.skip("kill -9 and flock are POSIX")
