@@ -10,15 +10,18 @@ import os
 import subprocess
 import textwrap
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from fastapi_migrate.cli import app
+from fastapi_migrate.dialects import for_url
 from helpers import BIN, Result, assert_clean_failure, snapshot
 
 MODELS = """
@@ -173,11 +176,25 @@ def adopt_and_verify(project: AlembicProject, url: str, plain_url: str, **enviro
     return project.env.read_text()
 
 
-def test_alembic_generic_template(fresh_url: str, tmp_path: Path) -> None:
-    plain_db = f"sqlite:///{tmp_path / 'plain.db'}"
-    project = AlembicProject.init(tmp_path, "generic", ini_url=plain_db)
+@pytest.fixture
+def second_url(fresh_url: str, tmp_path: Path) -> Iterator[str]:
+    """Another new database beside ``fresh_url``: the one alembic.ini names."""
+    if fresh_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'plain.db'}"
+        return
+    server = make_url(fresh_url)
+    dialect = for_url(server)
+    url = dialect.create_database(server, dialect.scratch_name("plain"))
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        dialect.drop_database(url)
+
+
+def test_alembic_generic_template(fresh_url: str, second_url: str, tmp_path: Path) -> None:
+    project = AlembicProject.init(tmp_path, "generic", ini_url=second_url.replace("%", "%%"))
     project.use_models()
-    env = adopt_and_verify(project, fresh_url, plain_db)
+    env = adopt_and_verify(project, fresh_url, second_url)
     assert "run_migrations()" in env
     assert f"from {project.models} import Base" in env
     pyproject = (project.root / "pyproject.toml").read_text()
