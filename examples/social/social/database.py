@@ -9,12 +9,24 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def create_database_engine(url: str) -> Engine:
-    engine = create_engine(url, pool_pre_ping=True)
+    return configure_connections(create_engine(url, pool_pre_ping=True))
+
+
+def configure_connections(engine: Engine) -> Engine:
+    """What every connection the app uses needs, per backend."""
     if engine.dialect.name == "sqlite":
         # SQLite enforces foreign keys (and so ON DELETE CASCADE) only when asked to.
         @event.listens_for(engine, "connect")
         def _enforce_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+    elif engine.dialect.name in ("mysql", "mariadb"):
+        # DATETIME has no time zone: NOW() and the values read back are the session's, so
+        # the session's is UTC, whatever the server's (models.UTCDateTime relies on it).
+        @event.listens_for(engine, "connect")
+        def _use_utc(dbapi_connection: Any, _record: Any) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET time_zone = '+00:00'")
 
     return engine
 

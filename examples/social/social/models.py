@@ -1,9 +1,14 @@
 """The tables, as SQLAlchemy 2 typed models. Migrations create them; the app never does."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, MetaData, String, Text, func
+from sqlalchemy import DateTime, Dialect, ForeignKey, MetaData, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+#: The largest id the tables hold on every backend: INTEGER is 32-bit on PostgreSQL and
+#: MariaDB (SQLite's is 64-bit). The API refuses larger numbers before they reach a query.
+MAX_ID = 2**31 - 1
 
 # Named constraints: migrations can then drop or alter them on every backend (SQLite's
 # batch mode needs the names).
@@ -14,6 +19,32 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment in time, always read back with its UTC offset.
+
+    PostgreSQL keeps TIMESTAMP WITH TIME ZONE; SQLite and MariaDB keep the bare wall-clock
+    time, and hand it back naive. Here that time is UTC: values are written in UTC, SQLite's
+    CURRENT_TIMESTAMP is UTC, and the app's MariaDB sessions use UTC (database.py).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:  # a naive time given to the app means UTC, as stored
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -29,7 +60,7 @@ class Post(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     # "1" is a default every backend reads as true (a boolean column's literal differs).
     published: Mapped[bool] = mapped_column(default=True, server_default="1")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
 
     owner: Mapped["User"] = relationship(back_populates="posts")
 
@@ -40,7 +71,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(255), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
     phone_number: Mapped[str | None] = mapped_column(String(32))
 
     # The database deletes a user's posts and votes (ON DELETE CASCADE); the session lets it.

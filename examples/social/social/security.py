@@ -9,11 +9,13 @@ from fastapi.security import OAuth2PasswordBearer
 from pwdlib import PasswordHash
 
 from social.database import SessionDep
-from social.models import User
+from social.models import MAX_ID, User
 from social.settings import Settings, SettingsDep
 
 password_hash = PasswordHash.recommended()  # Argon2id
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="login")
+# The same scheme where a token is welcome but not needed (it only shows the caller more).
+optional_oauth2_scheme = OAuth2PasswordBearer(tokenUrl="login", auto_error=False)
 
 # Checked when the email is unknown, so a wrong email takes as long as a wrong password.
 _UNUSABLE_HASH = password_hash.hash("unknown user: no password matches this")
@@ -32,9 +34,7 @@ def verify_password(password: str, hashed: str | None) -> bool:
 def create_access_token(user_id: int, settings: Settings) -> str:
     expires = datetime.now(UTC) + timedelta(minutes=settings.access_token_expire_minutes)
     claims = {"sub": str(user_id), "exp": expires}
-    return jwt.encode(
-        claims, settings.secret_key.get_secret_value(), algorithm=settings.jwt_algorithm
-    )
+    return jwt.encode(claims, settings.signing_key(), algorithm=settings.jwt_algorithm)
 
 
 def user_id_from_token(token: str, settings: Settings) -> int | None:
@@ -42,18 +42,23 @@ def user_id_from_token(token: str, settings: Settings) -> int | None:
     try:
         claims = jwt.decode(
             token,
-            settings.secret_key.get_secret_value(),
+            settings.signing_key(),
             algorithms=[settings.jwt_algorithm],
             options={"require": ["exp", "sub"]},
         )
-        return int(claims["sub"])
-    except (jwt.InvalidTokenError, ValueError):
+    except jwt.InvalidTokenError:
         return None
+    subject = claims["sub"]
+    # Only what create_access_token writes: a user id in decimal digits, within the column's
+    # range (a larger number would overflow the query that looks the user up).
+    if not (isinstance(subject, str) and subject.isascii() and subject.isdigit()):
+        return None
+    if len(subject) > len(str(MAX_ID)) or not 1 <= int(subject) <= MAX_ID:
+        return None
+    return int(subject)
 
 
-def get_current_user(
-    token: Annotated[str, Depends(oauth2_scheme)], session: SessionDep, settings: SettingsDep
-) -> User:
+def _user_from_token(token: str, session: SessionDep, settings: Settings) -> User:
     user_id = user_id_from_token(token, settings)
     user = session.get(User, user_id) if user_id is not None else None
     if user is None:
@@ -65,4 +70,20 @@ def get_current_user(
     return user
 
 
+def get_current_user(
+    token: Annotated[str, Depends(oauth2_scheme)], session: SessionDep, settings: SettingsDep
+) -> User:
+    return _user_from_token(token, session, settings)
+
+
+def get_optional_user(
+    token: Annotated[str | None, Depends(optional_oauth2_scheme)],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> User | None:
+    """The caller when they send a token (a bad one is still a 401); None when they send none."""
+    return None if token is None else _user_from_token(token, session, settings)
+
+
 CurrentUser = Annotated[User, Depends(get_current_user)]
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]

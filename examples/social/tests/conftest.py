@@ -2,6 +2,7 @@
 PostgreSQL and MariaDB, from the fastapi-migrate pytest plugin; and users who can log in."""
 
 import itertools
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,12 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+from pydantic import SecretStr
+from sqlalchemy import Engine
 
 from backends import BACKENDS, require_server
 from fastapi_migrate import Migrations
 from social import security
 from social.app import app
-from social.database import get_session
+from social.database import configure_connections, get_session
 
 APP_ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,10 +49,17 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def client(override_database: Callable[[Any, Any], None]) -> TestClient:
-    """A client for the app on a fresh database at head. Without `with`, TestClient skips the
-    lifespan: the database is already migrated."""
+def client(
+    override_database: Callable[[Any, Any], None],
+    migrated_engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> TestClient:
+    """A client for the app on a fresh database at head, its connections set up as the app's
+    own are, and a signing key of its own. Without `with`, TestClient skips the lifespan: the
+    database is already migrated."""
+    configure_connections(migrated_engine)
     override_database(app, get_session)
+    monkeypatch.setattr(app.state.settings, "secret_key", SecretStr(secrets.token_urlsafe(32)))
     return TestClient(app)
 
 
@@ -62,13 +72,14 @@ class LoggedInUser:
 
 
 @pytest.fixture
-def sign_up(client: TestClient) -> Callable[[], LoggedInUser]:
-    """Makes a new user through the API and logs them in."""
+def sign_up(client: TestClient) -> Callable[..., LoggedInUser]:
+    """Makes a new user through the API (with a phone number if given) and logs them in."""
     numbers = itertools.count(1)
 
-    def make() -> LoggedInUser:
+    def make(phone_number: str | None = None) -> LoggedInUser:
         email, password = f"user{next(numbers)}@example.com", "correct horse battery"
-        created = client.post("/users/", json={"email": email, "password": password})
+        account = {"email": email, "password": password, "phone_number": phone_number}
+        created = client.post("/users/", json=account)
         assert created.status_code == 201, created.text
         login = client.post("/login", data={"username": email, "password": password})
         assert login.status_code == 200, login.text
@@ -79,5 +90,5 @@ def sign_up(client: TestClient) -> Callable[[], LoggedInUser]:
 
 
 @pytest.fixture
-def user(sign_up: Callable[[], LoggedInUser]) -> LoggedInUser:
+def user(sign_up: Callable[..., LoggedInUser]) -> LoggedInUser:
     return sign_up()

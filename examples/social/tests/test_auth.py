@@ -47,9 +47,7 @@ def test_login_takes_a_form_not_json(client: TestClient, user: LoggedInUser) -> 
 
 
 def make_token(settings: Settings, **claims: object) -> str:
-    return jwt.encode(
-        claims, settings.secret_key.get_secret_value(), algorithm=settings.jwt_algorithm
-    )
+    return jwt.encode(claims, settings.signing_key(), algorithm=settings.jwt_algorithm)
 
 
 @pytest.mark.parametrize(

@@ -8,14 +8,18 @@ from sqlalchemy import select
 
 from social.database import SessionDep
 from social.models import User
-from social.schemas import Token
+from social.schemas import Token, answers
 from social.security import create_access_token, verify_password
 from social.settings import SettingsDep
 
 router = APIRouter(tags=["authentication"])
 
 
-@router.post("/login", response_model=Token)
+@router.post(
+    "/login",
+    response_model=Token,
+    responses=answers(403, 413, e403="Unknown email or wrong password: the same answer for both"),
+)
 def login(
     credentials: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,

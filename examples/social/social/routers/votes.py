@@ -4,18 +4,29 @@ from fastapi import APIRouter, HTTPException, status
 from sqlalchemy.exc import IntegrityError
 
 from social.database import SessionDep
-from social.models import Post, Vote
-from social.schemas import Message, VoteIn
+from social.models import Vote
+from social.routers.posts import get_visible_post
+from social.schemas import Message, VoteIn, answers
 from social.security import CurrentUser
 
 router = APIRouter(prefix="/vote", tags=["votes"])
 
 
-@router.post("/", response_model=Message, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/",
+    response_model=Message,
+    status_code=status.HTTP_201_CREATED,
+    responses=answers(
+        401,
+        404,
+        409,
+        413,
+        e404="No such post (or a draft of someone else's), or no vote to take back",
+        e409="The caller has already voted on this post",
+    ),
+)
 def vote(vote_in: VoteIn, session: SessionDep, user: CurrentUser) -> Message:
-    post_id = vote_in.post_id
-    if session.get(Post, post_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"Post {post_id} not found")
+    post_id = get_visible_post(session, vote_in.post_id, user).id
     existing = session.get(Vote, (user.id, post_id))
     if vote_in.direction == 1:
         if existing is not None:
