@@ -1,5 +1,5 @@
 """`python -m social [--host HOST] [--port PORT] [--workers N]`: serve the API (the demo),
-migrating the database first. Without SECRET_KEY it signs tokens with a demo key, made once
+migrating the database first, once, before any worker starts. Without SECRET_KEY it signs tokens with a demo key, made once
 and kept in a file, which every worker and every later start uses."""
 
 import argparse
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import uvicorn
 
-from fastapi_migrate import mask_url
+from fastapi_migrate import Migrations, MigrationsError, mask_url
+from social.models import Base
 from social.settings import APP_ROOT, Settings
 
 DEMO_KEY_FILE = APP_ROOT / ".secret_key"
@@ -45,7 +46,8 @@ def main() -> None:
     arguments = parser.parse_args()
     # Show the migrations applied at start-up beside uvicorn's own lines.
     logging.basicConfig(format="%(levelname)s:     %(message)s")
-    logging.getLogger("fastapi_migrate").setLevel(logging.INFO)
+    logger = logging.getLogger("fastapi_migrate")
+    logger.setLevel(logging.INFO)
     settings = Settings()
     if settings.secret_key is None:
         # The workers inherit this environment, so they all sign and check with one key.
@@ -56,6 +58,14 @@ def main() -> None:
             "the app really runs).",
             flush=True,
         )
+    # Once, before the workers start: each worker's start-up then finds the database at head,
+    # instead of several of them racing to apply the same migrations.
+    try:
+        result = Migrations(metadata=Base, url=settings.database_url, root=APP_ROOT).upgrade()
+    except MigrationsError as error:
+        raise SystemExit(str(error)) from None
+    for step in result.steps:
+        logger.info("applied %s %s (%.0f ms)", step.revision, step.message, step.seconds * 1000)
     where = f"http://{arguments.host}:{arguments.port}"
     database = mask_url(settings.database_url)
     print(
