@@ -67,3 +67,10 @@ class MigrationBlocked(MigrationsError):
     """A migration kept timing out waiting for a table lock another session holds."""
 
     exit_code = 3
+
+
+class DataLossRefused(MigrationsError):
+    """An upgrade would delete data (a dropped table or column, a narrowed type) and was not
+    told it may."""
+
+    exit_code = 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -12,6 +13,7 @@ import anyio.to_thread
 from fastapi_migrate.errors import DatabaseStateError
 
 if TYPE_CHECKING:
+    from fastapi_migrate.lint.guard import DataLossPlan
     from fastapi_migrate.migrations import Migrations
 
 logger = logging.getLogger("fastapi_migrate")
@@ -22,6 +24,7 @@ def migration_lifespan(
     *,
     mode: Literal["upgrade", "check"] = "upgrade",
     then: Callable[[Any], AbstractAsyncContextManager[Any]] | None = None,
+    accept_data_loss: bool = False,
 ) -> Callable[[Any], AbstractAsyncContextManager[None]]:
     """A lifespan for ``FastAPI(lifespan=...)``.
 
@@ -33,7 +36,11 @@ def migration_lifespan(
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
         if mode == "upgrade":
-            result = await anyio.to_thread.run_sync(migrations.upgrade)
+            result = await anyio.to_thread.run_sync(
+                functools.partial(
+                    migrations.upgrade, accept_data_loss=accept_data_loss, on_data_loss=_log_loss
+                )
+            )
             for step in result.steps:
                 logger.info(
                     "applied %s %s (%.0f ms)", step.revision, step.message, step.seconds * 1000
@@ -52,3 +59,9 @@ def migration_lifespan(
                 yield
 
     return lifespan
+
+
+def _log_loss(plan: DataLossPlan) -> None:
+    logger.warning("accepted data loss: %s", plan.describe())
+    if plan.backup:
+        logger.warning("backup written to %s", plan.backup)

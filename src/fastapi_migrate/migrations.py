@@ -40,6 +40,7 @@ from fastapi_migrate.errors import (
     NothingToDo,
     ScriptError,
 )
+from fastapi_migrate.lint.guard import DataLossGuard, DataLossPlan
 from fastapi_migrate.messages import (
     clean_message,
     require_template_can_hold,
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 StepCallback = Callable[[StepInfo], None]
+DataLossCallback = Callable[[DataLossPlan], None]
 
 
 class Migrations:
@@ -312,16 +314,38 @@ class Migrations:
     # -- moving the database --------------------------------------------------------------
 
     def upgrade(
-        self, target: str = "head", *, sql: bool = False, on_step: StepCallback | None = None
+        self,
+        target: str = "head",
+        *,
+        sql: bool = False,
+        on_step: StepCallback | None = None,
+        accept_data_loss: bool = False,
+        on_data_loss: DataLossCallback | None = None,
     ) -> MoveResult:
-        """Apply migrations up to ``target`` (head, a revision, or +N) in one transaction."""
-        return self._move("upgrade", target, sql=sql, on_step=on_step)
+        """Apply migrations up to ``target`` (head, a revision, or +N) in one transaction.
+
+        Raises DataLossRefused, before anything runs, when a migration would drop a table or
+        column with data, or narrow a type over values, unless ``accept_data_loss``; then
+        ``on_data_loss`` hears what is deleted (and the backup made first, on SQLite).
+        """
+        guard = DataLossGuard("upgrade", accept_data_loss, on_data_loss)
+        return self._move("upgrade", target, sql=sql, on_step=on_step, guard=guard)
 
     def downgrade(
-        self, target: str, *, sql: bool = False, on_step: StepCallback | None = None
+        self,
+        target: str,
+        *,
+        sql: bool = False,
+        on_step: StepCallback | None = None,
+        on_data_loss: DataLossCallback | None = None,
     ) -> MoveResult:
-        """Revert migrations down to ``target`` (-N, a revision, or base)."""
-        return self._move("downgrade", target, sql=sql, on_step=on_step)
+        """Revert migrations down to ``target`` (-N, a revision, or base).
+
+        An undo by nature: it never refuses, but ``on_data_loss`` hears what it will delete
+        before it runs.
+        """
+        guard = DataLossGuard("downgrade", True, on_data_loss)
+        return self._move("downgrade", target, sql=sql, on_step=on_step, guard=guard)
 
     def stamp(self, revision: str) -> MoveResult:
         """Record ``revision`` as applied without running anything."""
@@ -350,6 +374,7 @@ class Migrations:
         *,
         sql: bool,
         on_step: StepCallback | None,
+        guard: DataLossGuard | None = None,
     ) -> MoveResult:
         timer = _StepTimer(on_step)
         config = self.alembic_config(on_version_apply=timer)
@@ -364,6 +389,8 @@ class Migrations:
             config.attributes[CONNECTION_KEY] = connection
             before = self._with_environment(config, script, _current_heads)
             graph.require_known(script, before)
+            if guard is not None:
+                guard(connection, script, before, target)
             # Alembic's context begins the transactions (autocommit_block needs it to).
             connection.commit()
             timer.start()
@@ -537,12 +564,16 @@ class Migrations:
     # -- FastAPI ----------------------------------------------------------------------------
 
     def lifespan(
-        self, mode: Literal["upgrade", "check"] = "upgrade"
+        self, mode: Literal["upgrade", "check"] = "upgrade", *, accept_data_loss: bool = False
     ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-        """A FastAPI lifespan that upgrades (or checks) the database before serving."""
+        """A FastAPI lifespan that upgrades (or checks) the database before serving.
+
+        It refuses to start rather than run a migration that deletes data, unless
+        ``accept_data_loss``.
+        """
         from fastapi_migrate.fastapi import migration_lifespan
 
-        return migration_lifespan(self, mode=mode)
+        return migration_lifespan(self, mode=mode, accept_data_loss=accept_data_loss)
 
 
 def _current_heads(migration_context: MigrationContext) -> tuple[str, ...]:

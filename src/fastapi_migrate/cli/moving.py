@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,7 +21,8 @@ from fastapi_migrate.cli.options import (
     UrlOption,
     build,
 )
-from fastapi_migrate.cli.output import emit_json, milliseconds, out, reports_errors, say
+from fastapi_migrate.cli.output import emit_json, err, milliseconds, out, reports_errors, say
+from fastapi_migrate.lint.guard import DataLossPlan
 from fastapi_migrate.reports import MoveResult, StepInfo
 
 SqlOption = Annotated[
@@ -41,6 +44,20 @@ def _summary(result: MoveResult, verb: str) -> str:
     return f"Done: {len(result.steps)} migration(s) in {milliseconds(total)}; the database is at {where}."
 
 
+def _loss_printer(to_stderr: bool) -> Callable[[DataLossPlan], None]:
+    console = err if to_stderr else out
+
+    def show(plan: DataLossPlan) -> None:
+        if plan.direction == "downgrade":
+            console.print(f"[yellow]This downgrade deletes data: {escape(plan.describe())}.[/]")
+        else:
+            console.print(f"[yellow]Accepted data loss: {escape(plan.describe())}.[/]")
+        if plan.backup:
+            console.print(f"Backup of the database written to {escape(plan.backup)}")
+
+    return show
+
+
 def _move(
     verb: str,
     target: str,
@@ -51,9 +68,17 @@ def _move(
     metadata: str | None,
     directory: str | None,
     locks: dict[str, Any],
+    accept_data_loss: bool = False,
 ) -> None:
     migrations = build(url, config, metadata, directory, **locks)
-    run = migrations.upgrade if verb == "upgrade" else migrations.downgrade
+    on_loss = _loss_printer(to_stderr=sql or json)
+    run = (
+        functools.partial(
+            migrations.upgrade, accept_data_loss=accept_data_loss, on_data_loss=on_loss
+        )
+        if verb == "upgrade"
+        else functools.partial(migrations.downgrade, on_data_loss=on_loss)
+    )
     if sql or json:
         result = run(target, sql=sql)
         if json:
@@ -72,6 +97,13 @@ def upgrade(
         str, typer.Argument(help="head (default), a revision id or prefix, or +N.")
     ] = "head",
     sql: SqlOption = False,
+    accept_data_loss: Annotated[
+        bool,
+        typer.Option(
+            "--accept-data-loss",
+            help="Run migrations that drop tables or columns with data, or narrow types.",
+        ),
+    ] = False,
     url: UrlOption = None,
     config: ConfigOption = None,
     metadata: MetadataOption = None,
@@ -81,9 +113,12 @@ def upgrade(
     lock_timeout: LockTimeoutOption = None,
     lock_retries: LockRetriesOption = None,
 ) -> None:
-    """Apply migrations up to TARGET, in one transaction where the database allows."""
+    """Apply migrations up to TARGET, in one transaction where the database allows.
+
+    A migration that would delete data is refused (exit 3) unless --accept-data-loss.
+    """
     locks = {"lock_wait": lock_wait, "lock_timeout": lock_timeout, "lock_retries": lock_retries}
-    _move("upgrade", target, sql, json, url, config, metadata, directory, locks)
+    _move("upgrade", target, sql, json, url, config, metadata, directory, locks, accept_data_loss)
 
 
 @reports_errors

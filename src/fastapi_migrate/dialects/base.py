@@ -27,6 +27,8 @@ class DialectSupport:
     transactional_ddl = True
     #: Whether adding a foreign key makes an index for it when its column has none.
     foreign_keys_make_indexes = False
+    #: The SQL function giving a string's length in characters (the data-loss guard's).
+    char_length_function = "char_length"
     #: The database to connect to while creating or dropping another one.
     maintenance_database: str | None = None
 
@@ -128,6 +130,13 @@ class DialectSupport:
     def schema_extras(self, connection: Connection) -> dict[str, str]:
         """Schema objects outside tables that a downgrade must also remove: name -> definition."""
         return {}
+
+    def backup_before_loss(self, url: URL, label: str) -> Path | None:
+        """A copy of the database made before an accepted destructive upgrade, if cheap here.
+
+        Servers have their own backups; only a file database is copied (SQLite).
+        """
+        return None
 
     def estimated_rows(self, connection: Connection) -> dict[str, int]:
         """Rows per table from the catalog's statistics, -1 where unknown (lint's sizes)."""

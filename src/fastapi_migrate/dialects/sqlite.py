@@ -6,6 +6,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,27 @@ from fastapi_migrate.lint.model import Action, Kind
 
 class SQLiteSupport(DialectSupport):
     name = "sqlite"
+    char_length_function = "length"
+
+    def backup_before_loss(self, url: URL, label: str) -> Path | None:
+        """``app.db`` copied to ``app.before-<label>.db`` with SQLite's online backup API."""
+        if not is_file_database(url):
+            return None
+        source_path = Path(url.database or "")
+        target = source_path.with_name(f"{source_path.stem}.before-{label}{source_path.suffix}")
+        number = 1
+        while target.exists():
+            number += 1
+            target = source_path.with_name(
+                f"{source_path.stem}.before-{label}-{number}{source_path.suffix}"
+            )
+        with (
+            closing(sqlite3.connect(source_path)) as source,
+            closing(sqlite3.connect(target)) as copy,
+        ):
+            source.backup(copy)
+        return target
+
     foreign_sql_errors = (
         *DialectSupport.foreign_sql_errors,
         r"no such function",
