@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from backends import BACKENDS, require_server
 from fastapi_migrate import Migrations
 from todo.app import app
-from todo.database import get_session
+from todo.database import configure_connections, get_session
 
 APP_ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,8 +35,9 @@ def migrate_base_url(
 
 
 @pytest.fixture
-def client(override_database: Callable[[Any, Any], None]) -> TestClient:
-    """A client for the app on a fresh database at head. Without `with`, TestClient skips the
-    lifespan: the database is already migrated."""
+def client(override_database: Callable[[Any, Any], None], migrated_engine: Engine) -> TestClient:
+    """A client for the app on a fresh database at head, its connections set up as the app's
+    own are. Without `with`, TestClient skips the lifespan: the database is already migrated."""
+    configure_connections(migrated_engine)
     override_database(app, get_session)
     return TestClient(app)

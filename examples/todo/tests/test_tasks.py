@@ -1,6 +1,6 @@
 """Every /api/todo endpoint and status code, against a database built by the migrations."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -134,16 +134,24 @@ def test_get_returns_404_for_a_missing_task(client: TestClient) -> None:
     assert response.json() == {"detail": "Task not found"}
 
 
-def test_created_at_is_returned_as_stored(client: TestClient, migrated_session: Session) -> None:
-    stored = datetime(2024, 5, 6, 7, 8, 9)
+def test_created_at_is_returned_as_stored_in_utc(
+    client: TestClient, migrated_session: Session
+) -> None:
+    stored = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone(timedelta(hours=2)))
     task = Task(name="Old task", priority=2, due_date=TODAY, created_at=stored)
     migrated_session.add(task)
     migrated_session.commit()
 
     response = client.get(f"/api/todo/{task.id}")
 
-    returned = datetime.fromisoformat(response.json()["created_at"])
-    assert returned.replace(tzinfo=None) == stored
+    assert response.json()["created_at"] == "2024-05-06T05:08:09Z"
+
+
+def test_created_at_is_now_with_its_utc_offset(client: TestClient) -> None:
+    created_at = datetime.fromisoformat(create(client)["created_at"])
+
+    assert created_at.utcoffset() == timedelta(0)
+    assert abs(created_at - datetime.now(UTC)) < timedelta(minutes=5)
 
 
 def test_put_replaces_the_task_and_returns_200(client: TestClient) -> None:

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from fastapi_migrate import Migrations
+from todo.body_limit import BodySizeLimit
 from todo.database import create_database_engine, create_session_factory
 from todo.models import Base
 from todo.routes import router
@@ -25,7 +26,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine.dispose()
 
     app = FastAPI(title="To-do API", version="1.0.0", lifespan=lifespan)
+    app.state.settings = settings
     app.state.session_factory = create_session_factory(engine)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(router)
     return app
 

@@ -3,16 +3,17 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from sqlalchemy import select
 
 from todo.database import SessionDep
 from todo.models import Task
-from todo.schemas import TaskIn, TaskOut
+from todo.schemas import NOT_FOUND, TOO_LARGE, TaskId, TaskIn, TaskOut
 
 router = APIRouter(prefix="/api/todo", tags=["tasks"])
 
 TASK_NOT_FOUND = "Task not found"
+PathTaskId = Annotated[TaskId, Path()]
 
 
 def get_task_or_404(session: SessionDep, task_id: int) -> Task:
@@ -36,7 +37,7 @@ def list_tasks(
     return list(session.scalars(query))
 
 
-@router.post("/", response_model=TaskOut, status_code=status.HTTP_201_CREATED)
+@router.post("/", response_model=TaskOut, status_code=status.HTTP_201_CREATED, responses=TOO_LARGE)
 def create_task(task_in: TaskIn, session: SessionDep, request: Request, response: Response) -> Task:
     task = Task(**task_in.model_dump())
     session.add(task)
@@ -46,13 +47,13 @@ def create_task(task_in: TaskIn, session: SessionDep, request: Request, response
     return task
 
 
-@router.get("/{task_id}", response_model=TaskOut)
-def get_task(task_id: int, session: SessionDep) -> Task:
+@router.get("/{task_id}", response_model=TaskOut, responses=NOT_FOUND)
+def get_task(task_id: PathTaskId, session: SessionDep) -> Task:
     return get_task_or_404(session, task_id)
 
 
-@router.put("/{task_id}", response_model=TaskOut)
-def replace_task(task_id: int, task_in: TaskIn, session: SessionDep) -> Task:
+@router.put("/{task_id}", response_model=TaskOut, responses=NOT_FOUND | TOO_LARGE)
+def replace_task(task_id: PathTaskId, task_in: TaskIn, session: SessionDep) -> Task:
     task = get_task_or_404(session, task_id)
     for field, value in task_in.model_dump().items():
         setattr(task, field, value)
@@ -60,7 +61,7 @@ def replace_task(task_id: int, task_in: TaskIn, session: SessionDep) -> Task:
     return task
 
 
-@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_task(task_id: int, session: SessionDep) -> None:
+@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+def delete_task(task_id: PathTaskId, session: SessionDep) -> None:
     session.delete(get_task_or_404(session, task_id))
     session.commit()

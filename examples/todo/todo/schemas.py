@@ -1,10 +1,15 @@
 """What the API accepts and returns."""
 
-from datetime import date, datetime, timedelta
-from typing import Annotated
+from datetime import date, timedelta
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from todo.models import MAX_ID
+
+#: A task id as the API takes it: anything outside the column's range cannot name a row, and is
+#: refused with 422 before it reaches a query (where it would overflow the column type).
+TaskId = Annotated[int, Field(ge=1, le=MAX_ID)]
 TaskName = Annotated[str, Field(min_length=5, max_length=100, examples=["Write the report"])]
 Priority = Annotated[int, Field(ge=1, le=9, description="1 is the most urgent, 9 the least.")]
 
@@ -43,4 +48,21 @@ class TaskOut(BaseModel):
     priority: int
     due_date: date
     done: bool
-    created_at: datetime
+    created_at: Annotated[AwareDatetime, Field(description="Set by the database, in UTC.")]
+
+
+class Problem(BaseModel):
+    """Every error answer but 422 (whose detail lists the fields at fault)."""
+
+    detail: str
+
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "No such task"}
+}
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {
+        "model": Problem,
+        "description": "The request body is over the size limit (MAX_BODY_BYTES, 64 KiB by default)",
+    }
+}

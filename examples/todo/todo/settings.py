@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_ROOT = Path(__file__).resolve().parents[1]
@@ -12,3 +13,5 @@ class Settings(BaseSettings):
 
     #: SQLite beside the app unless DATABASE_URL names PostgreSQL or MariaDB.
     database_url: str = f"sqlite:///{APP_ROOT / 'todo.db'}"
+    #: Request bodies over this many bytes are refused with 413.
+    max_body_bytes: int = Field(default=64 * 1024, gt=0)
