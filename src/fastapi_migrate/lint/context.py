@@ -37,6 +37,8 @@ class Environment:
     mariadb: bool = False
     #: rows per table in the live database, or None without a database
     rows: dict[str, int] | None = None
+    #: tables whose count stopped at the threshold: "more than" that many rows
+    rows_at_least: set[str] = field(default_factory=set)
     threshold: int = 10_000
     #: table -> columns the current models map, when the models could be loaded
     model_columns: dict[str, set[str]] | None = None

@@ -37,8 +37,10 @@ def measure(url: URL, environment: Environment) -> Environment | None:
         for name, estimate in estimates.items():
             if estimate >= environment.threshold:
                 rows[name] = estimate
-            else:
-                rows[name] = _count(connection, name, environment.threshold + 1)
+                continue
+            rows[name] = _count(connection, name, environment.threshold + 1)
+            if rows[name] > environment.threshold:  # the estimate was stale: a lower bound
+                environment.rows_at_least.add(name)
         environment.rows = rows
         version = connection.dialect.server_version_info
         if backend and version:

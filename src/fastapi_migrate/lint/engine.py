@@ -156,7 +156,10 @@ def _finding(
         small = rows < environment.threshold if rule.scope == "size" else rows == 0
         if small:
             return None
-        message += f" ({rows:,} rows)"
+        if table in environment.rows_at_least:
+            message += f" (more than {environment.threshold:,} rows)"
+        else:
+            message += f" (about {rows:,} rows)"
     if context.direction == "downgrade" and "upgrade" in rule.directions:
         message = f"downgrade() {message}"
     return Finding(
