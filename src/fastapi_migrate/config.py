@@ -7,6 +7,7 @@ url = "sqlite:///app.db"          # optional: DATABASE_URL or --url win over it
 lock_wait = 300                   # seconds to wait for another migrator (the migration lock)
 lock_timeout = 5                  # seconds a statement waits for a table lock (0: no limit)
 lock_retries = 3                  # tries again after a lock timeout, with growing pauses
+ledger_table = "fastapi_migrate_ledger"   # default: the applied-migration ledger's table
 """
 
 from __future__ import annotations
@@ -29,7 +30,17 @@ from fastapi_migrate.urls import mask_url, parse_url
 TOOL_KEY = "fastapi-migrate"
 URL_ENVIRONMENT_VARIABLE = "DATABASE_URL"
 DEFAULT_DIRECTORY = "migrations"
-_KNOWN_KEYS = {"metadata", "directory", "url", "lint", "lock_wait", "lock_timeout", "lock_retries"}
+DEFAULT_LEDGER_TABLE = "fastapi_migrate_ledger"
+_KNOWN_KEYS = {
+    "metadata",
+    "directory",
+    "url",
+    "lint",
+    "lock_wait",
+    "lock_timeout",
+    "lock_retries",
+    "ledger_table",
+}
 #: sub-tables, read by the part they configure: [tool.fastapi-migrate.lint] by lint/settings.py
 _TABLE_KEYS = {"lint"}
 #: Settings that are numbers (seconds or counts), with their defaults.
@@ -56,6 +67,8 @@ class Settings:
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     #: How many times a migration that timed out on a table lock is tried again.
     lock_retries: int = DEFAULT_LOCK_RETRIES
+    #: The applied-migration ledger's table, beside the version table.
+    ledger_table: str = DEFAULT_LEDGER_TABLE
     _metadata: MetaData | None = field(default=None, repr=False)
 
     @property
@@ -168,6 +181,7 @@ def load_settings(
         lock_wait=_number("lock_wait", lock_wait, table, DEFAULT_LOCK_WAIT),
         lock_timeout=_number("lock_timeout", lock_timeout, table, DEFAULT_LOCK_TIMEOUT),
         lock_retries=int(_number("lock_retries", lock_retries, table, DEFAULT_LOCK_RETRIES)),
+        ledger_table=table.get("ledger_table") or DEFAULT_LEDGER_TABLE,
     )
     if metadata is not None:
         settings._metadata = as_metadata(metadata, "the metadata argument")

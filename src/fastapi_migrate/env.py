@@ -25,6 +25,7 @@ from fastapi_migrate.db import run_with_connection
 from fastapi_migrate.dialects import for_url
 from fastapi_migrate.errors import MigrationsError
 from fastapi_migrate.runtime import run_guarded
+from fastapi_migrate.runtime.recorder import LedgerRecorder
 
 SETTINGS_KEY = "fastapi_migrate.settings"
 HOOKS_KEY = "fastapi_migrate.hooks"
@@ -60,9 +61,18 @@ def run_migrations(*, url: str | Callable[[], Any] | None = None, **configure_op
         return
 
     def migrate(connection: Connection) -> None:
-        context.configure(connection=connection, **options)
+        recorder = LedgerRecorder(
+            connection, context.script, settings.ledger_table, options.get("version_table_schema")
+        )
+        context.configure(connection=connection, **recorder.hooks(options))
+        migration_context = context.get_context()
+
+        def run() -> None:
+            with recorder.recording(migration_context):
+                _run_in_transaction()
+
         # Under the migration lock, with lock timeouts: see fastapi_migrate.runtime.
-        run_guarded(context.get_context(), settings, _run_in_transaction, config.attributes)
+        run_guarded(migration_context, settings, run, config.attributes)
 
     try:
         connection = config.attributes.get(CONNECTION_KEY)
@@ -101,6 +111,10 @@ def _configure_options(
     chained = _chain([hook for hook in directives if hook is not None])
     if chained is not None:
         options["process_revision_directives"] = chained
+    options["include_name"] = _skipping_ledger(
+        settings.ledger_table,
+        overrides.pop("include_name", None) or hooks.pop("include_name", None),
+    )
     applied = hooks.pop("on_version_apply", None)
     if applied is not None:
         options["on_version_apply"] = [applied, *overrides.pop("on_version_apply", ())]
@@ -109,6 +123,19 @@ def _configure_options(
     if "target_metadata" not in options:  # an adopted env.py may name its own (a list, say)
         options["target_metadata"] = settings.metadata
     return options
+
+
+def _skipping_ledger(
+    ledger_table: str, include_name: Callable[..., bool] | None
+) -> Callable[..., bool]:
+    """Autogenerate leaves the ledger alone, as it does the version table."""
+
+    def include(name: str | None, type_: str, parent_names: Any) -> bool:
+        if type_ == "table" and name == ledger_table:
+            return False
+        return include_name(name, type_, parent_names) if include_name else True
+
+    return include
 
 
 def _chain(hooks: Iterable[Callable[..., None]]) -> Callable[..., None] | None:

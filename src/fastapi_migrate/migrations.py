@@ -55,7 +55,7 @@ from fastapi_migrate.reports import (
     StepInfo,
 )
 from fastapi_migrate.revisions import RevisionInfo
-from fastapi_migrate.runtime import HEADS_UNDER_LOCK_KEY
+from fastapi_migrate.runtime import HEADS_UNDER_LOCK_KEY, gate, ledger
 from fastapi_migrate.urls import mask_text, mask_url, parse_url
 
 if TYPE_CHECKING:
@@ -216,8 +216,61 @@ class Migrations:
         """What autogenerate would write now: the models against the database."""
         return self._inspect(lambda context, _script: _compare(context))
 
+    def is_up_to_date(self) -> bool:
+        """Whether the database is at head, answered in milliseconds (see :meth:`head_check`)."""
+        return self.head_check().at_head
+
+    def head_check(self) -> gate.HeadCheck:
+        """Where the database stands against the migration files: at head, behind, or at a
+        revision the files do not have. Reads the files' revision ids without executing them
+        when it can be sure of them, and asks Alembic otherwise (same answer, slower).
+        Raises DatabaseStateError when the ledger shows a migration left half done."""
+        fast = self._fast_head_check()
+        if fast is not None:
+            return fast
+
+        def inspect(migration_context: MigrationContext, script: ScriptDirectory) -> gate.HeadCheck:
+            self._refuse_interrupted(migration_context)
+            current = _current_heads(migration_context)
+            known = {revision for revision in current if graph.is_known(script, revision)}
+            position = gate.position_of(current, set(script.get_heads()), known)
+            behind = graph.pending(script, current) if position is gate.Position.BEHIND else []
+            return gate.HeadCheck(
+                url=mask_url(self.url),
+                position=position,
+                current=current,
+                heads=tuple(sorted(script.get_heads())),
+                pending=len(behind),
+                static=False,
+            )
+
+        return self._inspect(inspect)
+
+    def _fast_head_check(self) -> gate.HeadCheck | None:
+        return gate.fast_head_check(self.settings, gate.alembic_ini_options(self.settings.root))
+
+    def _refuse_interrupted(self, migration_context: MigrationContext) -> None:
+        ledger.refuse_interrupted(
+            migration_context.connection,  # type: ignore[arg-type]
+            self.settings.ledger_table,
+            migration_context.version_table_schema,
+            self.url,
+        )
+
+    def _drift(
+        self, migration_context: MigrationContext, script: ScriptDirectory, current: tuple[str, ...]
+    ) -> list[ledger.Drift]:
+        rows = ledger.entries(
+            migration_context.connection,  # type: ignore[arg-type]
+            self.settings.ledger_table,
+            migration_context.version_table_schema,
+        )
+        files = {s.revision: s.path for s in script.walk_revisions()}
+        return ledger.drift(rows, files, graph.applied_set(script, current))
+
     def status(self) -> Status:
         def inspect(migration_context: MigrationContext, script: ScriptDirectory) -> Status:
+            self._refuse_interrupted(migration_context)
             current = _current_heads(migration_context)
             graph.require_known(script, current)
             differences = _compare(migration_context)
@@ -228,6 +281,7 @@ class Migrations:
                 pending=tuple(RevisionInfo.of(s) for s in graph.pending(script, current)),
                 models_match=not differences,
                 differences=tuple(differences),
+                drift=tuple(self._drift(migration_context, script, current)),
             )
 
         return self._inspect(inspect)
@@ -327,7 +381,14 @@ class Migrations:
         Raises DataLossRefused, before anything runs, when a migration would drop a table or
         column with data, or narrow a type over values, unless ``accept_data_loss``; then
         ``on_data_loss`` hears what is deleted (and the backup made first, on SQLite).
+
+        To head, the start-up gate is asked first: a database already at head returns at once,
+        without loading a single migration file.
         """
+        if target in ("head", "heads") and not sql:
+            fast = self._fast_head_check()
+            if fast is not None and fast.at_head and (target == "heads" or len(fast.heads) <= 1):
+                return MoveResult(fast.current, fast.current)
         guard = DataLossGuard("upgrade", accept_data_loss, on_data_loss)
         return self._move("upgrade", target, sql=sql, on_step=on_step, guard=guard)
 
@@ -479,6 +540,7 @@ class Migrations:
         items.append(self._check_models(scratch_url))
         items.append(self._check_database_at_head(script, heads))
         items.append(self._check_lint())
+        items.extend(self._check_applied_files())
         return CheckReport(tuple(items))
 
     def _check_lint(self) -> CheckItem:
@@ -496,6 +558,51 @@ class Migrations:
                 "Run `fastapi-migrate lint` for the safe way to write each"
             )
         return CheckItem("migrations pass lint", report.ok, detail)
+
+    def _check_applied_files(self) -> list[CheckItem]:
+        """One failed item per applied migration file edited or removed (from the ledger)."""
+        name = "applied migrations unchanged"
+        try:
+            found = self._inspect(
+                lambda context, script: self._drift(context, script, _current_heads(context))
+            )
+        except DatabaseUnreachable:
+            return [CheckItem(name, True, f"skipped: {mask_url(self.url)} is not reachable")]
+        except MigrationsError as error:
+            return [CheckItem(name, False, str(error))]
+        if found:
+            return [CheckItem(name, False, d.sentence) for d in found]
+        return [CheckItem(name, True, "no applied migration file was edited or removed")]
+
+    # -- the ledger -------------------------------------------------------------------------
+
+    def log(self) -> list[ledger.Entry]:
+        """The applied-migration ledger, oldest first (empty before the first upgrade)."""
+        return self._inspect(
+            lambda context, _script: ledger.entries(
+                context.connection,  # type: ignore[arg-type]
+                self.settings.ledger_table,
+                context.version_table_schema,
+            )
+        )
+
+    def accept_edit(self, revision: str) -> ledger.Entry:
+        """Re-record the checksum of an applied revision's edited file (Flyway's repair), or
+        forget an applied revision whose file was removed on purpose."""
+
+        def accept(context: MigrationContext, script: ScriptDirectory) -> ledger.Entry:
+            current = _current_heads(context)
+            files = {s.revision: s.path for s in script.walk_revisions()}
+            return ledger.accept(
+                context.connection,  # type: ignore[arg-type]
+                self.settings.ledger_table,
+                context.version_table_schema,
+                revision,
+                files,
+                graph.applied_set(script, current),
+            )
+
+        return self._inspect(accept)
 
     def _check_models(self, scratch_url: str | URL | None) -> CheckItem:
         name = "migrations match the models"

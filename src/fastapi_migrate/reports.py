@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi_migrate.autogen import OperationInfo
 from fastapi_migrate.revisions import RevisionInfo
+from fastapi_migrate.runtime.ledger import Drift
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class Status:
     pending: tuple[RevisionInfo, ...]
     models_match: bool
     differences: tuple[OperationInfo, ...] = ()
+    #: Applied revisions whose file changed since, or is gone (from the ledger).
+    drift: tuple[Drift, ...] = ()
 
     @property
     def up_to_date(self) -> bool:
@@ -33,6 +36,7 @@ class Status:
             "pending": [p.to_dict() for p in self.pending],
             "models_match": self.models_match,
             "differences": [d.to_dict() for d in self.differences],
+            "drift": [d.to_dict() for d in self.drift],
         }
 
 

@@ -60,8 +60,29 @@ def parents_of(script: Script) -> tuple[str, ...]:
 _MISSING_PARENT = re.compile(r"Revision (\S+) referenced from (.+) is not present")
 
 
+#: Where a loaded ScriptDirectory is kept on its Config, for alembic.command to reuse.
+SHARED_SCRIPT_KEY = "fastapi_migrate.script"
+_alembic_from_config = ScriptDirectory.from_config.__func__  # type: ignore[attr-defined]
+
+
+def _shared_from_config(cls: type[ScriptDirectory], config: Config) -> ScriptDirectory:
+    """ScriptDirectory.from_config, but handing back the directory already loaded for this
+    Config: each alembic.command builds its own, which would execute every revision file a
+    second time in the same command."""
+    shared = config.attributes.get(SHARED_SCRIPT_KEY)
+    if isinstance(shared, cls):
+        return shared
+    return _alembic_from_config(cls, config)  # type: ignore[no-any-return]
+
+
+# Only Configs that carry a loaded directory (those the facade makes) are affected.
+ScriptDirectory.from_config = classmethod(_shared_from_config)  # type: ignore[method-assign,assignment]
+
+
 def load_script_directory(config: Config, directory: Path) -> ScriptDirectory:
-    """Load every migration file now, turning each way that can fail into one sentence."""
+    """Load every migration file now, turning each way that can fail into one sentence.
+
+    The result is kept on ``config``, so alembic.command reuses it instead of loading again."""
     if not (directory / "env.py").is_file():
         raise ConfigError(
             f"There is no migrations folder at {directory}: run `fastapi-migrate init` first, "
@@ -97,6 +118,7 @@ def load_script_directory(config: Config, directory: Path) -> ScriptDirectory:
             ) from None
         except Exception as error:  # a migration file that does not import
             raise ScriptError(describe_load_failure(error, directory)) from None
+    config.attributes[SHARED_SCRIPT_KEY] = script
     return script
 
 
@@ -139,14 +161,19 @@ def require_single_head(script: ScriptDirectory) -> None:
         )
 
 
+def is_known(script: ScriptDirectory, revision: str) -> bool:
+    """Whether ``revision`` is exactly the id of one of the migration files."""
+    try:
+        found = script.revision_map.get_revision(revision)
+    except (ResolutionError, RevisionError):
+        found = None
+    return found is not None and found.revision == revision
+
+
 def require_known(script: ScriptDirectory, current: tuple[str, ...]) -> None:
     """Refuse a database stamped with a revision these migration files do not have."""
     for revision in current:
-        try:
-            found = script.revision_map.get_revision(revision)
-        except (ResolutionError, RevisionError):
-            found = None
-        if found is None or found.revision != revision:
+        if not is_known(script, revision):
             raise DatabaseStateError(
                 f"The database is at revision {revision}, which is not among the migrations in "
                 f"{script.dir}: it was migrated by newer or other code. Deploy the code that "

@@ -1,40 +1,36 @@
-"""The `fastapi-migrate` command: a thin layer over the Migrations facade."""
+"""The `fastapi-migrate` command: a thin layer over the Migrations facade.
+
+``main`` first offers the command line to the start-up fast path (cli/fast.py), which answers a
+no-op ``upgrade`` and ``current --check`` without importing Typer, Rich or Alembic; everything
+else, and anything the fast path is unsure of, goes to the Typer application.
+"""
 
 from __future__ import annotations
 
-import typer
+import sys
+from typing import TYPE_CHECKING, Any
 
-from fastapi_migrate.cli import authoring, inspecting, linting, moving, setup, testing
-
-app = typer.Typer(
-    name="fastapi-migrate",
-    help="Database schema migrations for FastAPI and SQLAlchemy apps, built on Alembic.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    rich_markup_mode="rich",
-)
-
-app.command()(setup.init)
-app.command()(setup.adopt)
-app.command()(authoring.make)
-app.command()(moving.upgrade)
-# "-1" is a target, not an option.
-app.command(context_settings={"ignore_unknown_options": True})(moving.downgrade)
-app.command()(inspecting.status)
-app.command()(inspecting.check)
-app.command()(inspecting.current)
-app.command()(inspecting.heads)
-app.command()(inspecting.history)
-app.command()(inspecting.show)
-app.command()(moving.stamp)
-app.command()(authoring.merge)
-app.command()(testing.test)
-app.command()(linting.lint)
+if TYPE_CHECKING:
+    from fastapi_migrate.cli.commands import app
 
 
 def main() -> None:
+    from fastapi_migrate.cli.fast import answer
+
+    code = answer(sys.argv[1:])
+    if code is not None:
+        sys.exit(code)
+    from fastapi_migrate.cli.commands import app
+
     app()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from fastapi_migrate.cli.commands import app
+
+        return app
+    raise AttributeError(f"module 'fastapi_migrate.cli' has no attribute {name!r}")
 
 
 __all__ = ["app", "main"]

@@ -42,6 +42,8 @@ def _show_status(status: Status) -> None:
         for difference in status.differences:
             marker = "!" if difference.destructive else "+"
             say(f"            {marker} {escape(difference.description)}")
+    for drift in status.drift:
+        say(f"Ledger    [yellow]{escape(drift.sentence)}[/]")
 
 
 @reports_errors
@@ -59,6 +61,14 @@ def status(
 
 @reports_errors
 def current(
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Exit 0 when the database is at head, 1 when behind, 3 when at a revision the "
+            "files do not have. Fast: the migration files are read, not executed.",
+        ),
+    ] = False,
     url: UrlOption = None,
     config: ConfigOption = None,
     metadata: MetadataOption = None,
@@ -66,6 +76,10 @@ def current(
     json: JsonOption = False,
 ) -> None:
     """The revision(s) the database is at."""
+    if check:
+        answer = build(url, config, metadata, directory).head_check()
+        emit_json(answer.to_dict()) if json else say(escape(answer.sentence))
+        raise typer.Exit(answer.exit_code)
     revisions = build(url, config, metadata, directory).current()
     if json:
         emit_json({"current": list(revisions)})

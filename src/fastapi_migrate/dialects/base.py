@@ -127,6 +127,18 @@ class DialectSupport:
             "PostgreSQL or MySQL/MariaDB for the test URL."
         )
 
+    def current_user(self, connection: Connection) -> str | None:
+        """The database user ``connection`` is logged in as (the ledger's "who")."""
+        return None
+
+    def session_id(self, connection: Connection) -> str | None:
+        """The server's id of ``connection``'s session, for :meth:`session_alive`."""
+        return None
+
+    def session_alive(self, connection: Connection, session_id: str | None) -> bool:
+        """Whether the session ``session_id`` is still connected to the server."""
+        return False
+
     def schema_extras(self, connection: Connection) -> dict[str, str]:
         """Schema objects outside tables that a downgrade must also remove: name -> definition."""
         return {}

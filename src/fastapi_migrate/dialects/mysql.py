@@ -35,6 +35,21 @@ class MySQLSupport(DialectSupport):
     maintenance_database = None  # connect with no default database
     foreign_keys_make_indexes = True
 
+    def current_user(self, connection: Connection) -> str | None:
+        return str(connection.execute(text("SELECT CURRENT_USER()")).scalar())
+
+    def session_id(self, connection: Connection) -> str | None:
+        return str(connection.execute(text("SELECT CONNECTION_ID()")).scalar())
+
+    def session_alive(self, connection: Connection, session_id: str | None) -> bool:
+        if not session_id or not session_id.isdigit():
+            return False
+        found = connection.execute(
+            text("SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = :id"),
+            {"id": int(session_id)},
+        )
+        return found.first() is not None
+
     def create_database_sql(self, name: str) -> str:
         return f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"
 

@@ -33,6 +33,20 @@ class PostgreSQLSupport(DialectSupport):
     )
     maintenance_database = "postgres"
 
+    def current_user(self, connection: Connection) -> str | None:
+        return str(connection.execute(text("SELECT current_user")).scalar())
+
+    def session_id(self, connection: Connection) -> str | None:
+        return str(connection.execute(text("SELECT pg_backend_pid()")).scalar())
+
+    def session_alive(self, connection: Connection, session_id: str | None) -> bool:
+        if not session_id or not session_id.isdigit():
+            return False
+        found = connection.execute(
+            text("SELECT 1 FROM pg_stat_activity WHERE pid = :id"), {"id": int(session_id)}
+        )
+        return found.first() is not None
+
     def drop_database_sql(self, name: str) -> str:
         # FORCE ends sessions a crashed run left behind (PostgreSQL 13+).
         return f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, MetaData, Table, select, types
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError, StatementError
 
-from fastapi_migrate.testing.schema import VERSION_TABLE
+from fastapi_migrate.testing.schema import BOOKKEEPING_TABLES
 
 #: The app's own column types by (table, column): a reflected CHAR(32) may be a GUID.
 ModelTypes = Mapping[tuple[str, str], types.TypeEngine[Any]]
@@ -73,7 +73,7 @@ class RowLedger:
         metadata = MetaData()
         metadata.reflect(bind=connection)
         for table in metadata.sorted_tables:
-            if table.name == VERSION_TABLE:
+            if table.name in BOOKKEEPING_TABLES:
                 continue
             rows, problem = self._rows_for(connection, table)
             if problem is None:

@@ -7,10 +7,13 @@ from typing import Any
 from sqlalchemy import Connection, inspect
 from sqlalchemy.engine import URL
 
+from fastapi_migrate.config import DEFAULT_LEDGER_TABLE
 from fastapi_migrate.db import run_with_connection
 from fastapi_migrate.dialects import for_url
 
 VERSION_TABLE = "alembic_version"
+#: Tables the migration machinery keeps for itself: not the app's schema, not for test rows.
+BOOKKEEPING_TABLES = frozenset({VERSION_TABLE, DEFAULT_LEDGER_TABLE})
 
 Schema = dict[str, dict[str, Any]]
 
@@ -24,7 +27,7 @@ def _snapshot(connection: Connection) -> Schema:
     inspector = inspect(connection)
     schema: Schema = {}
     for table in inspector.get_table_names():
-        if table == VERSION_TABLE:
+        if table in BOOKKEEPING_TABLES:
             continue
         columns = {
             c["name"]: (

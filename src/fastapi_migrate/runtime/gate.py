@@ -1,0 +1,153 @@
+"""The start-up gate: "is the database at head?" in milliseconds.
+
+The heads come from a static read of the revision files (runtime/scan.py), the current revision
+from one plain SELECT on the version table, and the ledger is asked whether a migration was left
+half done. When the static read cannot be sure, :func:`fast_head_check` answers None and the
+facade asks Alembic the slow way, which gives the same answer.
+
+Imports neither Alembic nor the facade: a no-op start-up never loads them.
+"""
+
+from __future__ import annotations
+
+from configparser import Error as ConfigParserError
+from configparser import RawConfigParser
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, column, inspect, select, table
+
+from fastapi_migrate.config import Settings
+from fastapi_migrate.db import run_with_connection
+from fastapi_migrate.runtime import ledger
+from fastapi_migrate.runtime.scan import env_version_table, scan, supports_options
+from fastapi_migrate.urls import mask_url
+
+
+class Position(Enum):
+    """Where the database stands against the migration files."""
+
+    AT_HEAD = "at head"
+    BEHIND = "behind"
+    UNKNOWN = "unknown"  # at a revision the files do not have: newer or other code
+
+
+@dataclass(frozen=True)
+class HeadCheck:
+    """The gate's answer. ``exit_code`` is what `fastapi-migrate current --check` exits with."""
+
+    url: str
+    position: Position
+    current: tuple[str, ...]
+    heads: tuple[str, ...]
+    pending: int
+    #: Answered from the files' text, without executing them.
+    static: bool
+
+    @property
+    def at_head(self) -> bool:
+        return self.position is Position.AT_HEAD
+
+    @property
+    def exit_code(self) -> int:
+        return {Position.AT_HEAD: 0, Position.BEHIND: 1, Position.UNKNOWN: 3}[self.position]
+
+    @property
+    def sentence(self) -> str:
+        where = ", ".join(self.current) or "base (no revision applied)"
+        if self.position is Position.AT_HEAD:
+            return f"The database at {self.url} is at head ({where})."
+        if self.position is Position.BEHIND:
+            return (
+                f"The database at {self.url} is {self.pending} revision(s) behind head "
+                f"(at {where}): run `fastapi-migrate upgrade`."
+            )
+        unknown = ", ".join(r for r in self.current if r not in self.heads)
+        return (
+            f"The database at {self.url} is at revision {unknown}, which is not among the "
+            "migration files: it was migrated by newer or other code. Deploy the code that has "
+            "that revision, or stamp the database if you know its real state."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "position": self.position.value,
+            "at_head": self.at_head,
+            "current": list(self.current),
+            "heads": list(self.heads),
+            "pending": self.pending,
+            "static": self.static,
+        }
+
+
+def position_of(
+    current: tuple[str, ...], heads: frozenset[str] | set[str], known: frozenset[str] | set[str]
+) -> Position:
+    """The one rule every path uses, static or through Alembic."""
+    if any(revision not in known for revision in current):
+        return Position.UNKNOWN
+    if set(current) == set(heads):
+        return Position.AT_HEAD
+    return Position.BEHIND
+
+
+def read_current(connection: Connection, version_table: str, schema: str | None) -> tuple[str, ...]:
+    """The version table's rows, with one SELECT; empty when the table is not there yet."""
+    if not inspect(connection).has_table(version_table, schema=schema):
+        return ()
+    versions = table(version_table, column("version_num"), schema=schema)
+    return tuple(str(row[0]) for row in connection.execute(select(versions.c.version_num)))
+
+
+def alembic_ini_options(root: Path) -> dict[str, str | None]:
+    """The [alembic] options of ``root``/alembic.ini that change how revision files are found
+    (an unreadable file counts as "unusual": the gate then leaves the answer to Alembic)."""
+    ini = root / "alembic.ini"
+    if not ini.is_file():
+        return {}
+    parser = RawConfigParser()
+    try:
+        parser.read(ini, encoding="utf-8")
+    except (ConfigParserError, OSError, UnicodeDecodeError):
+        return {"sourceless": "unreadable alembic.ini"}
+    if not parser.has_section("alembic"):
+        return {}
+    return {
+        name: parser.get("alembic", name, fallback=None)
+        for name in ("version_locations", "recursive_version_locations", "sourceless")
+    }
+
+
+def fast_head_check(settings: Settings, alembic_options: dict[str, str | None]) -> HeadCheck | None:
+    """The gate without Alembic, or None when only Alembic can answer.
+
+    Also refuses (DatabaseStateError, exit 3) when the ledger holds a migration that started
+    and never finished.
+    """
+    if not supports_options(alembic_options):
+        return None
+    where = env_version_table(settings.directory)
+    if where is None:
+        return None
+    graph = scan(settings.directory)
+    if graph is None:
+        return None
+    version_table, schema = where
+    url = settings.require_url()
+
+    def read(connection: Connection) -> tuple[str, ...]:
+        ledger.refuse_interrupted(connection, settings.ledger_table, schema, url)
+        return read_current(connection, version_table, schema)
+
+    current = run_with_connection(url, read)
+    return HeadCheck(
+        url=mask_url(url),
+        position=position_of(current, graph.heads, graph.revisions),
+        current=current,
+        heads=tuple(sorted(graph.heads)),
+        pending=graph.pending(current),
+        static=True,
+    )

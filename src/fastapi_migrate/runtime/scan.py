@@ -1,0 +1,355 @@
+"""Reading the revision graph without executing the revision files.
+
+Alembic learns a file's ``revision``, ``down_revision``, ``depends_on`` and ``branch_labels`` by
+importing it, which for a long history is most of the cost of asking "is the database at head?".
+Here each file is parsed instead, and the four names are taken only when they are plain literals
+assigned at module level. Whenever the reading could differ from what importing the file would
+give (a computed value, a name bound twice in a branch, ``globals()``, a file Alembic would read
+in a way we do not follow) the scan answers ``None`` and the caller asks Alembic.
+
+The parsed headers are cached in the migrations folder's ``__pycache__``, keyed by each file's
+name, size and modification time, so a start-up with unchanged files parses nothing.
+
+This module imports neither Alembic nor SQLAlchemy: it is on the start-up path.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: The names Alembic reads from a revision module.
+_NAMES = ("revision", "down_revision", "depends_on", "branch_labels")
+#: Characters Alembic refuses in a revision id (RevisionMap.verify_rev_id).
+_ILLEGAL = frozenset("@-+:")
+#: A file Alembic loads from a versions folder (alembic.script.base._only_source_rev_file).
+_SOURCE_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)$")
+#: Source text that can bind module names in ways a static reading does not follow.
+_DYNAMIC = re.compile(
+    r"\b(?:globals|setattr|exec|eval|vars|locals|__import__)\s*\(|__dict__|sys\.modules"
+    r"|__getattr__|:=|import\s+\*"
+)
+#: Alembic settings under which its file discovery differs from "every *.py in versions/".
+_UNSUPPORTED_OPTIONS = ("version_locations", "recursive_version_locations", "sourceless")
+#: A file modified this recently may change again within the same mtime tick: not cached.
+_RACY_SECONDS = 2.0
+_CACHE_NAME = "fastapi_migrate_revisions.json"
+_CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Header:
+    """What Alembic's revision map needs from one file."""
+
+    revision: str
+    down_revisions: tuple[str, ...]
+    depends_on: tuple[str, ...]
+    branch_labels: tuple[str, ...]
+
+    def to_list(self) -> list[Any]:
+        return [self.revision, self.down_revisions, self.depends_on, self.branch_labels]
+
+    @classmethod
+    def from_list(cls, data: list[Any]) -> Header:
+        revision, down, depends, labels = data
+        return cls(str(revision), tuple(down), tuple(depends), tuple(labels))
+
+
+@dataclass(frozen=True)
+class StaticGraph:
+    """The revisions of a migrations folder, read without executing them."""
+
+    heads: frozenset[str]
+    #: Each revision's parents and resolved dependencies: what it stands on.
+    stands_on: dict[str, tuple[str, ...]]
+    parsed: int  # files parsed this time (the others came from the cache)
+
+    @property
+    def revisions(self) -> frozenset[str]:
+        return frozenset(self.stands_on)
+
+    def pending(self, current: Iterable[str]) -> int:
+        """How many revisions an upgrade to heads from ``current`` would apply."""
+        done: set[str] = set()
+        stack = [revision for revision in current if revision in self.stands_on]
+        while stack:
+            revision = stack.pop()
+            if revision not in done:
+                done.add(revision)
+                stack.extend(self.stands_on[revision])
+        return len(self.stands_on) - len(done)
+
+
+def read_header(source: bytes) -> Header | None:
+    """The four names of one revision file, or None when only executing it could tell."""
+    text = source.decode("utf-8", errors="replace")
+    if _DYNAMIC.search(text):
+        return None
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    values: dict[str, Any] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign | ast.AnnAssign):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            named = [t for t in targets if isinstance(t, ast.Name) and t.id in _NAMES]
+            if not named:
+                if any(_binds_ours(t) for t in targets):
+                    return None  # a, revision = ... and the like
+                continue
+            if statement.value is None:
+                continue  # a bare annotation binds nothing
+            if len(targets) != 1:
+                return None  # revision = other = ...
+            try:
+                values[named[0].id] = ast.literal_eval(statement.value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                return None
+        elif isinstance(statement, ast.Expr | ast.Pass):
+            continue
+        elif isinstance(statement, ast.Import | ast.ImportFrom):
+            if any((a.asname or a.name.split(".")[0]) in _NAMES for a in statement.names):
+                return None
+        elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if statement.name in _NAMES:
+                return None
+        elif _binds_ours(statement):
+            return None
+    return _header_from(values)
+
+
+def _binds_ours(node: ast.AST) -> bool:
+    """Whether anything under ``node`` binds or deletes one of Alembic's names."""
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name) and child.id in _NAMES:
+            if isinstance(child.ctx, ast.Store | ast.Del):
+                return True
+        elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if child.name in _NAMES:
+                return True
+        elif isinstance(child, ast.Import | ast.ImportFrom):
+            if any((a.asname or a.name.split(".")[0]) in _NAMES for a in child.names):
+                return True
+        elif isinstance(child, ast.Global | ast.Nonlocal) and set(child.names) & set(_NAMES):
+            return True
+    return False
+
+
+def _header_from(values: dict[str, Any]) -> Header | None:
+    revision = values.get("revision")
+    if not isinstance(revision, str) or not _valid_id(revision):
+        return None  # Alembic would guess from the file name, or refuse
+    down = _as_ids(values.get("down_revision"))
+    depends = _as_ids(values.get("depends_on"))
+    labels = _as_ids(values.get("branch_labels"))
+    if down is None or depends is None or labels is None:
+        return None
+    return Header(revision, down, depends, labels)
+
+
+def _valid_id(value: str) -> bool:
+    return bool(value) and not (_ILLEGAL & set(value))
+
+
+def _as_ids(value: Any) -> tuple[str, ...] | None:
+    """Alembic's util.to_tuple for the values a static read accepts; None when unsure."""
+    if value is None:
+        return ()
+    items = (value,) if isinstance(value, str) else value
+    if not isinstance(items, tuple | list):
+        return None
+    if not all(isinstance(item, str) and item for item in items):
+        return None
+    return tuple(items)
+
+
+def graph_of(headers: Iterable[Header], parsed: int = 0) -> StaticGraph | None:
+    """The graph Alembic's RevisionMap would build, or None where it would refuse or warn."""
+    by_id: dict[str, Header] = {}
+    labels: dict[str, str] = {}
+    for header in headers:
+        if header.revision in by_id:
+            return None  # "present more than once": Alembic keeps one, we do not guess which
+        by_id[header.revision] = header
+    for header in by_id.values():
+        for label in header.branch_labels:
+            if label in labels or label in by_id:
+                return None
+            labels[label] = header.revision
+    edges: dict[str, tuple[str, ...]] = {}
+    parents: set[str] = set()
+    for header in by_id.values():
+        if header.revision in header.down_revisions or header.revision in header.depends_on:
+            return None
+        if any(down not in by_id for down in header.down_revisions):
+            return None  # a missing parent, or a parent named by a branch label
+        resolved = []
+        for dependency in header.depends_on:
+            target = dependency if dependency in by_id else labels.get(dependency)
+            if target is None:
+                return None
+            resolved.append(target)
+        edges[header.revision] = (*header.down_revisions, *resolved)
+        parents.update(header.down_revisions)
+    if _has_cycle(edges):
+        return None
+    return StaticGraph(frozenset(by_id) - parents, edges, parsed)
+
+
+def _has_cycle(edges: dict[str, tuple[str, ...]]) -> bool:
+    state: dict[str, int] = {}  # 1 on the path, 2 done
+    for start in edges:
+        if state.get(start):
+            continue
+        stack: list[tuple[str, int]] = [(start, 0)]
+        state[start] = 1
+        while stack:
+            node, index = stack[-1]
+            children = edges[node]
+            if index == len(children):
+                stack.pop()
+                state[node] = 2
+                continue
+            stack[-1] = (node, index + 1)
+            child = children[index]
+            seen = state.get(child)
+            if seen == 1:
+                return True
+            if seen is None:
+                state[child] = 1
+                stack.append((child, 0))
+    return False
+
+
+def supports_options(options: dict[str, str | None]) -> bool:
+    """Whether Alembic's settings leave file discovery to the default the scan follows."""
+    return not any(options.get(name) not in (None, "", "false") for name in _UNSUPPORTED_OPTIONS)
+
+
+def scan(directory: Path, *, use_cache: bool = True) -> StaticGraph | None:
+    """Read the graph of ``directory``/versions statically; None when Alembic must be asked."""
+    versions = directory / "versions"
+    cache_path = directory / "__pycache__" / _CACHE_NAME
+    cached = _read_cache(cache_path) if use_cache else {}
+    fresh: dict[str, list[Any]] = {}
+    headers: list[Header] = []
+    parsed = 0
+    now = time.time()
+    try:
+        entries = list(os.scandir(versions))
+    except FileNotFoundError:
+        return StaticGraph(frozenset(), {}, 0)
+    except OSError:
+        return None
+    for entry in entries:
+        name = entry.name
+        if name.endswith((".pyc", ".pyo")) or not _SOURCE_FILE.match(name):
+            continue
+        try:
+            if not entry.is_file():
+                return None  # a directory or a broken link named *.py: let Alembic decide
+            stat = entry.stat()
+        except OSError:
+            return None
+        key = [stat.st_size, stat.st_mtime_ns]
+        header = _cached_header(cached.get(name), key)
+        if header is None:
+            try:
+                source = Path(entry.path).read_bytes()
+            except OSError:
+                return None
+            parsed += 1
+            read = read_header(source)
+            if read is None:
+                return None
+            header = read
+        if now - stat.st_mtime > _RACY_SECONDS:
+            fresh[name] = [*key, header.to_list()]
+        headers.append(header)
+    graph = graph_of(headers, parsed)
+    if graph is not None and use_cache and fresh != cached:
+        _write_cache(cache_path, fresh)
+    return graph
+
+
+def _cached_header(entry: Any, key: list[int]) -> Header | None:
+    if not isinstance(entry, list) or len(entry) != 3 or entry[:2] != key:
+        return None
+    try:
+        return Header.from_list(entry[2])
+    except (TypeError, ValueError):
+        return None
+
+
+def _read_cache(path: Path) -> dict[str, list[Any]]:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != _CACHE_FORMAT:
+        return {}
+    files = data.get("files")
+    return files if isinstance(files, dict) else {}
+
+
+def _write_cache(path: Path, files: dict[str, list[Any]]) -> None:
+    """Write the whole cache to a new file and rename it over the old: readers never see half
+    a file, and of two concurrent writers the last rename wins with a complete cache."""
+    try:
+        path.parent.mkdir(exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".scan-", dir=path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump({"format": _CACHE_FORMAT, "files": files}, stream)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass  # a read-only folder (a container image): the scan still works, uncached
+
+
+def env_version_table(directory: Path) -> tuple[str, str | None] | None:
+    """The version table and schema a generated env.py passes to ``run_migrations``.
+
+    None when env.py configures Alembic in a way not read here (its own ``context.configure``,
+    computed options): then only running env.py can tell.
+    """
+    try:
+        tree = ast.parse((directory / "env.py").read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Name) and node.func.id == "run_migrations")
+            or (isinstance(node.func, ast.Attribute) and node.func.attr in ("run_migrations", "configure"))
+        )
+    ]  # fmt: skip
+    if len(calls) != 1 or isinstance(calls[0].func, ast.Attribute):
+        return None  # context.configure / context.run_migrations: a hand-written env.py
+    options: dict[str, Any] = {}
+    for keyword in calls[0].keywords:
+        if keyword.arg is None:
+            return None  # **options
+        if keyword.arg in ("version_table", "version_table_schema"):
+            try:
+                options[keyword.arg] = ast.literal_eval(keyword.value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                return None
+    table = options.get("version_table", "alembic_version")
+    schema = options.get("version_table_schema")
+    if not isinstance(table, str) or not (schema is None or isinstance(schema, str)):
+        return None
+    return table, schema

@@ -1,0 +1,165 @@
+"""The start-up gate on real databases: `current --check`, is_up_to_date(), a no-op upgrade,
+and each revision file executed at most once per command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from fastapi_migrate import Migrations
+from fastapi_migrate.db import run_with_connection
+from helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
+
+SECOND = "5ec0nd000001"
+
+
+@pytest.fixture
+def project(fresh_url: str, tmp_path: Path) -> Project:
+    """Two revisions written; the database at the first."""
+    made = Project.create(tmp_path, fresh_url)
+    assert made.cli("init").exit_code == 0
+    assert made.cli("make", "create tables").exit_code == 0
+    write_revision(made, SECOND, head_of(made), body="op.execute('DELETE FROM votes')")
+    assert made.cli("upgrade", head_of_first(made)).exit_code == 0
+    return made
+
+
+def head_of_first(project: Project) -> str:
+    history = json.loads(project.cli("history", "--json").stdout)
+    return str(history[-1]["revision"])
+
+
+def set_version(url: str, revision: str) -> None:
+    run_with_connection(
+        make_url(url),
+        lambda c: c.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision}),
+    )
+
+
+def test_current_check_exit_codes_in_process_and_on_the_fast_path(project: Project) -> None:
+    first = head_of_first(project)
+    for run in (project.cli, project.run):
+        behind = run("current", "--check")
+        assert behind.exit_code == 1, behind.output
+        assert behind.stdout.strip().endswith(
+            f"is 1 revision(s) behind head (at {first}): run `fastapi-migrate upgrade`."
+        )
+    report = json.loads(project.run("current", "--check", "--json").stdout)
+    assert report["position"] == "behind" and report["pending"] == 1 and report["static"] is True
+
+    assert project.cli("upgrade").exit_code == 0
+    for run in (project.cli, project.run):
+        at_head = run("current", "--check")
+        assert at_head.exit_code == 0, at_head.output
+        assert at_head.stdout.strip().endswith(f"is at head ({SECOND}).")
+
+    set_version(project.url, "feedfacecafe")
+    for run in (project.cli, project.run):
+        ahead = run("current", "--check")
+        assert ahead.exit_code == 3, ahead.output
+        assert "at revision feedfacecafe, which is not among the migration files" in ahead.stdout
+
+
+def test_is_up_to_date_and_the_alembic_fallback_agree(project: Project) -> None:
+    migrations = Migrations(url=project.url, root=project.root)
+    check = migrations.head_check()
+    assert (check.static, check.at_head, check.pending) == (True, False, 1)
+    assert migrations.is_up_to_date() is False
+    # An env.py the gate cannot read statically: the same answers come from Alembic.
+    env = project.root / "migrations" / "env.py"
+    env.write_text(env.read_text().replace("run_migrations()", "run_migrations(**{})"))
+    slow = migrations.head_check()
+    assert (slow.static, slow.at_head, slow.pending, slow.current) == (
+        False,
+        False,
+        1,
+        check.current,
+    )
+    assert project.cli("current", "--check").exit_code == 1
+    assert project.run("current", "--check").exit_code == 1  # the fast path steps aside
+    migrations.upgrade()
+    assert migrations.is_up_to_date() is True
+    assert migrations.head_check().static is False
+
+
+def test_a_no_op_upgrade_returns_from_the_gate(project: Project) -> None:
+    assert project.cli("upgrade").exit_code == 0
+    before = snapshot(project.url)
+    # A revision file that fails when executed: a no-op upgrade must not execute it.
+    path = project.versions / f"{SECOND}_hand_written.py"
+    path.write_text(path.read_text() + "\nraise RuntimeError('executed')\n")
+    for run in (project.cli, project.run):
+        result = run("upgrade")
+        assert result.exit_code == 0, result.output
+        assert result.stdout.strip() == f"Nothing to upgrade: the database is at {SECOND}."
+    assert Migrations(url=project.url, root=project.root).upgrade().steps == ()
+    assert snapshot(project.url) == before
+
+
+COUNTING = 'import pathlib; pathlib.Path({marker!r}).open("a").write({revision!r} + " ")'
+
+
+@pytest.mark.sqlite
+def test_each_revision_file_executes_once_per_command(tmp_path: Path) -> None:
+    project = Project.create(tmp_path, f"sqlite:///{tmp_path / 'app.db'}")
+    assert project.cli("init").exit_code == 0
+    marker = tmp_path / "executions.txt"
+    parent = None
+    for number in range(3):
+        revision = f"c0un7{number:07d}"
+        write_revision(
+            project, revision, parent, header=COUNTING.format(marker=str(marker), revision=revision)
+        )
+        parent = revision
+
+    def executions() -> list[str]:
+        found = marker.read_text().split() if marker.exists() else []
+        marker.unlink(missing_ok=True)
+        return sorted(found)
+
+    every = sorted(f"c0un7{n:07d}" for n in range(3))
+    assert project.cli("upgrade", "c0un70000001").exit_code == 0
+    assert executions() == every
+    assert project.cli("upgrade").exit_code == 0
+    assert executions() == every
+    assert project.cli("upgrade").exit_code == 0  # at head: the gate, no file executed
+    assert executions() == []
+    assert project.cli("downgrade", "-1").exit_code == 0
+    assert executions() == every
+    assert project.cli("stamp", "heads").exit_code == 0
+    assert executions() == every
+    assert project.cli("make", "create tables").exit_code == 0
+    assert executions() == every
+
+
+def test_the_gate_honours_the_version_table_setting(fresh_url: str, tmp_path: Path) -> None:
+    project = Project.create(tmp_path, fresh_url)
+    assert project.cli("init").exit_code == 0
+    env = project.root / "migrations" / "env.py"
+    env.write_text(
+        env.read_text().replace("run_migrations()", 'run_migrations(version_table="app_versions")')
+    )
+    assert project.cli("make", "create tables").exit_code == 0
+    assert project.run("current", "--check").exit_code == 1
+    assert project.cli("upgrade").exit_code == 0
+    tables = snapshot(fresh_url)[0]
+    assert "app_versions" in tables and "alembic_version" not in tables
+    assert Migrations(url=fresh_url, root=tmp_path).head_check().static is True
+    assert project.run("current", "--check").exit_code == 0
+    run_with_connection(
+        make_url(fresh_url),
+        lambda c: c.execute(text("UPDATE app_versions SET version_num = 'feedfacecafe'")),
+    )
+    assert project.run("current", "--check").exit_code == 3
+
+
+def test_an_unreachable_database_is_one_sentence_on_the_fast_path(tmp_path: Path) -> None:
+    project = Project.create(tmp_path, "postgresql+psycopg://nobody:secret@127.0.0.1:1/none")
+    assert project.cli("init").exit_code == 0
+    result = project.run("current", "--check")
+    assert_clean_failure(result, 3, "Cannot connect to the database")
+    assert "secret" not in result.output
