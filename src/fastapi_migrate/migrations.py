@@ -113,6 +113,8 @@ class Migrations:
                 lock_retries=lock_retries,
             )
         self.settings = settings
+        # The last loaded migration files and the folder's state then: reused while unchanged.
+        self._loaded: tuple[object, ScriptDirectory] | None = None
 
     def __repr__(self) -> str:
         return f"Migrations(url={self.settings.masked_url!r}, directory={str(self.directory)!r})"
@@ -149,8 +151,22 @@ class Migrations:
         return config
 
     def script_directory(self, config: Config | None = None) -> ScriptDirectory:
-        """Every migration file loaded and checked, or one clear ScriptError."""
-        return graph.load_script_directory(config or self.alembic_config(), self.directory)
+        """Every migration file loaded and checked, or one clear ScriptError.
+
+        Loaded once while the files stay as they are: a command that asks twice (make, then
+        lint of what it wrote) executes each revision file once."""
+        config = config or self.alembic_config()
+        state = graph.folder_state(self.directory, gate.alembic_ini_options(self.settings.root))
+        if state is not None and self._loaded is not None and self._loaded[0] == state:
+            return graph.share(config, self._loaded[1])
+        script = graph.load_script_directory(config, self.directory)
+        self._loaded = (state, script) if state is not None else None
+        return script
+
+    def _remember_written(self, script: ScriptDirectory) -> None:
+        """Alembic adds a revision it writes to the loaded map: the map is still the folder's."""
+        state = graph.folder_state(self.directory, gate.alembic_ini_options(self.settings.root))
+        self._loaded = (state, script) if state is not None else None
 
     def _with_environment(
         self, config: Config, script: ScriptDirectory, read: Callable[[MigrationContext], T]
@@ -333,6 +349,8 @@ class Migrations:
                 return command.revision(config, message=message, autogenerate=True)
 
             written = run_with_connection(self.url, work)
+        if isinstance(written, Script):
+            self._remember_written(script)
         if not isinstance(written, Script):
             raise NothingToDo(
                 "The models match the database: no revision was written. "
@@ -357,6 +375,8 @@ class Migrations:
         if len(heads) < 2:
             raise NothingToDo("There is only one head: there is nothing to merge.")
         written = command.merge(config, revisions="heads", message=message)
+        if written is not None:
+            self._remember_written(script)
         if written is None:  # pragma: no cover - Alembic returns the script it wrote
             raise NothingToDo("Alembic wrote no merge revision.")
         self._verify_written(written, message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import traceback
 import warnings
@@ -79,6 +80,26 @@ def _shared_from_config(cls: type[ScriptDirectory], config: Config) -> ScriptDir
 ScriptDirectory.from_config = classmethod(_shared_from_config)  # type: ignore[method-assign,assignment]
 
 
+def share(config: Config, script: ScriptDirectory) -> ScriptDirectory:
+    """Hand ``script`` to the alembic.command calls made with ``config``."""
+    config.attributes[SHARED_SCRIPT_KEY] = script
+    return script
+
+
+def folder_state(directory: Path, alembic_options: dict[str, str | None]) -> object | None:
+    """What changes when a revision file is added, removed or edited (None when revision files
+    may live elsewhere too, so that only loading them again is safe)."""
+    from fastapi_migrate.runtime.scan import supports_options
+
+    if not supports_options(alembic_options):
+        return None
+    try:
+        entries = list(os.scandir(directory / "versions"))
+        return frozenset((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in entries)
+    except OSError:
+        return None
+
+
 def load_script_directory(config: Config, directory: Path) -> ScriptDirectory:
     """Load every migration file now, turning each way that can fail into one sentence.
 
@@ -118,8 +139,7 @@ def load_script_directory(config: Config, directory: Path) -> ScriptDirectory:
             ) from None
         except Exception as error:  # a migration file that does not import
             raise ScriptError(describe_load_failure(error, directory)) from None
-    config.attributes[SHARED_SCRIPT_KEY] = script
-    return script
+    return share(config, script)
 
 
 def describe_load_failure(error: BaseException, directory: Path) -> str:
