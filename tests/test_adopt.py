@@ -7,6 +7,7 @@ sentence with nothing written."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import textwrap
 import uuid
@@ -447,6 +448,14 @@ def test_a_sqlmodel_app_gets_import_sqlmodel_in_its_script_template(tmp_path: Pa
     url = f"sqlite:///{tmp_path / 'app.db'}"
     made = project.cli("make", "create heroes", url=url)
     assert made.exit_code == 0, made.output
+    # alembic.ini is the project's own: its file_template (Alembic's default here) still names
+    # the files.
+    written = [p.name for p in (project.env.parent / "versions").glob("*.py")]
+    assert len(written) == 1 and re.fullmatch(r"[0-9a-f]{12}_create_heroes\.py", written[0])
+    assert (
+        "sqlmodel.sql.sqltypes.AutoString"
+        in next((project.env.parent / "versions").glob("*.py")).read_text()
+    )
     assert project.cli("upgrade", url=url).exit_code == 0  # the revision imports and runs
     assert project.cli("adopt", "--check").exit_code == 0
 
