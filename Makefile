@@ -45,3 +45,6 @@ clean:
 
 docs: .venv/.synced
 	$(VENV)/python -m fastapi_migrate.lint.docs docs/lint.md
+
+bench-lint: .venv/.synced
+	$(VENV)/python bench/lint_corpus.py

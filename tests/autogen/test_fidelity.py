@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from corpus import CORPUS
 from fidelity import Change, Runner
+
+from corpus import CORPUS
 
 # The slice of the corpus the default suite runs; `make test-autogen` runs every change.
 SLICE = {

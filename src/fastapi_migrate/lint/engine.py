@@ -63,7 +63,7 @@ def lint(
         wanted = selected is None or item.revision in selected
         text = Path(item.path).read_text(encoding="utf-8") if wanted else ""
         file_silences = source.silences(text) if wanted else ()
-        imports = source.imports(text) if wanted else ()
+        imports = source.imports(text, ("model", *environment.app_packages)) if wanted else ()
         if wanted:
             checked.append(item.revision)
         for backend in backends:

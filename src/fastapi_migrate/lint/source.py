@@ -14,6 +14,8 @@ MARKER = "fastapi-migrate:"
 def silences(source: str) -> tuple[Silence, ...]:
     """``# fastapi-migrate: allow <rule>[, <rule>] -- <why>`` comments, from the tokenizer."""
     found: list[Silence] = []
+    if MARKER not in source.lower():
+        return ()  # most files have none: skip the tokenizer
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, SyntaxError):
@@ -34,8 +36,11 @@ def silences(source: str) -> tuple[Silence, ...]:
     return tuple(found)
 
 
-def imports(source: str) -> tuple[tuple[str, int], ...]:
-    """Every module the file imports (anywhere in it), with the line."""
+def imports(source: str, mentioning: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    """The modules the file imports (anywhere in it), with the line, among those whose name
+    contains one of ``mentioning`` (a file that names none of them is not parsed at all)."""
+    if not any(word in source for word in mentioning):
+        return ()
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -46,4 +51,4 @@ def imports(source: str) -> tuple[tuple[str, int], ...]:
             found.extend((alias.name, node.lineno) for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             found.append((node.module, node.lineno))
-    return tuple(found)
+    return tuple((name, line) for name, line in found if any(w in name for w in mentioning))

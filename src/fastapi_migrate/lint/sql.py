@@ -6,6 +6,8 @@ becomes an UNPARSED_SQL action, which a rule reports: it is never a silent pass.
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 from typing import Any, cast
 
@@ -40,7 +42,17 @@ def statement_text(statement: Any, dialect: Any) -> str:
 
 
 def read_sql(sql: str, backend: str) -> list[Action]:
-    """The actions in one or more SQL statements."""
+    """The actions in one or more SQL statements (fresh copies: the caller fills in where)."""
+    return [copy.copy(action) for action in _parsed(sql, backend)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(sql: str, backend: str) -> tuple[Action, ...]:
+    # The same statement (SET lock_timeout, say) recurs across a history: parse it once.
+    return tuple(_parse(sql, backend))
+
+
+def _parse(sql: str, backend: str) -> list[Action]:
     try:
         expressions = sqlglot.parse(sql, read=_SQLGLOT_DIALECT.get(backend))
     except SqlglotError as error:
@@ -62,7 +74,7 @@ def read_sql(sql: str, backend: str) -> list[Action]:
             ]
         for action in _actions(cast(exp.Expression, expression)):
             action.source = "sql"
-            action.sql = action.sql or expression.sql(dialect=_SQLGLOT_DIALECT.get(backend))
+            action.sql = action.sql or sql.strip()
             actions.append(action)
     return actions
 
