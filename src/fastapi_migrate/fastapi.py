@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import anyio.to_thread
 
 from fastapi_migrate.errors import DatabaseStateError
+from fastapi_migrate.runtime.gate import Position
 
 if TYPE_CHECKING:
     from fastapi_migrate.lint.guard import DataLossPlan
@@ -46,12 +47,15 @@ def migration_lifespan(
                     "applied %s %s (%.0f ms)", step.revision, step.message, step.seconds * 1000
                 )
         else:
-            status = await anyio.to_thread.run_sync(migrations.status)
-            if not status.up_to_date:
+            # The start-up gate: the revision files are read, not executed.
+            check = await anyio.to_thread.run_sync(migrations.head_check)
+            if check.position is Position.BEHIND:
                 raise DatabaseStateError(
-                    f"The database at {status.url} is {len(status.pending)} revision(s) behind "
+                    f"The database at {check.url} is {check.pending} revision(s) behind "
                     "head: run `fastapi-migrate upgrade` before starting the app."
                 )
+            if not check.at_head:
+                raise DatabaseStateError(check.sentence)
         if then is None:
             yield
         else:

@@ -77,6 +77,10 @@ class LedgerRecorder:
         self._context = migration_context
         self._table = None
         self._started.clear()
+        if not self.transactional:
+            # Made before the migration's first transaction begins: MySQL refuses a table
+            # that is newer than the transaction's snapshot ("Table definition has changed").
+            ledger.ensure(self._writer(), self.name, self.schema)
         originals: list[tuple[Any, str, Callable[..., Any]]] = []
         for script in self.script.walk_revisions():
             module = script.module

@@ -1,0 +1,164 @@
+"""The applied-migration ledger: what it records, edits and removed files, adoption, and the
+refusal to go past a migration left half done."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, insert, text
+from sqlalchemy.engine import make_url
+
+from fastapi_migrate.config import DEFAULT_LEDGER_TABLE
+from fastapi_migrate.db import run_with_connection
+from fastapi_migrate.runtime import ledger
+from helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
+
+SECOND = "5ec0nd000001"
+
+
+@pytest.fixture
+def project(fresh_url: str, tmp_path: Path) -> Project:
+    """Two revisions written; the database at the first, migrated with the ledger on."""
+    made = Project.create(tmp_path, fresh_url)
+    assert made.cli("init").exit_code == 0
+    assert made.cli("make", "create tables").exit_code == 0
+    write_revision(made, SECOND, head_of(made), body="op.execute('DELETE FROM votes')")
+    assert made.cli("upgrade", first_of(made)).exit_code == 0
+    return made
+
+
+def first_of(project: Project) -> str:
+    return str(json.loads(project.cli("history", "--json").stdout)[-1]["revision"])
+
+
+def log_of(project: Project) -> list[dict[str, object]]:
+    result = project.cli("log", "--json")
+    assert result.exit_code == 0, result.output
+    return list(json.loads(result.stdout))
+
+
+def ledger_lines(project: Project) -> list[str]:
+    result = project.cli("status")
+    assert result.exit_code == 0, result.output
+    return [line for line in result.stdout.splitlines() if line.startswith("Ledger")]
+
+
+def test_each_step_is_recorded_with_its_checksum_time_and_who(project: Project) -> None:
+    assert project.cli("upgrade").exit_code == 0
+    assert project.cli("downgrade", "-1").exit_code == 0
+    rows = log_of(project)
+    assert [(r["revision"], r["direction"], r["outcome"]) for r in rows] == [
+        (first_of(project), "up", "applied"),
+        (SECOND, "up", "applied"),
+        (SECOND, "down", "reverted"),
+    ]
+    for row in rows:
+        assert len(str(row["checksum"])) == 64
+        assert row["finished_at"] is not None and float(row["seconds"]) >= 0  # type: ignore[arg-type]
+        assert "pid" in str(row["process"]) and row["client_host"]
+    if not project.url.startswith("sqlite"):
+        assert rows[0]["db_user"]
+    text_log = project.cli("log").stdout
+    assert f"↓ {SECOND}  reverted" in text_log
+
+
+def test_an_edit_is_reported_until_accepted_and_whitespace_is_not_an_edit(
+    project: Project,
+) -> None:
+    assert project.cli("upgrade").exit_code == 0
+    path = project.versions / f"{SECOND}_hand_written.py"
+    original = path.read_text()
+    # Line endings and trailing whitespace do not count.
+    path.write_bytes("\r\n".join(line + "  " for line in original.splitlines()).encode() + b"\r\n")
+    assert ledger_lines(project) == []
+    path.write_text(original + "\n# tweaked after it was applied\n")
+    (line,) = ledger_lines(project)
+    assert f"{path} (revision {SECOND}) changed after it was applied at" in line
+    assert f"`fastapi-migrate log --accept {SECOND}`" in line
+    report = json.loads(project.cli("status", "--json").stdout)
+    assert [d["revision"] for d in report["drift"]] == [SECOND]
+
+    accepted = project.cli("log", "--accept", SECOND[:6])
+    assert accepted.exit_code == 0, accepted.output
+    assert accepted.stdout.startswith(f"Accepted: revision {SECOND}'s file as it is now")
+    assert ledger_lines(project) == []
+    assert log_of(project)[-1]["outcome"] == "accepted"
+
+
+@pytest.mark.sqlite
+def test_check_fails_with_one_line_per_edited_file(project: Project) -> None:
+    assert project.cli("upgrade").exit_code == 0
+    for path in project.revision_files():
+        path.write_text(path.read_text() + "\n# edited\n")
+    result = project.cli("check")
+    assert result.exit_code == 1, result.output
+    failed = [line for line in result.stdout.splitlines() if "applied migrations unchanged" in line]
+    assert len(failed) == 2 and all(line.startswith("✗") for line in failed)
+
+
+def test_a_database_migrated_before_the_ledger_is_adopted_quietly(project: Project) -> None:
+    run_with_connection(
+        make_url(project.url), lambda c: c.execute(text(f"DROP TABLE {DEFAULT_LEDGER_TABLE}"))
+    )
+    assert log_of(project) == []
+    assert project.cli("upgrade").exit_code == 0
+    rows = log_of(project)
+    assert [(r["revision"], r["outcome"]) for r in rows] == [
+        (first_of(project), "adopted"),
+        (SECOND, "applied"),
+    ]
+    assert ledger_lines(project) == []
+
+
+def test_an_applied_revision_whose_file_is_gone(project: Project) -> None:
+    assert project.cli("upgrade").exit_code == 0
+    assert project.cli("stamp", first_of(project)).exit_code == 0
+    (project.versions / f"{SECOND}_hand_written.py").unlink()
+    (line,) = ledger_lines(project)
+    assert f"Revision {SECOND} was applied at" in line and "its file is gone" in line
+    assert project.cli("log", "--accept", SECOND).exit_code == 0
+    assert ledger_lines(project) == []
+    assert log_of(project)[-1]["outcome"] == "removed"
+
+
+def test_accepting_an_unknown_revision_is_one_sentence(project: Project) -> None:
+    result = project.cli("log", "--accept", "nothere")
+    assert_clean_failure(result, 2, "'nothere' names no revision")
+
+
+def test_a_migration_left_half_done_is_refused_until_stamped(project: Project) -> None:
+    first = first_of(project)
+
+    def leave_unfinished(connection: Connection) -> None:
+        table = ledger.ledger_table(DEFAULT_LEDGER_TABLE, None)
+        connection.execute(
+            insert(table).values(
+                revision=SECOND,
+                direction="up",
+                outcome="running",
+                started_at=ledger.now(),
+                session_id="999999",  # a session that is long gone
+            )
+        )
+
+    run_with_connection(make_url(project.url), leave_unfinished)
+    before = snapshot(project.url)
+    phrases = (
+        f"Migration {SECOND} (upgrade) was interrupted at",
+        "inspect the schema",
+        "`fastapi-migrate stamp REVISION`",
+    )
+    assert_clean_failure(project.run("current", "--check"), 3, *phrases)
+    assert_clean_failure(project.cli("current", "--check"), 3, *phrases)
+    assert_clean_failure(project.cli("status"), 3, *phrases)
+    assert_clean_failure(project.cli("upgrade"), 3, *phrases)
+    assert_clean_failure(project.run("upgrade"), 3, *phrases)
+    assert snapshot(project.url) == before
+
+    assert project.cli("stamp", first).exit_code == 0
+    assert log_of(project)[-1]["outcome"] == "resolved"
+    assert project.cli("current", "--check").exit_code == 1
+    assert project.cli("upgrade").exit_code == 0
+    assert project.cli("current", "--check").exit_code == 0
