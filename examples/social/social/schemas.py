@@ -9,12 +9,17 @@ from social.models import MAX_ID, User
 #: An id as the API takes it: anything outside the columns' range cannot name a row, and is
 #: refused with 422 before it reaches a query (where it would overflow the column type).
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+#: Text without NUL characters: PostgreSQL's text types cannot hold one, so every backend
+#: refuses it alike (422) rather than PostgreSQL failing the query.
+NO_NUL = r"^[^\x00]*$"
 
 
 class UserCreate(BaseModel):
     email: EmailStr
     password: Annotated[str, Field(min_length=8, max_length=128)]
-    phone_number: Annotated[str | None, Field(max_length=32, examples=["+44 20 7946 0000"])] = None
+    phone_number: Annotated[
+        str | None, Field(max_length=32, pattern=NO_NUL, examples=["+44 20 7946 0000"])
+    ] = None
 
 
 class UserOut(BaseModel):
@@ -45,8 +50,8 @@ class Token(BaseModel):
 class PostIn(BaseModel):
     """A post as its owner writes it (POST creates one, PUT replaces one)."""
 
-    title: Annotated[str, Field(min_length=1, max_length=200)]
-    content: str
+    title: Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
+    content: Annotated[str, Field(pattern=NO_NUL)]
     published: Annotated[
         bool, Field(description="false: a draft, which only its owner sees (in lists and by id).")
     ] = True
@@ -87,6 +92,7 @@ class Problem(BaseModel):
 
 
 _DESCRIPTIONS = {
+    400: "The body could not be read: not UTF-8 text, or a malformed form",
     401: "No valid bearer token: missing, malformed, expired, signed with another key, or "
     "naming a user who no longer exists",
     403: "Refused",

@@ -69,9 +69,9 @@ def test_a_body_under_the_limit_is_read(client: TestClient) -> None:
 
 DOCUMENTED = {
     ("get", "/api/todo/"): {"200", "422"},
-    ("post", "/api/todo/"): {"201", "413", "422"},
+    ("post", "/api/todo/"): {"201", "400", "413", "422"},
     ("get", "/api/todo/{task_id}"): {"200", "404", "422"},
-    ("put", "/api/todo/{task_id}"): {"200", "404", "413", "422"},
+    ("put", "/api/todo/{task_id}"): {"200", "400", "404", "413", "422"},
     ("delete", "/api/todo/{task_id}"): {"204", "404", "422"},
 }
 
@@ -88,3 +88,11 @@ def test_the_openapi_document_lists_every_answer(client: TestClient) -> None:
     assert documented == DOCUMENTED
     ids = paths["/api/todo/{task_id}"]["get"]["parameters"][0]["schema"]
     assert (ids["minimum"], ids["maximum"]) == (1, MAX_ID)
+
+
+def test_a_name_with_a_nul_character_is_refused_on_every_backend(client: TestClient) -> None:
+    """PostgreSQL cannot store it: refused before any query, on every backend."""
+    response = client.post("/api/todo/", json=TASK | {"name": "Water\x00 the plants"})
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "name"]

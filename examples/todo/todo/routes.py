@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from todo.database import SessionDep
 from todo.models import Task
-from todo.schemas import NOT_FOUND, TOO_LARGE, TaskId, TaskIn, TaskOut
+from todo.schemas import BODY_ANSWERS, NOT_FOUND, TaskId, TaskIn, TaskOut
 
 router = APIRouter(prefix="/api/todo", tags=["tasks"])
 
@@ -37,7 +37,9 @@ def list_tasks(
     return list(session.scalars(query))
 
 
-@router.post("/", response_model=TaskOut, status_code=status.HTTP_201_CREATED, responses=TOO_LARGE)
+@router.post(
+    "/", response_model=TaskOut, status_code=status.HTTP_201_CREATED, responses=BODY_ANSWERS
+)
 def create_task(task_in: TaskIn, session: SessionDep, request: Request, response: Response) -> Task:
     task = Task(**task_in.model_dump())
     session.add(task)
@@ -52,7 +54,7 @@ def get_task(task_id: PathTaskId, session: SessionDep) -> Task:
     return get_task_or_404(session, task_id)
 
 
-@router.put("/{task_id}", response_model=TaskOut, responses=NOT_FOUND | TOO_LARGE)
+@router.put("/{task_id}", response_model=TaskOut, responses=NOT_FOUND | BODY_ANSWERS)
 def replace_task(task_id: PathTaskId, task_in: TaskIn, session: SessionDep) -> Task:
     task = get_task_or_404(session, task_id)
     for field, value in task_in.model_dump().items():

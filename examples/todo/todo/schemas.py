@@ -10,7 +10,12 @@ from todo.models import MAX_ID
 #: A task id as the API takes it: anything outside the column's range cannot name a row, and is
 #: refused with 422 before it reaches a query (where it would overflow the column type).
 TaskId = Annotated[int, Field(ge=1, le=MAX_ID)]
-TaskName = Annotated[str, Field(min_length=5, max_length=100, examples=["Write the report"])]
+#: No NUL characters: PostgreSQL's text types cannot hold one, so every backend refuses it alike
+#: (422) rather than PostgreSQL failing the query.
+TaskName = Annotated[
+    str,
+    Field(min_length=5, max_length=100, pattern=r"^[^\x00]*$", examples=["Write the report"]),
+]
 Priority = Annotated[int, Field(ge=1, le=9, description="1 is the most urgent, 9 the least.")]
 
 
@@ -60,9 +65,14 @@ class Problem(BaseModel):
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "No such task"}
 }
-TOO_LARGE: dict[int | str, dict[str, Any]] = {
+#: Every endpoint that reads a body can answer these.
+BODY_ANSWERS: dict[int | str, dict[str, Any]] = {
+    400: {
+        "model": Problem,
+        "description": "The body could not be read: not UTF-8 text",
+    },
     413: {
         "model": Problem,
         "description": "The request body is over the size limit (MAX_BODY_BYTES, 64 KiB by default)",
-    }
+    },
 }

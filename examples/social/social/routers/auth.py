@@ -18,14 +18,20 @@ router = APIRouter(tags=["authentication"])
 @router.post(
     "/login",
     response_model=Token,
-    responses=answers(403, 413, e403="Unknown email or wrong password: the same answer for both"),
+    responses=answers(
+        400, 403, 413, e403="Unknown email or wrong password: the same answer for both"
+    ),
 )
 def login(
     credentials: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
 ) -> Token:
-    user = session.scalar(select(User).where(User.email == credentials.username))
+    # No email holds a NUL character (and PostgreSQL cannot even compare one): unknown.
+    unknown = "\x00" in credentials.username
+    user = (
+        None if unknown else session.scalar(select(User).where(User.email == credentials.username))
+    )
     # Verified even for an unknown email, so both failures take the same time.
     password_matches = verify_password(credentials.password, user.password_hash if user else None)
     if user is None or not password_matches:

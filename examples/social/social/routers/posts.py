@@ -9,7 +9,7 @@ from sqlalchemy.orm import contains_eager
 
 from social.database import SessionDep
 from social.models import MAX_ID, Post, User, Vote
-from social.schemas import Id, PostIn, PostOut, PostWithVotes, UserOut, answers
+from social.schemas import NO_NUL, Id, PostIn, PostOut, PostWithVotes, UserOut, answers
 from social.security import CurrentUser
 
 router = APIRouter(prefix="/posts", tags=["posts"], responses=answers(401))
@@ -61,7 +61,9 @@ def list_posts(
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     skip: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
-    search: Annotated[str, Query(max_length=200, description="Text the title contains.")] = "",
+    search: Annotated[
+        str, Query(max_length=200, pattern=NO_NUL, description="Text the title contains.")
+    ] = "",
 ) -> list[PostWithVotes]:
     """Published posts and the caller's own drafts, newest first."""
     query = POSTS_WITH_VOTES.where(visible_to(user))
@@ -72,7 +74,7 @@ def list_posts(
 
 
 @router.post(
-    "/", response_model=PostOut, status_code=status.HTTP_201_CREATED, responses=answers(413)
+    "/", response_model=PostOut, status_code=status.HTTP_201_CREATED, responses=answers(400, 413)
 )
 def create_post(
     post_in: PostIn, session: SessionDep, user: CurrentUser, request: Request, response: Response
@@ -106,7 +108,7 @@ CHANGE_ANSWERS = answers(
 )
 
 
-@router.put("/{post_id}", response_model=PostOut, responses=CHANGE_ANSWERS | answers(413))
+@router.put("/{post_id}", response_model=PostOut, responses=CHANGE_ANSWERS | answers(400, 413))
 def replace_post(
     post_id: PostId, post_in: PostIn, session: SessionDep, user: CurrentUser
 ) -> PostOut:

@@ -14,7 +14,10 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 
 @router.post(
-    "/", response_model=UserOut, status_code=status.HTTP_201_CREATED, responses=answers(409, 413)
+    "/",
+    response_model=UserOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=answers(400, 409, 413),
 )
 def create_user(user_in: UserCreate, session: SessionDep) -> UserOut:
     user = User(

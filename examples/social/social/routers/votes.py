@@ -17,6 +17,7 @@ router = APIRouter(prefix="/vote", tags=["votes"])
     response_model=Message,
     status_code=status.HTTP_201_CREATED,
     responses=answers(
+        400,
         401,
         404,
         409,
