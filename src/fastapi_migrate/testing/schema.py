@@ -66,6 +66,8 @@ def _snapshot(connection: Connection) -> Schema:
     for view in inspector.get_view_names():
         schema[f"view {view}"] = {}
     for sequence in _sequences(inspector):
+        if sequence.startswith(tuple(f"{table}_" for table in BOOKKEEPING_TABLES)):
+            continue  # the ledger's own id counter on PostgreSQL
         schema[f"sequence {sequence}"] = {}
     for name, definition in for_url(connection.engine.url).schema_extras(connection).items():
         schema[name] = {"definition": definition}

@@ -124,6 +124,14 @@ def _reason(error: BaseException) -> str:
     return text.rstrip(".")
 
 
+def _parent_of(script: Script) -> str:
+    """Where downgrading one step from ``script`` lands: its parent, or base."""
+    parent = script.down_revision
+    if parent is None:
+        return "base"
+    return parent if isinstance(parent, str) else f"{script.revision}-1"
+
+
 def _listed(skipped: list[SkippedRevision]) -> str:
     shown = ", ".join(s.revision for s in skipped[:3])
     return shown + (f" and {len(skipped) - 3} more" if len(skipped) > 3 else "")
@@ -255,7 +263,7 @@ class _Suite:
         backend = self.server.get_backend_name()
         for index, script in enumerate(order):
             try:
-                scratch.upgrade(script.revision)
+                scratch.upgrade(script.revision, accept_data_loss=True)
             except MigrationsError as error:
                 reason = _reason(error)
                 self.reachable = index
@@ -305,13 +313,13 @@ class _Suite:
         for script in order[: self.reachable]:
             name = _named(script)
             try:
-                scratch.upgrade(script.revision)
+                scratch.upgrade(script.revision, accept_data_loss=True)
             except MigrationsError as error:
                 failure = f"up to {name} failed: {_reason(error)}"
                 break
             after_up = schema_of(scratch.url)
             try:
-                scratch.downgrade(f"{script.revision}-1")
+                scratch.downgrade(_parent_of(script))
             except MigrationsError as error:
                 failure = f"down from {name} failed: {_reason(error)}"
                 break
@@ -320,7 +328,7 @@ class _Suite:
             if differences:
                 traces.append(f"downgrading {name} left {'; '.join(differences)}")
             try:
-                scratch.upgrade(script.revision)
+                scratch.upgrade(script.revision, accept_data_loss=True)
             except MigrationsError as error:
                 failure = f"up again to {name} failed: {_reason(error)}"
                 break
@@ -367,7 +375,7 @@ class _Suite:
         for script in order[: self.reachable]:
             name = _named(script)
             try:
-                scratch.upgrade(script.revision)
+                scratch.upgrade(script.revision, accept_data_loss=True)
             except MigrationsError as error:
                 self.report(
                     ROWS_SURVIVE,
