@@ -4,6 +4,7 @@ server error, a status code the document does not list, and a body that breaks i
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import pytest
@@ -29,8 +30,10 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-#: Requests per operation and generation mode: what bounds the run's time.
-EXAMPLES = 15
+#: Requests per operation and generation mode: what bounds the run's time. FUZZ_EXAMPLES asks
+#: for a longer run, with new random requests each time (the default run repeats the same ones).
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
+RANDOM = "FUZZ_EXAMPLES" in os.environ
 
 
 def fuzz(headers: dict[str, str]) -> list[str]:
@@ -45,7 +48,7 @@ def fuzz(headers: dict[str, str]) -> list[str]:
             @settings(
                 max_examples=EXAMPLES,
                 deadline=None,
-                derandomize=True,  # the same requests on every run: no flaky CI
+                derandomize=not RANDOM,  # by default the same requests on every run: no flaky CI
                 database=None,
                 suppress_health_check=list(HealthCheck),
             )
