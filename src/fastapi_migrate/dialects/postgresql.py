@@ -121,7 +121,7 @@ class PostgreSQLSupport(DialectSupport):
 
 # The session holding a 64-bit advisory lock: pg_locks splits the key into two halves.
 _ADVISORY_OWNER = """
-SELECT a.pid, a.application_name, a.client_addr::text, a.state_change
+SELECT a.pid, a.application_name, host(a.client_addr), a.state_change
 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -130,7 +130,7 @@ LIMIT 1
 """
 # Tables other sessions hold locks on: a migration that timed out waited for one of them.
 _RELATION_HOLDERS = """
-SELECT DISTINCT c.relname, a.pid, a.application_name, a.client_addr::text, a.xact_start
+SELECT DISTINCT c.relname, a.pid, a.application_name, host(a.client_addr), a.xact_start
 FROM pg_locks l
 JOIN pg_class c ON c.oid = l.relation
 JOIN pg_namespace n ON n.oid = c.relnamespace

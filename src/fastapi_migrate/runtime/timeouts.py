@@ -96,17 +96,22 @@ def _blocker(connection: Connection, dialect: DialectSupport, error: DBAPIError)
     """``table users, held by session 42 (psql, client ...)``: the table the failed statement
     names that another session holds, as far as the server can tell."""
     statement = error.statement or ""
+    holders: list[tuple[str | None, str]] = []
+    tables: set[str] = set()
     try:
         holders = dialect.lock_holders(connection)
-        tables = [table for table, _ in holders if table] or inspect(connection).get_table_names()
+        tables = {table for table, _ in holders if table}
+        tables.update(inspect(connection).get_table_names())
     except DBAPIError:
-        holders, tables = [], []
+        pass  # the description is a courtesy: the error itself is reported either way
     finally:
         with suppress(DBAPIError):
             connection.rollback()
-    named = [table for table in tables if _mentions(statement, table)]
+    named = sorted(table for table in tables if _mentions(statement, table))
     table = named[0] if named else None
-    sessions = [who for held, who in holders if held is None or held == table]
+    sessions = [who for held, who in holders if held is None or held == table] or [
+        who for _, who in holders
+    ]
     where = f"table {table}" if table else "a table"
     if sessions:
         return f"{where}, held by {sessions[0]}"
