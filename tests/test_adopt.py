@@ -571,3 +571,38 @@ def test_the_projects_own_work_in_a_runner_is_refused(tmp_path: Path) -> None:
         match=r"runs `check_every_column_has_a_comment\(\)` in run_migrations_online\(\)",
     ):
         read_env(path)
+
+
+def test_set_up_it_cannot_classify_is_kept_with_a_comment_and_a_connection_refused(
+    tmp_path: Path,
+) -> None:
+    from fastapi_migrate.adoption.envpy import CannotAdopt, read_env
+    from fastapi_migrate.adoption.plan import KEPT_COMMENT, render_env
+
+    path = tmp_path / "env.py"
+    path.write_text(
+        ASYNC_SQLMODEL_ENV.replace(
+            "config = context.config\n",
+            "from dotenv import load_dotenv\n\nload_dotenv()\nconfig = context.config\n",
+        )
+    )
+    env = render_env(read_env(path), "env.py.orig", metadata_in_call=True)
+    assert f"{KEPT_COMMENT}\nload_dotenv()" in env
+    assert "from dotenv import load_dotenv" in env
+
+    path.write_text(
+        ASYNC_SQLMODEL_ENV.replace(
+            "config = context.config\n",
+            "config = context.config\n"
+            'engine = create_engine(os.environ["SHOP_DATABASE_URL"])\n'
+            "warm = engine.connect()\n",
+        )
+    )
+    line = (
+        path.read_text()
+        .splitlines()
+        .index('engine = create_engine(os.environ["SHOP_DATABASE_URL"])')
+        + 1
+    )
+    with pytest.raises(CannotAdopt, match=f"line {line} opens a database connection"):
+        read_env(path)

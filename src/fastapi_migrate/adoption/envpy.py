@@ -327,6 +327,8 @@ class _Reader:
         needed = self._closure(wanted)
         for statement in self.tree.body:
             if statement in needed or self._carry_anyway(statement):
+                if not isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                    self._refuse_if_connecting(statement)  # a def runs nothing until called
                 reading.carried.append(statement)
             elif not self._droppable(statement):
                 self._refuse_if_connecting(statement)
