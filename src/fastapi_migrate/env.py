@@ -20,6 +20,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection
 
 from fastapi_migrate.autogen import compare_server_default, render_item
+from fastapi_migrate.autogen.schemas import schema_options
 from fastapi_migrate.config import Settings, check_number, load_settings
 from fastapi_migrate.db import run_with_connection
 from fastapi_migrate.dialects import for_url
@@ -122,6 +123,8 @@ def _configure_options(
     options.update(overrides)
     if "target_metadata" not in options:  # an adopted env.py may name its own (a list, say)
         options["target_metadata"] = settings.metadata
+    if "include_schemas" not in options and "include_name" not in options:
+        options.update(schema_options(options["target_metadata"]))
     return options
 
 

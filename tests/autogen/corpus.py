@@ -80,7 +80,8 @@ POSTS_ROWS = {**USERS_ROWS, "posts": [{"id": 1, "title": "hello", "owner_id": 1}
 
 def _with(*extra_columns: Any, table_args: tuple[Any, ...] = ()) -> Any:
     def build(metadata: MetaData) -> None:
-        users(metadata, *[c() if callable(c) else c for c in extra_columns], *table_args)
+        # a Column belongs to one table: each build gets its own copies
+        users(metadata, *[c._copy() for c in extra_columns], *table_args)
 
     return build
 
@@ -170,6 +171,20 @@ def _schema(extra: bool) -> Any:
         if extra:
             columns.append(Column("note", String(100)))
         Table("invoices", metadata, *columns, schema="fm_billing")
+
+    return build
+
+
+def _billing_status(values: tuple[str, ...]) -> Any:
+    def build(metadata: MetaData) -> None:
+        status = Enum(*values, name="invoice_status", schema="fm_billing")
+        Table(
+            "invoices",
+            metadata,
+            Column("id", Integer, primary_key=True),
+            Column("status", status),
+            schema="fm_billing",
+        )
 
     return build
 
@@ -505,6 +520,12 @@ CORPUS: list[Change] = [
         _mood(("happy", "sad", "angry"), native=False),
         rows=_enum_rows(),
         survive={"users": ["id", "mood"]},
+    ),
+    Change(
+        "add a value to an enum in another schema",
+        _billing_status(("draft", "sent")),
+        _billing_status(("draft", "sent", "paid")),
+        backends=("postgres",),
     ),
     Change(
         "every type and default, unchanged but one column",

@@ -6,6 +6,7 @@ plain Alembic autogenerate (its own env.py, ``compare_type`` on) to compare the 
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import textwrap
@@ -170,7 +171,10 @@ class Runner:
             return
         outcome.revision_text = Path(path).read_text()
         if change.unsafe:
-            if _has_operations(outcome.revision_text):
+            upgrade = outcome.revision_text.split("def downgrade", 1)[0]
+            if "MANUAL STEP" not in upgrade or "op.drop_column" in upgrade.replace(
+                "#   op.drop", ""
+            ):
                 outcome.problems.append("wrote a migration for a change it cannot make safely")
             return
         self._upgrade(after)
@@ -274,7 +278,8 @@ PLAIN_ENV_METADATA = 'target_metadata = config.attributes["target_metadata"]'
 def _plain_config(folder: Path, url: str, metadata: MetaData) -> Config:
     """Plain Alembic: the env.py `alembic init` writes, aimed at these models and this URL."""
     directory = folder / "plain"
-    config = Config(str(folder / "plain.ini"))
+    config = Config(str(folder / "plain.ini"), stdout=io.StringIO())
+    config.print_stdout = lambda *_a, **_k: None  # type: ignore[method-assign]
     if not directory.exists():
         command.init(config, str(directory))
         env = directory / "env.py"

@@ -104,6 +104,10 @@ def describe(op: ops.MigrateOperation) -> OperationInfo:
             op.table_name,
             f"drop {op.constraint_type or 'constraint'} {name} on {op.table_name}",
         )
+    own = getattr(op, "operation_info", None)
+    if own is not None:  # our operations on types (autogen/enums.py) describe themselves
+        description, destructive, reason = own()
+        return OperationInfo(type(op).__name__, None, description, destructive, reason)
     table = getattr(op, "table_name", None)
     return OperationInfo(
         type(op).__name__, table, f"{type(op).__name__} on {table or 'the schema'}"

@@ -14,9 +14,14 @@ from sqlalchemy import DefaultClause
 from sqlalchemy.sql.elements import False_, True_
 from sqlalchemy.sql.functions import FunctionElement
 
+from fastapi_migrate.autogen.enums import render_enum_type
+from fastapi_migrate.dialects import for_backend
+
 
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Alembic's ``render_item`` hook; False leaves the item to Alembic."""
+    if type_ == "type" and for_backend(autogen_context.dialect.name).native_enum_types:
+        return render_enum_type(obj, autogen_context) or False
     if type_ != "server_default" or not isinstance(obj, DefaultClause):
         return False
     prefix = autogen_context.opts.get("sqlalchemy_module_prefix") or "sa."

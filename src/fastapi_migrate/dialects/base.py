@@ -25,6 +25,10 @@ class DialectSupport:
     render_as_batch = False
     #: Whether a failed migration is rolled back whole (DDL inside the transaction).
     transactional_ddl = True
+    #: Whether enums are named types of their own (made, changed and dropped apart from tables).
+    native_enum_types = False
+    #: Whether a schema the models name is made by the migration (elsewhere it is a database).
+    creates_schemas = False
     #: Whether adding a foreign key makes an index for it when its column has none.
     foreign_keys_make_indexes = False
     #: The SQL function giving a string's length in characters (the data-loss guard's).

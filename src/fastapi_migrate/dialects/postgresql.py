@@ -26,6 +26,8 @@ T = TypeVar("T")
 
 class PostgreSQLSupport(DialectSupport):
     name = "postgresql"
+    native_enum_types = True
+    creates_schemas = True
     foreign_sql_errors = (
         *DialectSupport.foreign_sql_errors,
         r"function .* does not exist",

@@ -1,0 +1,171 @@
+"""`make` against plain Alembic autogenerate on the same 300 tables, side by side.
+
+Each backend gets two databases holding the same 300 tables (a name, a timestamp with a server
+default, a flag, an amount, an index, and a foreign key to the table before). The models then
+gain one column, and a revision is generated again and again, alternating: plain Alembic (the
+env.py `alembic init` writes, aimed at the models, compare_type on) on one database, and
+`Migrations.make` on the other. Each written revision is deleted before the next run. The
+figure is the median; the promise (docs/benchmarks.md) is that make takes at most 1.1 times as
+long as plain autogenerate.
+
+Usage:
+  .venv/bin/python bench/autogen_speed.py [--tables 300] [--repeat 7]
+      [--backends sqlite postgres mysql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    create_engine,
+    false,
+    func,
+)
+from sqlalchemy.engine import URL, make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from backends import SERVER_URLS  # noqa: E402
+from fastapi_migrate import Migrations  # noqa: E402
+from fastapi_migrate.dialects import for_url  # noqa: E402
+from fastapi_migrate.errors import MigrationsError  # noqa: E402
+
+
+def models(tables: int, extra: bool) -> MetaData:
+    metadata = MetaData()
+    for number in range(tables):
+        columns: list[object] = [
+            Column("id", Integer, primary_key=True),
+            Column("name", String(100), nullable=False),
+            Column("created_at", DateTime, server_default=func.now(), nullable=False),
+            Column("active", Boolean, server_default=false(), nullable=False),
+            Column("amount", Numeric(10, 2)),
+        ]
+        if number:
+            columns.append(Column("parent_id", ForeignKey(f"t{number - 1}.id")))
+        if extra and number == tables - 1:
+            columns.append(Column("note", String(200)))
+        Table(f"t{number}", metadata, *columns, Index(f"ix_t{number}_name", "name"))
+    return metadata
+
+
+def plain_config(folder: Path, url: str, metadata: MetaData) -> Config:
+    directory = folder / "plain"
+    config = Config(str(folder / "plain.ini"), stdout=io.StringIO())
+    config.print_stdout = lambda *_a, **_k: None  # type: ignore[method-assign]
+    if not directory.exists():
+        command.init(config, str(directory))
+        env = directory / "env.py"
+        env.write_text(
+            env.read_text().replace(
+                "target_metadata = None", 'target_metadata = config.attributes["target_metadata"]'
+            )
+        )
+    config.set_main_option("script_location", str(directory))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["target_metadata"] = metadata
+    return config
+
+
+def timed(work: Callable[[], str]) -> float:
+    start = time.perf_counter()
+    path = work()
+    seconds = time.perf_counter() - start
+    Path(path).unlink()
+    return seconds
+
+
+def bench(backend: str, urls: list[str], tables: int, repeat: int) -> tuple[float, float]:
+    folder = Path(tempfile.mkdtemp(prefix="autogen-speed-"))
+    plain_url, ours_url = urls
+    before, after = models(tables, False), models(tables, True)
+    engine = create_engine(plain_url)
+    before.create_all(engine)
+    engine.dispose()
+    ours = Migrations(metadata=before, url=ours_url, directory=folder / "migrations", root=folder)
+    ours.init()
+    ours.make("initial")
+    ours.upgrade()
+    ours_after = Migrations(
+        metadata=after, url=ours_url, directory=folder / "migrations", root=folder
+    )
+    config = plain_config(folder, plain_url, after)
+
+    def plain_once() -> str:
+        script = command.revision(config, message="note", autogenerate=True)
+        assert script is not None and "add_column" in Path(script.path).read_text()
+        return str(script.path)
+
+    def ours_once() -> str:
+        return ours_after.make("note").path
+
+    timed(plain_once)  # warm both (imports, first connection)
+    timed(ours_once)
+    plain_times, our_times = [], []
+    for _ in range(repeat):
+        plain_times.append(timed(plain_once))
+        our_times.append(timed(ours_once))
+    return statistics.median(plain_times), statistics.median(our_times)
+
+
+def databases(backend: str, folder: Path) -> tuple[list[str], Callable[[], None]]:
+    if backend == "sqlite":
+        return [f"sqlite:///{folder / 'plain.db'}", f"sqlite:///{folder / 'ours.db'}"], lambda: None
+    server = make_url(SERVER_URLS[backend])
+    dialect = for_url(server)
+    made: list[URL] = [dialect.create_database(server, dialect.scratch_name("speed")) for _ in "ab"]
+
+    def drop() -> None:
+        for url in made:
+            dialect.drop_database(url)
+
+    return [u.render_as_string(hide_password=False) for u in made], drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres", "mysql"])
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    print(f"make on {args.tables} tables (one column added), median of {args.repeat} runs\n")
+    print("| backend | plain Alembic autogenerate | fastapi-migrate make | ratio |")
+    print("|---|---|---|---|")
+    for backend in args.backends:
+        try:
+            urls, drop = databases(backend, Path(tempfile.mkdtemp()))
+        except MigrationsError as error:
+            print(f"| {backend} | skipped: {error} | | |")
+            continue
+        try:
+            plain, ours = bench(backend, urls, args.tables, args.repeat)
+        finally:
+            drop()
+        print(f"| {backend} | {plain * 1000:.0f} ms | {ours * 1000:.0f} ms | {ours / plain:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()

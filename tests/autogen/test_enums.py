@@ -1,0 +1,82 @@
+"""Enum changes that must stop or warn: what the user sees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from corpus import _mood, _profiles, _users
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import make_url
+
+from fastapi_migrate import Migrations
+from fastapi_migrate.db import run_with_connection
+from fastapi_migrate.errors import MigrationFailed
+
+
+def _migrations(build, url: str, folder: Path) -> Migrations:  # type: ignore[no-untyped-def]
+    metadata = MetaData()
+    build(metadata)
+    return Migrations(metadata=metadata, url=url, directory=folder / "migrations", root=folder)
+
+
+def _scalar(url: str, sql: str) -> object:
+    return run_with_connection(make_url(url), lambda c: c.execute(text(sql)).scalar())
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_removing_a_value_rows_still_hold_stops_the_upgrade(fresh_url: str, tmp_path: Path) -> None:
+    before = _migrations(_mood(("happy", "sad", "angry")), fresh_url, tmp_path)
+    before.init()
+    before.make("moods")
+    before.upgrade()
+    run_with_connection(
+        make_url(fresh_url),
+        lambda c: (
+            c.execute(text("INSERT INTO users (id, email, mood) VALUES (1, 'a', 'angry')")),
+            c.commit(),
+        ),
+    )
+    after = _migrations(_mood(("happy", "sad")), fresh_url, tmp_path)
+    made = after.make("no more anger")
+    assert [o.description for o in made.destructive] == ["rebuild type mood without angry"]
+
+    with pytest.raises(MigrationFailed) as failed:
+        after.upgrade()
+
+    assert (
+        "Rows of users.mood still hold a value the type mood no longer has (angry): "
+        "update or delete them, then upgrade again." in str(failed.value)
+    )
+    assert "the whole upgrade was rolled back" in str(failed.value)
+    labels = _scalar(
+        fresh_url,
+        "SELECT string_agg(enumlabel, ',') FROM pg_enum e "
+        "JOIN pg_type t ON t.oid = e.enumtypid WHERE t.typname = 'mood'",
+    )
+    assert labels == "happy,sad,angry"
+    assert _scalar(fresh_url, "SELECT mood::text FROM users") == "angry"
+
+    run_with_connection(
+        make_url(fresh_url),
+        lambda c: (c.execute(text("UPDATE users SET mood = 'sad'")), c.commit()),
+    )
+    after.upgrade()
+    assert _scalar(fresh_url, "SELECT mood::text FROM users") == "sad"
+
+
+def test_a_moved_column_is_a_manual_step_with_one_sentence(fresh_url: str, tmp_path: Path) -> None:
+    before = _migrations(_users, fresh_url, tmp_path)
+    before.init()
+    before.make("users")
+    before.upgrade()
+
+    made = _migrations(_profiles, fresh_url, tmp_path).make("profiles")
+
+    assert made.warnings == (
+        "users.phone looks moved to the new table profiles, which cannot be written safely: the "
+        "revision keeps the old column and marks a MANUAL STEP where you copy the data and drop it.",
+    )
+    upgrade = Path(made.path).read_text().split("def downgrade")[0]
+    assert "# MANUAL STEP: users.phone looks moved to profiles.phone." in upgrade
+    assert "\n    op.drop_column" not in upgrade and "batch_op.drop_column" not in upgrade
