@@ -1,6 +1,6 @@
 """The fidelity corpus through plain Alembic autogenerate and through `fastapi-migrate make`.
 
-For each model change of tests/autogen/corpus.py and each backend, a fresh database is migrated
+For each model change of tests/autogen/model_changes.py and each backend, a fresh database is migrated
 to the models before, rows are written, and a revision is generated for the models after; then
 it is upgraded, checked against the models, its rows read back, downgraded, the schema compared
 with the one before, and autogenerate run again on the unchanged models (see
@@ -26,12 +26,11 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "autogen")]
 
-from corpus import CORPUS  # noqa: E402
-from fidelity import Outcome, Runner  # noqa: E402
-
 from backends import SERVER_URLS  # noqa: E402
 from fastapi_migrate.dialects import for_url  # noqa: E402
 from fastapi_migrate.errors import MigrationsError  # noqa: E402
+from fidelity import Outcome, Runner  # noqa: E402
+from model_changes import CORPUS  # noqa: E402
 
 
 def run_one(backend: str, change, plain: bool) -> Outcome:  # type: ignore[no-untyped-def]

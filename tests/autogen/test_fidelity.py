@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fidelity import Change, Runner
 
-from corpus import CORPUS
+from fidelity import Change, Runner
+from model_changes import CORPUS
 
 # The slice of the corpus the default suite runs; `make test-autogen` runs every change.
 SLICE = {

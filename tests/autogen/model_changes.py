@@ -10,7 +10,6 @@ import enum
 import uuid
 from typing import Any
 
-from fidelity import Change
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -35,6 +34,8 @@ from sqlalchemy import (
     func,
     text,
 )
+
+from fidelity import Change
 
 
 class Mood(enum.Enum):
