@@ -1,0 +1,64 @@
+"""A small run of bench/crash_consistency.py on every backend: kill -9 in the middle of an
+upgrade, then the schema matches alembic_version (PostgreSQL, SQLite) or the half-applied
+migration is refused by name (MySQL/MariaDB), and a re-run reaches head where it may."""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from backends import require_server
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "crash_consistency.py"
+
+
+@pytest.fixture
+def crash(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("crash_consistency", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "crash_consistency", module)
+    spec.loader.exec_module(module)
+    # A shorter history than the benchmark's, so the suite stays quick.
+    monkeypatch.setattr(module, "MIGRATIONS", 4)
+    monkeypatch.setattr(module, "ROWS", 100)
+    return module
+
+
+def test_kill_9_mid_upgrade_leaves_a_state_we_can_tell(
+    crash: ModuleType, backend: str, tmp_path: Path
+) -> None:
+    if backend != "sqlite":
+        crash.SERVERS[backend] = require_server(backend)
+    root = tmp_path / "project"
+    root.mkdir()
+    crash.write_project(root)
+    with crash.database(backend, tmp_path, -1) as url:
+        duration = crash.run_child(url, root, None)
+    tally = crash.Tally(backend)
+
+    class Moments(random.Random):
+        """Kills at a third and at two thirds of the upgrade's measured duration."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.fractions = [0.35, 0.7]
+
+        def uniform(self, low: float, high: float) -> float:
+            return high * self.fractions.pop(0) / 1.05
+
+    moments = Moments()
+    for number in range(2):
+        with crash.database(backend, tmp_path, number) as url:
+            crash.trial(backend, url, root, duration, moments, tally)
+    assert tally.broken == []
+    assert tally.trials == 2
+    if backend == "mysql":
+        assert tally.detected + tally.refused_clean + tally.reran == 2
+    else:
+        assert tally.reran == 2 and tally.half_applied == 0
