@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from fastapi_migrate import Migrations
 from fastapi_migrate.db import run_with_connection
+from fastapi_migrate.runtime.probe import current_if_at_head
 from helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
 
 SECOND = "5ec0nd000001"
@@ -98,6 +99,16 @@ def test_a_no_op_upgrade_returns_from_the_gate(project: Project) -> None:
         assert result.stdout.strip() == f"Nothing to upgrade: the database is at {SECOND}."
     assert Migrations(url=project.url, root=project.root).upgrade().steps == ()
     assert snapshot(project.url) == before
+
+
+def test_the_probe_without_sqlalchemy_answers_only_at_head(project: Project) -> None:
+    options = {"--url": project.url, "--config": str(project.root / "pyproject.toml")}
+    assert current_if_at_head(options) is None  # behind: the full path's to do
+    assert project.cli("upgrade").exit_code == 0
+    assert current_if_at_head(options) == (SECOND,)
+    assert current_if_at_head({**options, "--url": project.url + "?x=1"}) is None
+    set_version(project.url, "feedfacecafe")
+    assert current_if_at_head(options) is None
 
 
 COUNTING = 'import pathlib; pathlib.Path({marker!r}).open("a").write({revision!r} + " ")'

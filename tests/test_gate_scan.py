@@ -211,7 +211,7 @@ def test_the_cache_skips_unchanged_files_and_rereads_changed_ones(tmp_path: Path
     third = scan(tmp_path)
     assert third is not None and third.parsed == 1 and third.heads == {"r005"}
     # A corrupt cache is ignored, not trusted.
-    (tmp_path / "__pycache__" / "fastapi_migrate_revisions.json").write_text("{not json")
+    (tmp_path / "__pycache__" / "fastapi_migrate_revisions.marshal").write_bytes(b"\x00garbage")
     fourth = scan(tmp_path)
     assert fourth is not None and fourth.heads == {"r005"}
 

@@ -14,6 +14,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+_BASE = "base (no revision applied)"
 _VALUE_OPTIONS = ("--url", "--config", "--directory", "--metadata")
 
 
@@ -55,6 +56,14 @@ def answer(argv: Sequence[str]) -> int | None:
     if parsed is None:
         return None
     verb, options, as_json = parsed
+    if verb == "upgrade":
+        # First without SQLAlchemy: the common case, a database already at head.
+        from fastapi_migrate.runtime.probe import current_if_at_head
+
+        current = current_if_at_head(options)
+        if current is not None:
+            print(f"Nothing to upgrade: the database is at {', '.join(current) or _BASE}.")
+            return 0
     from fastapi_migrate.config import load_settings
     from fastapi_migrate.errors import MigrationsError
     from fastapi_migrate.runtime.gate import alembic_ini_options, fast_head_check
@@ -77,7 +86,7 @@ def answer(argv: Sequence[str]) -> int | None:
     if verb == "upgrade":
         if not check.at_head or len(check.heads) > 1:
             return None
-        where = ", ".join(check.current) or "base (no revision applied)"
+        where = ", ".join(check.current) or _BASE
         print(f"Nothing to upgrade: the database is at {where}.")
         return 0
     if as_json:

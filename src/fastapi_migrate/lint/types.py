@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlglot import exp
+
+if TYPE_CHECKING:
+    # Only named in annotations: importing sqlglot costs a quarter of a second, and the
+    # dialects (on every start-up's path) import this module for TypeFacts.
+    from sqlglot import exp
 
 _INTEGER_BITS = {"TINYINT": 8, "SMALLINT": 16, "MEDIUMINT": 24, "INT": 32, "INTEGER": 32}
 _INTEGER_BITS |= {"BIGINT": 64, "SERIAL": 32, "BIGSERIAL": 64, "SMALLSERIAL": 16}

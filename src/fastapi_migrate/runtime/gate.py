@@ -10,20 +10,28 @@ Imports neither Alembic nor the facade: a no-op start-up never loads them.
 
 from __future__ import annotations
 
-from configparser import Error as ConfigParserError
-from configparser import RawConfigParser
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, column, inspect, select, table
+from sqlalchemy import Connection, Engine, column, inspect, select, table
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 
 from fastapi_migrate.config import Settings
-from fastapi_migrate.db import run_with_connection
+from fastapi_migrate.db import is_async_url, make_engine, run_with_connection, unreachable
 from fastapi_migrate.runtime import ledger
-from fastapi_migrate.runtime.scan import env_version_table, scan, supports_options
+from fastapi_migrate.runtime.scan import (
+    alembic_ini_options,
+    env_version_table,
+    scan,
+    supports_options,
+)
 from fastapi_migrate.urls import mask_url
+
+T = TypeVar("T")
 
 
 class Position(Enum):
@@ -102,23 +110,29 @@ def read_current(connection: Connection, version_table: str, schema: str | None)
     return tuple(str(row[0]) for row in connection.execute(select(versions.c.version_num)))
 
 
-def alembic_ini_options(root: Path) -> dict[str, str | None]:
-    """The [alembic] options of ``root``/alembic.ini that change how revision files are found
-    (an unreadable file counts as "unusual": the gate then leaves the answer to Alembic)."""
-    ini = root / "alembic.ini"
-    if not ini.is_file():
-        return {}
-    parser = RawConfigParser()
+#: Sync engines by URL, kept so that a process asking again (a lifespan per worker, a health
+#: check) skips the dialect's first-connect work. NullPool: they hold no connection open.
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def _run_read(url: URL, read: Callable[[Connection], T]) -> T:
+    """``read`` in a transaction on a new connection (async drivers: through db.py)."""
+    if is_async_url(url):
+        return run_with_connection(url, read)
+    key = url.render_as_string(hide_password=False)
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            made = make_engine(url)
+            assert isinstance(made, Engine)
+            engine = _ENGINES[key] = made
     try:
-        parser.read(ini, encoding="utf-8")
-    except (ConfigParserError, OSError, UnicodeDecodeError):
-        return {"sourceless": "unreadable alembic.ini"}
-    if not parser.has_section("alembic"):
-        return {}
-    return {
-        name: parser.get("alembic", name, fallback=None)
-        for name in ("version_locations", "recursive_version_locations", "sourceless")
-    }
+        connection = engine.connect()
+    except (DBAPIError, OSError) as error:
+        raise unreachable(url, error) from None
+    with connection, connection.begin():
+        return read(connection)
 
 
 def fast_head_check(settings: Settings, alembic_options: dict[str, str | None]) -> HeadCheck | None:
@@ -142,7 +156,7 @@ def fast_head_check(settings: Settings, alembic_options: dict[str, str | None]) 
         ledger.refuse_interrupted(connection, settings.ledger_table, schema, url)
         return read_current(connection, version_table, schema)
 
-    current = run_with_connection(url, read)
+    current = _run_read(url, read)
     return HeadCheck(
         url=mask_url(url),
         position=position_of(current, graph.heads, graph.revisions),
@@ -151,3 +165,6 @@ def fast_head_check(settings: Settings, alembic_options: dict[str, str | None]) 
         pending=graph.pending(current),
         static=True,
     )
+
+
+__all__ = ["HeadCheck", "Position", "alembic_ini_options", "fast_head_check", "position_of"]

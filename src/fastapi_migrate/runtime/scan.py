@@ -16,12 +16,16 @@ This module imports neither Alembic nor SQLAlchemy: it is on the start-up path.
 from __future__ import annotations
 
 import ast
-import json
+import hashlib
+import marshal
 import os
 import re
+import sys
 import tempfile
 import time
 from collections.abc import Iterable
+from configparser import Error as ConfigParserError
+from configparser import RawConfigParser
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,8 +45,9 @@ _DYNAMIC = re.compile(
 _UNSUPPORTED_OPTIONS = ("version_locations", "recursive_version_locations", "sourceless")
 #: A file modified this recently may change again within the same mtime tick: not cached.
 _RACY_SECONDS = 2.0
-_CACHE_NAME = "fastapi_migrate_revisions.json"
-_CACHE_FORMAT = 1
+_CACHE_NAME = "fastapi_migrate_revisions.marshal"
+#: marshal's format belongs to one Python version: a cache from another is ignored.
+_CACHE_VERSION = (2, sys.version_info[:2])
 
 
 @dataclass(frozen=True)
@@ -54,13 +59,8 @@ class Header:
     depends_on: tuple[str, ...]
     branch_labels: tuple[str, ...]
 
-    def to_list(self) -> list[Any]:
-        return [self.revision, self.down_revisions, self.depends_on, self.branch_labels]
-
-    @classmethod
-    def from_list(cls, data: list[Any]) -> Header:
-        revision, down, depends, labels = data
-        return cls(str(revision), tuple(down), tuple(depends), tuple(labels))
+    def to_tuple(self) -> tuple[Any, ...]:
+        return (self.revision, self.down_revisions, self.depends_on, self.branch_labels)
 
 
 @dataclass(frozen=True)
@@ -230,27 +230,49 @@ def _has_cycle(edges: dict[str, tuple[str, ...]]) -> bool:
     return False
 
 
+def alembic_ini_options(root: Path) -> dict[str, str | None]:
+    """The [alembic] options of ``root``/alembic.ini that change how revision files are found
+    (an unreadable file counts as "unusual": the gate then leaves the answer to Alembic)."""
+    ini = root / "alembic.ini"
+    if not ini.is_file():
+        return {}
+    parser = RawConfigParser()
+    try:
+        parser.read(ini, encoding="utf-8")
+    except (ConfigParserError, OSError, UnicodeDecodeError):
+        return {"sourceless": "unreadable alembic.ini"}
+    if not parser.has_section("alembic"):
+        return {}
+    return {
+        name: parser.get("alembic", name, fallback=None)
+        for name in ("version_locations", "recursive_version_locations", "sourceless")
+    }
+
+
 def supports_options(options: dict[str, str | None]) -> bool:
     """Whether Alembic's settings leave file discovery to the default the scan follows."""
     return not any(options.get(name) not in (None, "", "false") for name in _UNSUPPORTED_OPTIONS)
 
 
 def scan(directory: Path, *, use_cache: bool = True) -> StaticGraph | None:
-    """Read the graph of ``directory``/versions statically; None when Alembic must be asked."""
+    """Read the graph of ``directory``/versions statically; None when Alembic must be asked.
+
+    Every file is stat'ed each time (an edit must be seen at once); a file whose name, size
+    and mtime are in the cache is not read again, and when no file changed at all the graph
+    itself comes from the cache.
+    """
     versions = directory / "versions"
     cache_path = directory / "__pycache__" / _CACHE_NAME
-    cached = _read_cache(cache_path) if use_cache else {}
-    fresh: dict[str, list[Any]] = {}
-    headers: list[Header] = []
-    parsed = 0
-    now = time.time()
     try:
-        entries = list(os.scandir(versions))
+        listing = list(os.scandir(versions))
     except FileNotFoundError:
         return StaticGraph(frozenset(), {}, 0)
     except OSError:
         return None
-    for entry in entries:
+    now = time.time()
+    files: list[tuple[str, int, int, str]] = []
+    racy = False
+    for entry in listing:
         name = entry.name
         if name.endswith((".pyc", ".pyo")) or not _SOURCE_FILE.match(name):
             continue
@@ -260,56 +282,83 @@ def scan(directory: Path, *, use_cache: bool = True) -> StaticGraph | None:
             stat = entry.stat()
         except OSError:
             return None
-        key = [stat.st_size, stat.st_mtime_ns]
-        header = _cached_header(cached.get(name), key)
+        racy = racy or now - stat.st_mtime < _RACY_SECONDS
+        files.append((name, stat.st_size, stat.st_mtime_ns, entry.path))
+    files.sort()
+    fingerprint = hashlib.sha1(
+        repr([(name, size, mtime) for name, size, mtime, _ in files]).encode(),
+        usedforsecurity=False,
+    ).hexdigest()
+    graph_path = cache_path.with_suffix(".graph")
+    if use_cache and not racy:
+        cached_graph = _read_marshal(graph_path)
+        if (
+            isinstance(cached_graph, tuple)
+            and len(cached_graph) == 3
+            and cached_graph[0] == fingerprint
+            and isinstance(cached_graph[2], dict)
+        ):
+            return StaticGraph(frozenset(cached_graph[1]), dict(cached_graph[2]), 0)
+    cached_files = _read_marshal(cache_path) if use_cache else None
+    if not isinstance(cached_files, dict):
+        cached_files = {}
+    headers: list[Header] = []
+    known: dict[str, tuple[Any, ...]] = {}
+    parsed = 0
+    for name, size, mtime, path in files:
+        hit = cached_files.get(name)
+        header = None
+        if isinstance(hit, tuple) and len(hit) == 3 and hit[:2] == (size, mtime):
+            header = _header_from_tuple(hit[2])
         if header is None:
             try:
-                source = Path(entry.path).read_bytes()
+                source = Path(path).read_bytes()
             except OSError:
                 return None
             parsed += 1
-            read = read_header(source)
-            if read is None:
+            header = read_header(source)
+            if header is None:
                 return None
-            header = read
-        if now - stat.st_mtime > _RACY_SECONDS:
-            fresh[name] = [*key, header.to_list()]
         headers.append(header)
+        if now - mtime / 1e9 > _RACY_SECONDS:
+            known[name] = (size, mtime, header.to_tuple())
     graph = graph_of(headers, parsed)
-    if graph is not None and use_cache and fresh != cached:
-        _write_cache(cache_path, fresh)
+    if graph is not None and use_cache:
+        if parsed or set(known) != set(cached_files):
+            _write_marshal(cache_path, known)
+        if not racy:
+            _write_marshal(graph_path, (fingerprint, tuple(graph.heads), graph.stands_on))
     return graph
 
 
-def _cached_header(entry: Any, key: list[int]) -> Header | None:
-    if not isinstance(entry, list) or len(entry) != 3 or entry[:2] != key:
-        return None
+def _header_from_tuple(data: Any) -> Header | None:
     try:
-        return Header.from_list(entry[2])
+        revision, down, depends, labels = data
+        return Header(str(revision), tuple(down), tuple(depends), tuple(labels))
     except (TypeError, ValueError):
         return None
 
 
-def _read_cache(path: Path) -> dict[str, list[Any]]:
+def _read_marshal(path: Path) -> Any:
+    """What a cache file holds; None when it is missing, from another Python, or damaged."""
     try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("format") != _CACHE_FORMAT:
-        return {}
-    files = data.get("files")
-    return files if isinstance(files, dict) else {}
+        data = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(data, tuple) or len(data) != 2 or data[0] != _CACHE_VERSION:
+        return None
+    return data[1]
 
 
-def _write_cache(path: Path, files: dict[str, list[Any]]) -> None:
+def _write_marshal(path: Path, value: Any) -> None:
     """Write the whole cache to a new file and rename it over the old: readers never see half
     a file, and of two concurrent writers the last rename wins with a complete cache."""
     try:
         path.parent.mkdir(exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=".scan-", dir=path.parent)
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump({"format": _CACHE_FORMAT, "files": files}, stream)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(marshal.dumps((_CACHE_VERSION, value)))
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

@@ -1,0 +1,203 @@
+"""The start-up gate's speed against Alembic's own way to answer "is the database at head?".
+
+On the synthetic project of bench/status_overhead.py (a linear history of 1000 revisions by
+default, upgraded to head), measured side by side and interleaved:
+
+  (1) in process: ``Migrations.head_check()`` (the gate: revision ids read from the files'
+      text, cached by name, size and mtime, then one SELECT on the version table) against
+      Alembic's revision-map load plus ``get_current_heads`` (a fresh ``ScriptDirectory``,
+      ``get_heads()``, and a ``MigrationContext`` on a new connection). The gate is also timed
+      with its cache removed before each run ("cold"). Bound: alembic / gate >= 25.
+  (2) whole processes: a no-op ``fastapi-migrate upgrade`` against a no-op
+      ``alembic upgrade head``. Bound: ours / alembic <= 0.25.
+
+Bytecode is cached as on a developer's machine (in a folder of the run's own), after one
+warm-up of each. Medians are reported, with the CPU time of the processes for (2).
+
+Usage:
+  .venv/bin/python bench/startup_gate.py [--revisions 1000] [--repeat 15]
+      [--backend sqlite|postgres] [--postgres-url URL]
+
+Exits 1 when a bound is not met, 2 when the project is not what it claims to be.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from status_overhead import (
+    ALEMBIC,
+    DEFAULT_POSTGRES,
+    FASTAPI_MIGRATE,
+    BenchmarkInvalid,
+    Project,
+    build_project,
+    database,
+    load,
+    project_environment,
+    timed,
+)
+
+IN_PROCESS_BOUND = 25.0
+PROCESS_BOUND = 0.25
+
+
+def in_process(root: Path, url: str, repeat: int) -> dict[str, list[float]]:
+    """Seconds per answer: the gate (warm and cold cache) and Alembic's way."""
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from fastapi_migrate import Migrations
+
+    migrations = Migrations(url=url, root=root)
+    cache_folder = root / "migrations" / "__pycache__"
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("script_location", str(root / "migrations"))
+
+    def gate() -> object:
+        check = migrations.head_check()
+        if not (check.static and check.at_head):
+            raise BenchmarkInvalid(f"the gate did not answer statically at head: {check}")
+        return check
+
+    def gate_cold() -> object:
+        for cache in cache_folder.glob("fastapi_migrate_revisions.*"):
+            cache.unlink(missing_ok=True)
+        return gate()
+
+    def alembic() -> object:
+        script = ScriptDirectory.from_config(config)
+        heads = script.get_heads()
+        engine = create_engine(url, poolclass=NullPool)
+        try:
+            with engine.connect() as connection:
+                current = MigrationContext.configure(connection).get_current_heads()
+        finally:
+            engine.dispose()
+        if set(current) != set(heads):
+            raise BenchmarkInvalid(f"Alembic sees {current} against heads {heads}")
+        return current
+
+    ways: dict[str, Callable[[], object]] = {
+        "gate": gate,
+        "gate, cold cache": gate_cold,
+        "alembic": alembic,
+    }
+    for way in ways.values():  # warm-up: bytecode, page cache, the gate's cache
+        way()
+    gate()
+    samples: dict[str, list[float]] = {name: [] for name in ways}
+    for _ in range(repeat):
+        for name, way in ways.items():
+            started = time.perf_counter()
+            way()
+            samples[name].append(time.perf_counter() - started)
+    return samples
+
+
+def whole_processes(project: Project, repeat: int) -> dict[str, tuple[list[float], list[float]]]:
+    """(wall, cpu) seconds of a no-op upgrade, ours and Alembic's."""
+    commands = {
+        "fastapi-migrate upgrade": ((FASTAPI_MIGRATE, "upgrade"),),
+        "alembic upgrade head": ((ALEMBIC, "upgrade", "head"),),
+    }
+    for name, command in commands.items():
+        output = timed(project, *command).outputs[0]
+        if name.startswith("fastapi") and not output.startswith("Nothing to upgrade"):
+            raise BenchmarkInvalid(f"the no-op upgrade said {output!r}")
+    samples: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in commands}
+    for _ in range(repeat):
+        for name, command in commands.items():
+            timing = timed(project, *command)
+            samples[name][0].append(timing.wall)
+            samples[name][1].append(timing.cpu)
+    return samples
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}" if seconds < 0.1 else f"{seconds * 1000:.0f}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--revisions", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args(argv)
+
+    print(f"load average before: {load()} on {os.cpu_count()} CPUs")
+    workspace = Path(tempfile.mkdtemp(prefix="fm-bench-gate-"))
+    try:
+        root = workspace / "project"
+        root.mkdir()
+        name = f"fm_bench_gate_{os.getpid()}"
+        with database(args.backend, root, args.postgres_url, name) as url:
+            project = Project(root, project_environment(url, workspace / "pycache"))
+            print(f"{args.revisions} revisions: building ...", flush=True)
+            build_project(project, args.revisions, args.seed)
+            # The in-process run uses the same bytecode folder as the processes.
+            sys.pycache_prefix = str(workspace / "pycache")
+            inside = in_process(root, url, args.repeat)
+            processes = whole_processes(project, args.repeat)
+    except BenchmarkInvalid as error:
+        print(f"\nThe benchmark is invalid: {error}", file=sys.stderr)
+        return 2
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
+    print(f"load average after: {load()}")
+
+    gate = statistics.median(inside["gate"])
+    cold = statistics.median(inside["gate, cold cache"])
+    alembic = statistics.median(inside["alembic"])
+    speedup = alembic / gate
+    print(
+        f"\n(1) is the database at head? in process, {args.backend}, {args.revisions} "
+        f"revisions, median of {args.repeat}"
+    )
+    print(f"{'way':<40} {'ms':>8} {'alembic / way':>14}")
+    for label, value in (
+        ("gate (Migrations.head_check)", gate),
+        ("gate, its cache removed first", cold),
+        ("alembic: revision map + get_current_heads", alembic),
+    ):
+        print(f"{label:<40} {ms(value):>8} {alembic / value:>14.1f}")
+    verdict_1 = speedup >= IN_PROCESS_BOUND
+    print(f"verdict: {'PASS' if verdict_1 else 'FAIL'} (>= {IN_PROCESS_BOUND:g}x)")
+
+    ours_wall, ours_cpu = processes["fastapi-migrate upgrade"]
+    plain_wall, plain_cpu = processes["alembic upgrade head"]
+    ratio = statistics.median(ours_wall) / statistics.median(plain_wall)
+    cpu_ratio = statistics.median(ours_cpu) / statistics.median(plain_cpu)
+    print(f"\n(2) no-op upgrade, whole processes, median of {args.repeat}")
+    print(f"{'command':<28} {'wall ms':>8} {'cpu ms':>8}")
+    print(f"{'fastapi-migrate upgrade':<28} {ms(statistics.median(ours_wall)):>8} "
+          f"{ms(statistics.median(ours_cpu)):>8}")  # fmt: skip
+    print(f"{'alembic upgrade head':<28} {ms(statistics.median(plain_wall)):>8} "
+          f"{ms(statistics.median(plain_cpu)):>8}")  # fmt: skip
+    verdict_2 = ratio <= PROCESS_BOUND
+    print(
+        f"ratio {ratio:.2f} (cpu {cpu_ratio:.2f}): {'PASS' if verdict_2 else 'FAIL'} "
+        f"(<= {PROCESS_BOUND:g})"
+    )
+    return 0 if verdict_1 and verdict_2 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
