@@ -10,8 +10,9 @@ FastAPI-Migrate, waits for a shared instant so that they really start together, 
 fifth sleeps a few seconds, so the others arrive while one works. Every migration writes a row
 into a `runs` table inside its own transaction: a migration that ran twice shows twice there.
 
-A trial passes when every process exits 0, every migration's row is there exactly once, the
-processes together report each migration applied once (the first process to take the lock does
+A trial passes when every process exits 0, every migration's row is there exactly once (and
+the applied-migration ledger records each as applied exactly once), the processes together
+report each migration applied once (the first process to take the lock does
 the work; the others find the database at head and say there was nothing to do), and the version
 table is at head.
 
@@ -61,6 +62,8 @@ SERVERS = {
 }
 REPOSITORY = Path(__file__).resolve().parents[1]
 TODO_APP = REPOSITORY / "examples" / "todo"
+#: The applied-migration ledger's default table: where present, it must agree too.
+LEDGER = "fastapi_migrate_ledger"
 
 # What each starter runs: ready, wait for the common instant, then the lifespan's upgrade.
 STARTER = """
@@ -161,6 +164,8 @@ class Trial:
     errors: list[str] = field(default_factory=list)
     applied: Counter[str] = field(default_factory=Counter)  # as the processes reported
     recorded: Counter[str] = field(default_factory=Counter)  # rows in the runs table
+    #: Upgrade steps the applied-migration ledger records as applied (None: no ledger).
+    ledger: Counter[str] | None = None
     at_head: bool = False
     seconds: float = 0.0
 
@@ -171,6 +176,7 @@ class Trial:
             and not self.errors
             and self.applied == expected
             and self.recorded == expected
+            and self.ledger in (None, expected)
             and self.at_head
         )
 
@@ -213,9 +219,22 @@ def run_trial(folder: Path, url: str, processes: int, migrations: int) -> Trial:
             if "alembic_version" in tables
             else []
         )
-        return runs, version
+        ledger = (
+            Counter(
+                row[0]
+                for row in connection.execute(
+                    text(
+                        f"SELECT revision FROM {LEDGER} "
+                        "WHERE direction = 'up' AND outcome = 'applied'"
+                    )
+                )
+            )
+            if LEDGER in tables
+            else None
+        )
+        return runs, version, ledger
 
-    runs, version = run_with_connection(make_url(url), read)
+    runs, version, trial.ledger = run_with_connection(make_url(url), read)
     trial.recorded.update(runs)
     trial.at_head = version == [revision_id(migrations)]
     return trial

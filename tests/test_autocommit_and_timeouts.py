@@ -53,7 +53,17 @@ def indexes(url: str) -> set[str]:
         engine.dispose()
 
 
-@pytest.mark.parametrize("program", ["fastapi-migrate", "alembic"])
+@pytest.mark.parametrize(
+    ("backend", "program"),
+    [
+        pytest.param("sqlite", "fastapi-migrate", marks=pytest.mark.sqlite),
+        pytest.param("mysql", "fastapi-migrate", marks=pytest.mark.mysql),
+        pytest.param("postgres", "fastapi-migrate", marks=pytest.mark.postgres),
+        pytest.param("postgres", "alembic", marks=pytest.mark.postgres),
+        pytest.param("sqlite", "alembic", marks=pytest.mark.sqlite),
+    ],
+    indirect=["backend"],
+)
 def test_autocommit_block_works_between_transactional_migrations(
     project: Project, backend: str, program: str
 ) -> None:

@@ -78,7 +78,7 @@ def test_another_version_table_is_another_lock(project: Project) -> None:
     other."""
     write_revision(project, "a00000000001", None)
     with migration_lock(_target(project, "other_app_version"), wait_seconds=5):
-        done = project.run("upgrade", "--lock-wait", "1")
+        done = project.cli("upgrade", "--lock-wait", "1")
     assert done.exit_code == 0, done.output
     assert "Waiting" not in done.output
 
@@ -139,6 +139,7 @@ def test_uvicorn_workers_start_together(fresh_url: str) -> None:
     assert served.ok(4), served
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 def test_plain_alembic_takes_the_same_lock(project: Project) -> None:
     write_revision(project, "a00000000001", None)
     with migration_lock(_target(project), wait_seconds=5):
@@ -151,10 +152,11 @@ def test_plain_alembic_takes_the_same_lock(project: Project) -> None:
     assert snapshot(project.url)[1] == ["a00000000001"]
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_lock_wait_setting_is_checked(project: Project) -> None:
     pyproject = project.root / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + 'lock_wait = "soon"\n')
-    refused = project.run("upgrade")
+    refused = project.cli("upgrade")
     assert refused.exit_code == 2
     assert "lock_wait under [tool.fastapi-migrate]" in refused.stderr
     assert "must be a number of seconds" in refused.stderr
