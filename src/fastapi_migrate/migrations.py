@@ -55,7 +55,7 @@ from fastapi_migrate.reports import (
     StepInfo,
 )
 from fastapi_migrate.revisions import RevisionInfo
-from fastapi_migrate.runtime import HEADS_UNDER_LOCK_KEY, gate, ledger
+from fastapi_migrate.runtime import HEADS_UNDER_LOCK_KEY, gate, ledger, reading
 from fastapi_migrate.urls import mask_text, mask_url, parse_url
 
 if TYPE_CHECKING:
@@ -244,49 +244,16 @@ class Migrations:
         fast = self._fast_head_check()
         if fast is not None:
             return fast
-
-        def inspect(migration_context: MigrationContext, script: ScriptDirectory) -> gate.HeadCheck:
-            self._refuse_interrupted(migration_context)
-            current = _current_heads(migration_context)
-            known = {revision for revision in current if graph.is_known(script, revision)}
-            position = gate.position_of(current, set(script.get_heads()), known)
-            behind = graph.pending(script, current) if position is gate.Position.BEHIND else []
-            return gate.HeadCheck(
-                url=mask_url(self.url),
-                position=position,
-                current=current,
-                heads=tuple(sorted(script.get_heads())),
-                pending=len(behind),
-                static=False,
-            )
-
-        return self._inspect(inspect)
+        return self._inspect(
+            lambda context, script: reading.head_check(self.settings, context, script)
+        )
 
     def _fast_head_check(self) -> gate.HeadCheck | None:
         return gate.fast_head_check(self.settings, gate.alembic_ini_options(self.settings.root))
 
-    def _refuse_interrupted(self, migration_context: MigrationContext) -> None:
-        ledger.refuse_interrupted(
-            migration_context.connection,  # type: ignore[arg-type]
-            self.settings.ledger_table,
-            migration_context.version_table_schema,
-            self.url,
-        )
-
-    def _drift(
-        self, migration_context: MigrationContext, script: ScriptDirectory, current: tuple[str, ...]
-    ) -> list[ledger.Drift]:
-        rows = ledger.entries(
-            migration_context.connection,  # type: ignore[arg-type]
-            self.settings.ledger_table,
-            migration_context.version_table_schema,
-        )
-        files = {s.revision: s.path for s in script.walk_revisions()}
-        return ledger.drift(rows, files, graph.applied_set(script, current))
-
     def status(self) -> Status:
         def inspect(migration_context: MigrationContext, script: ScriptDirectory) -> Status:
-            self._refuse_interrupted(migration_context)
+            reading.refuse_interrupted(self.settings, migration_context)
             current = _current_heads(migration_context)
             graph.require_known(script, current)
             differences = _compare(migration_context)
@@ -297,7 +264,7 @@ class Migrations:
                 pending=tuple(RevisionInfo.of(s) for s in graph.pending(script, current)),
                 models_match=not differences,
                 differences=tuple(differences),
-                drift=tuple(self._drift(migration_context, script, current)),
+                drift=tuple(reading.drift(self.settings, migration_context, script)),
             )
 
         return self._inspect(inspect)
@@ -589,7 +556,7 @@ class Migrations:
         name = "applied migrations unchanged"
         try:
             found = self._inspect(
-                lambda context, script: self._drift(context, script, _current_heads(context))
+                lambda context, script: reading.drift(self.settings, context, script)
             )
         except DatabaseUnreachable:
             return [CheckItem(name, True, f"skipped: {mask_url(self.url)} is not reachable")]
@@ -602,32 +569,15 @@ class Migrations:
     # -- the ledger -------------------------------------------------------------------------
 
     def log(self) -> list[ledger.Entry]:
-        """The applied-migration ledger, oldest first (empty before the first upgrade)."""
-        return self._inspect(
-            lambda context, _script: ledger.entries(
-                context.connection,  # type: ignore[arg-type]
-                self.settings.ledger_table,
-                context.version_table_schema,
-            )
-        )
+        """The applied-migration ledger, oldest first (empty before the first migration)."""
+        return self._inspect(lambda context, _script: reading.entries(self.settings, context))
 
     def accept_edit(self, revision: str) -> ledger.Entry:
         """Re-record the checksum of an applied revision's edited file (Flyway's repair), or
-        forget an applied revision whose file was removed on purpose."""
-
-        def accept(context: MigrationContext, script: ScriptDirectory) -> ledger.Entry:
-            current = _current_heads(context)
-            files = {s.revision: s.path for s in script.walk_revisions()}
-            return ledger.accept(
-                context.connection,  # type: ignore[arg-type]
-                self.settings.ledger_table,
-                context.version_table_schema,
-                revision,
-                files,
-                graph.applied_set(script, current),
-            )
-
-        return self._inspect(accept)
+        record that an applied revision's file was removed on purpose."""
+        return self._inspect(
+            lambda context, script: reading.accept(self.settings, context, script, revision)
+        )
 
     def _check_models(self, scratch_url: str | URL | None) -> CheckItem:
         name = "migrations match the models"
