@@ -11,7 +11,8 @@ Imports neither Alembic nor the facade: a no-op start-up never loads them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Container
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from fastapi_migrate.config import Settings
 from fastapi_migrate.db import is_async_url, make_engine, run_with_connection, unreachable
 from fastapi_migrate.runtime import ledger
+from fastapi_migrate.runtime.probe import read_versions
 from fastapi_migrate.runtime.scan import (
     alembic_ini_options,
     env_version_table,
@@ -92,7 +94,7 @@ class HeadCheck:
 
 
 def position_of(
-    current: tuple[str, ...], heads: frozenset[str] | set[str], known: frozenset[str] | set[str]
+    current: tuple[str, ...], heads: AbstractSet[str], known: Container[str]
 ) -> Position:
     """The one rule every path uses, static or through Alembic."""
     if any(revision not in known for revision in current):
@@ -156,13 +158,20 @@ def fast_head_check(settings: Settings, alembic_options: dict[str, str | None]) 
         ledger.refuse_interrupted(connection, settings.ledger_table, schema, url)
         return read_current(connection, version_table, schema)
 
-    current = _run_read(url, read)
+    # The driver alone when it can (a fraction of SQLAlchemy's cost per connection); anything
+    # it does not answer (an unfinished ledger row, an error) goes through SQLAlchemy.
+    current = read_versions(
+        url.render_as_string(hide_password=False), version_table, schema, settings.ledger_table
+    )
+    if current is None:
+        current = _run_read(url, read)
+    position = position_of(current, graph.heads, graph.stands_on)
     return HeadCheck(
         url=mask_url(url),
-        position=position_of(current, graph.heads, graph.revisions),
+        position=position,
         current=current,
         heads=tuple(sorted(graph.heads)),
-        pending=graph.pending(current),
+        pending=graph.pending(current) if position is Position.BEHIND else 0,
         static=True,
     )
 

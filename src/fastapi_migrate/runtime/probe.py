@@ -64,6 +64,18 @@ def _probe(options: Mapping[str, str]) -> tuple[str, ...] | None:
     return current
 
 
+def read_versions(
+    raw_url: str, version_table: str, schema: str | None, ledger_table: str
+) -> tuple[str, ...] | None:
+    """The version table's rows with the driver alone; None when the ledger holds an
+    unfinished migration, for a URL or driver not handled here, and on any error."""
+    try:
+        reader = _reader(raw_url)
+        return None if reader is None else reader(version_table, schema, ledger_table)
+    except Exception:  # the caller's SQLAlchemy path gives the sentence
+        return None
+
+
 def _settings(options: Mapping[str, str]) -> tuple[str, Path, Path, str] | None:
     """(url, migrations folder, project root, ledger table) as config.load_settings finds them."""
     if "--config" in options:

@@ -23,7 +23,7 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from configparser import Error as ConfigParserError
 from configparser import RawConfigParser
 from dataclasses import dataclass
@@ -230,10 +230,32 @@ def _has_cycle(edges: dict[str, tuple[str, ...]]) -> bool:
     return False
 
 
+_MEMO: dict[tuple[str, Path], tuple[tuple[int, int] | None, Any]] = {}
+
+
+def _memo_by_stat(kind: str, path: Path, read: Callable[[], Any]) -> Any:
+    """``read()``, remembered while ``path``'s size and mtime stay the same."""
+    try:
+        stat = path.stat()
+        key: tuple[int, int] | None = (stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        key = None
+    known = _MEMO.get((kind, path))
+    if known is not None and known[0] == key and key is not None:
+        return known[1]
+    value = read()
+    _MEMO[(kind, path)] = (key, value)
+    return value
+
+
 def alembic_ini_options(root: Path) -> dict[str, str | None]:
     """The [alembic] options of ``root``/alembic.ini that change how revision files are found
     (an unreadable file counts as "unusual": the gate then leaves the answer to Alembic)."""
     ini = root / "alembic.ini"
+    return dict(_memo_by_stat("ini", ini, lambda: _read_ini(ini)))
+
+
+def _read_ini(ini: Path) -> dict[str, str | None]:
     if not ini.is_file():
         return {}
     parser = RawConfigParser()
@@ -373,8 +395,19 @@ def env_version_table(directory: Path) -> tuple[str, str | None] | None:
     None when env.py configures Alembic in a way not read here (its own ``context.configure``,
     computed options): then only running env.py can tell.
     """
+    env = directory / "env.py"
+    found: tuple[str, str | None] | None = _memo_by_stat("env", env, lambda: _read_env(env))
+    return found
+
+
+def _read_env(env: Path) -> tuple[str, str | None] | None:
+    """The version table and schema a generated env.py passes to ``run_migrations``.
+
+    None when env.py configures Alembic in a way not read here (its own ``context.configure``,
+    computed options): then only running env.py can tell.
+    """
     try:
-        tree = ast.parse((directory / "env.py").read_bytes())
+        tree = ast.parse(env.read_bytes())
     except (OSError, SyntaxError, ValueError):
         return None
     calls = [
