@@ -367,12 +367,15 @@ class Migrations:
         on_step: StepCallback | None = None,
         accept_data_loss: bool = False,
         on_data_loss: DataLossCallback | None = None,
+        guard_data_loss: bool = True,
     ) -> MoveResult:
         """Apply migrations up to ``target`` (head, a revision, or +N) in one transaction.
 
         Raises DataLossRefused, before anything runs, when a migration would drop a table or
         column with data, or narrow a type over values, unless ``accept_data_loss``; then
         ``on_data_loss`` hears what is deleted (and the backup made first, on SQLite).
+        ``guard_data_loss=False`` is for scratch and test databases, where nothing is worth
+        keeping: nothing is measured, refused or backed up.
 
         To head, the start-up gate is asked first: a database already at head returns at once,
         without loading a single migration file.
@@ -382,7 +385,9 @@ class Migrations:
             if fast is not None and fast.at_head and (target == "heads" or len(fast.heads) <= 1):
                 return MoveResult(fast.current, fast.current)
         guard = DataLossGuard("upgrade", accept_data_loss, on_data_loss)
-        return self._move("upgrade", target, sql=sql, on_step=on_step, guard=guard)
+        return self._move(
+            "upgrade", target, sql=sql, on_step=on_step, guard=guard if guard_data_loss else None
+        )
 
     def downgrade(
         self,
@@ -397,7 +402,8 @@ class Migrations:
         An undo by nature: it never refuses, but ``on_data_loss`` hears what it will delete
         before it runs.
         """
-        guard = DataLossGuard("downgrade", True, on_data_loss)
+        # Only measured when someone listens: a downgrade never refuses.
+        guard = DataLossGuard("downgrade", True, on_data_loss) if on_data_loss else None
         return self._move("downgrade", target, sql=sql, on_step=on_step, guard=guard)
 
     def stamp(self, revision: str) -> MoveResult:
@@ -587,7 +593,7 @@ class Migrations:
         try:
             scratch = self.with_url(scratch_db)
             try:
-                scratch.upgrade("heads")
+                scratch.upgrade("heads", guard_data_loss=False)
             except MigrationsError as error:
                 return CheckItem(name, False, f"upgrading a scratch database failed: {error}")
             differences = scratch.differences()

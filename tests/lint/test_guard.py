@@ -125,7 +125,7 @@ def test_downgrade_says_what_it_deletes_and_runs(sqlite_project: Project) -> Non
     )
     assert sqlite_project.cli("upgrade").exit_code == 0
     sql(sqlite_project.url, "UPDATE people SET bio = 'hello' WHERE id = 2")
-    result = sqlite_project.cli("downgrade", "-1")
+    result = sqlite_project.cli("downgrade", "bbbb00000002-1")
     assert result.exit_code == 0, result.output
     assert "This downgrade deletes data: dropping people.bio would delete 1 non-empty values" in (
         result.stdout

@@ -224,3 +224,17 @@ def test_docs_lint_md_is_written_from_the_rules() -> None:
     for rule in RULES:
         assert f"### `{rule.id}`" in text, f"docs/lint.md has no page for {rule.id}"
     assert text == render(), "docs/lint.md is stale: run `make docs`"
+
+
+@pytest.mark.parametrize(("version", "flagged"), [((10, 5), True), ((15, 4), False)])
+def test_the_server_version_decides_version_dependent_rules(
+    tmp_path: Path, version: tuple[int, ...], flagged: bool
+) -> None:
+    """Before PostgreSQL 11 any default rewrites the table; from 11 only a volatile one."""
+    environment = Environment(backends=("postgresql",), versions={"postgresql": version})
+    report = lint_snippet(
+        tmp_path,
+        'op.add_column("users", sa.Column("plan", sa.String(20), server_default="free"))',
+        environment=environment,
+    )
+    assert ("add-column-volatile-default" in rules_found(report)) is flagged

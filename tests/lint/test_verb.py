@@ -140,3 +140,12 @@ def test_make_prints_the_findings_of_the_revision_it_wrote(project: Project) -> 
     check = project.run("check")
     assert check.exit_code == 1
     assert "✗ migrations pass lint" in check.stdout and "drop-column" in check.stdout
+
+
+def test_an_unreachable_database_is_one_sentence_naming_no_database(project: Project) -> None:
+    url = "postgresql+psycopg://nobody:secret@127.0.0.1:1/none"
+    result = project.cli("lint", "--url", url)
+    assert result.exit_code == 3
+    assert "--no-database" in result.stderr and "secret" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert project.cli("lint", "--url", url, "--no-database").exit_code == 0

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from alembic.script import Script, ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError
 from sqlalchemy import Connection, column, func, inspect, select, table
 
-from fastapi_migrate import revisions as graph
 from fastapi_migrate.dialects import for_url
 from fastapi_migrate.errors import DataLossRefused
 from fastapi_migrate.lint.database import backend_of
@@ -54,32 +55,19 @@ def planned(
     direction: Literal["upgrade", "downgrade"],
     target: str,
 ) -> list[Script]:
-    """The revisions an upgrade or downgrade to ``target`` runs, in the order it runs them."""
-    done = graph.applied_set(script, current)
-    ordered = graph.ordered(script)
-    if direction == "upgrade":
-        pending = [s for s in ordered if s.revision not in done]
-        if target in {"head", "heads"}:
-            return pending
-        if target.startswith("+") and target[1:].isdigit():
-            return pending[: int(target[1:])]
-        wanted = graph.applied_set(script, (_resolve(script, target),))
-        return [s for s in pending if s.revision in wanted]
-    applied = [s for s in reversed(ordered) if s.revision in done]
-    if target == "base":
-        return applied
-    if target.startswith("-") and target[1:].isdigit():
-        return applied[: int(target[1:])]
-    keep = graph.applied_set(script, (_resolve(script, target),))
-    return [s for s in applied if s.revision not in keep]
+    """The revisions an upgrade or downgrade to ``target`` runs, in the order it runs them.
 
-
-def _resolve(script: ScriptDirectory, target: str) -> str:
+    Alembic's own resolution, so relative targets (+2, -1, ae10-1) mean what they mean when
+    it runs; a target it cannot resolve plans nothing here and fails there, with its message.
+    """
     try:
-        found = script.get_revision(target)
-    except Exception:  # Alembic says what is wrong with the target when it runs
-        return target
-    return found.revision if found is not None else target
+        if direction == "upgrade":
+            found = script.iterate_revisions(target, current, implicit_base=True)
+            return list(reversed([s for s in found if s is not None]))
+        found = script.iterate_revisions(current, target, select_for_downgrade=True)
+        return [s for s in found if s is not None]
+    except (CommandError, RevisionError):
+        return []
 
 
 _LOSSY = {Kind.DROP_TABLE, Kind.DROP_COLUMN, Kind.ALTER_COLUMN}

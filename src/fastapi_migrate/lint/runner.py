@@ -10,7 +10,7 @@ from alembic.script.revision import ResolutionError, RevisionError
 from alembic.util import CommandError
 
 from fastapi_migrate import revisions as graph
-from fastapi_migrate.errors import ConfigError, MigrationsError, ScriptError
+from fastapi_migrate.errors import ConfigError, DatabaseUnreachable, MigrationsError, ScriptError
 from fastapi_migrate.lint.context import Environment
 from fastapi_migrate.lint.database import backend_of, measure
 from fastapi_migrate.lint.engine import RevisionFile, lint
@@ -51,7 +51,12 @@ def lint_project(
     url = settings.url
     measured = None
     if database and url is not None and backend_of(url) in environment.backends:
-        aware = measure(url, environment)
+        try:
+            aware = measure(url, environment)
+        except DatabaseUnreachable as error:
+            raise DatabaseUnreachable(
+                f"{error} Or lint without looking at the database: --no-database."
+            ) from None
         if aware is not None:
             environment, measured = aware, mask_url(url)
     report = lint(history, selected, environment, options)

@@ -263,7 +263,7 @@ class _Suite:
         backend = self.server.get_backend_name()
         for index, script in enumerate(order):
             try:
-                scratch.upgrade(script.revision, accept_data_loss=True)
+                scratch.upgrade(script.revision, guard_data_loss=False)
             except MigrationsError as error:
                 reason = _reason(error)
                 self.reachable = index
@@ -313,7 +313,7 @@ class _Suite:
         for script in order[: self.reachable]:
             name = _named(script)
             try:
-                scratch.upgrade(script.revision, accept_data_loss=True)
+                scratch.upgrade(script.revision, guard_data_loss=False)
             except MigrationsError as error:
                 failure = f"up to {name} failed: {_reason(error)}"
                 break
@@ -328,7 +328,7 @@ class _Suite:
             if differences:
                 traces.append(f"downgrading {name} left {'; '.join(differences)}")
             try:
-                scratch.upgrade(script.revision, accept_data_loss=True)
+                scratch.upgrade(script.revision, guard_data_loss=False)
             except MigrationsError as error:
                 failure = f"up again to {name} failed: {_reason(error)}"
                 break
@@ -375,7 +375,7 @@ class _Suite:
         for script in order[: self.reachable]:
             name = _named(script)
             try:
-                scratch.upgrade(script.revision, accept_data_loss=True)
+                scratch.upgrade(script.revision, guard_data_loss=False)
             except MigrationsError as error:
                 self.report(
                     ROWS_SURVIVE,

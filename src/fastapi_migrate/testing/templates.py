@@ -164,7 +164,7 @@ class TemplateDatabases:
                 return name
             target = self.store.build_target(name, self._unique(BUILDING))
             try:
-                self.migrations.with_url(target).upgrade("heads")
+                self.migrations.with_url(target).upgrade("heads", guard_data_loss=False)
                 self.store.publish(target, name)
             except BaseException as error:
                 self._discard(target)
