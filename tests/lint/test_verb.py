@@ -114,30 +114,38 @@ def test_unknown_dialect_is_one_sentence(project: Project) -> None:
     assert result.stderr.startswith("Error: --dialect 'oracle'")
 
 
-def test_make_prints_the_findings_of_the_revision_it_wrote(project: Project) -> None:
+ONLY_IDS = """
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class User(Base):
+        __tablename__ = "users"
+        id: Mapped[int] = mapped_column(primary_key=True)
+"""
+
+
+def test_make_prints_the_findings_of_the_revision_it_wrote(tmp_path: Path) -> None:
+    project = Project.create(tmp_path, f"sqlite:///{tmp_path / 'app.db'}", models=ONLY_IDS)
+    assert project.cli("init").exit_code == 0
+    write_revision(
+        project,
+        "aaaa00000001",
+        None,
+        body='op.create_table("users", sa.Column("id", sa.Integer(), primary_key=True), '
+        'sa.Column("name", sa.String(50)))',
+    )
     assert project.cli("upgrade").exit_code == 0
     with sqlite3.connect(project.root / "app.db") as connection:
         connection.execute("INSERT INTO users (id, name) VALUES (1, 'ada')")
-    project.write_models(
-        """
-        from sqlalchemy import String
-        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-        class Base(DeclarativeBase):
-            pass
-
-
-        class User(Base):
-            __tablename__ = "users"
-            id: Mapped[int] = mapped_column(primary_key=True)
-        """
-    )
-    made = project.run("make", "drop users.name")
+    made = project.cli("make", "drop users.name")
     assert made.exit_code == 0, made.output
     assert "Lint" in made.stdout and "drop-column" in made.stdout
     assert "safe way:" in made.stdout
-    check = project.run("check")
+    check = project.cli("check")
     assert check.exit_code == 1
     assert "✗ migrations pass lint" in check.stdout and "drop-column" in check.stdout
 
