@@ -157,3 +157,26 @@ def test_an_unreachable_database_is_one_sentence_naming_no_database(project: Pro
     assert "--no-database" in result.stderr and "secret" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
     assert project.cli("lint", "--url", url, "--no-database").exit_code == 0
+
+
+def test_missing_lock_timeout_only_when_the_runner_sets_none(project: Project) -> None:
+    write_revision(
+        project,
+        "bbbb00000002",
+        "aaaa00000001",
+        body='op.add_column("users", sa.Column("x", sa.Text()))',
+    )
+    default = json.loads(
+        project.cli("lint", "--no-database", "--dialect", "postgresql", "--json").stdout
+    )
+    assert "missing-lock-timeout" not in {f["rule"] for f in default["findings"]}
+    pyproject = project.root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            "[tool.fastapi-migrate]\n", "[tool.fastapi-migrate]\nlock_timeout = 0\n"
+        )
+    )
+    off = json.loads(
+        project.cli("lint", "--no-database", "--dialect", "postgresql", "--json").stdout
+    )
+    assert "missing-lock-timeout" in {f["rule"] for f in off["findings"]}

@@ -44,6 +44,8 @@ class Environment:
     model_columns: dict[str, set[str]] | None = None
     #: top-level packages of the application (imports of these from a revision are models)
     app_packages: tuple[str, ...] = ()
+    #: the lock_timeout (seconds) FastAPI-Migrate's runner sets around every migration; 0: none
+    runner_lock_timeout: float = 0.0
     #: the head revisions: the models describe the schema there
     heads: frozenset[str] = frozenset()
 

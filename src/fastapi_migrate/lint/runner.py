@@ -45,6 +45,7 @@ def lint_project(
         app_packages=_app_packages(settings.metadata_ref),
         model_columns=_model_columns(migrations),
         heads=frozenset(script.get_heads()),
+        runner_lock_timeout=settings.lock_timeout,
     )
     if dialect and dialect.lower() == "mariadb":
         environment.mariadb = True

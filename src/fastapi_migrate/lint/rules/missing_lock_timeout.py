@@ -20,8 +20,8 @@ _LOCKING = {
 
 
 def check(context: RuleContext) -> Iterator[Hit]:
-    if context.has_lock_timeout:
-        return
+    if context.has_lock_timeout or context.environment.runner_lock_timeout > 0:
+        return  # the revision sets one, or our runner does (lock_timeout under [tool.fastapi-migrate])
     for action in context.actions:
         if action.kind in _LOCKING and context.existed(action.table):
             yield Hit(
@@ -41,7 +41,9 @@ RULE = Rule(
     why="An ALTER TABLE waits for the ACCESS EXCLUSIVE lock behind any long query or open "
     "transaction, and every query that arrives after it queues behind the ALTER: the table is "
     "down until the long query ends. A lock_timeout makes the migration fail fast instead, "
-    "to be retried.",
+    "to be retried. FastAPI-Migrate's runner sets one around every migration (lock_timeout "
+    "under [tool.fastapi-migrate], default 5 s, with retries), so this fires only where that is "
+    "turned off (lock_timeout = 0) and the revision sets none itself.",
     safe="""\
 def upgrade():
     op.execute("SET lock_timeout = '5s'")
