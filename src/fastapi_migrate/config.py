@@ -224,6 +224,12 @@ def import_metadata(reference: str, root: Path) -> MetaData:
             f"Cannot import {module_name!r} for metadata = {reference!r}: {error}. "
             f"Run from the project root ({root}) or fix the setting."
         ) from None
+    except SystemExit as error:  # not a way to end our command, and never silently
+        raise ConfigError(
+            f"Importing {module_name!r} for metadata = {reference!r} called sys.exit({error.code!r}): "
+            "models must import without exiting; move that call under `if __name__ == "
+            '"__main__":`.'
+        ) from None
     except Exception as error:  # the app's own import failed: say where
         raise ConfigError(
             f"Importing {module_name!r} for metadata = {reference!r} failed with "

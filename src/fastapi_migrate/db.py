@@ -66,7 +66,16 @@ def unreachable(url: URL, error: BaseException) -> DatabaseUnreachable:
     )
 
 
-_CONNECT_ERRORS = (DBAPIError, OSError, asyncio.TimeoutError)
+# UnicodeError: a host name the IDNA codec refuses (a label over 63 characters).
+_CONNECT_ERRORS = (DBAPIError, OSError, asyncio.TimeoutError, UnicodeError)
+
+
+def refused_options(url: URL, error: TypeError) -> ConfigError:
+    """The driver's connect() rejected a keyword: an unknown option in the URL's query."""
+    return ConfigError(
+        f"The driver of {mask_url(url)} does not accept the options in its query string "
+        f"({mask_text(str(error), url.password)}): remove or rename them."
+    )
 
 
 def run_with_connection(
@@ -91,6 +100,8 @@ def run_with_connection(
             connection = engine.connect()
         except _CONNECT_ERRORS as error:
             raise unreachable(url, error) from None
+        except TypeError as error:
+            raise refused_options(url, error) from None
         with connection:
             if autocommit:
                 return work(connection)
@@ -113,6 +124,8 @@ def _run_async(
                 connection = await engine.connect()
             except _CONNECT_ERRORS as error:
                 raise unreachable(url, error) from None
+            except TypeError as error:
+                raise refused_options(url, error) from None
             try:
                 if without_begin:
                     done = await connection.run_sync(work)

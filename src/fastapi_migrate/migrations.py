@@ -23,6 +23,7 @@ from alembic.script.revision import MultipleHeads, ResolutionError, RevisionErro
 from alembic.util import CommandError
 from sqlalchemy import Connection, MetaData
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 
 from fastapi_migrate import revisions as graph
 from fastapi_migrate import scaffold
@@ -30,7 +31,7 @@ from fastapi_migrate.autogen import OperationInfo, describe_operations
 from fastapi_migrate.autogen.directives import MakeDirectives
 from fastapi_migrate.config import Settings, load_settings
 from fastapi_migrate.db import run_with_connection
-from fastapi_migrate.dialects import for_url
+from fastapi_migrate.dialects import DialectSupport, for_url
 from fastapi_migrate.env import CONNECTION_KEY, HOOKS_KEY, SETTINGS_KEY
 from fastapi_migrate.errors import (
     DatabaseStateError,
@@ -150,6 +151,13 @@ class Migrations:
         config.attributes[HOOKS_KEY] = hooks
         return config
 
+    def environment_config(self, **hooks: Any) -> Config:
+        """An Alembic Config for running env.py: the models are imported first, so a wrong
+        metadata setting is its own sentence (exit 2) before any file or connection is
+        touched, rather than an error raised from inside env.py."""
+        self.settings.metadata  # noqa: B018 - imported for its ConfigError
+        return self.alembic_config(**hooks)
+
     def script_directory(self, config: Config | None = None) -> ScriptDirectory:
         """Every migration file loaded and checked, or one clear ScriptError.
 
@@ -184,14 +192,27 @@ class Migrations:
 
     def _inspect(self, read: Callable[[MigrationContext, ScriptDirectory], T]) -> T:
         """Connect, and run ``read`` inside env.py against the database, changing nothing."""
-        config = self.alembic_config()
+        config = self.environment_config()
         script = self.script_directory(config)
 
         def work(connection: Connection) -> T:
             config.attributes[CONNECTION_KEY] = connection
             return self._with_environment(config, script, lambda context: read(context, script))
 
-        return run_with_connection(self.url, work)
+        return self._connected(work)
+
+    def _connected(self, work: Callable[[Connection], T], *, own_transactions: bool = False) -> T:
+        """Run ``work`` on a connection to the app's database. A statement the database
+        refuses outside a migration (a user without the right to read or write the version
+        table, a read-only database) is one sentence; the transaction is rolled back."""
+        try:
+            return run_with_connection(self.url, work, own_transactions=own_transactions)
+        except DBAPIError as error:
+            raise DatabaseStateError(
+                f"The database at {mask_url(self.url)} refused a statement "
+                f"({_first_line(error, self.url)}): nothing was changed; check that this user "
+                "may read and write the alembic_version table."
+            ) from None
 
     # -- setting up -----------------------------------------------------------------------
 
@@ -295,7 +316,7 @@ class Migrations:
             )
         require_template_can_hold(self.directory / "script.py.mako", message)
         keep_or_drop = MakeDirectives(renames, ask)
-        config = self.alembic_config(process_revision_directives=keep_or_drop)
+        config = self.environment_config(process_revision_directives=keep_or_drop)
         script = self.script_directory(config)
         graph.require_single_head(script)
         if empty:
@@ -320,7 +341,7 @@ class Migrations:
                         ) from None
                     raise
 
-            written = run_with_connection(self.url, work)
+            written = self._connected(work)
         if isinstance(written, Script):
             self._remember_written(script)
         if not isinstance(written, Script):
@@ -408,7 +429,7 @@ class Migrations:
 
     def stamp(self, revision: str) -> MoveResult:
         """Record ``revision`` as applied without running anything."""
-        config = self.alembic_config()
+        config = self.environment_config()
         script = self.script_directory(config)
         if revision not in ("base", "heads"):
             _resolve(script, revision)
@@ -421,10 +442,16 @@ class Migrations:
                 command.stamp(config, revision, purge=True)
             except (CommandError, RevisionError) as error:
                 raise ScriptError(f"Cannot stamp {revision!r}: {str(error).rstrip('.')}.") from None
+            except DBAPIError as error:  # a read-only database, or a user without the right
+                raise DatabaseStateError(
+                    f"The database at {mask_url(self.url)} refused to record revision "
+                    f"{revision!r} ({_first_line(error, self.url)}): it is unchanged; stamp "
+                    "with a user that may write the alembic_version table."
+                ) from None
             before = config.attributes.get(HEADS_UNDER_LOCK_KEY, before)
             return MoveResult(before, self._with_environment(config, script, _current_heads))
 
-        return run_with_connection(self.url, work, own_transactions=True)
+        return self._connected(work, own_transactions=True)
 
     def _move(
         self,
@@ -435,8 +462,15 @@ class Migrations:
         on_step: StepCallback | None,
         guard: DataLossGuard | None = None,
     ) -> MoveResult:
+        if not target.strip():
+            examples = (
+                "head, +1 or a revision id"
+                if direction == "upgrade"
+                else "-1, base or a revision id"
+            )
+            raise ScriptError(f"The {direction} target is empty: give one, for example {examples}.")
         timer = _StepTimer(on_step)
-        config = self.alembic_config(on_version_apply=timer)
+        config = self.environment_config(on_version_apply=timer)
         script = self.script_directory(config)
         if direction == "upgrade" and (target == "head" or target.startswith("+")):
             graph.require_single_head(script)
@@ -464,7 +498,7 @@ class Migrations:
             after = self._with_environment(config, script, _current_heads)
             return MoveResult(before, after, tuple(timer.steps))
 
-        return run_with_connection(self.url, work, own_transactions=True)
+        return self._connected(work, own_transactions=True)
 
     def _offline(
         self, direction: str, target: str, config: Config, script: ScriptDirectory
@@ -520,9 +554,16 @@ class Migrations:
 
     # -- checks ---------------------------------------------------------------------------
 
-    def check(self, *, scratch_url: str | URL | None = None) -> CheckReport:
-        """For CI: one head; migrations reproduce the models; the database is at head."""
-        script = self.script_directory()
+    def check(
+        self, *, scratch_url: str | URL | None = None, no_database: bool = False
+    ) -> CheckReport:
+        """For CI: one head; migrations reproduce the models; the database is at head.
+
+        A database that cannot be reached fails the last check, unless ``no_database`` says
+        there is none to check (then the scratch database's server is ``scratch_url``, or the
+        configured URL's).
+        """
+        script = self.script_directory(self.environment_config())
         heads = tuple(script.get_heads())
         items = [
             CheckItem(
@@ -536,9 +577,12 @@ class Migrations:
             )
         ]
         items.append(self._check_models(scratch_url))
-        items.append(self._check_database_at_head(script, heads))
+        if no_database:
+            items.append(CheckItem("database at head", True, "skipped: --no-database"))
+        else:
+            items.append(self._check_database_at_head(script, heads))
         items.append(self._check_lint())
-        items.extend(self._check_applied_files())
+        items.extend(self._check_applied_files(no_database=no_database))
         return CheckReport(tuple(items))
 
     def _check_lint(self) -> CheckItem:
@@ -557,9 +601,13 @@ class Migrations:
             )
         return CheckItem("migrations pass lint", report.ok, detail)
 
-    def _check_applied_files(self) -> list[CheckItem]:
+    def _check_applied_files(self, *, no_database: bool = False) -> list[CheckItem]:
         """One failed item per applied migration file edited or removed (from the ledger)."""
         name = "applied migrations unchanged"
+        if no_database:
+            return [CheckItem(name, True, "skipped: --no-database")]
+        if for_url(self.url).absent(self.url):  # "database at head" says so; create nothing
+            return [CheckItem(name, True, f"skipped: {mask_url(self.url)} does not exist")]
         try:
             found = self._inspect(
                 lambda context, script: reading.drift(self.settings, context, script)
@@ -587,9 +635,20 @@ class Migrations:
 
     def _check_models(self, scratch_url: str | URL | None) -> CheckItem:
         name = "migrations match the models"
-        base = self.with_url(scratch_url).url if scratch_url else self.url
+        base = parse_url(scratch_url) if scratch_url else self.url
         dialect = for_url(base)
-        scratch_db = dialect.create_database(base, dialect.scratch_name("check"))
+        # SQLite scratch files go to the temporary folder, never beside (or into a mistyped
+        # folder of) the app's database, and carry none of its URI options.
+        server = dialect.scratch_server(base)
+        try:
+            scratch_db = dialect.create_database(server, dialect.scratch_name("check"))
+        except (DBAPIError, OSError) as error:
+            hint = dialect.template_store(server).privilege_hint
+            raise DatabaseUnreachable(
+                f"Cannot create the scratch database for `check` on {mask_url(server)} "
+                f"({_first_line(error, server)}): {hint}, or pass --scratch-url with a server "
+                "where it may create databases."
+            ) from None
         try:
             scratch = self.with_url(scratch_db)
             try:
@@ -598,7 +657,7 @@ class Migrations:
                 return CheckItem(name, False, f"upgrading a scratch database failed: {error}")
             differences = scratch.differences()
         finally:
-            dialect.drop_database(scratch_db)
+            _drop_scratch(dialect, scratch_db)
         if differences:
             listed = "; ".join(d.description for d in differences)
             return CheckItem(
@@ -611,10 +670,17 @@ class Migrations:
 
     def _check_database_at_head(self, script: ScriptDirectory, heads: tuple[str, ...]) -> CheckItem:
         name = "database at head"
+        absent = for_url(self.url).absent(self.url)
         try:
+            if absent:  # never create a database just by looking at it
+                raise DatabaseUnreachable(absent)
             current = self.current()
-        except DatabaseUnreachable:
-            return CheckItem(name, True, f"skipped: {mask_url(self.url)} is not reachable")
+        except DatabaseUnreachable as error:
+            return CheckItem(
+                name,
+                False,
+                f"{str(error).rstrip('.')}; pass --no-database if this check runs without one",
+            )
         except DatabaseStateError as error:
             return CheckItem(name, False, str(error))
         if set(current) == set(heads):
@@ -673,7 +739,27 @@ def _compare(migration_context: MigrationContext) -> list[OperationInfo]:
     return describe_operations(produce_migrations(migration_context, metadata).upgrade_ops_list)
 
 
+def _drop_scratch(dialect: DialectSupport, url: URL) -> None:
+    """Remove a scratch database; if the server will not, say which one is left behind."""
+    try:
+        dialect.drop_database(url)
+    except (DBAPIError, OSError) as error:
+        raise DatabaseStateError(
+            f"The scratch database {mask_url(url)} could not be removed "
+            f"({_first_line(error, url)}): drop it by hand."
+        ) from None
+
+
+def _first_line(error: BaseException, url: URL) -> str:
+    """The driver's own first line for ``error``, masked, without a final period."""
+    original = getattr(error, "orig", None) or error
+    line = (str(original).strip().splitlines() or [type(original).__name__])[0]
+    return mask_text(line, url.password).rstrip(".")
+
+
 def _resolve(script: ScriptDirectory, revision: str) -> Script:
+    if not revision.strip():
+        raise ScriptError("The revision is empty: give a revision id or prefix, or head.")
     try:
         found = script.get_revision(revision)
     except MultipleHeads as error:

@@ -45,6 +45,12 @@ def write_environment(settings: Settings, *, force: bool = False) -> list[Path]:
         )
     # Import the models now: a wrong setting fails before anything is written.
     sqlmodel = is_sqlmodel_metadata(settings.metadata)
+    blocking = next((p for p in (directory, *directory.parents) if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise ConfigError(
+            f"The migrations directory {directory} cannot be made: {blocking} is a file. "
+            "Set directory (--directory or under [tool.fastapi-migrate]) to a folder."
+        )
     relative = os.path.relpath(directory, settings.root)
     written = [
         _write(directory / "env.py", _template("env.py.tmpl")),
@@ -64,8 +70,11 @@ def write_environment(settings: Settings, *, force: bool = False) -> list[Path]:
 
 
 def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"Cannot write {path}: {error.strerror or error}.") from None
     return path
 
 

@@ -153,6 +153,14 @@ def check(
             show_default=False,
         ),
     ] = None,
+    no_database: Annotated[
+        bool,
+        typer.Option(
+            "--no-database",
+            help="There is no app database to check (CI without one): skip 'database at "
+            "head' instead of failing because it cannot be reached.",
+        ),
+    ] = False,
     url: UrlOption = None,
     config: ConfigOption = None,
     metadata: MetadataOption = None,
@@ -160,7 +168,9 @@ def check(
     json: JsonOption = False,
 ) -> None:
     """For CI: one head, migrations reproduce the models, and the database is at head."""
-    report = build(url, config, metadata, directory).check(scratch_url=scratch_url)
+    report = build(url, config, metadata, directory).check(
+        scratch_url=scratch_url, no_database=no_database
+    )
     if json:
         emit_json(report.to_dict())
     else:

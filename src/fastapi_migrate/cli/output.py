@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.exc import SAWarning
 
 from fastapi_migrate.errors import MigrationsError
 from fastapi_migrate.urls import mask_text
@@ -27,8 +29,19 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def emit_json(data: Any) -> None:
-    """Machine output: one JSON document on stdout, passwords masked."""
-    typer.echo(mask_text(json.dumps(data, indent=2, default=str)))
+    """Machine output: one JSON document on stdout, passwords masked (in each string before
+    encoding, where a secret still reads as itself)."""
+    typer.echo(json.dumps(_masked(data), indent=2, default=lambda value: _masked(str(value))))
+
+
+def _masked(data: Any) -> Any:
+    if isinstance(data, str):
+        return mask_text(data)
+    if isinstance(data, dict):
+        return {_masked(key): _masked(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_masked(item) for item in data]
+    return data
 
 
 def say(text: str) -> None:
@@ -46,7 +59,11 @@ def reports_errors(function: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return function(*args, **kwargs)
+            with warnings.catch_warnings():
+                # SQLAlchemy's note that a URL option is ignored would be a second message,
+                # printed with a source line: the sentence we print is the one to act on.
+                warnings.filterwarnings("ignore", "Query string argument", SAWarning)
+                return function(*args, **kwargs)
         except MigrationsError as error:
             raise fail(str(error), error.exit_code) from None
         except KeyboardInterrupt:

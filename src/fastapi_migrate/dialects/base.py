@@ -160,6 +160,11 @@ class DialectSupport:
 
         return dict.fromkeys(inspect(connection).get_table_names(), -1)
 
+    def absent(self, url: URL) -> str | None:
+        """Why the database ``url`` names plainly does not exist, known without connecting
+        (connecting could create it); None when only connecting can tell."""
+        return None
+
     def scratch_server(self, url: URL) -> URL:
         """Where scratch databases for ``url``'s app are made (the same server by default)."""
         return url

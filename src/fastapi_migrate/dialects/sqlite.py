@@ -97,8 +97,23 @@ class SQLiteSupport(DialectSupport):
                 lock.unlink(missing_ok=True)
 
     def scratch_server(self, url: URL) -> URL:
-        # Scratch files go to the temporary folder, never beside the app's own database.
-        return url.set(database=str(Path(tempfile.gettempdir()) / "scratch.db"))
+        # Scratch files go to the temporary folder, never beside the app's own database, and
+        # as plain files: the app URL's URI options (mode=ro...) are not theirs.
+        return url.set(database=str(Path(tempfile.gettempdir()) / "scratch.db"), query={})
+
+    def absent(self, url: URL) -> str | None:
+        # SQLite creates a missing file (and a URI without mode=ro too) on first connection.
+        database = url.database or ""
+        if database.startswith("file:"):
+            if url.query.get("mode") == "memory":
+                return None
+            database = database.removeprefix("file:").partition("?")[0]
+        if not database or database == ":memory:" or Path(database).exists():
+            return None
+        return (
+            f"The SQLite database file {database} does not exist: check the path in the URL, "
+            "or run `fastapi-migrate upgrade` to create it."
+        )
 
     def template_store(self, server: URL) -> TemplateStore:
         if is_file_database(server):
