@@ -4,6 +4,7 @@ traceback, and nothing changed (database, files)."""
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from testing.histories import restricted_user
 
-from helpers import Project, assert_clean_failure, head_of, snapshot
+from helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
 
 METADATA_PROBLEMS = {
     "no such module": ("no_such_module_xyz:Base", "Cannot import 'no_such_module_xyz'"),
@@ -196,3 +197,51 @@ def test_check_removes_its_scratch_database_when_upgrading_it_fails(project: Pro
     result = project.cli("check")
     assert result.exit_code == 1, result.output
     assert scratch_leftovers() == leftovers
+
+
+# -- the revision files --------------------------------------------------------------------
+
+ALL_VERBS = {
+    "make": ["make", "more"],
+    "make --empty": ["make", "--empty", "more"],
+    "upgrade": ["upgrade"],
+    "upgrade --sql": ["upgrade", "--sql"],
+    "downgrade": ["downgrade", "-1"],
+    "status": ["status"],
+    "check": ["check"],
+    "current": ["current"],
+    "heads": ["heads"],
+    "history": ["history"],
+    "show": ["show", "head"],
+    "stamp": ["stamp", "base"],
+    "merge": ["merge"],
+    "test": ["test"],
+}
+
+
+def test_a_copied_revision_file_is_refused_by_every_verb(project: Project) -> None:
+    assert project.cli("make", "--empty", "second").exit_code == 0
+    assert project.cli("upgrade").exit_code == 0
+    original = project.revision_files()[0]
+    copy = project.versions / "copy_of_a_revision.py"
+    shutil.copy(original, copy)
+    before, files = snapshot(project.url), files_of(project.root)
+    for verb, args in ALL_VERBS.items():
+        result = project.cli(*args)
+        assert_clean_failure(result, 2, "defined by more than one file", original.name, copy.name)
+        assert snapshot(project.url) == before, verb
+        assert files_of(project.root) == files, verb
+
+
+def test_an_ambiguous_prefix_names_its_candidates(project: Project) -> None:
+    base = head_of(project)
+    write_revision(project, "abcd00000001", base)
+    write_revision(project, "abcd00000002", "abcd00000001")
+    before = snapshot(project.url)
+    for args in (["show", "abcd"], ["upgrade", "abcd"], ["stamp", "abcd"], ["downgrade", "abcd"]):
+        result = project.cli(*args)
+        assert_clean_failure(result, 2, "'abcd' is ambiguous", "abcd00000001", "abcd00000002")
+    for args in (["show", "zzzz"], ["upgrade", "zzzz"], ["downgrade", "zzzz-1"]):
+        assert_clean_failure(project.cli(*args), 2, "No revision matches 'zzzz'")
+    assert snapshot(project.url) == before
+    assert project.cli("upgrade", "abcd00000001").exit_code == 0

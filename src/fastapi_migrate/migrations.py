@@ -19,7 +19,7 @@ from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
-from alembic.script.revision import MultipleHeads, ResolutionError, RevisionError
+from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from sqlalchemy import Connection, MetaData
 from sqlalchemy.engine import URL
@@ -402,6 +402,7 @@ class Migrations:
         without loading a single migration file.
         """
         if target in ("head", "heads") and not sql:
+            self.settings.metadata  # noqa: B018 - a wrong setting is an error even at head
             fast = self._fast_head_check()
             if fast is not None and fast.at_head and (target == "heads" or len(fast.heads) <= 1):
                 return MoveResult(fast.current, fast.current)
@@ -462,16 +463,10 @@ class Migrations:
         on_step: StepCallback | None,
         guard: DataLossGuard | None = None,
     ) -> MoveResult:
-        if not target.strip():
-            examples = (
-                "head, +1 or a revision id"
-                if direction == "upgrade"
-                else "-1, base or a revision id"
-            )
-            raise ScriptError(f"The {direction} target is empty: give one, for example {examples}.")
         timer = _StepTimer(on_step)
         config = self.environment_config(on_version_apply=timer)
         script = self.script_directory(config)
+        graph.require_target(script, target, direction)
         if direction == "upgrade" and (target == "head" or target.startswith("+")):
             graph.require_single_head(script)
         if sql:
@@ -758,16 +753,7 @@ def _first_line(error: BaseException, url: URL) -> str:
 
 
 def _resolve(script: ScriptDirectory, revision: str) -> Script:
-    if not revision.strip():
-        raise ScriptError("The revision is empty: give a revision id or prefix, or head.")
-    try:
-        found = script.get_revision(revision)
-    except MultipleHeads as error:
-        raise ScriptError(
-            f"{revision!r} is ambiguous: there are several heads ({error.heads})."
-        ) from None
-    except (CommandError, ResolutionError, RevisionError) as error:
-        raise ScriptError(f"No revision matches {revision!r}: {str(error).rstrip('.')}.") from None
+    found = graph.resolve_revision(script, revision)
     if found is None:
         raise ScriptError(f"{revision!r} is the base, which has no migration file.")
     return found

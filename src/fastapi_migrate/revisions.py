@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ast
 import re
 import traceback
 import warnings
@@ -12,7 +13,7 @@ from typing import Any
 
 from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
-from alembic.script.revision import ResolutionError, RevisionError
+from alembic.script.revision import MultipleHeads, ResolutionError, RevisionError
 from alembic.util import CommandError
 
 from fastapi_migrate.errors import ConfigError, DatabaseStateError, ScriptError
@@ -139,7 +140,52 @@ def load_script_directory(config: Config, directory: Path) -> ScriptDirectory:
             ) from None
         except Exception as error:  # a migration file that does not import
             raise ScriptError(describe_load_failure(error, directory)) from None
+    for warning in caught:
+        duplicate = _DUPLICATE.search(str(warning.message))
+        if duplicate:
+            files = files_defining(script, duplicate[1])
+            raise ScriptError(
+                f"Revision {duplicate[1]} is defined by more than one file "
+                f"({' and '.join(str(f) for f in files) or directory / 'versions'}): a copied "
+                "revision file? Remove the copy, or give it a revision id of its own."
+            )
     return share(config, script)
+
+
+_DUPLICATE = re.compile(r"Revision (\S+) is present more than once")
+
+
+def files_defining(script: ScriptDirectory, revision: str) -> list[Path]:
+    """The revision files whose ``revision = ...`` is ``revision``, read without importing."""
+    found: list[Path] = []
+    for location in script._version_locations:
+        folder = Path(location)
+        paths = folder.rglob("*.py") if script.recursive_version_locations else folder.glob("*.py")
+        for path in sorted(paths):
+            try:
+                text = path.read_text(encoding="utf-8")
+                if revision not in text:
+                    continue
+                tree = ast.parse(text)
+            except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+                continue
+            if any(_assigns_revision(node, revision) for node in tree.body):
+                found.append(path)
+    return found
+
+
+def _assigns_revision(node: ast.stmt, revision: str) -> bool:
+    if isinstance(node, ast.Assign):
+        targets, value = node.targets, node.value
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        targets, value = [node.target], node.value
+    else:
+        return False
+    return (
+        any(isinstance(t, ast.Name) and t.id == "revision" for t in targets)
+        and isinstance(value, ast.Constant)
+        and value.value == revision
+    )
 
 
 def describe_load_failure(error: BaseException, directory: Path) -> str:
@@ -226,3 +272,49 @@ def pending(script: ScriptDirectory, current: tuple[str, ...]) -> list[Script]:
     """Revisions not yet applied, in the order an upgrade to heads applies them."""
     done = applied_set(script, current)
     return [s for s in ordered(script) if s.revision not in done]
+
+
+_RELATIVE = re.compile(r"^(?P<base>.*?)(?P<step>[+-]\d+)$")
+
+
+def resolve_revision(script: ScriptDirectory, reference: str) -> Script | None:
+    """The revision ``reference`` names (an id, a unique prefix, a branch label, head, base),
+    None for base; one sentence when it names none, or is a prefix of several."""
+    if not reference.strip():
+        raise ScriptError("The revision is empty: give a revision id or prefix, or head.")
+    try:
+        found = script.get_revision(reference)
+    except MultipleHeads as error:
+        raise ScriptError(
+            f"{reference!r} is ambiguous: there are several heads ({error.heads}); "
+            "name one of them, or use heads."
+        ) from None
+    except (CommandError, ResolutionError, RevisionError):
+        candidates = sorted(
+            s.revision for s in script.walk_revisions() if s.revision.startswith(reference)
+        )
+        if len(candidates) > 1:
+            raise ScriptError(
+                f"{reference!r} is ambiguous: it starts {len(candidates)} revisions "
+                f"({', '.join(candidates)}); give more characters."
+            ) from None
+        raise ScriptError(
+            f"No revision matches {reference!r}: `fastapi-migrate history` lists them."
+        ) from None
+    return found if isinstance(found, Script) else None
+
+
+def require_target(script: ScriptDirectory, target: str, direction: str) -> None:
+    """Refuse, before connecting, a target that names no revision or several."""
+    if not target.strip():
+        examples = (
+            "head, +1 or a revision id" if direction == "upgrade" else "-1, base or a revision id"
+        )
+        raise ScriptError(f"The {direction} target is empty: give one, for example {examples}.")
+    if ":" in target:  # an offline FROM:TO range: Alembic reads each end
+        return
+    relative = _RELATIVE.match(target)
+    base = relative["base"] if relative else target
+    if base in ("", "head", "heads", "base") or "@" in base:
+        return
+    resolve_revision(script, base)
