@@ -149,6 +149,15 @@ def scratch_leftovers() -> set[str]:
     return {p.name for p in Path(tempfile.gettempdir()).glob("fm_check_*")}
 
 
+@pytest.fixture(autouse=True)
+def private_temporary_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite scratch files go to the temporary folder: one per test, so the leftovers a
+    test counts are its own, not those of a test running beside it."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+
+
 def test_check_on_a_mistyped_sqlite_path_creates_nothing_and_fails(project: Project) -> None:
     missing = project.root / "no" / "such" / "folder" / "app.db"
     leftovers = scratch_leftovers()

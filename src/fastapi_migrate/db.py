@@ -67,7 +67,7 @@ def unreachable(url: URL, error: BaseException) -> DatabaseUnreachable:
 
 
 # UnicodeError: a host name the IDNA codec refuses (a label over 63 characters).
-_CONNECT_ERRORS = (DBAPIError, OSError, asyncio.TimeoutError, UnicodeError)
+CONNECT_ERRORS = (DBAPIError, OSError, asyncio.TimeoutError, UnicodeError)
 
 
 def refused_options(url: URL, error: TypeError) -> ConfigError:
@@ -98,7 +98,7 @@ def run_with_connection(
     try:
         try:
             connection = engine.connect()
-        except _CONNECT_ERRORS as error:
+        except CONNECT_ERRORS as error:
             raise unreachable(url, error) from None
         except TypeError as error:
             raise refused_options(url, error) from None
@@ -122,7 +122,7 @@ def _run_async(
         try:
             try:
                 connection = await engine.connect()
-            except _CONNECT_ERRORS as error:
+            except CONNECT_ERRORS as error:
                 raise unreachable(url, error) from None
             except TypeError as error:
                 raise refused_options(url, error) from None

@@ -208,11 +208,14 @@ class Migrations:
         try:
             return run_with_connection(self.url, work, own_transactions=own_transactions)
         except DBAPIError as error:
-            raise DatabaseStateError(
-                f"The database at {mask_url(self.url)} refused a statement "
-                f"({_first_line(error, self.url)}): nothing was changed; check that this user "
-                "may read and write the alembic_version table."
-            ) from None
+            raise self._refused(error) from None
+
+    def _refused(self, error: DBAPIError) -> DatabaseStateError:
+        return DatabaseStateError(
+            f"The database at {mask_url(self.url)} refused a statement "
+            f"({_first_line(error, self.url)}): nothing was changed; check that this user "
+            "may read and write the alembic_version table."
+        )
 
     # -- setting up -----------------------------------------------------------------------
 
@@ -270,7 +273,10 @@ class Migrations:
         )
 
     def _fast_head_check(self) -> gate.HeadCheck | None:
-        return gate.fast_head_check(self.settings, gate.alembic_ini_options(self.settings.root))
+        try:
+            return gate.fast_head_check(self.settings, gate.alembic_ini_options(self.settings.root))
+        except DBAPIError as error:
+            raise self._refused(error) from None
 
     def status(self) -> Status:
         def inspect(migration_context: MigrationContext, script: ScriptDirectory) -> Status:
