@@ -254,3 +254,17 @@ def test_an_ambiguous_prefix_names_its_candidates(project: Project) -> None:
         assert_clean_failure(project.cli(*args), 2, "No revision matches 'zzzz'")
     assert snapshot(project.url) == before
     assert project.cli("upgrade", "abcd00000001").exit_code == 0
+
+
+def test_upgrade_sql_at_head_says_nothing_is_pending(project: Project) -> None:
+    result = project.cli("upgrade", "--sql")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert "Nothing to upgrade" in result.stderr
+    assert "no SQL to print" in result.stderr
+    document = json.loads(project.cli("upgrade", "--sql", "--json").stdout)
+    assert document["sql"] in ("", None)
+    # With something pending, the SQL is printed as before.
+    assert project.cli("make", "--empty", "second").exit_code == 0
+    pending = project.cli("upgrade", "--sql")
+    assert "BEGIN;" in pending.stdout and "UPDATE alembic_version" in pending.stdout

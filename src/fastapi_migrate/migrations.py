@@ -518,6 +518,9 @@ class Migrations:
             start, end = (current[0] if current else "base"), target
             if len(current) > 1:
                 raise ScriptError("The database is at several heads: give the range as FROM:TO.")
+        if graph.steps_between(script, direction, start, end) == 0:
+            # Alembic would print an empty BEGIN; COMMIT; say there is nothing instead.
+            return MoveResult(current, current, sql="")
         run = command.upgrade if direction == "upgrade" else command.downgrade
         try:
             run(config, f"{start}:{end}", sql=True)

@@ -318,3 +318,14 @@ def require_target(script: ScriptDirectory, target: str, direction: str) -> None
     if base in ("", "head", "heads", "base") or "@" in base:
         return
     resolve_revision(script, base)
+
+
+def steps_between(script: ScriptDirectory, direction: str, start: str, end: str) -> int | None:
+    """How many migrations an offline run from ``start`` to ``end`` writes; None when only
+    Alembic can tell (relative or labelled targets), so it runs and says what is wrong."""
+    upper, lower = (end, start) if direction == "upgrade" else (start, end)
+    try:
+        found = script.revision_map.iterate_revisions(upper, None if lower == "base" else lower)
+        return len(list(found))
+    except (CommandError, ResolutionError, RevisionError, ValueError):
+        return None

@@ -83,8 +83,11 @@ def _move(
         result = run(target, sql=sql)
         if json:
             emit_json(result.to_dict())
+        elif result.sql:
+            typer.echo(result.sql, nl=False)
         else:
-            typer.echo(result.sql or "", nl=False)
+            # On standard error: standard output stays the (empty) SQL a script may redirect.
+            err.print(f"{_summary(result, verb)} There is no SQL to print.")
         return
     with out.status(f"{verb.capitalize()} to {target}…"):
         result = run(target, on_step=_print_step)
