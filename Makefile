@@ -40,6 +40,9 @@ bench: .venv/.synced
 bench-provisioning: .venv/.synced
 	$(VENV)/python bench/provisioning.py
 
+bench-concurrency: .venv/.synced
+	$(VENV)/python bench/concurrent_start.py
+
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
 

@@ -91,10 +91,7 @@ class SQLiteSupport(DialectSupport):
         if is_file_database(url):
             for suffix in ("", "-journal", "-wal", "-shm"):
                 Path(f"{url.database}{suffix}").unlink(missing_ok=True)
-            for lock in Path(url.database or "").parent.glob(
-                f"{Path(url.database or '').name}.*.lock"
-            ):
-                lock.unlink(missing_ok=True)
+            remove_lock_files(Path(url.database or ""))
 
     def scratch_server(self, url: URL) -> URL:
         # Scratch files go to the temporary folder, never beside the app's own database, and
@@ -119,6 +116,12 @@ class SQLiteSupport(DialectSupport):
         if is_file_database(server):
             return SQLiteFileStore(self, server)
         return SQLiteMemoryStore(self, server)
+
+
+def remove_lock_files(database: Path) -> None:
+    """The migration lock files beside a database file that is gone (or renamed)."""
+    for lock in database.parent.glob(f"{database.name}.*.lock"):
+        lock.unlink(missing_ok=True)
 
 
 def is_file_database(url: URL) -> bool:
@@ -149,6 +152,7 @@ class SQLiteFileStore(TemplateStore):
     def publish(self, built: URL, name: str) -> None:
         # Atomic: a reader sees the old file, the new one, or none, never half of one.
         os.replace(built.database or "", self._path(name))
+        remove_lock_files(Path(built.database or ""))
 
     def copy(self, template: str, name: str) -> URL:
         shutil.copyfile(self._path(template), self._path(name))
