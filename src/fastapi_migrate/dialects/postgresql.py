@@ -19,7 +19,6 @@ from fastapi_migrate.dialects.base import (
     TemplateStore,
     describe_session,
 )
-from fastapi_migrate.lint.types import TypeFacts
 
 T = TypeVar("T")
 
@@ -57,6 +56,8 @@ class PostgreSQLSupport(DialectSupport):
         return PostgreSQLTemplateStore(self, server)
 
     def estimated_rows(self, connection: Connection) -> dict[str, int]:
+        from fastapi_migrate.dialects.postgresql_lint import table_rows
+
         return table_rows(connection)
 
     def schema_extras(self, connection: Connection) -> dict[str, str]:
@@ -477,36 +478,3 @@ def _reset(connection: Connection, plan: ResetPlan) -> bool:
     if moved:
         run("SELECT " + ", ".join(moved))
     return True
-
-
-# -- lint facts -------------------------------------------------------------------------------
-
-
-def rewrites_on_type_change(old: TypeFacts | None, new: TypeFacts) -> bool:
-    """Whether ALTER COLUMN ... TYPE rewrites the table (only a few widenings are free)."""
-    if old is None:  # unknown: a string change is most often a widening; anything else rewrites
-        return new.family not in {"string", "text"}
-    if old.text == new.text and old.family == new.family:
-        return False
-    if old.family in {"string", "text"} and new.family in {"string", "text"}:
-        return new.family == "string" and (
-            old.family == "text" or (new.length or 0) < (old.length or 0)
-        )
-    if old.family == "numeric" and new.family == "numeric":
-        same_scale = (old.scale or 0) == (new.scale or 0)
-        return not (
-            same_scale and (new.precision is None or (new.precision or 0) >= (old.precision or 0))
-        )
-    return True
-
-
-def table_rows(connection: Connection) -> dict[str, int]:
-    """Estimated rows per table in the current schema (reltuples; -1 when never analyzed)."""
-    rows = connection.execute(
-        text(
-            "SELECT c.relname, c.reltuples FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
-        )
-    )
-    return {str(name): int(estimate) for name, estimate in rows}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi_migrate.dialects.postgresql import rewrites_on_type_change
+from fastapi_migrate.dialects.postgresql_lint import rewrites_on_type_change
 from fastapi_migrate.lint.context import Hit, RuleContext
 from fastapi_migrate.lint.model import Kind, Severity
 from fastapi_migrate.lint.rule import Rule

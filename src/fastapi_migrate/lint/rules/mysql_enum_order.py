@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi_migrate.dialects.mysql import enum_reordered
+from fastapi_migrate.dialects.mysql_lint import enum_reordered
 from fastapi_migrate.lint.context import Hit, RuleContext
 from fastapi_migrate.lint.model import Kind, Severity
 from fastapi_migrate.lint.rule import Rule

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi_migrate.dialects.sqlite import batch_recreates
+from fastapi_migrate.dialects.sqlite_lint import batch_recreates
 from fastapi_migrate.lint.context import Hit, RuleContext
 from fastapi_migrate.lint.model import Severity
 from fastapi_migrate.lint.rule import Rule
