@@ -16,6 +16,8 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import logging
 import sys
 import tempfile
@@ -34,6 +36,11 @@ from model_changes import CORPUS  # noqa: E402
 
 
 def run_one(backend: str, change, plain: bool) -> Outcome:  # type: ignore[no-untyped-def]
+    with contextlib.redirect_stdout(io.StringIO()):  # `alembic init` talks on stdout
+        return _run_one(backend, change, plain)
+
+
+def _run_one(backend: str, change, plain: bool) -> Outcome:  # type: ignore[no-untyped-def]
     folder = Path(tempfile.mkdtemp(prefix="fidelity-"))
     if backend == "sqlite":
         return Runner(f"sqlite:///{folder / 'app.db'}", folder, plain=plain).run(change)

@@ -123,8 +123,8 @@ def _configure_options(
     options.update(overrides)
     if "target_metadata" not in options:  # an adopted env.py may name its own (a list, say)
         options["target_metadata"] = settings.metadata
-    if "include_schemas" not in options and "include_name" not in options:
-        options.update(schema_options(options["target_metadata"]))
+    if "include_schemas" not in options:
+        options.update(schema_options(options["target_metadata"], options.get("include_name")))
     return options
 
 

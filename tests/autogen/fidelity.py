@@ -80,8 +80,8 @@ def schema_of(url: str) -> dict[str, Any]:
             )
         for schema in schemas:
             for table in sorted(inspector.get_table_names(schema=schema)):
-                if table == "alembic_version":
-                    continue
+                if table == "alembic_version" or table.startswith("fastapi_migrate_"):
+                    continue  # bookkeeping: the version table and the applied-migration ledger
                 key = f"{schema}.{table}" if schema else table
                 foreign_keys = inspector.get_foreign_keys(table, schema=schema)
                 # MySQL makes an index for every foreign key, named after it or its column
@@ -280,7 +280,6 @@ def _plain_config(folder: Path, url: str, metadata: MetaData) -> Config:
     """Plain Alembic: the env.py `alembic init` writes, aimed at these models and this URL."""
     directory = folder / "plain"
     config = Config(str(folder / "plain.ini"), stdout=io.StringIO())
-    config.print_stdout = lambda *_a, **_k: None  # type: ignore[method-assign]
     if not directory.exists():
         command.init(config, str(directory))
         env = directory / "env.py"

@@ -123,6 +123,14 @@ def _mood(
     return build
 
 
+def _mood_with_default(values: tuple[str, ...]) -> Any:
+    def build(metadata: MetaData) -> None:
+        mood = Enum(*values, name="mood")
+        users(metadata, Column("mood", mood, server_default="happy", nullable=False))
+
+    return build
+
+
 def _enum_rows(value: str = "happy") -> dict[str, list[dict[str, Any]]]:
     return {"users": [{"id": 1, "email": "a@example.com", "phone": None, "mood": value}]}
 
@@ -521,6 +529,14 @@ CORPUS: list[Change] = [
         _mood(("happy", "sad", "angry"), native=False),
         rows=_enum_rows(),
         survive={"users": ["id", "mood"]},
+    ),
+    Change(
+        "remove an enum value from a column with a default",
+        _mood_with_default(("happy", "sad", "angry")),
+        _mood_with_default(("happy", "sad")),
+        rows=_enum_rows(),
+        survive={"users": ["id", "mood"]},
+        no_ddl_on=("sqlite",),
     ),
     Change(
         "add a value to an enum in another schema",

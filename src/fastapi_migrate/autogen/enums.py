@@ -11,6 +11,7 @@ the revision needs nothing from this package to run. Columns are rendered with
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -80,6 +81,9 @@ class EnumColumn:
     table_sql: str
     column_sql: str
     label: str
+    #: the value of the column's default, when it has one: it is cast to the type, so it is
+    #: dropped for the swap and set again (when the value is still there)
+    default: str | None = None
 
 
 class AlterEnumOp(ops.MigrateOperation):
@@ -187,11 +191,14 @@ def _render_rebuild(op: AlterEnumOp) -> list[str]:
         f"op.execute({f'CREATE TYPE {op.sql_name} AS ENUM ({_values_sql(op.new.values)})'!r})"
     )
     for column in op.columns:
-        alter = (
-            f"ALTER TABLE {column.table_sql} ALTER COLUMN {column.column_sql} TYPE {op.sql_name} "
-            f"USING {column.column_sql}::text::{op.sql_name}"
-        )
+        target = f"ALTER TABLE {column.table_sql} ALTER COLUMN {column.column_sql}"
+        if column.default is not None:
+            lines.append(f"op.execute({f'{target} DROP DEFAULT'!r})")
+        alter = f"{target} TYPE {op.sql_name} USING {column.column_sql}::text::{op.sql_name}"
         lines.append(f"op.execute({alter!r})")
+        if column.default is not None and column.default in op.new.values:
+            restore = f"{target} SET DEFAULT {_literal(column.default)}::{op.sql_name}"
+            lines.append(f"op.execute({restore!r})")
     lines.append(f"op.execute({f'DROP TYPE {op.sql_name_old}'!r})")
     return lines
 
@@ -235,25 +242,33 @@ def _database_enums(connection: Connection) -> dict[tuple[str, str], EnumType]:
     }
 
 
+_QUOTED_DEFAULT = re.compile(r"^'((?:[^']|'')*)'::")
+
+
 def _columns_of(connection: Connection, key: tuple[str, str]) -> tuple[EnumColumn, ...]:
     rows = connection.execute(
         text(
-            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
-            "WHERE udt_schema = :schema AND udt_name = :name ORDER BY 1, 2, 3"
+            "SELECT c.table_schema, c.table_name, c.column_name, c.column_default "
+            "FROM information_schema.columns c JOIN information_schema.tables t "
+            "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+            "WHERE c.udt_schema = :schema AND c.udt_name = :name "
+            "AND t.table_type = 'BASE TABLE' ORDER BY 1, 2, 3"
         ),
         {"schema": key[0], "name": key[1]},
     )
     quote = connection.dialect.identifier_preparer
     default = connection.dialect.default_schema_name or "public"
     columns = []
-    for schema, table, column in rows:
+    for schema, table, column, column_default in rows:
         table_sql = (
             quote.quote(table)
             if schema == default
             else f"{quote.quote_schema(schema)}.{quote.quote(table)}"
         )
         label = f"{table}.{column}" if schema == default else f"{schema}.{table}.{column}"
-        columns.append(EnumColumn(table_sql, quote.quote(column), label))
+        value = _QUOTED_DEFAULT.match(column_default or "")
+        kept = value[1].replace("''", "'") if value else None
+        columns.append(EnumColumn(table_sql, quote.quote(column), label, kept))
     return tuple(columns)
 
 

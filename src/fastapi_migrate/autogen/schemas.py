@@ -6,6 +6,7 @@ Alembic creates tables in a schema but never the schema itself, so the first rev
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from alembic.autogenerate import renderers
@@ -60,15 +61,20 @@ def _schemas_of(metadata: Any) -> set[str]:
     return wanted
 
 
-def schema_options(metadata: Any) -> dict[str, Any]:
+def schema_options(
+    metadata: Any, include_name_given: Callable[..., bool] | None = None
+) -> dict[str, Any]:
     """Options for ``context.configure`` when the models name schemas: compare those schemas
-    (and the default one), and no other, so their tables are not written again every time."""
+    (and the default one), and no other, so their tables are not written again every time.
+    An ``include_name`` already set still decides every other name."""
     schemas = _schemas_of(metadata)
     if not schemas:
         return {}
 
-    def include_name(name: str | None, type_: str, _parent: Any) -> bool:
-        return type_ != "schema" or name is None or name in schemas
+    def include_name(name: str | None, type_: str, parent: Any) -> bool:
+        if type_ == "schema" and name is not None and name not in schemas:
+            return False
+        return include_name_given is None or include_name_given(name, type_, parent)
 
     return {"include_schemas": True, "include_name": include_name}
 
