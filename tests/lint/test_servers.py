@@ -218,3 +218,42 @@ def test_lint_with_a_mysql_database_reads_information_schema(
     report = json.loads(project.cli("lint", "--json", "bbbb").stdout)
     drops = [f for f in report["findings"] if f["rule"] == "drop-column"]
     assert [(f["table"], f["rows"]) for f in drops] == [("big", 3)]
+
+
+def _add_plan_column(url: str, column: object) -> str | None:
+    """Add ``column`` to a table with a row, then insert as the old code does (without it).
+
+    Returns None when both worked, else the first error.
+    """
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("CREATE TABLE accounts (id INTEGER PRIMARY KEY, name VARCHAR(20))")
+            )
+            connection.execute(text("INSERT INTO accounts (id, name) VALUES (1, 'ada')"))
+        try:
+            with engine.begin() as connection:
+                Operations(MigrationContext.configure(connection)).add_column("accounts", column)  # type: ignore[arg-type]
+            with engine.begin() as connection:
+                connection.execute(text("INSERT INTO accounts (id, name) VALUES (2, 'old code')"))
+        except DBAPIError as error:
+            return str(error.orig)
+        return None
+    finally:
+        engine.dispose()
+
+
+def test_a_not_null_column_without_default_breaks_on_every_backend(fresh_url: str) -> None:
+    """PostgreSQL and SQLite refuse the ALTER on a table with rows; MariaDB adds it and then
+    rejects the old code's inserts. The safe way, a server default, works everywhere."""
+    import sqlalchemy as sa
+
+    assert _add_plan_column(fresh_url, sa.Column("plan", sa.String(20), nullable=False))
+    with create_engine(fresh_url).begin() as connection:
+        connection.execute(text("DROP TABLE accounts"))
+    safe = sa.Column("plan", sa.String(20), nullable=False, server_default="free")
+    assert _add_plan_column(fresh_url, safe) is None
