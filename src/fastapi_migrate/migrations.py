@@ -585,13 +585,13 @@ class Migrations:
             items.append(CheckItem("database at head", True, "skipped: --no-database"))
         else:
             items.append(self._check_database_at_head(script, heads))
-        items.append(self._check_lint())
+        items.append(self._check_lint(database=not no_database))
         items.extend(self._check_applied_files(no_database=no_database))
         return CheckReport(tuple(items))
 
-    def _check_lint(self) -> CheckItem:
+    def _check_lint(self, *, database: bool) -> CheckItem:
         try:
-            report = self.lint()
+            report = self.lint(database=database)
         except DatabaseUnreachable:  # said by "database at head"; lint without the sizes
             report = self.lint(database=False)
         except MigrationsError as error:
