@@ -5,7 +5,7 @@ PORT ?= 8000
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv/bin
 
-.PHONY: demo demo-todo test test-autogen lint typecheck bench docs clean
+.PHONY: demo demo-todo test test-autogen test-envs lint typecheck bench docs clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -33,6 +33,10 @@ test: lint typecheck
 
 test-autogen: .venv/.synced
 	AUTOGEN_CORPUS=1 $(VENV)/pytest -n 2 -m autogen_corpus tests/autogen
+
+# The whole env.py-shapes matrix (every shape, backend and verb); `make test` runs a slice.
+test-envs: .venv/.synced
+	$(VENV)/pytest -n 2 -m envs tests/test_env_shapes.py
 
 bench: .venv/.synced
 	$(VENV)/python bench/status_overhead.py

@@ -13,10 +13,13 @@ ledger_table = "fastapi_migrate_ledger"   # default: the applied-migration ledge
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import sys
 import tomllib
 from collections.abc import Mapping
+from configparser import ConfigParser
+from configparser import Error as ConfigParserError
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +72,11 @@ class Settings:
     lock_retries: int = DEFAULT_LOCK_RETRIES
     #: The applied-migration ledger's table, beside the version table.
     ledger_table: str = DEFAULT_LEDGER_TABLE
+    #: The alembic.ini section to read (``alembic -n NAME``; our ``--name``).
+    section: str = "alembic"
+    #: Whether INFO messages (Alembic's "Running upgrade ...", an env.py's own) are shown
+    #: while a job runs: the CLI says False unless -v; None leaves logging as the app set it.
+    verbose: bool | None = None
     _metadata: MetaData | None = field(default=None, repr=False)
 
     @property
@@ -154,6 +162,7 @@ def load_settings(
     lock_wait: float | None = None,
     lock_timeout: float | None = None,
     lock_retries: int | None = None,
+    section: str | None = None,
 ) -> Settings:
     """Merge the sources in order: arguments > environment > pyproject.toml."""
     environ = os.environ if environ is None else environ
@@ -170,7 +179,13 @@ def load_settings(
     project_root = Path(root).resolve() if root else (pyproject.parent if pyproject else Path.cwd())
 
     raw_url = url or environ.get(URL_ENVIRONMENT_VARIABLE) or table.get("url")
-    folder = Path(directory or table.get("directory") or DEFAULT_DIRECTORY)
+    section = section or "alembic"
+    folder = Path(
+        directory
+        or table.get("directory")
+        or alembic_script_location(project_root, section)
+        or DEFAULT_DIRECTORY
+    )
     settings = Settings(
         root=project_root,
         directory=folder if folder.is_absolute() else project_root / folder,
@@ -182,6 +197,7 @@ def load_settings(
         lock_timeout=_number("lock_timeout", lock_timeout, table, DEFAULT_LOCK_TIMEOUT),
         lock_retries=int(_number("lock_retries", lock_retries, table, DEFAULT_LOCK_RETRIES)),
         ledger_table=table.get("ledger_table") or DEFAULT_LEDGER_TABLE,
+        section=section,
     )
     if metadata is not None:
         settings._metadata = as_metadata(metadata, "the metadata argument")
@@ -242,3 +258,50 @@ def import_metadata(reference: str, root: Path) -> MetaData:
             )
         target = getattr(target, part)
     return as_metadata(target, f"metadata = {reference!r}")
+
+
+def alembic_toml_argument(root: Path) -> dict[str, Any]:
+    """``toml_file=`` for Alembic's Config when pyproject.toml has a [tool.alembic] table
+    (read by Alembic 1.16 and later; older versions have no such argument)."""
+    pyproject = root / "pyproject.toml"
+    if _alembic_toml_table(pyproject) is None:
+        return {}
+    from alembic.config import Config
+
+    if "toml_file" not in inspect.signature(Config).parameters:
+        raise ConfigError(
+            f"{pyproject} configures Alembic under [tool.alembic], which needs Alembic 1.16 "
+            "or later: upgrade Alembic, or move the settings to alembic.ini."
+        )
+    return {"toml_file": str(pyproject)}
+
+
+def _alembic_toml_table(pyproject: Path) -> dict[str, Any] | None:
+    if not pyproject.is_file():
+        return None
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, OSError):
+        return None  # read_tool_table says what is wrong with it
+    table = data.get("tool", {}).get("alembic")
+    return table if isinstance(table, dict) else None
+
+
+def alembic_script_location(root: Path, section: str) -> str | None:
+    """Where the project's own Alembic configuration puts the migrations folder, if it says:
+    alembic.ini's section, then [tool.alembic] in pyproject.toml."""
+    here = root.as_posix()
+    ini = root / "alembic.ini"
+    if ini.is_file():
+        parser = ConfigParser(defaults={"here": here})
+        try:
+            parser.read(ini, encoding="utf-8")
+            if parser.has_option(section, "script_location"):
+                return parser.get(section, "script_location")
+        except (ConfigParserError, UnicodeDecodeError):
+            return None  # Alembic reports a broken alembic.ini when it reads it
+    table = _alembic_toml_table(root / "pyproject.toml") or {}
+    location = table.get("script_location")
+    if isinstance(location, str):
+        return location.replace("%(here)s", here)
+    return None

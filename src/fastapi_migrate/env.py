@@ -9,7 +9,7 @@ folder made by ``fastapi-migrate init`` is an ordinary Alembic environment.
 from __future__ import annotations
 
 import logging.config
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from configparser import ConfigParser
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,6 @@ from fastapi_migrate.runtime import run_guarded
 from fastapi_migrate.runtime.recorder import LedgerRecorder
 
 SETTINGS_KEY = "fastapi_migrate.settings"
-HOOKS_KEY = "fastapi_migrate.hooks"
 CONNECTION_KEY = "connection"  # the key Alembic's own cookbook uses
 
 
@@ -37,7 +36,8 @@ def run_migrations(*, url: str | Callable[[], Any] | None = None, **configure_op
     """Configure Alembic's context and run the migrations, online or offline.
 
     Keyword arguments go to ``context.configure`` (for example ``include_object``) and
-    win over ours; a ``process_revision_directives`` hook is chained with ours.
+    win over ours. The hooks of a FastAPI-Migrate job are added when ``configure`` is called
+    (see fastapi_migrate.environment), whatever the env.py.
 
     ``url`` (a string or a function returning one) is the database plain ``alembic`` uses
     when ``-x url=...`` is not given, before ``DATABASE_URL``: an adopted project keeps its
@@ -96,7 +96,6 @@ def _run_in_transaction() -> None:
 def _configure_options(
     settings: Settings, config: Config, overrides: dict[str, Any]
 ) -> dict[str, Any]:
-    hooks: dict[str, Any] = dict(config.attributes.get(HOOKS_KEY) or {})
     dialect = for_url(settings.require_url())
     options: dict[str, Any] = {
         "compare_type": True,
@@ -105,21 +104,9 @@ def _configure_options(
         "render_as_batch": dialect.render_as_batch,
         "transactional_ddl": dialect.transactional_ddl,
     }
-    directives = [
-        hooks.pop("process_revision_directives", None),
-        overrides.pop("process_revision_directives", None),
-    ]
-    chained = _chain([hook for hook in directives if hook is not None])
-    if chained is not None:
-        options["process_revision_directives"] = chained
     options["include_name"] = _skipping_ledger(
-        settings.ledger_table,
-        overrides.pop("include_name", None) or hooks.pop("include_name", None),
+        settings.ledger_table, overrides.pop("include_name", None)
     )
-    applied = hooks.pop("on_version_apply", None)
-    if applied is not None:
-        options["on_version_apply"] = [applied, *overrides.pop("on_version_apply", ())]
-    options.update(hooks)
     options.update(overrides)
     if "target_metadata" not in options:  # an adopted env.py may name its own (a list, say)
         options["target_metadata"] = settings.metadata
@@ -139,18 +126,6 @@ def _skipping_ledger(
         return include_name(name, type_, parent_names) if include_name else True
 
     return include
-
-
-def _chain(hooks: Iterable[Callable[..., None]]) -> Callable[..., None] | None:
-    hooks = list(hooks)
-    if not hooks:
-        return None
-
-    def chained(migration_context: Any, revision: Any, directives: list[Any]) -> None:
-        for hook in reversed(hooks):  # the user's hook first, our guard sees its result
-            hook(migration_context, revision, directives)
-
-    return chained
 
 
 def _settings_for_plain_alembic(config: Config, url: str | Callable[[], Any] | None) -> Settings:

@@ -8,7 +8,8 @@ from __future__ import annotations
 import io
 import time
 from argparse import Namespace
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -25,15 +26,17 @@ from sqlalchemy import Connection, MetaData
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
+from fastapi_migrate import environment, scaffold
 from fastapi_migrate import revisions as graph
-from fastapi_migrate import scaffold
 from fastapi_migrate.autogen import OperationInfo, describe_operations
 from fastapi_migrate.autogen.directives import MakeDirectives
-from fastapi_migrate.config import Settings, load_settings
+from fastapi_migrate.config import Settings, alembic_toml_argument, load_settings
 from fastapi_migrate.db import run_with_connection
 from fastapi_migrate.dialects import DialectSupport, for_url
-from fastapi_migrate.env import CONNECTION_KEY, HOOKS_KEY, SETTINGS_KEY
+from fastapi_migrate.env import CONNECTION_KEY, SETTINGS_KEY
+from fastapi_migrate.environment import GUARD_KEY, DatabaseGuard, WrongDatabase
 from fastapi_migrate.errors import (
+    ConfigError,
     DatabaseStateError,
     DatabaseUnreachable,
     MigrationFailed,
@@ -47,6 +50,7 @@ from fastapi_migrate.messages import (
     require_template_can_hold,
     verify_revision_file,
 )
+from fastapi_migrate.project import our_stdout, running_project_code
 from fastapi_migrate.reports import (
     CheckItem,
     CheckReport,
@@ -135,20 +139,36 @@ class Migrations:
     # -- wiring ---------------------------------------------------------------------------
 
     def alembic_config(self, **hooks: Any) -> Config:
-        """An Alembic Config for this app: alembic.ini when there is one, our settings on top."""
-        ini = self.settings.root / "alembic.ini"
+        """An Alembic Config for this app: alembic.ini when there is one, our settings on top.
+
+        ``hooks`` are ``configure`` options (``on_version_apply``,
+        ``process_revision_directives``) added whatever the env.py passes.
+        """
+        settings = self.settings
+        ini = settings.root / "alembic.ini"
         # Alembic's own chatter ("Generating ...") is replaced by our reports.
         config = Config(
             str(ini) if ini.is_file() else None,
+            ini_section=settings.section,
             output_buffer=io.StringIO(),
             stdout=io.StringIO(),
             cmd_opts=Namespace(quiet=True),
+            **alembic_toml_argument(settings.root),
         )
         config.set_main_option("script_location", str(self.directory).replace("%", "%%"))
         if not config.get_main_option("path_separator"):
             config.set_main_option("path_separator", "os")
-        config.attributes[SETTINGS_KEY] = self.settings
-        config.attributes[HOOKS_KEY] = hooks
+        config.attributes[SETTINGS_KEY] = settings
+        if settings.url is not None:
+            # For an env.py that builds its engine from the ini, as `alembic init` writes it.
+            real = settings.url.render_as_string(hide_password=False)
+            config.set_main_option("sqlalchemy.url", real.replace("%", "%%"))
+            config.attributes[GUARD_KEY] = DatabaseGuard(
+                settings.url,
+                self.directory / "env.py",
+                hooks,
+                metadata=(lambda: settings.metadata) if settings.metadata_ref else None,
+            )
         return config
 
     def environment_config(self, **hooks: Any) -> Config:
@@ -176,6 +196,45 @@ class Migrations:
         state = graph.folder_state(self.directory, gate.alembic_ini_options(self.settings.root))
         self._loaded = (state, script) if state is not None else None
 
+    @contextmanager
+    def _running_env(self) -> Iterator[None]:
+        """Around every Alembic call that runs env.py: the database checked, the hooks added,
+        the project importable, its stdout kept off ours."""
+        with (
+            environment.intercepting(),
+            running_project_code(self.settings.root, self.settings.verbose),
+        ):
+            yield
+
+    def _connected(
+        self,
+        config: Config,
+        work: Callable[[Connection | None], T],
+        *,
+        own_transactions: bool = False,
+    ) -> T:
+        """Run work with a connection to our database, also handed to env.py in
+        config.attributes (as Alembic's cookbook does), when the env.py takes one. An env.py
+        that connects by itself (work gets None) is checked when it calls configure.
+
+        A statement the database refuses outside a migration (a user without the right to
+        read or write the version table, a read-only database) is one sentence; the
+        transaction is rolled back."""
+        if not environment.env_py_takes_connection(self.directory):
+            database_guard = config.attributes.get(GUARD_KEY)
+            if isinstance(database_guard, DatabaseGuard):
+                database_guard.probe()  # unreachable: one sentence, before env.py runs
+            return work(None)
+
+        def with_connection(connection: Connection) -> T:
+            config.attributes[CONNECTION_KEY] = connection
+            return work(connection)
+
+        try:
+            return run_with_connection(self.url, with_connection, own_transactions=own_transactions)
+        except DBAPIError as error:
+            raise self._refused(error) from None
+
     def _with_environment(
         self, config: Config, script: ScriptDirectory, read: Callable[[MigrationContext], T]
     ) -> T:
@@ -183,32 +242,32 @@ class Migrations:
         results: list[T] = []
 
         def collect(_heads: Any, migration_context: MigrationContext) -> list[Any]:
-            results.append(read(migration_context))
+            if not results:  # a multi-database env.py runs once per database
+                results.append(read(migration_context))
             return []
 
-        with EnvironmentContext(config, script, fn=collect, as_sql=False, dont_mutate=True):
+        with (
+            self._running_env(),
+            EnvironmentContext(config, script, fn=collect, as_sql=False, dont_mutate=True),
+        ):
             script.run_env()
+        if not results:
+            raise ConfigError(
+                f"{self.directory / 'env.py'} ran no migrations: it must call "
+                "context.run_migrations(), as every Alembic env.py does."
+            )
         return results[0]
 
     def _inspect(self, read: Callable[[MigrationContext, ScriptDirectory], T]) -> T:
         """Connect, and run ``read`` inside env.py against the database, changing nothing."""
         config = self.environment_config()
         script = self.script_directory(config)
-
-        def work(connection: Connection) -> T:
-            config.attributes[CONNECTION_KEY] = connection
-            return self._with_environment(config, script, lambda context: read(context, script))
-
-        return self._connected(work)
-
-    def _connected(self, work: Callable[[Connection], T], *, own_transactions: bool = False) -> T:
-        """Run ``work`` on a connection to the app's database. A statement the database
-        refuses outside a migration (a user without the right to read or write the version
-        table, a read-only database) is one sentence; the transaction is rolled back."""
-        try:
-            return run_with_connection(self.url, work, own_transactions=own_transactions)
-        except DBAPIError as error:
-            raise self._refused(error) from None
+        return self._connected(
+            config,
+            lambda _connection: self._with_environment(
+                config, script, lambda context: read(context, script)
+            ),
+        )
 
     def _refused(self, error: DBAPIError) -> DatabaseStateError:
         return DatabaseStateError(
@@ -292,6 +351,7 @@ class Migrations:
                 models_match=not differences,
                 differences=tuple(differences),
                 drift=tuple(reading.drift(self.settings, migration_context, script)),
+                notes=self.notes(),
             )
 
         return self._inspect(inspect)
@@ -326,13 +386,14 @@ class Migrations:
         script = self.script_directory(config)
         graph.require_single_head(script)
         if empty:
-            written = command.revision(config, message=message)
+            with self._running_env():
+                written = command.revision(config, message=message)
         else:
 
-            def work(connection: Connection) -> Any:
-                config.attributes[CONNECTION_KEY] = connection
+            def work(_connection: Connection | None) -> Any:
                 try:
-                    return command.revision(config, message=message, autogenerate=True)
+                    with self._running_env():
+                        return command.revision(config, message=message, autogenerate=True)
                 except CommandError:
                     # Alembic refuses a database that is not at head; say why in our words.
                     # (Asked only on failure: one run of env.py less for every make.)
@@ -347,7 +408,7 @@ class Migrations:
                         ) from None
                     raise
 
-            written = self._connected(work)
+            written = self._connected(config, work)
         if isinstance(written, Script):
             self._remember_written(script)
         if not isinstance(written, Script):
@@ -373,7 +434,8 @@ class Migrations:
         heads = script.get_heads()
         if len(heads) < 2:
             raise NothingToDo("There is only one head: there is nothing to merge.")
-        written = command.merge(config, revisions="heads", message=message)
+        with self._running_env():
+            written = command.merge(config, revisions="heads", message=message)
         if written is not None:
             self._remember_written(script)
         if written is None:  # pragma: no cover - Alembic returns the script it wrote
@@ -441,12 +503,13 @@ class Migrations:
         if revision not in ("base", "heads"):
             _resolve(script, revision)
 
-        def work(connection: Connection) -> MoveResult:
-            config.attributes[CONNECTION_KEY] = connection
+        def work(connection: Connection | None) -> MoveResult:
             before = self._with_environment(config, script, _current_heads)
-            connection.commit()  # Alembic's context begins the stamp's own transaction
+            if connection is not None:
+                connection.commit()  # Alembic's context begins the stamp's own transaction
             try:
-                command.stamp(config, revision, purge=True)
+                with self._running_env():
+                    command.stamp(config, revision, purge=True)
             except (CommandError, RevisionError) as error:
                 raise ScriptError(f"Cannot stamp {revision!r}: {str(error).rstrip('.')}.") from None
             except DBAPIError as error:  # a read-only database, or a user without the right
@@ -458,7 +521,7 @@ class Migrations:
             before = config.attributes.get(HEADS_UNDER_LOCK_KEY, before)
             return MoveResult(before, self._with_environment(config, script, _current_heads))
 
-        return self._connected(work, own_transactions=True)
+        return self._connected(config, work, own_transactions=True)
 
     def _move(
         self,
@@ -479,17 +542,21 @@ class Migrations:
             return self._offline(direction, target, config, script)
         run = command.upgrade if direction == "upgrade" else command.downgrade
 
-        def work(connection: Connection) -> MoveResult:
-            config.attributes[CONNECTION_KEY] = connection
+        def work(connection: Connection | None) -> MoveResult:
             before = self._with_environment(config, script, _current_heads)
             graph.require_known(script, before)
             if guard is not None:
-                guard(connection, script, before, target)
-            # Alembic's context begins the transactions (autocommit_block needs it to).
-            connection.commit()
+                if connection is not None:
+                    guard(connection, script, before, target)
+                else:  # env.py connects by itself: look with a connection of our own
+                    run_with_connection(self.url, lambda own: guard(own, script, before, target))
+            if connection is not None:
+                # Alembic's context begins the transactions (autocommit_block needs it to).
+                connection.commit()
             timer.start()
             try:
-                run(config, target)
+                with self._running_env():
+                    run(config, target)
             except MigrationsError:
                 raise
             except Exception as error:
@@ -499,7 +566,7 @@ class Migrations:
             after = self._with_environment(config, script, _current_heads)
             return MoveResult(before, after, tuple(timer.steps))
 
-        return self._connected(work, own_transactions=True)
+        return self._connected(config, work, own_transactions=True)
 
     def _offline(
         self, direction: str, target: str, config: Config, script: ScriptDirectory
@@ -523,7 +590,8 @@ class Migrations:
             return MoveResult(current, current, sql="")
         run = command.upgrade if direction == "upgrade" else command.downgrade
         try:
-            run(config, f"{start}:{end}", sql=True)
+            with self._running_env():
+                run(config, f"{start}:{end}", sql=True)
         except (CommandError, RevisionError) as error:
             raise ScriptError(
                 f"Cannot write the SQL to {direction} to {target!r}: {str(error).rstrip('.')}."
@@ -587,7 +655,19 @@ class Migrations:
             items.append(self._check_database_at_head(script, heads))
         items.append(self._check_lint(database=not no_database))
         items.extend(self._check_applied_files(no_database=no_database))
-        return CheckReport(tuple(items))
+        return CheckReport(tuple(items), notes=self.notes())
+
+    def notes(self) -> tuple[str, ...]:
+        """What status and check mention beside their findings."""
+        from fastapi_migrate.adoption import is_wired
+
+        env_py = self.directory / "env.py"
+        if is_wired(env_py) or not env_py.is_file():
+            return ()
+        return (
+            f"{self.directory / 'env.py'} is not wired for FastAPI-Migrate: run "
+            "`fastapi-migrate adopt` to wire it, keeping its options.",
+        )
 
     def _check_lint(self, *, database: bool) -> CheckItem:
         try:
@@ -657,6 +737,8 @@ class Migrations:
             scratch = self.with_url(scratch_db)
             try:
                 scratch.upgrade("heads", guard_data_loss=False)
+            except WrongDatabase:
+                raise  # not a finding about the migrations: the env.py must be fixed first
             except MigrationsError as error:
                 return CheckItem(name, False, f"upgrading a scratch database failed: {error}")
             differences = scratch.differences()
@@ -798,4 +880,5 @@ class _StepTimer:
         ]
         self.steps.append(info)
         if self.on_step is not None:
-            self.on_step(info)
+            with our_stdout():
+                self.on_step(info)

@@ -22,6 +22,8 @@ class Status:
     differences: tuple[OperationInfo, ...] = ()
     #: Applied revisions whose file changed since, or is gone (from the ledger).
     drift: tuple[Drift, ...] = ()
+    #: Things worth knowing that are not failures (an env.py not wired for us).
+    notes: tuple[str, ...] = ()
 
     @property
     def up_to_date(self) -> bool:
@@ -37,6 +39,7 @@ class Status:
             "models_match": self.models_match,
             "differences": [d.to_dict() for d in self.differences],
             "drift": [d.to_dict() for d in self.drift],
+            "notes": list(self.notes),
         }
 
 
@@ -142,6 +145,7 @@ class CheckItem:
 @dataclass(frozen=True)
 class CheckReport:
     items: tuple[CheckItem, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -156,4 +160,8 @@ class CheckReport:
         return sum(item.status == "partial" for item in self.items)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checks": [i.to_dict() for i in self.items]}
+        return {
+            "ok": self.ok,
+            "checks": [i.to_dict() for i in self.items],
+            "notes": list(self.notes),
+        }

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+from typing import Annotated
+
 import typer
 
 from fastapi_migrate.cli import authoring, inspecting, ledger, linting, moving, setup, testing
+from fastapi_migrate.cli.options import GLOBALS
 
 app = typer.Typer(
     name="fastapi-migrate",
@@ -14,6 +19,34 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
+
+
+@app.callback()
+def global_options(
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            "-n",
+            help="The alembic.ini section to use, as `alembic -n NAME`. Default: alembic.",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show Alembic's own INFO messages too.")
+    ] = False,
+) -> None:
+    """Database schema migrations for FastAPI and SQLAlchemy apps, built on Alembic."""
+    GLOBALS.section = name
+    GLOBALS.verbose = verbose
+    if verbose:
+        alembic_logger = logging.getLogger("alembic")
+        alembic_logger.setLevel(logging.INFO)
+        if not alembic_logger.handlers:  # env.py may configure its own from alembic.ini
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(levelname)-5.5s [%(name)s] %(message)s"))
+            alembic_logger.addHandler(handler)
+
 
 app.command()(setup.init)
 app.command()(setup.adopt)

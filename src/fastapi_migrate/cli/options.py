@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from fastapi_migrate.config import load_settings
 from fastapi_migrate.migrations import Migrations
 
 UrlOption = Annotated[
@@ -69,6 +71,17 @@ LockRetriesOption = Annotated[
 ]
 
 
+@dataclass
+class GlobalOptions:
+    """What comes before the verb: ``fastapi-migrate --name NAME -v upgrade``."""
+
+    section: str | None = None
+    verbose: bool = False
+
+
+GLOBALS = GlobalOptions()
+
+
 def build(
     url: str | None,
     config: Path | None,
@@ -79,12 +92,15 @@ def build(
     lock_timeout: float | None = None,
     lock_retries: int | None = None,
 ) -> Migrations:
-    return Migrations(
-        metadata=metadata,
+    settings = load_settings(
         url=url,
+        metadata_ref=metadata,
         directory=directory,
-        config=config,
+        config_path=config,
+        section=GLOBALS.section,
         lock_wait=lock_wait,
         lock_timeout=lock_timeout,
         lock_retries=lock_retries,
     )
+    settings.verbose = GLOBALS.verbose
+    return Migrations(settings=settings)

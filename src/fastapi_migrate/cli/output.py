@@ -90,6 +90,8 @@ def show_checks(report: CheckReport) -> None:
     marks = {"passed": "[green]✓[/]", "failed": "[bold red]✗[/]", "partial": "[yellow]◐[/]"}
     for item in report.items:
         say(f"{marks[item.status]} {item.name}: {escape(item.detail)}")
+    for note in report.notes:
+        say(f"[yellow]Note:[/] {escape(note)}")
 
 
 def checks_summary(report: CheckReport) -> str:

@@ -94,6 +94,30 @@ class DialectSupport:
         """Other sessions holding locks, as (table or None when unknown, description)."""
         return []
 
+    @property
+    def family(self) -> str:
+        """The backend, whatever the driver (mysql and mariadb are one family)."""
+        return self.name
+
+    #: One row naming the database a connection is in and the server instance it runs on,
+    #: so two URLs that reach one database (localhost and 127.0.0.1) are recognised as one.
+    identity_sql: str | None = None
+
+    def url_identity(self, url: URL) -> tuple[str, ...]:
+        """Which database ``url`` names, as far as the URL alone can tell."""
+        family = self.family if self.name != "default" else url.get_backend_name()
+        return (family, (url.host or "").lower(), str(url.port or ""), url.database or "")
+
+    def database_identity(self, connection: Connection) -> tuple[str, ...]:
+        """Which database ``connection`` is connected to, asked of the server when it can."""
+        if self.identity_sql is not None:
+            try:
+                (row,) = read_leaving_no_transaction(connection, self.identity_sql)
+                return (self.family, *(str(value) for value in row))
+            except DBAPIError:
+                pass  # no right to read it: the URL has to do
+        return self.url_identity(connection.engine.url)
+
     def scratch_name(self, purpose: str) -> str:
         return f"fm_{purpose}_{uuid.uuid4().hex[:12]}"
 
@@ -309,3 +333,15 @@ class ServerTemplateStore(TemplateStore):
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+def read_leaving_no_transaction(connection: Connection, sql: str) -> Any:
+    """The rows of ``sql``, read without leaving a transaction behind that the caller did not open
+    (an env.py that begins its own after ours would otherwise never commit)."""
+    if connection.in_transaction():
+        with connection.begin_nested():
+            return connection.exec_driver_sql(sql).all()
+    try:
+        return connection.exec_driver_sql(sql).all()
+    finally:
+        connection.rollback()

@@ -24,6 +24,7 @@ from fastapi_migrate.errors import DatabaseStateError
 
 
 class MySQLSupport(DialectSupport):
+    identity_sql = "SELECT DATABASE(), @@hostname, @@port, @@datadir"
     name = "mysql"
     foreign_sql_errors = (
         *DialectSupport.foreign_sql_errors,

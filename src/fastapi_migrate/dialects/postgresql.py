@@ -24,6 +24,10 @@ T = TypeVar("T")
 
 
 class PostgreSQLSupport(DialectSupport):
+    identity_sql = (
+        "SELECT current_database(), pg_postmaster_start_time()::text, "
+        "(SELECT oid FROM pg_database WHERE datname = current_database())::text"
+    )
     name = "postgresql"
     native_enum_types = True
     creates_schemas = True

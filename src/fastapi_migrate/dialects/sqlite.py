@@ -10,11 +10,11 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from fastapi_migrate.dialects.base import DialectSupport, TemplateStore
+from fastapi_migrate.dialects.base import DialectSupport, TemplateStore, read_leaving_no_transaction
 
 
 class SQLiteSupport(DialectSupport):
@@ -70,6 +70,27 @@ class SQLiteSupport(DialectSupport):
 
     def is_lock_timeout(self, error: DBAPIError) -> bool:
         return "database is locked" in str(error.orig)
+
+    def url_identity(self, url: URL) -> tuple[str, ...]:
+        database = url.database or ""
+        if is_file_database(url):
+            return ("sqlite", "file", os.path.realpath(database))
+        if database.startswith("file:"):
+            path = database.removeprefix("file:").partition("?")[0]
+            if url.query.get("mode") == "memory" or "mode=memory" in database:
+                return ("sqlite", "shared memory", path)
+            return ("sqlite", "file", os.path.realpath(path))
+        # A private in-memory database: every connection opens a new, empty one.
+        return ("sqlite", "private memory", "")
+
+    def database_identity(self, connection: Connection) -> tuple[str, ...]:
+        for _seq, name, path in read_leaving_no_transaction(connection, "PRAGMA database_list"):
+            if name == "main" and path:
+                return ("sqlite", "file", os.path.realpath(path))
+        identity = self.url_identity(connection.engine.url)
+        if identity[1] == "private memory":  # only this very connection reaches it
+            return (*identity[:2], str(id(connection.connection.dbapi_connection)))
+        return identity
 
     def database_url(self, url: URL, name: str) -> URL:
         folder = (

@@ -160,6 +160,7 @@ class _Suite:
         #: Where every check stops: the first revision that does not upgrade, and why.
         self.reachable = 0
         self.blocked = ""
+        self._env_checked = False
 
     def _add(self, item: CheckItem) -> None:
         item = CheckItem(
@@ -211,7 +212,13 @@ class _Suite:
                 f"{hint if 'denied' in reason.lower() else 'check the server and try again'}."
             ) from None
         try:
-            yield self.migrations.with_url(url)
+            scratch = self.migrations.with_url(url)
+            if not self._env_checked:
+                # An env.py that connects elsewhere stops the suite with its one sentence
+                # here, before any check runs (and reports a failure that is not one).
+                scratch.current()
+                self._env_checked = True
+            yield scratch
         except SQLAlchemyError as error:
             reported = {item.name for item in self.items}
             for name in checks:

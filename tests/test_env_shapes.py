@@ -1,0 +1,275 @@
+"""Every verb on Alembic projects written the ways projects write them (tests/envshapes.py).
+
+For each env.py shape, each verb works against the database it was given, or refuses in one
+sentence with exit 2; after every verb the database the env.py would pick by itself (the
+sentinel) is byte for byte unchanged. The default run covers a slice (every shape on SQLite,
+two shapes on the servers); ``make test-envs`` runs the whole matrix (marker ``envs``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from backends import require_server
+from envshapes import (
+    SHAPES,
+    Shape,
+    async_url,
+    fill_sentinel,
+    make_project,
+    sentinel_state,
+    unique_name,
+)
+from fastapi_migrate.dialects import for_url
+from helpers import Project, Result, assert_clean_failure, snapshot
+
+#: The slice the default suite runs; the rest is marked ``envs``.
+DEFAULT_SLICE = {
+    ("generic", "sqlite"),
+    ("async", "sqlite"),
+    ("include_object", "sqlite"),
+    ("metadata_list", "sqlite"),
+    ("named_sections", "sqlite"),
+    ("pyproject", "sqlite"),
+    ("multidb", "sqlite"),
+    ("settings_class", "sqlite"),
+    ("environment_variables", "sqlite"),
+    ("generic", "postgres"),
+    ("environment_variables", "postgres"),
+    ("generic", "mysql"),
+    ("settings_class", "mysql"),
+}
+
+
+def _cases() -> Iterator[object]:
+    for name in SHAPES:
+        for backend in ("sqlite", "postgres", "mysql"):
+            marks = [getattr(pytest.mark, backend)]
+            if (name, backend) not in DEFAULT_SLICE:
+                marks.append(pytest.mark.envs)
+            yield pytest.param(name, backend, marks=marks, id=f"{name}-{backend}")
+
+
+@pytest.fixture
+def sentinel_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """The database the project's env.py would pick by itself, with rows of its own."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'sentinel' / 'sentinel.db'}"
+        (tmp_path / "sentinel").mkdir()
+        fill_sentinel(url)
+        yield url
+        return
+    server = make_url(require_server(backend))
+    dialect = for_url(server)
+    created = dialect.create_database(server, dialect.scratch_name("sentinel"))
+    try:
+        url = created.render_as_string(hide_password=False)
+        fill_sentinel(url)
+        yield url
+    finally:
+        dialect.drop_database(created)
+
+
+class Run:
+    """One shape's project, and the verbs as a user types them."""
+
+    def __init__(self, shape: Shape, project: Project, sentinel: str) -> None:
+        self.shape = shape
+        self.project = project
+        self.sentinel = sentinel
+        self.sentinel_before = sentinel_state(sentinel)
+
+    def verb(self, *args: str) -> Result:
+        result = self.project.cli(*self.shape.options, *args)
+        assert "Traceback" not in result.output, result.output
+        assert sentinel_state(self.sentinel) == self.sentinel_before, (
+            f"`{' '.join(args)}` changed the sentinel database: {result.output}"
+        )
+        return result
+
+    def ok(self, *args: str) -> Result:
+        result = self.verb(*args)
+        assert result.exit_code == 0, result.output
+        return result
+
+    def refused(self, *args: str) -> None:
+        result = self.verb(*args)
+        assert_clean_failure(result, 2, "connects to", "env.py", "fastapi-migrate adopt")
+
+
+def _project(shape_name: str, backend: str, tmp_path: Path, url: str, sentinel: str) -> Run:
+    shape = SHAPES[shape_name]
+    if shape.needs_async:
+        url, sentinel = async_url(url), async_url(sentinel)
+    if shape.template == "pyproject":
+        pytest.importorskip("alembic", minversion="1.16")
+    root = tmp_path / f"project_{unique_name()}"
+    root.mkdir()
+    return Run(shape, make_project(shape, root, url, sentinel), sentinel)
+
+
+def _revision_by_hand(project: Project) -> str:
+    versions = project.root / "alembic" / "versions"
+    versions.mkdir(exist_ok=True)
+    (versions / "a1b2c3d4e5f6_create_notes.py").write_text(
+        textwrap.dedent(
+            '''\
+            """create notes"""
+            from alembic import op
+            import sqlalchemy as sa
+
+            revision = "a1b2c3d4e5f6"
+            down_revision = None
+            branch_labels = None
+            depends_on = None
+
+
+            def upgrade():
+                op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True))
+
+
+            def downgrade():
+                op.drop_table("notes")
+            '''
+        )
+    )
+    return "a1b2c3d4e5f6"
+
+
+@pytest.mark.parametrize(("shape_name", "backend"), list(_cases()), indirect=["backend"])
+def test_every_verb_uses_the_given_database_or_refuses(
+    shape_name: str, backend: str, fresh_url: str, sentinel_url: str, tmp_path: Path
+) -> None:
+    run = _project(shape_name, backend, tmp_path, fresh_url, sentinel_url)
+    url = run.project.url
+    if run.shape.works:
+        _all_verbs_work(run, url)
+    else:
+        _all_verbs_refuse(run, url)
+
+
+def _all_verbs_work(run: Run, url: str) -> None:
+    made = run.ok("make", "create tables")
+    assert "Wrote revision" in made.stdout
+    head = json.loads(run.ok("heads", "--json").stdout)[0]["revision"]
+
+    upgraded = run.ok("upgrade")
+    assert "Done: 1 migration(s)" in upgraded.stdout, upgraded.output
+    assert f"↑ {head}" in upgraded.stdout
+    assert snapshot(url)[1] == [head]
+
+    status = json.loads(run.ok("status", "--json").stdout)
+    assert status["current"] == [head]
+    assert status["models_match"] is True
+    assert any("fastapi-migrate adopt" in note for note in status["notes"])
+    assert run.ok("current").stdout.strip() == head
+
+    down = json.loads(run.ok("downgrade", "base", "--json").stdout)
+    assert [step["revision"] for step in down["steps"]] == [head]
+    assert down["after"] == []
+    assert snapshot(url)[1] == []
+    up = json.loads(run.ok("upgrade", "--json").stdout)
+    assert [step["revision"] for step in up["steps"]] == [head]
+
+    assert "now base" in run.ok("stamp", "base").stdout
+    assert snapshot(url)[1] == []
+    run.ok("stamp", "head")
+    assert snapshot(url)[1] == [head]
+
+    checked = run.ok("check")
+    assert "All checks passed." in checked.stdout
+    assert "fastapi-migrate adopt" in checked.stdout
+    assert "All checks passed." in run.ok("test").stdout
+    assert head in run.ok("history").stdout
+    assert snapshot(url)[1] == [head]
+
+
+def _all_verbs_refuse(run: Run, url: str) -> None:
+    head = _revision_by_hand(run.project)
+    before = snapshot(url)
+    for verb in (
+        ("make", "more tables"),
+        ("upgrade",),
+        ("upgrade", "--json"),
+        ("downgrade", "base"),
+        ("status",),
+        ("status", "--json"),
+        ("current",),
+        ("stamp", head),
+        ("check",),
+        ("test",),
+    ):
+        run.refused(*verb)
+        assert snapshot(url) == before, verb
+    assert head in run.ok("history").stdout
+    assert [path.name for path in (run.project.root / "alembic" / "versions").glob("*.py")] == [
+        f"{head}_create_notes.py"
+    ]
+
+
+PLUGIN_TEST = """
+from sqlalchemy import create_engine, inspect
+
+
+def test_the_copy_is_migrated(migrated_url):
+    engine = create_engine(migrated_url)
+    try:
+        assert "notes" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+"""
+
+
+@pytest.mark.parametrize(
+    ("shape_name", "backend"),
+    [
+        pytest.param("generic", "sqlite", marks=pytest.mark.sqlite, id="generic-sqlite"),
+        pytest.param("settings_class", "sqlite", marks=pytest.mark.sqlite, id="settings-sqlite"),
+        *(
+            pytest.param(name, backend, marks=[getattr(pytest.mark, backend), pytest.mark.envs])
+            for name, shape in SHAPES.items()
+            for backend in ("sqlite", "postgres", "mysql")
+            if (name, backend) not in {("generic", "sqlite"), ("settings_class", "sqlite")}
+            and not shape.needs_async
+            and not shape.options
+        ),
+    ],
+    indirect=["backend"],
+)
+def test_the_pytest_plugin_builds_its_template_in_the_given_database(
+    shape_name: str, backend: str, fresh_url: str, sentinel_url: str, tmp_path: Path
+) -> None:
+    run = _project(shape_name, backend, tmp_path, fresh_url, sentinel_url)
+    _revision_by_hand(run.project)
+    (run.project.root / "test_notes.py").write_text(PLUGIN_TEST)
+    server = fresh_url if backend != "sqlite" else f"sqlite:///{tmp_path / 'copies' / 'x.db'}"
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("FASTAPI_MIGRATE", "DATABASE_URL"))
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--migrate-url={server}"],
+        cwd=run.project.root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    output = done.stdout + done.stderr
+    assert sentinel_state(run.sentinel) == run.sentinel_before, output
+    if run.shape.works:
+        assert done.returncode == 0, output
+        assert "1 passed" in output, output
+    else:
+        assert done.returncode == 1, output
+        assert "connects to" in output and "fastapi-migrate adopt" in output, output
