@@ -5,7 +5,7 @@ PORT ?= 8000
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv/bin
 
-.PHONY: demo demo-todo test test-autogen test-envs lint typecheck bench docs clean
+.PHONY: demo demo-todo test test-autogen test-envs test-lowest lint typecheck bench docs clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -30,6 +30,21 @@ typecheck: .venv/.synced
 
 test: lint typecheck
 	$(VENV)/pytest -n 2
+	$(MAKE) test-lowest
+
+# The oldest versions pyproject.toml allows (Alembic, SQLAlchemy, Typer, Rich, sqlglot), in a
+# venv of their own, on a representative slice of the tests (SQLite: every verb, the env.py shapes).
+LOWEST := .venv-lowest/bin
+.venv-lowest/.synced: pyproject.toml | $(UV)
+	rm -rf .venv-lowest
+	$(UV) venv --quiet --python $(PYTHON) .venv-lowest
+	$(UV) pip install --quiet --python $(LOWEST)/python --resolution lowest-direct -e ".[aiosqlite]"
+	$(UV) pip install --quiet --python $(LOWEST)/python pytest pytest-xdist pydantic-settings
+	touch $@
+
+test-lowest: .venv-lowest/.synced
+	$(LOWEST)/python -c "import alembic, sqlalchemy; print('lowest versions: alembic', alembic.__version__, 'sqlalchemy', sqlalchemy.__version__)"
+	$(LOWEST)/pytest -n 2 tests/test_verbs.py tests/test_env_shapes.py -k "sqlite and not plugin"
 
 test-autogen: .venv/.synced
 	AUTOGEN_CORPUS=1 $(VENV)/pytest -n 2 -m autogen_corpus tests/autogen
@@ -48,7 +63,7 @@ bench-concurrency: .venv/.synced
 	$(VENV)/python bench/concurrent_start.py
 
 clean:
-	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-lowest .tools .pytest_cache .mypy_cache .ruff_cache
 
 docs: .venv/.synced
 	$(VENV)/python -m fastapi_migrate.lint.docs docs/lint.md
