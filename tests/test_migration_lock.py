@@ -164,3 +164,45 @@ def test_lock_wait_setting_is_checked(project: Project) -> None:
 
 if sys.platform == "win32":  # pragma: no cover
     pytestmark = pytest.mark.skip("kill -9 and flock are POSIX")
+
+
+def test_the_lock_belongs_to_one_database_version_table_and_schema() -> None:
+    from fastapi_migrate.dialects import for_url
+
+    app = LockTarget(make_url("postgresql://u@h/app"))
+    names = {
+        app.name,
+        LockTarget(make_url("postgresql://u@h/other")).name,
+        LockTarget(make_url("postgresql://u@h/app"), "alembic_version", "tenant_a").name,
+        LockTarget(make_url("postgresql://u@h/app"), "billing_version").name,
+    }
+    assert len(names) == 4
+    postgres, mysql = for_url(app.url), for_url(make_url("mysql://u@h/app"))
+    assert len({postgres.lock_key(name) for name in names}) == 4
+    assert app.name == LockTarget(make_url("postgresql://other:pw@elsewhere/app")).name
+    long_name = "fastapi-migrate/" + "d" * 60 + "/alembic_version"
+    assert len(mysql.lock_key(long_name)) <= 64  # the server's limit for GET_LOCK names
+    assert mysql.lock_key(long_name) != mysql.lock_key(long_name.replace("d", "e"))
+
+
+def test_retries_wait_longer_each_time() -> None:
+    from fastapi_migrate.runtime.timeouts import pause_before_retry
+
+    assert [pause_before_retry(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_waiter_speaks_again_every_few_seconds(
+    project: Project, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("fastapi_migrate.runtime.lock.REPORT_EVERY_SECONDS", 0.4)
+    write_revision(project, "a00000000001", None)
+    with migration_lock(_target(project), wait_seconds=5):
+        waited = project.cli("upgrade", "--lock-wait", "1.5")
+    assert waited.exit_code == 3
+    said = [record.getMessage() for record in caplog.records]
+    assert said[0].startswith("Waiting for the migration lock on "), said
+    assert len(said) >= 3 and all(
+        s.startswith("Still waiting for the migration lock") for s in said[1:]
+    )
+    assert " s: held by fastapi-migrate pid " in said[1]
