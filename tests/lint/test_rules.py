@@ -238,3 +238,14 @@ def test_the_server_version_decides_version_dependent_rules(
         environment=environment,
     )
     assert ("add-column-volatile-default" in rules_found(report)) is flagged
+
+
+def test_a_silence_of_no_rule_is_a_finding(tmp_path: Path) -> None:
+    report = lint_snippet(
+        tmp_path,
+        'op.drop_column("users", "name")  # fastapi-migrate: allow drop-colum -- typo',
+        backends=("sqlite",),
+    )
+    messages = [f.message for f in report.findings if f.rule == "silence-without-reason"]
+    assert messages and "'allow drop-colum' names no lint rule" in messages[0]
+    assert "drop-column" in rules_found(report)
