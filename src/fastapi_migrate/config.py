@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import re
 import sys
 import tomllib
 from collections.abc import Mapping
@@ -89,6 +90,23 @@ class Settings:
                 )
             self._metadata = import_metadata(self.metadata_ref, self.root)
         return self._metadata
+
+    def require_models(self) -> None:
+        """Import the models now, so a wrong setting is its own sentence before any work.
+        An adopted env.py that passes run_migrations its own target_metadata (a list, say)
+        needs no setting."""
+        if self.metadata_ref is None and self._metadata is None and self.env_names_models:
+            return
+        self.metadata  # noqa: B018 - imported for its ConfigError
+
+    @property
+    def env_names_models(self) -> bool:
+        """Whether env.py gives run_migrations a target_metadata of its own."""
+        try:
+            text = (self.directory / "env.py").read_text(encoding="utf-8")
+        except OSError:
+            return False
+        return re.search(r"run_migrations\((?:.|\n)*?\btarget_metadata\s*=", text) is not None
 
     def require_url(self) -> URL:
         if self.url is None:

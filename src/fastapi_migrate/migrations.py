@@ -175,7 +175,7 @@ class Migrations:
         """An Alembic Config for running env.py: the models are imported first, so a wrong
         metadata setting is its own sentence (exit 2) before any file or connection is
         touched, rather than an error raised from inside env.py."""
-        self.settings.metadata  # noqa: B018 - imported for its ConfigError
+        self.settings.require_models()
         return self.alembic_config(**hooks)
 
     def script_directory(self, config: Config | None = None) -> ScriptDirectory:
@@ -470,7 +470,7 @@ class Migrations:
         without loading a single migration file.
         """
         if target in ("head", "heads") and not sql:
-            self.settings.metadata  # noqa: B018 - a wrong setting is an error even at head
+            self.settings.require_models()  # a wrong setting is an error even at head
             fast = self._fast_head_check()
             if fast is not None and fast.at_head and (target == "heads" or len(fast.heads) <= 1):
                 return MoveResult(fast.current, fast.current)

@@ -66,7 +66,7 @@ def run_suite(
 
     A wrong metadata setting is not a failed check but bad configuration: it raises its
     ConfigError before any scratch database is made."""
-    migrations.settings.metadata  # noqa: B018 - imported for its ConfigError
+    migrations.settings.require_models()
     suite = _Suite(
         migrations, parse_url(server) if server else default_server(migrations), on_check
     )
