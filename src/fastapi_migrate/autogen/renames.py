@@ -42,6 +42,9 @@ class RenameTableOp(ops.RenameTableOp):
     def reverse(self) -> RenameTableOp:
         return RenameTableOp(self.new_table_name, self.table_name, schema=self.schema)
 
+    def operation_info(self) -> tuple[str, bool, str | None]:
+        return f"rename table {self.table_name} to {self.new_table_name}", False, None
+
 
 @renderers.dispatch_for(RenameTableOp)
 def _render_rename_table(autogen_context: Any, op: RenameTableOp) -> str:

@@ -69,7 +69,10 @@ class LedgerRecorder:
     @contextmanager
     def recording(self, migration_context: MigrationContext) -> Iterator[None]:
         """Wrap every revision's functions while the migrations run, and restore them after."""
-        if migration_context.opts.get("dont_mutate"):
+        if migration_context.opts.get("dont_mutate") or migration_context.opts.get(
+            "revision_context"
+        ):
+            # Reading, or autogenerating (make): no migration runs, there is nothing to record.
             yield
             return
         # A fresh start on every try: a retry after a lock timeout rolled back what the last
