@@ -273,3 +273,86 @@ def test_the_pytest_plugin_builds_its_template_in_the_given_database(
     else:
         assert done.returncode == 1, output
         assert "connects to" in output and "fastapi-migrate adopt" in output, output
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_offline_sql_is_checked_too(
+    backend: str, fresh_url: str, sentinel_url: str, tmp_path: Path
+) -> None:
+    """--sql never connects: the URL env.py gives configure is compared instead."""
+    works = _project("generic", backend, tmp_path, fresh_url, sentinel_url)
+    _revision_by_hand(works.project)
+    sql = works.ok("upgrade", "--sql", "base:head")
+    assert "CREATE TABLE notes" in sql.stdout
+    refuses = _project("environment_variables", backend, tmp_path, fresh_url, sentinel_url)
+    _revision_by_hand(refuses.project)
+    refuses.refused("upgrade", "--sql", "base:head")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_what_the_app_prints_stays_out_of_json_and_info_needs_v(
+    backend: str, fresh_url: str, sentinel_url: str, tmp_path: Path
+) -> None:
+    run = _project("generic", backend, tmp_path, fresh_url, sentinel_url)
+    _revision_by_hand(run.project)
+    models = run.project.root / f"{run.project.module}.py"
+    models.write_text(
+        "import logging, sys\n"
+        "print('app says hello on stdout')\n"
+        "logging.basicConfig(stream=sys.stdout, level=logging.INFO)\n"
+        "logging.getLogger('app').warning('app logs to stdout')\n" + models.read_text()
+    )
+    upgraded = run.project.run("upgrade", "--json")  # a new process: the models load here
+    assert upgraded.exit_code == 0, upgraded.output
+    assert json.loads(upgraded.stdout)["after"] == ["a1b2c3d4e5f6"]
+    assert "app says hello on stdout" in upgraded.stderr
+    assert "Running upgrade" not in upgraded.output  # alembic.ini's INFO logging is off
+    status = run.project.run("status", "--json")
+    assert json.loads(status.stdout)["current"] == ["a1b2c3d4e5f6"], status.output
+    verbose = run.project.run("-v", "downgrade", "base")
+    assert verbose.exit_code == 0, verbose.output
+    assert "Running downgrade a1b2c3d4e5f6" in verbose.stderr
+    assert "Done: 1 migration(s)" in verbose.stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_one_sqlite_file_by_two_paths_is_one_database(
+    backend: str, fresh_url: str, tmp_path: Path
+) -> None:
+    """env.py's URL reaches the given file through a symlink: the same database, not refused."""
+    target = Path(make_url(fresh_url).database or "")
+    target.touch()
+    link = tmp_path / "link.db"
+    link.symlink_to(target)
+    root = tmp_path / "project"
+    root.mkdir()
+    project = make_project(SHAPES["generic"], root, fresh_url, f"sqlite:///{link}")
+    _revision_by_hand(project)
+    # env.py ignores the URL it is given and opens the symlink: still the same file.
+    env_py = root / "alembic" / "env.py"
+    env_py.write_text(
+        env_py.read_text().replace(
+            "config = context.config\n",
+            f'config = context.config\nconfig.set_main_option("sqlalchemy.url", "sqlite:///{link}")\n',
+            1,
+        )
+    )
+    upgraded = project.cli("upgrade")
+    assert "Done: 1 migration(s)" in upgraded.stdout, upgraded.output
+    assert snapshot(fresh_url)[1] == ["a1b2c3d4e5f6"]
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_localhost_and_127_0_0_1_are_one_server(
+    backend: str, fresh_url: str, tmp_path: Path
+) -> None:
+    """env.py names the given database by another host name: asked of the server, the same."""
+    url = make_url(fresh_url)
+    other_name = url.set(host="localhost" if url.host != "localhost" else "127.0.0.1")
+    root = tmp_path / "project"
+    root.mkdir()
+    project = make_project(SHAPES["environment_variables"], root, fresh_url, str(other_name))
+    _revision_by_hand(project)
+    upgraded = project.cli("upgrade")
+    assert "Done: 1 migration(s)" in upgraded.stdout, upgraded.output
+    assert snapshot(fresh_url)[1] == ["a1b2c3d4e5f6"]

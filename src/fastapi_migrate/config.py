@@ -29,6 +29,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import URL
 
 from fastapi_migrate.errors import ConfigError
+from fastapi_migrate.project import running_project_code
 from fastapi_migrate.urls import mask_url, parse_url
 
 TOOL_KEY = "fastapi-migrate"
@@ -252,7 +253,9 @@ def import_metadata(reference: str, root: Path) -> MetaData:
     if root_entry not in sys.path:
         sys.path.insert(0, root_entry)
     try:
-        target: Any = importlib.import_module(module_name)
+        # What the app prints or logs to stdout at import goes to stderr (--json stays clean).
+        with running_project_code(root):
+            target: Any = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
         raise ConfigError(
             f"Cannot import {module_name!r} for metadata = {reference!r}: {error}. "

@@ -23,6 +23,7 @@ app = typer.Typer(
 
 @app.callback()
 def global_options(
+    ctx: typer.Context,
     name: Annotated[
         str | None,
         typer.Option(
@@ -33,19 +34,27 @@ def global_options(
         ),
     ] = None,
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Show Alembic's own INFO messages too.")
+        bool,
+        typer.Option("--verbose", "-v", help="Show INFO messages (Alembic's among them) too."),
     ] = False,
 ) -> None:
     """Database schema migrations for FastAPI and SQLAlchemy apps, built on Alembic."""
     GLOBALS.section = name
     GLOBALS.verbose = verbose
-    if verbose:
-        alembic_logger = logging.getLogger("alembic")
-        alembic_logger.setLevel(logging.INFO)
-        if not alembic_logger.handlers:  # env.py may configure its own from alembic.ini
-            handler = logging.StreamHandler(sys.stderr)
-            handler.setFormatter(logging.Formatter("%(levelname)-5.5s [%(name)s] %(message)s"))
-            alembic_logger.addHandler(handler)
+    # An env.py's logging.config.fileConfig(alembic.ini) turns Alembic's INFO chatter on for
+    # the rest of the process: it stays off for the whole command unless -v.
+    disabled = logging.root.manager.disable
+    ctx.call_on_close(lambda: logging.disable(disabled))
+    if not verbose:
+        logging.disable(max(disabled, logging.INFO))
+        return
+    logging.disable(logging.NOTSET)
+    alembic_logger = logging.getLogger("alembic")
+    alembic_logger.setLevel(logging.INFO)
+    if not alembic_logger.handlers:  # env.py may configure its own from alembic.ini
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)-5.5s [%(name)s] %(message)s"))
+        alembic_logger.addHandler(handler)
 
 
 app.command()(setup.init)
