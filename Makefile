@@ -5,7 +5,7 @@ PORT ?= 8000
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv/bin
 
-.PHONY: demo demo-todo test test-autogen test-envs test-lowest lint typecheck bench docs clean
+.PHONY: demo demo-todo test test-autogen test-envs test-matrix test-lowest lint typecheck bench docs clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -52,6 +52,11 @@ test-autogen: .venv/.synced
 # The whole env.py-shapes matrix (every shape, backend and verb); `make test` runs a slice.
 test-envs: .venv/.synced
 	$(VENV)/pytest -n 2 -m envs tests/test_env_shapes.py
+
+# The whole bad-input matrix (every scenario x every verb) and a longer run of the
+# property-based password test; the default suite runs a slice of each.
+test-matrix: .venv/.synced
+	FM_SECRET_EXAMPLES=200 $(VENV)/pytest -n 2 --matrix tests/test_matrix.py tests/test_secrets.py tests/test_hostile.py
 
 bench: .venv/.synced
 	$(VENV)/python bench/status_overhead.py

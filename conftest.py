@@ -37,6 +37,23 @@ def fresh_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         dialect.drop_database(url)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--matrix",
+        action="store_true",
+        help="Also run the tests marked matrix (the whole bad-input matrix): make test-matrix.",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--matrix"):
+        return
+    kept = [item for item in items if item.get_closest_marker("matrix") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if missing:
         terminalreporter.section("BACKENDS NOT TESTED", sep="!", red=True, bold=True)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from fastapi_migrate.urls import mask_text, mask_url, parse_url
 from helpers import Project
 
-EXAMPLES = int(os.environ.get("FM_SECRET_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("FM_SECRET_EXAMPLES", "5"))
 
 # Every verb, with the URL given where the verb takes one (and always in DATABASE_URL).
 VERBS: dict[str, list[str]] = {

@@ -582,6 +582,7 @@ class Migrations:
                 raise DatabaseUnreachable(
                     f"{error} Or give the range yourself, for example `--sql base:head`."
                 ) from None
+            graph.require_known(script, current)
             start, end = (current[0] if current else "base"), target
             if len(current) > 1:
                 raise ScriptError("The database is at several heads: give the range as FROM:TO.")
@@ -592,9 +593,18 @@ class Migrations:
         try:
             with self._running_env():
                 run(config, f"{start}:{end}", sql=True)
+        except MigrationsError:
+            raise
         except (CommandError, RevisionError) as error:
             raise ScriptError(
                 f"Cannot write the SQL to {direction} to {target!r}: {str(error).rstrip('.')}."
+            ) from None
+        except Exception as error:  # a migration's own code raised while writing its SQL
+            culprit = graph.failing_revision(error, script)
+            what = f"Migration {culprit.revision}" if culprit else f"The {direction}"
+            raise MigrationFailed(
+                f"{what} failed with {type(error).__name__} while writing its SQL: "
+                f"{_first_line(error, self.url)}; nothing was run on the database."
             ) from None
         buffer = config.output_buffer
         text = buffer.getvalue() if isinstance(buffer, io.StringIO) else ""
@@ -693,9 +703,13 @@ class Migrations:
         if for_url(self.url).absent(self.url):  # "database at head" says so; create nothing
             return [CheckItem(name, True, f"skipped: {mask_url(self.url)} does not exist")]
         try:
-            found = self._inspect(
-                lambda context, script: reading.drift(self.settings, context, script)
-            )
+
+            def read(context: MigrationContext, script: ScriptDirectory) -> list[Any]:
+                # A revision the files lack is its own sentence, not a lookup error.
+                graph.require_known(script, _current_heads(context))
+                return reading.drift(self.settings, context, script)
+
+            found = self._inspect(read)
         except DatabaseUnreachable:
             return [CheckItem(name, True, f"skipped: {mask_url(self.url)} is not reachable")]
         except MigrationsError as error:
