@@ -64,6 +64,10 @@ bench: .venv/.synced
 bench-provisioning: .venv/.synced
 	$(VENV)/python bench/provisioning.py
 
+bench-autogen: .venv/.synced
+	$(VENV)/python bench/autogen_fidelity.py
+	$(VENV)/python bench/autogen_speed.py
+
 bench-concurrency: .venv/.synced
 	$(VENV)/python bench/concurrent_start.py
 
