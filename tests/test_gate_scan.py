@@ -113,7 +113,7 @@ def alembic_script(folder: Path) -> ScriptDirectory:
 
 
 @settings(
-    max_examples=200,
+    max_examples=120,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
