@@ -64,6 +64,8 @@ def test_each_step_is_recorded_with_its_checksum_time_and_who(project: Project) 
     assert f"↓ {SECOND}  reverted" in text_log
 
 
+# Checksums and files: the same on every backend.
+@pytest.mark.parametrize("backend", [pytest.param("sqlite", marks=pytest.mark.sqlite)])
 def test_an_edit_is_reported_until_accepted_and_whitespace_is_not_an_edit(
     project: Project,
 ) -> None:
@@ -112,6 +114,8 @@ def test_a_database_migrated_before_the_ledger_is_adopted_quietly(project: Proje
     assert ledger_lines(project) == []
 
 
+# Checksums and files: the same on every backend.
+@pytest.mark.parametrize("backend", [pytest.param("sqlite", marks=pytest.mark.sqlite)])
 def test_an_applied_revision_whose_file_is_gone(project: Project) -> None:
     assert project.cli("upgrade").exit_code == 0
     assert project.cli("stamp", first_of(project)).exit_code == 0
@@ -123,6 +127,8 @@ def test_an_applied_revision_whose_file_is_gone(project: Project) -> None:
     assert log_of(project)[-1]["outcome"] == "removed"
 
 
+# Checksums and files: the same on every backend.
+@pytest.mark.parametrize("backend", [pytest.param("sqlite", marks=pytest.mark.sqlite)])
 def test_accepting_an_unknown_revision_is_one_sentence(project: Project) -> None:
     result = project.cli("log", "--accept", "nothere")
     assert_clean_failure(result, 2, "'nothere' names no revision")

@@ -34,8 +34,6 @@ from typing import Any
 _NAMES = ("revision", "down_revision", "depends_on", "branch_labels")
 #: Characters Alembic refuses in a revision id (RevisionMap.verify_rev_id).
 _ILLEGAL = frozenset("@-+:")
-#: A file Alembic loads from a versions folder (alembic.script.base._only_source_rev_file).
-_SOURCE_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)$")
 #: Source text that can bind module names in ways a static reading does not follow.
 _DYNAMIC = re.compile(
     r"\b(?:globals|setattr|exec|eval|vars|locals|__import__)\s*\(|__dict__|sys\.modules"
@@ -292,11 +290,13 @@ def scan(directory: Path, *, use_cache: bool = True) -> StaticGraph | None:
     except OSError:
         return None
     now = time.time()
-    files: list[tuple[str, int, int, str]] = []
+    racy_after = int((now - _RACY_SECONDS) * 1e9)
+    files: list[tuple[str, int, int]] = []
     racy = False
     for entry in listing:
         name = entry.name
-        if name.endswith((".pyc", ".pyo")) or not _SOURCE_FILE.match(name):
+        # Alembic's rule (_only_source_rev_file): *.py, but not __init__* nor editor locks.
+        if not name.endswith(".py") or name.startswith((".#", "__init__")):
             continue
         try:
             if not entry.is_file():
@@ -304,13 +304,11 @@ def scan(directory: Path, *, use_cache: bool = True) -> StaticGraph | None:
             stat = entry.stat()
         except OSError:
             return None
-        racy = racy or now - stat.st_mtime < _RACY_SECONDS
-        files.append((name, stat.st_size, stat.st_mtime_ns, entry.path))
+        mtime = stat.st_mtime_ns
+        racy = racy or mtime > racy_after
+        files.append((name, stat.st_size, mtime))
     files.sort()
-    fingerprint = hashlib.sha1(
-        repr([(name, size, mtime) for name, size, mtime, _ in files]).encode(),
-        usedforsecurity=False,
-    ).hexdigest()
+    fingerprint = hashlib.sha1(repr(files).encode(), usedforsecurity=False).hexdigest()
     graph_path = cache_path.with_suffix(".graph")
     if use_cache and not racy:
         cached_graph = _read_marshal(graph_path)
@@ -327,14 +325,14 @@ def scan(directory: Path, *, use_cache: bool = True) -> StaticGraph | None:
     headers: list[Header] = []
     known: dict[str, tuple[Any, ...]] = {}
     parsed = 0
-    for name, size, mtime, path in files:
+    for name, size, mtime in files:
         hit = cached_files.get(name)
         header = None
         if isinstance(hit, tuple) and len(hit) == 3 and hit[:2] == (size, mtime):
             header = _header_from_tuple(hit[2])
         if header is None:
             try:
-                source = Path(path).read_bytes()
+                source = (versions / name).read_bytes()
             except OSError:
                 return None
             parsed += 1
