@@ -20,7 +20,6 @@ from fastapi_migrate.dialects import for_url
 from fastapi_migrate.errors import DataLossRefused
 from fastapi_migrate.lint.database import backend_of
 from fastapi_migrate.lint.model import Action, Kind
-from fastapi_migrate.lint.reader import read_function
 from fastapi_migrate.lint.types import facts, narrowing
 
 
@@ -77,6 +76,9 @@ def measure_losses(
     connection: Connection, steps: list[Script], direction: Literal["upgrade", "downgrade"]
 ) -> list[Loss]:
     """What running ``steps`` would delete from the database ``connection`` is on."""
+    # Here, not at the top: the reader brings the SQL parser, which start-up should not load.
+    from fastapi_migrate.lint.reader import read_function
+
     url = connection.engine.url
     backend = backend_of(url) or "postgresql"
     candidates = [
