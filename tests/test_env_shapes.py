@@ -44,8 +44,6 @@ DEFAULT_SLICE = {
     ("settings_class", "sqlite"),
     ("environment_variables", "sqlite"),
     ("generic", "postgres"),
-    ("environment_variables", "postgres"),
-    ("generic", "mysql"),
     ("settings_class", "mysql"),
 }
 
