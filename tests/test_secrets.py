@@ -32,8 +32,23 @@ VERBS: dict[str, list[str]] = {
     "stamp": ["stamp", "head", "--url", "{url}"],
     "merge": ["merge"],
     "test": ["test", "--url", "{url}"],
+    "adopt": ["adopt", "--check"],
+    "log": ["log", "--url", "{url}"],
+    "lint": ["lint", "--url", "{url}"],
 }
-JSON_VERBS = {"make", "upgrade", "downgrade", "status", "check", "current", "stamp", "test"}
+JSON_VERBS = {
+    "make",
+    "upgrade",
+    "downgrade",
+    "status",
+    "check",
+    "current",
+    "stamp",
+    "test",
+    "adopt",
+    "log",
+    "lint",
+}
 
 # Odd characters included: spaces, raw "@", ":", "/", "?", quotes, percent signs, unicode.
 _ODD = st.characters(
