@@ -354,3 +354,19 @@ def test_localhost_and_127_0_0_1_are_one_server(
     upgraded = project.cli("upgrade")
     assert "Done: 1 migration(s)" in upgraded.stdout, upgraded.output
     assert snapshot(fresh_url)[1] == ["a1b2c3d4e5f6"]
+
+
+@pytest.mark.parametrize("shape_name", ["generic", "named_sections", "pyproject"])
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_folder_comes_from_the_projects_alembic_configuration(
+    shape_name: str, backend: str, fresh_url: str, sentinel_url: str, tmp_path: Path
+) -> None:
+    """Without `directory`, script_location is read from alembic.ini (the section --name picks)
+    or [tool.alembic]."""
+    run = _project(shape_name, backend, tmp_path, fresh_url, sentinel_url)
+    pyproject = run.project.root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('directory = "alembic"\n', ""))
+    head = _revision_by_hand(run.project)
+    assert head in run.ok("history").stdout
+    assert "Done: 1 migration(s)" in run.ok("upgrade").stdout
+    assert snapshot(run.project.url)[1] == [head]
