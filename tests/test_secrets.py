@@ -116,25 +116,15 @@ def test_masking_a_url_hides_its_secret(secret: str, shape: str) -> None:
     assert secret not in mask_url(parsed)
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "a" * 60_000,
-        "postgresql://" + "a:" * 30_000,
-        "x://" + "@" * 60_000,
-        "p=" * 30_000,
-        "postgresql://u:" + "s" * 60_000 + "@host/db?password=" + "k" * 60_000,
-    ],
-    ids=["letters", "colons", "ats", "pairs", "long secret"],
-)
-def test_a_long_url_is_masked_in_one_pass(text: str) -> None:
-    # Not a timing test: the quadratic masker took 15 s here; this bounds it generously.
-    import time
-
-    started = time.perf_counter()
-    mask_url(text)
-    mask_text(text)
-    assert time.perf_counter() - started < 2
+@pytest.mark.parametrize("length", [10, 60_000])
+def test_a_long_url_is_masked(length: int) -> None:
+    # How the time grows with the length is measured in bench/url_masking.py, not here.
+    secret, key = "s" * length, "k" * length
+    url = f"postgresql://u:{secret}@host/db?password={key}"
+    for masked in (mask_url(url), mask_text(f"failed: {url} (retrying)")):
+        assert secret not in masked and key not in masked
+        assert "postgresql://u:***@host/db?password=***" in masked
+    assert mask_text("a" * length) == "a" * length
 
 
 def test_the_issue_examples(tmp_path: Path) -> None:
