@@ -418,3 +418,9 @@ def test_bad_input_slice(project: Project, name: str) -> None:
 @pytest.mark.parametrize("name", [n for n in SCENARIOS if n not in SLICE])
 def test_bad_input_matrix(project: Project, name: str) -> None:
     run_row(project, name)
+
+
+def test_every_sentence_of_the_matrix_is_in_the_errors_page() -> None:
+    page = (Path(__file__).parents[1] / "docs" / "errors.md").read_text(encoding="utf-8")
+    missing = [name for name, scenario in SCENARIOS.items() if scenario.phrase not in page]
+    assert not missing, f"docs/errors.md does not show the sentence for: {missing}"
