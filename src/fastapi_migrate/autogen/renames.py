@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from alembic.autogenerate import renderers
+from alembic.autogenerate import render, renderers
 from alembic.operations import ops
 from sqlalchemy import Column, Table
 
@@ -44,6 +44,34 @@ class RenameTableOp(ops.RenameTableOp):
 
     def operation_info(self) -> tuple[str, bool, str | None]:
         return f"rename table {self.table_name} to {self.new_table_name}", False, None
+
+
+@renderers.dispatch_for(RenameColumnOp)
+def _render_rename_column(autogen_context: Any, op: RenameColumnOp) -> str:
+    # Written here rather than by Alembic's alter_column renderer, which leaves the new name
+    # out before Alembic 1.14 (its autogenerate never renamed a column).
+    batch = autogen_context._has_batch
+    args = [] if batch else [repr(op.table_name)]
+    args.append(repr(op.column_name))
+    args.append(f"new_column_name={op.modify_name!r}")
+    if op.modify_type is not None:
+        args.append(f"type_={render._repr_type(op.modify_type, autogen_context)}")
+    if op.modify_nullable is not None:
+        args.append(f"nullable={op.modify_nullable!r}")
+    if op.existing_type is not None:
+        args.append(f"existing_type={render._repr_type(op.existing_type, autogen_context)}")
+    if op.existing_nullable is not None:
+        args.append(f"existing_nullable={op.existing_nullable!r}")
+    existing_default = op.existing_server_default
+    if existing_default is not None and existing_default is not False:
+        default = render._render_server_default(existing_default, autogen_context)
+        args.append(f"existing_server_default={default}")
+    if op.existing_comment:
+        args.append(f"existing_comment={op.existing_comment!r}")
+    if op.schema and not batch:
+        args.append(f"schema={op.schema!r}")
+    prefix = "batch_op." if batch else "op."
+    return f"{prefix}alter_column(" + ",\n               ".join(args) + ")"
 
 
 @renderers.dispatch_for(RenameTableOp)
