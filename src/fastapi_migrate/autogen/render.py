@@ -20,8 +20,12 @@ from fastapi_migrate.dialects import for_backend
 
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Alembic's ``render_item`` hook; False leaves the item to Alembic."""
-    if type_ == "type" and for_backend(autogen_context.dialect.name).native_enum_types:
-        return render_enum_type(obj, autogen_context) or False
+    # Alembic leaves the dialect out when rendering without a migration context.
+    dialect = getattr(autogen_context, "dialect", None)
+    if type_ == "type":
+        if dialect is not None and for_backend(dialect.name).native_enum_types:
+            return render_enum_type(obj, autogen_context) or False
+        return False
     if type_ != "server_default" or not isinstance(obj, DefaultClause):
         return False
     prefix = autogen_context.opts.get("sqlalchemy_module_prefix") or "sa."
