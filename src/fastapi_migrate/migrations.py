@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from fastapi_migrate import environment, scaffold
 from fastapi_migrate import revisions as graph
 from fastapi_migrate.autogen import OperationInfo, describe_operations
+from fastapi_migrate.autogen.defaults import drop_identity_noise
 from fastapi_migrate.autogen.directives import MakeDirectives
 from fastapi_migrate.config import Settings, alembic_toml_argument, load_settings
 from fastapi_migrate.db import run_with_connection
@@ -836,7 +837,10 @@ def _current_heads(migration_context: MigrationContext) -> tuple[str, ...]:
 
 def _compare(migration_context: MigrationContext) -> list[OperationInfo]:
     metadata = migration_context.opts["target_metadata"]
-    return describe_operations(produce_migrations(migration_context, metadata).upgrade_ops_list)
+    upgrade_ops_list = produce_migrations(migration_context, metadata).upgrade_ops_list
+    for container in upgrade_ops_list:
+        drop_identity_noise(container, migration_context.dialect)
+    return describe_operations(upgrade_ops_list)
 
 
 def _drop_scratch(dialect: DialectSupport, url: URL) -> None:

@@ -12,11 +12,28 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from alembic.autogenerate import renderers
 from alembic.operations import ops
 from sqlalchemy import CheckConstraint, Column, Enum, MetaData, Table, inspect
 from sqlalchemy.engine import Connection
 
 _QUOTED = re.compile(r"'((?:[^']|'')*)'")
+
+
+class CreateEnumCheckOp(ops.CreateCheckConstraintOp):
+    """``create_check_constraint`` with a renderer of ours: before Alembic 1.14 autogenerate
+    has none for it (it never compared CHECK constraints)."""
+
+    def reverse(self) -> Any:
+        return ops.DropConstraintOp.from_constraint(self.to_constraint())
+
+
+@renderers.dispatch_for(CreateEnumCheckOp)
+def _render_create_check(autogen_context: Any, op: CreateEnumCheckOp) -> str:
+    condition = str(op.condition)
+    if autogen_context._has_batch:
+        return f"batch_op.create_check_constraint({op.constraint_name!r}, {condition!r})"
+    return f"op.create_check_constraint({op.constraint_name!r}, {op.table_name!r}, {condition!r})"
 
 
 def _checked_enums(table: Table, native: bool) -> list[tuple[Column[Any], Enum]]:
@@ -77,7 +94,7 @@ def add_check_operations(script: Any, connection: Connection, metadata: Any) -> 
                     table.name,
                     [
                         ops.DropConstraintOp.from_constraint(old),
-                        ops.CreateCheckConstraintOp.from_constraint(new),
+                        _create_check(new),
                     ],
                 )
                 _append(
@@ -85,9 +102,16 @@ def add_check_operations(script: Any, connection: Connection, metadata: Any) -> 
                     table.name,
                     [
                         ops.DropConstraintOp.from_constraint(new),
-                        ops.CreateCheckConstraintOp.from_constraint(old),
+                        _create_check(old),
                     ],
                 )
+
+
+def _create_check(constraint: CheckConstraint) -> CreateEnumCheckOp:
+    table = constraint.table
+    return CreateEnumCheckOp(
+        constraint.name, table.name, str(constraint.sqltext), schema=table.schema
+    )
 
 
 def _append(container: ops.OpContainer, table: str, operations: list[Any]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from alembic.autogenerate import comparators
+from alembic.operations import ops
 from sqlalchemy import Computed, Identity
 
 from fastapi_migrate.autogen.compare import compare_server_default
@@ -60,3 +61,34 @@ if PRIORITY_COMPARATORS:
     comparators.dispatch_for("column", subgroup="server_default", priority=DispatchPriority.FIRST)(
         _skip_unalterable
     )
+
+
+def drop_identity_noise(container: Any, dialect: Any) -> None:
+    """Alembic before 1.18 compares identity before any hook can: on a backend without identity
+    columns, leave out the ``alter_column(server_default=Identity(...))`` it writes every time."""
+    if getattr(dialect, "supports_identity_columns", True):
+        return
+    for table_ops in list(container.ops):
+        inner = getattr(table_ops, "ops", None)
+        if inner is None:
+            continue
+        for op in list(inner):
+            if isinstance(op, ops.AlterColumnOp) and (
+                isinstance(op.modify_server_default, Identity)
+                or (
+                    isinstance(op.existing_server_default, Identity)
+                    and op.modify_server_default is not False
+                    and op.modify_server_default is None
+                )
+            ):
+                op.modify_server_default = False
+                untouched = (
+                    op.modify_type is None
+                    and op.modify_nullable is None
+                    and op.modify_name is None
+                    and op.modify_comment is False
+                )
+                if untouched:
+                    inner.remove(op)
+        if not inner:
+            container.ops.remove(table_ops)

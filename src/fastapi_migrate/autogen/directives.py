@@ -10,6 +10,7 @@ from sqlalchemy import inspect
 
 from fastapi_migrate.autogen.checks import add_check_operations
 from fastapi_migrate.autogen.constraints import drop_implicit_indexes, name_foreign_keys
+from fastapi_migrate.autogen.defaults import drop_identity_noise
 from fastapi_migrate.autogen.enums import add_enum_operations
 from fastapi_migrate.autogen.moves import hold_back_moves
 from fastapi_migrate.autogen.operations import OperationInfo, describe_operations
@@ -42,6 +43,7 @@ class MakeDirectives:
             script.downgrade_ops_list[:] = [u.reverse() for u in script.upgrade_ops_list]
         for container in [*script.upgrade_ops_list, *script.downgrade_ops_list]:
             name_foreign_keys(container)
+            drop_identity_noise(container, context.dialect)
         dialect = for_backend(context.dialect.name)
         metadata = context.opts["target_metadata"]
         if dialect.native_enum_types:
