@@ -51,7 +51,7 @@ test-autogen: .venv/.synced
 
 # The whole env.py-shapes matrix (every shape, backend and verb); `make test` runs a slice.
 test-envs: .venv/.synced
-	$(VENV)/pytest -n 2 -m envs tests/test_env_shapes.py
+	$(VENV)/pytest -n 2 -m envs tests/test_env_shapes.py tests/test_adopt_configs.py
 
 # The whole bad-input matrix (every scenario x every verb) and a longer run of the
 # property-based password test; the default suite runs a slice of each.

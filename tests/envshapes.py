@@ -12,7 +12,8 @@ import hashlib
 import re
 import textwrap
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,9 @@ from alembic.config import Config
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
+from backends import require_server
 from fastapi_migrate.db import run_with_connection
+from fastapi_migrate.dialects import for_url
 from helpers import Project
 
 #: A second set of models, for the env.py whose target_metadata is a list.
@@ -266,6 +269,27 @@ def fill_sentinel(url: str) -> None:
         )
 
     run_with_connection(make_url(url), fill)
+
+
+@contextmanager
+def sentinel_database(backend: str, folder: Path) -> Iterator[str]:
+    """The database a project's env.py would pick by itself, with rows of its own; a file
+    in ``folder`` on SQLite, a database of its own (dropped afterwards) on a server."""
+    if backend == "sqlite":
+        (folder / "sentinel").mkdir()
+        url = f"sqlite:///{folder / 'sentinel' / 'sentinel.db'}"
+        fill_sentinel(url)
+        yield url
+        return
+    server = make_url(require_server(backend))
+    dialect = for_url(server)
+    created = dialect.create_database(server, dialect.scratch_name("sentinel"))
+    try:
+        url = created.render_as_string(hide_password=False)
+        fill_sentinel(url)
+        yield url
+    finally:
+        dialect.drop_database(created)
 
 
 def sentinel_state(url: str) -> object:

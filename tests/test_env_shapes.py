@@ -19,17 +19,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from backends import require_server
 from envshapes import (
     SHAPES,
     Shape,
     async_url,
-    fill_sentinel,
     make_project,
+    sentinel_database,
     sentinel_state,
     unique_name,
 )
-from fastapi_migrate.dialects import for_url
 from helpers import Project, Result, assert_clean_failure, snapshot
 
 #: The slice the default suite runs; the rest is marked ``envs``.
@@ -60,21 +58,8 @@ def _cases() -> Iterator[object]:
 @pytest.fixture
 def sentinel_url(backend: str, tmp_path: Path) -> Iterator[str]:
     """The database the project's env.py would pick by itself, with rows of its own."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'sentinel' / 'sentinel.db'}"
-        (tmp_path / "sentinel").mkdir()
-        fill_sentinel(url)
+    with sentinel_database(backend, tmp_path) as url:
         yield url
-        return
-    server = make_url(require_server(backend))
-    dialect = for_url(server)
-    created = dialect.create_database(server, dialect.scratch_name("sentinel"))
-    try:
-        url = created.render_as_string(hide_password=False)
-        fill_sentinel(url)
-        yield url
-    finally:
-        dialect.drop_database(created)
 
 
 class Run:

@@ -17,7 +17,13 @@ from typing import Any
 from sqlalchemy import MetaData
 
 from fastapi_migrate.adoption.envpy import CannotAdopt, EnvReading, iter_statements, read_env
-from fastapi_migrate.config import DEFAULT_DIRECTORY, TOOL_KEY, Settings, import_metadata
+from fastapi_migrate.config import (
+    DEFAULT_DIRECTORY,
+    TOOL_KEY,
+    Settings,
+    alembic_script_location,
+    import_metadata,
+)
 from fastapi_migrate.errors import ConfigError
 
 HEADER = '''"""Alembic environment, wired by FastAPI-Migrate (`fastapi-migrate adopt`).
@@ -149,35 +155,45 @@ def plan_adoption(settings: Settings) -> AdoptionPlan:
 
 
 def find_migrations_folder(settings: Settings) -> Path:
-    """The folder holding the project's env.py: ours, then alembic.ini's script_location,
-    then [tool.alembic] in pyproject.toml."""
+    """The folder holding the project's env.py: ours, then where the project's Alembic
+    configuration puts it (alembic.ini's section ``--name`` picks, then [tool.alembic])."""
     if (settings.directory / "env.py").is_file():
         return settings.directory
     root = settings.root
-    candidates: list[Path] = []
-    ini = root / "alembic.ini"
-    if ini.is_file():
-        parser = configparser.ConfigParser(defaults={"here": str(root)})
-        try:
-            parser.read(ini, encoding="utf-8")
-            location = parser.get("alembic", "script_location", fallback=None)
-        except configparser.Error:
-            location = None
-        if location:
-            candidates.append(Path(location))
-    if settings.pyproject is not None:
-        data = tomllib.loads(settings.pyproject.read_text(encoding="utf-8"))
-        location = data.get("tool", {}).get("alembic", {}).get("script_location")
-        if isinstance(location, str):
-            candidates.append(Path(location.replace("%(here)s", str(root))))
-    for candidate in candidates:
-        folder = candidate if candidate.is_absolute() else root / candidate
+    location = alembic_script_location(root, settings.section)
+    if location:
+        folder = Path(location)
+        folder = folder if folder.is_absolute() else root / folder
         if (folder / "env.py").is_file():
             return folder.resolve()
+    others = _other_ini_sections(root / "alembic.ini", settings.section)
+    if others:
+        listed = ", ".join(f"[{name}]" for name in others)
+        raise ConfigError(
+            f"{root / 'alembic.ini'} has no [{settings.section}] section with a script_location "
+            f"(it has {listed}): pass the one `alembic -n NAME` uses, as "
+            f"`fastapi-migrate --name {others[0]} adopt`."
+        )
     raise ConfigError(
         f"There is no Alembic env.py in {settings.directory} nor where alembic.ini points: "
         "pass --directory, or run `fastapi-migrate init` for a new project."
     )
+
+
+def _other_ini_sections(ini: Path, section: str) -> list[str]:
+    """alembic.ini's other sections with a script_location (``alembic -n NAME`` projects)."""
+    if not ini.is_file():
+        return []
+    parser = configparser.ConfigParser(defaults={"here": str(ini.parent)})
+    try:
+        parser.read(ini, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return []
+    return [
+        name
+        for name in parser.sections()
+        if name != section and parser.has_option(name, "script_location")
+    ]
 
 
 def _tool_table(pyproject: Path | None) -> dict[str, Any]:
