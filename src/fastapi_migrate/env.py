@@ -134,7 +134,8 @@ def _settings_for_plain_alembic(config: Config, url: str | Callable[[], Any] | N
     if ini is not None:
         _configure_logging(ini)
     x_arguments = context.get_x_argument(as_dictionary=True)
-    script_location = config.get_main_option("script_location") or "migrations"
+    # The folder Alembic itself loaded: alembic.ini, a named section or [tool.alembic].
+    script_location = context.script.dir
     # -x lock_wait=60 (and lock_timeout, lock_retries) as the CLI's --lock-wait.
     numbers = {
         key: check_number(key, _as_number(x_arguments[key]), f"(-x {key}=...)")
