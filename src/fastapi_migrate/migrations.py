@@ -6,7 +6,6 @@ The CLI, the FastAPI integration and the pytest plugin are thin layers over this
 from __future__ import annotations
 
 import io
-import time
 from argparse import Namespace
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -14,14 +13,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from alembic import command
 from alembic.autogenerate import produce_migrations
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
-from alembic.script import Script, ScriptDirectory
-from alembic.script.revision import RevisionError
-from alembic.util import CommandError
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
@@ -30,39 +26,19 @@ from fastapi_migrate import environment, scaffold
 from fastapi_migrate import revisions as graph
 from fastapi_migrate.autogen import OperationInfo, describe_operations
 from fastapi_migrate.autogen.defaults import drop_identity_noise
-from fastapi_migrate.autogen.directives import MakeDirectives
 from fastapi_migrate.config import Settings, alembic_toml_argument, load_settings
 from fastapi_migrate.db import run_with_connection
-from fastapi_migrate.dialects import DialectSupport, for_url
 from fastapi_migrate.env import CONNECTION_KEY, SETTINGS_KEY
-from fastapi_migrate.environment import GUARD_KEY, DatabaseGuard, WrongDatabase
-from fastapi_migrate.errors import (
-    ConfigError,
-    DatabaseStateError,
-    DatabaseUnreachable,
-    MigrationFailed,
-    MigrationsError,
-    NothingToDo,
-    ScriptError,
-)
-from fastapi_migrate.lint.guard import DataLossGuard, DataLossPlan
-from fastapi_migrate.messages import (
-    clean_message,
-    require_template_can_hold,
-    verify_revision_file,
-)
-from fastapi_migrate.project import our_stdout, running_project_code
-from fastapi_migrate.reports import (
-    CheckItem,
-    CheckReport,
-    MadeRevision,
-    MoveResult,
-    Status,
-    StepInfo,
-)
+from fastapi_migrate.environment import GUARD_KEY, DatabaseGuard
+from fastapi_migrate.errors import ConfigError, DatabaseStateError
+from fastapi_migrate.jobs import authoring, checking, moving
+from fastapi_migrate.jobs.common import current_heads, first_line, resolve
+from fastapi_migrate.jobs.moving import DataLossCallback, StepCallback
+from fastapi_migrate.project import running_project_code
+from fastapi_migrate.reports import CheckReport, MadeRevision, MoveResult, Status
 from fastapi_migrate.revisions import RevisionInfo
-from fastapi_migrate.runtime import HEADS_UNDER_LOCK_KEY, gate, ledger, reading
-from fastapi_migrate.urls import mask_text, mask_url, parse_url
+from fastapi_migrate.runtime import gate, ledger, reading
+from fastapi_migrate.urls import mask_url, parse_url
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
@@ -73,8 +49,6 @@ if TYPE_CHECKING:
     from fastapi_migrate.lint.report import LintReport
 
 T = TypeVar("T")
-StepCallback = Callable[[StepInfo], None]
-DataLossCallback = Callable[[DataLossPlan], None]
 
 
 class Migrations:
@@ -273,7 +247,7 @@ class Migrations:
     def _refused(self, error: DBAPIError) -> DatabaseStateError:
         return DatabaseStateError(
             f"The database at {mask_url(self.url)} refused a statement "
-            f"({_first_line(error, self.url)}): nothing was changed; check that this user "
+            f"({first_line(error, self.url)}): nothing was changed; check that this user "
             "may read and write the alembic_version table."
         )
 
@@ -294,7 +268,7 @@ class Migrations:
 
     def current(self) -> tuple[str, ...]:
         """The revisions the database is at (empty before the first upgrade)."""
-        return self._inspect(lambda context, _script: _current_heads(context))
+        return self._inspect(lambda context, _script: current_heads(context))
 
     def heads(self) -> list[RevisionInfo]:
         script = self.script_directory()
@@ -309,7 +283,7 @@ class Migrations:
     def show(self, revision: str) -> tuple[RevisionInfo, str]:
         """One revision and its file's text."""
         script = self.script_directory()
-        found = _resolve(script, revision)
+        found = resolve(script, revision)
         return RevisionInfo.of(found), Path(found.path).read_text(encoding="utf-8")
 
     def differences(self) -> list[OperationInfo]:
@@ -341,7 +315,7 @@ class Migrations:
     def status(self) -> Status:
         def inspect(migration_context: MigrationContext, script: ScriptDirectory) -> Status:
             reading.refuse_interrupted(self.settings, migration_context)
-            current = _current_heads(migration_context)
+            current = current_heads(migration_context)
             graph.require_known(script, current)
             differences = _compare(migration_context)
             return Status(
@@ -376,76 +350,11 @@ class Migrations:
         Raises NothingToDo when there is no difference (unless ``empty``), and
         DatabaseStateError when the database is not at head.
         """
-        message = clean_message(message)
-        if not message.strip():
-            raise ScriptError(
-                'A revision needs a message, for example: make "add users.phone_number".'
-            )
-        require_template_can_hold(self.directory / "script.py.mako", message)
-        keep_or_drop = MakeDirectives(renames, ask)
-        config = self.environment_config(process_revision_directives=keep_or_drop)
-        script = self.script_directory(config)
-        graph.require_single_head(script)
-        if empty:
-            with self._running_env():
-                written = command.revision(config, message=message)
-        else:
-
-            def work(_connection: Connection | None) -> Any:
-                try:
-                    with self._running_env():
-                        return command.revision(config, message=message, autogenerate=True)
-                except CommandError:
-                    # Alembic refuses a database that is not at head; say why in our words.
-                    # (Asked only on failure: one run of env.py less for every make.)
-                    current = self._with_environment(config, script, _current_heads)
-                    graph.require_known(script, current)
-                    if set(current) != set(script.get_heads()):
-                        behind = len(graph.pending(script, current))
-                        raise DatabaseStateError(
-                            f"The database at {mask_url(self.url)} is {behind} revision(s) "
-                            "behind head: run `fastapi-migrate upgrade` first, so the new "
-                            "revision is made against the latest schema."
-                        ) from None
-                    raise
-
-            written = self._connected(config, work)
-        if isinstance(written, Script):
-            self._remember_written(script)
-        if not isinstance(written, Script):
-            raise NothingToDo(
-                "The models match the database: no revision was written. "
-                "Use --empty for a hand-written (data) migration."
-            )
-        self._verify_written(written, message)
-        return MadeRevision(
-            written.revision,
-            message,
-            written.path,
-            tuple(keep_or_drop.operations),
-            tuple(keep_or_drop.warnings),
-        )
+        return authoring.make(self, message, empty=empty, renames=renames, ask=ask)
 
     def merge(self, message: str = "merge heads") -> MadeRevision:
         """Join every head into one with a merge revision."""
-        message = clean_message(message)
-        require_template_can_hold(self.directory / "script.py.mako", message)
-        config = self.alembic_config()
-        script = self.script_directory(config)
-        heads = script.get_heads()
-        if len(heads) < 2:
-            raise NothingToDo("There is only one head: there is nothing to merge.")
-        with self._running_env():
-            written = command.merge(config, revisions="heads", message=message)
-        if written is not None:
-            self._remember_written(script)
-        if written is None:  # pragma: no cover - Alembic returns the script it wrote
-            raise NothingToDo("Alembic wrote no merge revision.")
-        self._verify_written(written, message)
-        return MadeRevision(written.revision, message, written.path)
-
-    def _verify_written(self, written: Script, message: str) -> None:
-        verify_revision_file(Path(written.path), message, self.directory / "script.py.mako")
+        return authoring.merge(self, message)
 
     # -- moving the database --------------------------------------------------------------
 
@@ -470,14 +379,14 @@ class Migrations:
         To head, the start-up gate is asked first: a database already at head returns at once,
         without loading a single migration file.
         """
-        if target in ("head", "heads") and not sql:
-            self.settings.require_models()  # a wrong setting is an error even at head
-            fast = self._fast_head_check()
-            if fast is not None and fast.at_head and (target == "heads" or len(fast.heads) <= 1):
-                return MoveResult(fast.current, fast.current)
-        guard = DataLossGuard("upgrade", accept_data_loss, on_data_loss)
-        return self._move(
-            "upgrade", target, sql=sql, on_step=on_step, guard=guard if guard_data_loss else None
+        return moving.upgrade(
+            self,
+            target,
+            sql=sql,
+            on_step=on_step,
+            accept_data_loss=accept_data_loss,
+            on_data_loss=on_data_loss,
+            guard_data_loss=guard_data_loss,
         )
 
     def downgrade(
@@ -493,147 +402,11 @@ class Migrations:
         An undo by nature: it never refuses, but ``on_data_loss`` hears what it will delete
         before it runs.
         """
-        # Only measured when someone listens: a downgrade never refuses.
-        guard = DataLossGuard("downgrade", True, on_data_loss) if on_data_loss else None
-        return self._move("downgrade", target, sql=sql, on_step=on_step, guard=guard)
+        return moving.downgrade(self, target, sql=sql, on_step=on_step, on_data_loss=on_data_loss)
 
     def stamp(self, revision: str) -> MoveResult:
         """Record ``revision`` as applied without running anything."""
-        config = self.environment_config()
-        script = self.script_directory(config)
-        if revision not in ("base", "heads"):
-            _resolve(script, revision)
-
-        def work(connection: Connection | None) -> MoveResult:
-            before = self._with_environment(config, script, _current_heads)
-            if connection is not None:
-                connection.commit()  # Alembic's context begins the stamp's own transaction
-            try:
-                with self._running_env():
-                    command.stamp(config, revision, purge=True)
-            except (CommandError, RevisionError) as error:
-                raise ScriptError(f"Cannot stamp {revision!r}: {str(error).rstrip('.')}.") from None
-            except DBAPIError as error:  # a read-only database, or a user without the right
-                raise DatabaseStateError(
-                    f"The database at {mask_url(self.url)} refused to record revision "
-                    f"{revision!r} ({_first_line(error, self.url)}): it is unchanged; stamp "
-                    "with a user that may write the alembic_version table."
-                ) from None
-            before = config.attributes.get(HEADS_UNDER_LOCK_KEY, before)
-            return MoveResult(before, self._with_environment(config, script, _current_heads))
-
-        return self._connected(config, work, own_transactions=True)
-
-    def _move(
-        self,
-        direction: Literal["upgrade", "downgrade"],
-        target: str,
-        *,
-        sql: bool,
-        on_step: StepCallback | None,
-        guard: DataLossGuard | None = None,
-    ) -> MoveResult:
-        timer = _StepTimer(on_step)
-        config = self.environment_config(on_version_apply=timer)
-        script = self.script_directory(config)
-        graph.require_target(script, target, direction)
-        if direction == "upgrade" and (target == "head" or target.startswith("+")):
-            graph.require_single_head(script)
-        if sql:
-            return self._offline(direction, target, config, script)
-        run = command.upgrade if direction == "upgrade" else command.downgrade
-
-        def work(connection: Connection | None) -> MoveResult:
-            before = self._with_environment(config, script, _current_heads)
-            graph.require_known(script, before)
-            if guard is not None:
-                if connection is not None:
-                    guard(connection, script, before, target)
-                else:  # env.py connects by itself: look with a connection of our own
-                    run_with_connection(self.url, lambda own: guard(own, script, before, target))
-            if connection is not None:
-                # Alembic's context begins the transactions (autocommit_block needs it to).
-                connection.commit()
-            timer.start()
-            try:
-                with self._running_env():
-                    run(config, target)
-            except MigrationsError:
-                raise
-            except Exception as error:
-                raise self._explain_failure(error, direction, target, script) from None
-            # Where the database was once the lock was ours: another migrator may have moved it.
-            before = config.attributes.get(HEADS_UNDER_LOCK_KEY, before)
-            after = self._with_environment(config, script, _current_heads)
-            return MoveResult(before, after, tuple(timer.steps))
-
-        return self._connected(config, work, own_transactions=True)
-
-    def _offline(
-        self, direction: str, target: str, config: Config, script: ScriptDirectory
-    ) -> MoveResult:
-        """Write the SQL instead of running it. Without FROM:TO, start where the database is."""
-        if ":" in target:
-            start, _, end = target.partition(":")
-            current: tuple[str, ...] = () if start == "base" else (start,)
-        else:
-            try:
-                current = self.current()
-            except DatabaseUnreachable as error:
-                raise DatabaseUnreachable(
-                    f"{error} Or give the range yourself, for example `--sql base:head`."
-                ) from None
-            graph.require_known(script, current)
-            start, end = (current[0] if current else "base"), target
-            if len(current) > 1:
-                raise ScriptError("The database is at several heads: give the range as FROM:TO.")
-        if graph.steps_between(script, direction, start, end) == 0:
-            # Alembic would print an empty BEGIN; COMMIT; say there is nothing instead.
-            return MoveResult(current, current, sql="")
-        run = command.upgrade if direction == "upgrade" else command.downgrade
-        try:
-            with self._running_env():
-                run(config, f"{start}:{end}", sql=True)
-        except MigrationsError:
-            raise
-        except (CommandError, RevisionError) as error:
-            raise ScriptError(
-                f"Cannot write the SQL to {direction} to {target!r}: {str(error).rstrip('.')}."
-            ) from None
-        except Exception as error:  # a migration's own code raised while writing its SQL
-            culprit = graph.failing_revision(error, script)
-            what = f"Migration {culprit.revision}" if culprit else f"The {direction}"
-            raise MigrationFailed(
-                f"{what} failed with {type(error).__name__} while writing its SQL: "
-                f"{_first_line(error, self.url)}; nothing was run on the database."
-            ) from None
-        buffer = config.output_buffer
-        text = buffer.getvalue() if isinstance(buffer, io.StringIO) else ""
-        return MoveResult(current, (end,), sql=text)
-
-    def _explain_failure(
-        self, error: Exception, direction: str, target: str, script: ScriptDirectory
-    ) -> MigrationsError:
-        culprit = graph.failing_revision(error, script)
-        if culprit is None and isinstance(error, CommandError | RevisionError):
-            return ScriptError(f"Cannot {direction} to {target!r}: {str(error).rstrip('.')}.")
-        original = getattr(error, "orig", None) or error
-        reason = mask_text(
-            (str(original).strip().splitlines() or [type(original).__name__])[0], self.url.password
-        )
-        what = (
-            f"Migration {culprit.revision} ({(culprit.doc or '').strip()})"
-            if culprit
-            else f"The {direction}"
-        )
-        if for_url(self.url).transactional_ddl:
-            outcome = f"the whole {direction} was rolled back and the database is unchanged."
-        else:
-            outcome = (
-                "this database commits DDL as it goes, so the migrations before it stay applied "
-                "and it may be partly applied: check the schema before you retry."
-            )
-        return MigrationFailed(f"{what} failed with {type(original).__name__}: {reason}; {outcome}")
+        return moving.stamp(self, revision)
 
     # -- checks ---------------------------------------------------------------------------
 
@@ -646,27 +419,7 @@ class Migrations:
         there is none to check (then the scratch database's server is ``scratch_url``, or the
         configured URL's).
         """
-        script = self.script_directory(self.environment_config())
-        heads = tuple(script.get_heads())
-        items = [
-            CheckItem(
-                "one head",
-                len(heads) == 1,
-                f"head is {heads[0]}"
-                if len(heads) == 1
-                else "there are no migrations yet"
-                if not heads
-                else f"{len(heads)} heads ({', '.join(sorted(heads))}): run `fastapi-migrate merge`",
-            )
-        ]
-        items.append(self._check_models(scratch_url))
-        if no_database:
-            items.append(CheckItem("database at head", True, "skipped: --no-database"))
-        else:
-            items.append(self._check_database_at_head(script, heads))
-        items.append(self._check_lint(database=not no_database))
-        items.extend(self._check_applied_files(no_database=no_database))
-        return CheckReport(tuple(items), notes=self.notes())
+        return checking.check(self, scratch_url=scratch_url, no_database=no_database)
 
     def notes(self) -> tuple[str, ...]:
         """What status and check mention beside their findings."""
@@ -680,45 +433,6 @@ class Migrations:
             "`fastapi-migrate adopt` to wire it, keeping its options.",
         )
 
-    def _check_lint(self, *, database: bool) -> CheckItem:
-        try:
-            report = self.lint(database=database)
-        except DatabaseUnreachable:  # said by "database at head"; lint without the sizes
-            report = self.lint(database=False)
-        except MigrationsError as error:
-            return CheckItem("migrations pass lint", False, str(error))
-        detail = report.summary()
-        if report.errors:
-            first = report.errors[0]
-            detail += (
-                f"; first: {first.revision} {first.rule}: {first.message}. "
-                "Run `fastapi-migrate lint` for the safe way to write each"
-            )
-        return CheckItem("migrations pass lint", report.ok, detail)
-
-    def _check_applied_files(self, *, no_database: bool = False) -> list[CheckItem]:
-        """One failed item per applied migration file edited or removed (from the ledger)."""
-        name = "applied migrations unchanged"
-        if no_database:
-            return [CheckItem(name, True, "skipped: --no-database")]
-        if for_url(self.url).absent(self.url):  # "database at head" says so; create nothing
-            return [CheckItem(name, True, f"skipped: {mask_url(self.url)} does not exist")]
-        try:
-
-            def read(context: MigrationContext, script: ScriptDirectory) -> list[Any]:
-                # A revision the files lack is its own sentence, not a lookup error.
-                graph.require_known(script, _current_heads(context))
-                return reading.drift(self.settings, context, script)
-
-            found = self._inspect(read)
-        except DatabaseUnreachable:
-            return [CheckItem(name, True, f"skipped: {mask_url(self.url)} is not reachable")]
-        except MigrationsError as error:
-            return [CheckItem(name, False, str(error))]
-        if found:
-            return [CheckItem(name, False, d.sentence) for d in found]
-        return [CheckItem(name, True, "no applied migration file was edited or removed")]
-
     # -- the ledger -------------------------------------------------------------------------
 
     def log(self) -> list[ledger.Entry]:
@@ -730,71 +444,6 @@ class Migrations:
         record that an applied revision's file was removed on purpose."""
         return self._inspect(
             lambda context, script: reading.accept(self.settings, context, script, revision)
-        )
-
-    def _check_models(self, scratch_url: str | URL | None) -> CheckItem:
-        name = "migrations match the models"
-        base = parse_url(scratch_url) if scratch_url else self.url
-        dialect = for_url(base)
-        # SQLite scratch files go to the temporary folder, never beside (or into a mistyped
-        # folder of) the app's database, and carry none of its URI options.
-        server = dialect.scratch_server(base)
-        try:
-            scratch_db = dialect.create_database(server, dialect.scratch_name("check"))
-        except (DBAPIError, OSError) as error:
-            hint = dialect.template_store(server).privilege_hint
-            raise DatabaseUnreachable(
-                f"Cannot create the scratch database for `check` on {mask_url(server)} "
-                f"({_first_line(error, server)}): {hint}, or pass --scratch-url with a server "
-                "where it may create databases."
-            ) from None
-        try:
-            scratch = self.with_url(scratch_db)
-            try:
-                scratch.upgrade("heads", guard_data_loss=False)
-            except WrongDatabase:
-                raise  # not a finding about the migrations: the env.py must be fixed first
-            except MigrationsError as error:
-                return CheckItem(name, False, f"upgrading a scratch database failed: {error}")
-            differences = scratch.differences()
-        finally:
-            _drop_scratch(dialect, scratch_db)
-        if differences:
-            listed = "; ".join(d.description for d in differences)
-            return CheckItem(
-                name,
-                False,
-                f"a database migrated to head differs from the models: {listed}. "
-                'Run `fastapi-migrate make "..."` to write the missing migration.',
-            )
-        return CheckItem(name, True, "a database migrated to head matches the models")
-
-    def _check_database_at_head(self, script: ScriptDirectory, heads: tuple[str, ...]) -> CheckItem:
-        name = "database at head"
-        absent = for_url(self.url).absent(self.url)
-        try:
-            if absent:  # never create a database just by looking at it
-                raise DatabaseUnreachable(absent)
-            current = self.current()
-        except DatabaseUnreachable as error:
-            return CheckItem(
-                name,
-                False,
-                f"{str(error).rstrip('.')}; pass --no-database if this check runs without one",
-            )
-        except DatabaseStateError as error:
-            return CheckItem(name, False, str(error))
-        if set(current) == set(heads):
-            return CheckItem(name, True, f"{mask_url(self.url)} is at head")
-        try:
-            graph.require_known(script, current)
-        except DatabaseStateError as error:
-            return CheckItem(name, False, str(error))
-        behind = len(graph.pending(script, current))
-        return CheckItem(
-            name,
-            False,
-            f"{mask_url(self.url)} is {behind} revision(s) behind head: run `fastapi-migrate upgrade`",
         )
 
     # -- lint -------------------------------------------------------------------------------
@@ -831,72 +480,9 @@ class Migrations:
         return migration_lifespan(self, mode=mode, accept_data_loss=accept_data_loss)
 
 
-def _current_heads(migration_context: MigrationContext) -> tuple[str, ...]:
-    return tuple(migration_context.get_current_heads())
-
-
 def _compare(migration_context: MigrationContext) -> list[OperationInfo]:
     metadata = migration_context.opts["target_metadata"]
     upgrade_ops_list = produce_migrations(migration_context, metadata).upgrade_ops_list
     for container in upgrade_ops_list:
         drop_identity_noise(container, migration_context.dialect)
     return describe_operations(upgrade_ops_list)
-
-
-def _drop_scratch(dialect: DialectSupport, url: URL) -> None:
-    """Remove a scratch database; if the server will not, say which one is left behind."""
-    try:
-        dialect.drop_database(url)
-    except (DBAPIError, OSError) as error:
-        raise DatabaseStateError(
-            f"The scratch database {mask_url(url)} could not be removed "
-            f"({_first_line(error, url)}): drop it by hand."
-        ) from None
-
-
-def _first_line(error: BaseException, url: URL) -> str:
-    """The driver's own first line for ``error``, masked, without a final period."""
-    original = getattr(error, "orig", None) or error
-    line = (str(original).strip().splitlines() or [type(original).__name__])[0]
-    return mask_text(line, url.password).rstrip(".")
-
-
-def _resolve(script: ScriptDirectory, revision: str) -> Script:
-    found = graph.resolve_revision(script, revision)
-    if found is None:
-        raise ScriptError(f"{revision!r} is the base, which has no migration file.")
-    return found
-
-
-class _StepTimer:
-    """Alembic's on_version_apply hook, turned into timed steps."""
-
-    def __init__(self, on_step: StepCallback | None) -> None:
-        self.on_step = on_step
-        self.steps: list[StepInfo] = []
-        self._last = time.perf_counter()
-
-    def start(self) -> None:
-        self.steps.clear()
-        self._last = time.perf_counter()
-
-    def __call__(self, *, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
-        now = time.perf_counter()
-        seconds, self._last = now - self._last, now
-        if step.is_stamp:
-            return
-        revision = step.up_revision
-        info = StepInfo(
-            revision=step.up_revision_id or "",
-            message=((revision.doc if revision is not None else "") or "").strip(),
-            direction="up" if step.is_upgrade else "down",
-            seconds=seconds,
-        )
-        # A try rolled back after a lock timeout ran this step already: keep the last run.
-        self.steps = [
-            s for s in self.steps if (s.revision, s.direction) != (info.revision, info.direction)
-        ]
-        self.steps.append(info)
-        if self.on_step is not None:
-            with our_stdout():
-                self.on_step(info)
