@@ -63,8 +63,49 @@ def test_removing_a_value_rows_still_hold_stops_the_upgrade(fresh_url: str, tmp_
         make_url(fresh_url),
         lambda c: (c.execute(text("UPDATE users SET mood = 'sad'")), c.commit()),
     )
-    after.upgrade(accept_data_loss=True)  # the guard counts every value the cast converts
+    after.upgrade()  # no row holds the removed value: the guard has nothing to refuse
     assert _scalar(fresh_url, "SELECT mood::text FROM users") == "sad"
+
+
+def _insert_mood(url: str, mood: str) -> None:
+    run_with_connection(
+        make_url(url),
+        lambda c: (
+            c.execute(text(f"INSERT INTO users (id, email, mood) VALUES (1, 'a', '{mood}')")),
+            c.commit(),
+        ),
+    )
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"])
+def test_the_guard_counts_only_rows_holding_a_removed_value(fresh_url: str, tmp_path: Path) -> None:
+    """PostgreSQL rebuilds the type and casts; MariaDB modifies the ENUM column in place."""
+    before = _migrations(_mood(("happy", "sad", "angry")), fresh_url, tmp_path)
+    before.init()
+    before.make("moods")
+    before.upgrade()
+    _insert_mood(fresh_url, "angry")
+    after = _migrations(_mood(("happy", "sad")), fresh_url, tmp_path)
+    made = after.make("no more anger")
+    at = before.current()
+
+    with pytest.raises(DataLossRefused) as refused:
+        after.upgrade()
+    assert refused.value.exit_code == 3
+    assert str(refused.value).startswith(
+        "The upgrade refuses to run: narrowing users.mood would delete 1 values the new type "
+        f"no longer holds (angry) (revision {made.revision}); pass --accept-data-loss"
+    )
+    assert before.current() == at
+    assert str(_scalar(fresh_url, "SELECT CAST(mood AS CHAR(10)) FROM users")).strip() == "angry"
+
+    run_with_connection(
+        make_url(fresh_url),
+        lambda c: (c.execute(text("UPDATE users SET mood = 'sad'")), c.commit()),
+    )
+    after.upgrade()  # the cast keeps every value a row holds: nothing to accept
+    assert before.current() != at
+    assert str(_scalar(fresh_url, "SELECT CAST(mood AS CHAR(10)) FROM users")).strip() == "sad"
 
 
 def test_a_moved_column_is_a_manual_step_with_one_sentence(fresh_url: str, tmp_path: Path) -> None:

@@ -37,10 +37,12 @@ def _skip_unalterable(
     conn_col: Any,
     metadata_col: Any,
 ) -> Any:
+    if conn_col.server_default is None and metadata_col.server_default is None:
+        return PriorityDispatchResult.CONTINUE  # most columns: nothing to compare, cheaply
+    defaults = (conn_col.server_default, metadata_col.server_default)
     ours = autogen_context.opts.get("compare_server_default") is compare_server_default
     if not ours:
         return PriorityDispatchResult.CONTINUE
-    defaults = (conn_col.server_default, metadata_col.server_default)
     if any(isinstance(default, Computed) for default in defaults):
         return PriorityDispatchResult.STOP
     identity_less = not getattr(autogen_context.dialect, "supports_identity_columns", True)

@@ -7,20 +7,21 @@ database: rows in the table, non-empty values in the column, values too long for
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
-from sqlalchemy import Connection, column, func, inspect, select, table
+from sqlalchemy import Connection, String, cast, column, func, inspect, select, table
 
 from fastapi_migrate.dialects import for_url
 from fastapi_migrate.errors import DataLossRefused
 from fastapi_migrate.lint.database import backend_of
 from fastapi_migrate.lint.model import Action, Kind
-from fastapi_migrate.lint.types import facts, narrowing
+from fastapi_migrate.lint.types import TypeFacts, facts, narrowing
 
 
 @dataclass(frozen=True)
@@ -81,14 +82,14 @@ def measure_losses(
 
     url = connection.engine.url
     backend = backend_of(url) or "postgresql"
-    candidates = [
-        (step.revision, action)
-        for step in steps
-        for action in read_function(
-            getattr(step.module, direction, None), backend, str(step.path)
-        ).actions
-        if action.kind in _LOSSY and action.table
-    ]
+    candidates = []
+    for step in steps:
+        created: dict[str, TypeFacts] = {}  # enum types the revision creates, by name
+        reading = read_function(getattr(step.module, direction, None), backend, str(step.path))
+        for action in reading.actions:
+            created.update(_created_enum(action.sql))
+            if action.kind in _LOSSY and action.table:
+                candidates.append((step.revision, _with_created_type(action, created)))
     if not candidates:
         return []  # the common case costs no query at all
     inspector = inspect(connection)
@@ -108,6 +109,40 @@ def measure_losses(
     return losses
 
 
+_CREATE_ENUM = re.compile(
+    r"^\s*CREATE\s+TYPE\s+(?P<name>[^\s(]+)\s+AS\s+ENUM\s*\((?P<values>.*)\)\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_ENUM_VALUE = re.compile(r"'((?:[^']|'')*)'")
+
+
+def _type_name(sql_name: str) -> str:
+    """A type's name as written in SQL, without schema and quotes, for matching."""
+    return sql_name.rsplit(".", 1)[-1].strip('"').lower()
+
+
+def _created_enum(sql: str | None) -> dict[str, TypeFacts]:
+    """The enum type a ``CREATE TYPE ... AS ENUM`` statement makes, by name (PostgreSQL)."""
+    found = _CREATE_ENUM.match(sql or "")
+    if found is None:
+        return {}
+    values = tuple(v.replace("''", "'") for v in _ENUM_VALUE.findall(found["values"]))
+    return {_type_name(found["name"]): TypeFacts("enum", enum_values=values, text=found["name"])}
+
+
+def _with_created_type(action: Action, created: dict[str, TypeFacts]) -> Action:
+    """The action, its new type resolved when it names an enum type the revision created.
+
+    A PostgreSQL enum rebuild casts the column to a type made a few statements earlier: knowing
+    that type's values is what tells a cast that loses nothing from one that does.
+    """
+    new = action.new_type
+    if not isinstance(new, TypeFacts) or new.family == "enum" or not created:
+        return action
+    resolved = created.get(_type_name(new.text or new.family))
+    return replace(action, new_type=resolved) if resolved is not None else action
+
+
 def _loss(
     connection: Connection, revision: str, action: Action, known: dict[str, Any], url: Any
 ) -> Loss | None:
@@ -122,6 +157,19 @@ def _loss(
         if not narrowing(old, action.new_type):
             return None
         new = action.new_type
+        if new.family == "enum" and new.enum_values is not None:
+            # Only the rows holding a value the new type lacks lose anything; the rest convert.
+            kept = new.enum_values
+            counted = _count(connection, name, action.column, not_in=kept)
+            removed = [v for v in (old.enum_values if old else None) or () if v not in kept]
+            lacking = f" ({', '.join(removed)})" if removed else ""
+            return Loss(
+                revision,
+                name,
+                action.column,
+                counted,
+                f"values the new type no longer holds{lacking}",
+            )
         if old and old.family in {"string", "text"} and new.family == "string" and new.length:
             length = getattr(func, for_url(url).char_length_function)
             counted = _count(connection, name, action.column, (length, new.length))
@@ -142,6 +190,7 @@ def _count(
     table_name: str,
     column_name: str | None = None,
     longer_than: tuple[Any, int] | None = None,
+    not_in: tuple[str, ...] | None = None,
 ) -> int:
     source = table(table_name, *([column(column_name)] if column_name else []))
     query = select(func.count()).select_from(source)
@@ -150,6 +199,8 @@ def _count(
         if longer_than is not None:
             length, limit = longer_than
             query = query.where(length(source.c[column_name]) > limit)
+        if not_in is not None:
+            query = query.where(cast(source.c[column_name], String).not_in(not_in))
     return int(connection.execute(query).scalar_one())
 
 

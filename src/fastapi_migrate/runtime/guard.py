@@ -25,9 +25,19 @@ def run_guarded(
     attributes: MutableMapping[str, Any],
 ) -> None:
     """Run ``run`` (a transaction around ``context.run_migrations()``) under the migration
-    lock when it changes the database; reads and ``--sql`` run as they are."""
+    lock when it changes the database; reads and ``--sql`` run as they are.
+
+    Autogenerate (``make``, a ``revision_context`` in the options) is a read: it reflects the
+    schema and applies nothing, so it neither queues behind a running upgrade nor needs lock
+    timeouts (catalog reads take no table locks worth timing out)."""
     connection = migration_context.connection
-    if connection is None or migration_context.as_sql or migration_context.opts.get("dont_mutate"):
+    opts = migration_context.opts
+    if (
+        connection is None
+        or migration_context.as_sql
+        or opts.get("dont_mutate")
+        or opts.get("revision_context")
+    ):
         run()
         return
     url = settings.require_url()
