@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -36,7 +36,7 @@ class Environment:
     versions: dict[str, tuple[int, ...]] = field(default_factory=dict)
     mariadb: bool = False
     #: rows per table in the live database, or None without a database
-    rows: dict[str, int] | None = None
+    rows: Mapping[str, int] | None = None
     #: tables whose count stopped at the threshold: "more than" that many rows
     rows_at_least: set[str] = field(default_factory=set)
     threshold: int = 10_000
