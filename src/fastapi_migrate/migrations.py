@@ -7,38 +7,29 @@ from __future__ import annotations
 
 import io
 from argparse import Namespace
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
-from alembic.autogenerate import produce_migrations
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, MetaData
+from sqlalchemy import MetaData
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError
 
-from fastapi_migrate import environment, scaffold
 from fastapi_migrate import revisions as graph
-from fastapi_migrate.autogen import OperationInfo, describe_operations
-from fastapi_migrate.autogen.defaults import drop_identity_noise
+from fastapi_migrate import scaffold
+from fastapi_migrate.autogen import OperationInfo
 from fastapi_migrate.config import Settings, alembic_toml_argument, load_settings
-from fastapi_migrate.db import run_with_connection
-from fastapi_migrate.env import CONNECTION_KEY, SETTINGS_KEY
+from fastapi_migrate.env import SETTINGS_KEY
 from fastapi_migrate.environment import GUARD_KEY, DatabaseGuard
-from fastapi_migrate.errors import ConfigError, DatabaseStateError
-from fastapi_migrate.jobs import authoring, checking, moving
-from fastapi_migrate.jobs.common import current_heads, first_line, resolve
+from fastapi_migrate.jobs import authoring, checking, moving, reporting, running
+from fastapi_migrate.jobs.common import current_heads, resolve
 from fastapi_migrate.jobs.moving import DataLossCallback, StepCallback
-from fastapi_migrate.project import running_project_code
 from fastapi_migrate.reports import CheckReport, MadeRevision, MoveResult, Status
 from fastapi_migrate.revisions import RevisionInfo
 from fastapi_migrate.runtime import gate, ledger, reading
-from fastapi_migrate.urls import mask_url, parse_url
+from fastapi_migrate.urls import parse_url
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
@@ -47,8 +38,6 @@ if TYPE_CHECKING:
 
     from fastapi_migrate.adoption import AdoptionPlan
     from fastapi_migrate.lint.report import LintReport
-
-T = TypeVar("T")
 
 
 class Migrations:
@@ -171,86 +160,6 @@ class Migrations:
         state = graph.folder_state(self.directory, gate.alembic_ini_options(self.settings.root))
         self._loaded = (state, script) if state is not None else None
 
-    @contextmanager
-    def _running_env(self) -> Iterator[None]:
-        """Around every Alembic call that runs env.py: the database checked, the hooks added,
-        the project importable, its stdout kept off ours."""
-        with (
-            environment.intercepting(),
-            running_project_code(self.settings.root, self.settings.verbose),
-        ):
-            yield
-
-    def _connected(
-        self,
-        config: Config,
-        work: Callable[[Connection | None], T],
-        *,
-        own_transactions: bool = False,
-    ) -> T:
-        """Run work with a connection to our database, also handed to env.py in
-        config.attributes (as Alembic's cookbook does), when the env.py takes one. An env.py
-        that connects by itself (work gets None) is checked when it calls configure.
-
-        A statement the database refuses outside a migration (a user without the right to
-        read or write the version table, a read-only database) is one sentence; the
-        transaction is rolled back."""
-        if not environment.env_py_takes_connection(self.directory):
-            database_guard = config.attributes.get(GUARD_KEY)
-            if isinstance(database_guard, DatabaseGuard):
-                database_guard.probe()  # unreachable: one sentence, before env.py runs
-            return work(None)
-
-        def with_connection(connection: Connection) -> T:
-            config.attributes[CONNECTION_KEY] = connection
-            return work(connection)
-
-        try:
-            return run_with_connection(self.url, with_connection, own_transactions=own_transactions)
-        except DBAPIError as error:
-            raise self._refused(error) from None
-
-    def _with_environment(
-        self, config: Config, script: ScriptDirectory, read: Callable[[MigrationContext], T]
-    ) -> T:
-        """Run ``read`` inside this app's env.py (so its options apply), changing nothing."""
-        results: list[T] = []
-
-        def collect(_heads: Any, migration_context: MigrationContext) -> list[Any]:
-            if not results:  # a multi-database env.py runs once per database
-                results.append(read(migration_context))
-            return []
-
-        with (
-            self._running_env(),
-            EnvironmentContext(config, script, fn=collect, as_sql=False, dont_mutate=True),
-        ):
-            script.run_env()
-        if not results:
-            raise ConfigError(
-                f"{self.directory / 'env.py'} ran no migrations: it must call "
-                "context.run_migrations(), as every Alembic env.py does."
-            )
-        return results[0]
-
-    def _inspect(self, read: Callable[[MigrationContext, ScriptDirectory], T]) -> T:
-        """Connect, and run ``read`` inside env.py against the database, changing nothing."""
-        config = self.environment_config()
-        script = self.script_directory(config)
-        return self._connected(
-            config,
-            lambda _connection: self._with_environment(
-                config, script, lambda context: read(context, script)
-            ),
-        )
-
-    def _refused(self, error: DBAPIError) -> DatabaseStateError:
-        return DatabaseStateError(
-            f"The database at {mask_url(self.url)} refused a statement "
-            f"({first_line(error, self.url)}): nothing was changed; check that this user "
-            "may read and write the alembic_version table."
-        )
-
     # -- setting up -----------------------------------------------------------------------
 
     def init(self, *, force: bool = False) -> list[Path]:
@@ -268,7 +177,7 @@ class Migrations:
 
     def current(self) -> tuple[str, ...]:
         """The revisions the database is at (empty before the first upgrade)."""
-        return self._inspect(lambda context, _script: current_heads(context))
+        return running.inspect(self, lambda context, _script: current_heads(context))
 
     def heads(self) -> list[RevisionInfo]:
         script = self.script_directory()
@@ -288,7 +197,7 @@ class Migrations:
 
     def differences(self) -> list[OperationInfo]:
         """What autogenerate would write now: the models against the database."""
-        return self._inspect(lambda context, _script: _compare(context))
+        return running.inspect(self, lambda context, _script: reporting.compare(context))
 
     def is_up_to_date(self) -> bool:
         """Whether the database is at head, answered in milliseconds (see :meth:`head_check`)."""
@@ -299,37 +208,17 @@ class Migrations:
         revision the files do not have. Reads the files' revision ids without executing them
         when it can be sure of them, and asks Alembic otherwise (same answer, slower).
         Raises DatabaseStateError when the ledger shows a migration left half done."""
-        fast = self._fast_head_check()
+        fast = running.fast_head_check(self)
         if fast is not None:
             return fast
-        return self._inspect(
-            lambda context, script: reading.head_check(self.settings, context, script)
+        return running.inspect(
+            self, lambda context, script: reading.head_check(self.settings, context, script)
         )
 
-    def _fast_head_check(self) -> gate.HeadCheck | None:
-        try:
-            return gate.fast_head_check(self.settings, gate.alembic_ini_options(self.settings.root))
-        except DBAPIError as error:
-            raise self._refused(error) from None
-
     def status(self) -> Status:
-        def inspect(migration_context: MigrationContext, script: ScriptDirectory) -> Status:
-            reading.refuse_interrupted(self.settings, migration_context)
-            current = current_heads(migration_context)
-            graph.require_known(script, current)
-            differences = _compare(migration_context)
-            return Status(
-                url=mask_url(self.url),
-                current=current,
-                heads=tuple(script.get_heads()),
-                pending=tuple(RevisionInfo.of(s) for s in graph.pending(script, current)),
-                models_match=not differences,
-                differences=tuple(differences),
-                drift=tuple(reading.drift(self.settings, migration_context, script)),
-                notes=self.notes(),
-            )
-
-        return self._inspect(inspect)
+        """Where the database stands: its revisions against the files' heads, what is
+        pending, whether the models match, applied files edited since (the ledger)."""
+        return reporting.status(self)
 
     # -- writing revisions ----------------------------------------------------------------
 
@@ -423,27 +312,21 @@ class Migrations:
 
     def notes(self) -> tuple[str, ...]:
         """What status and check mention beside their findings."""
-        from fastapi_migrate.adoption import is_wired
-
-        env_py = self.directory / "env.py"
-        if is_wired(env_py) or not env_py.is_file():
-            return ()
-        return (
-            f"{self.directory / 'env.py'} is not wired for FastAPI-Migrate: run "
-            "`fastapi-migrate adopt` to wire it, keeping its options.",
-        )
+        return reporting.notes(self)
 
     # -- the ledger -------------------------------------------------------------------------
 
     def log(self) -> list[ledger.Entry]:
         """The applied-migration ledger, oldest first (empty before the first migration)."""
-        return self._inspect(lambda context, _script: reading.entries(self.settings, context))
+        return running.inspect(
+            self, lambda context, _script: reading.entries(self.settings, context)
+        )
 
     def accept_edit(self, revision: str) -> ledger.Entry:
         """Re-record the checksum of an applied revision's edited file (Flyway's repair), or
         record that an applied revision's file was removed on purpose."""
-        return self._inspect(
-            lambda context, script: reading.accept(self.settings, context, script, revision)
+        return running.inspect(
+            self, lambda context, script: reading.accept(self.settings, context, script, revision)
         )
 
     # -- lint -------------------------------------------------------------------------------
@@ -478,11 +361,3 @@ class Migrations:
         from fastapi_migrate.fastapi import migration_lifespan
 
         return migration_lifespan(self, mode=mode, accept_data_loss=accept_data_loss)
-
-
-def _compare(migration_context: MigrationContext) -> list[OperationInfo]:
-    metadata = migration_context.opts["target_metadata"]
-    upgrade_ops_list = produce_migrations(migration_context, metadata).upgrade_ops_list
-    for container in upgrade_ops_list:
-        drop_identity_noise(container, migration_context.dialect)
-    return describe_operations(upgrade_ops_list)

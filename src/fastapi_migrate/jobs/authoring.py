@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from fastapi_migrate import revisions as graph
 from fastapi_migrate.autogen.directives import MakeDirectives
 from fastapi_migrate.errors import DatabaseStateError, NothingToDo, ScriptError
+from fastapi_migrate.jobs import running
 from fastapi_migrate.jobs.common import current_heads
 from fastapi_migrate.messages import (
     clean_message,
@@ -45,18 +46,18 @@ def make(
     script = migrations.script_directory(config)
     graph.require_single_head(script)
     if empty:
-        with migrations._running_env():
+        with running.running_env(migrations):
             written = command.revision(config, message=message)
     else:
 
         def work(_connection: Connection | None) -> Any:
             try:
-                with migrations._running_env():
+                with running.running_env(migrations):
                     return command.revision(config, message=message, autogenerate=True)
             except CommandError:
                 # Alembic refuses a database that is not at head; say why in our words.
                 # (Asked only on failure: one run of env.py less for every make.)
-                current = migrations._with_environment(config, script, current_heads)
+                current = running.with_environment(migrations, config, script, current_heads)
                 graph.require_known(script, current)
                 if set(current) != set(script.get_heads()):
                     behind = len(graph.pending(script, current))
@@ -67,7 +68,7 @@ def make(
                     ) from None
                 raise
 
-        written = migrations._connected(config, work)
+        written = running.connected(migrations, config, work)
     if isinstance(written, Script):
         migrations._remember_written(script)
     if not isinstance(written, Script):
@@ -94,7 +95,7 @@ def merge(migrations: Migrations, message: str) -> MadeRevision:
     heads = script.get_heads()
     if len(heads) < 2:
         raise NothingToDo("There is only one head: there is nothing to merge.")
-    with migrations._running_env():
+    with running.running_env(migrations):
         written = command.merge(config, revisions="heads", message=message)
     if written is not None:
         migrations._remember_written(script)

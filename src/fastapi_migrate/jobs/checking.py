@@ -14,6 +14,7 @@ from fastapi_migrate import revisions as graph
 from fastapi_migrate.dialects import DialectSupport, for_url
 from fastapi_migrate.environment import WrongDatabase
 from fastapi_migrate.errors import DatabaseStateError, DatabaseUnreachable, MigrationsError
+from fastapi_migrate.jobs import running
 from fastapi_migrate.jobs.common import current_heads, first_line
 from fastapi_migrate.reports import CheckItem, CheckReport
 from fastapi_migrate.runtime import reading
@@ -81,7 +82,7 @@ def _check_applied_files(migrations: Migrations, *, no_database: bool = False) -
             graph.require_known(script, current_heads(context))
             return reading.drift(migrations.settings, context, script)
 
-        found = migrations._inspect(read)
+        found = running.inspect(migrations, read)
     except DatabaseUnreachable:
         return [CheckItem(name, True, f"skipped: {mask_url(migrations.url)} is not reachable")]
     except MigrationsError as error:

@@ -25,6 +25,7 @@ from fastapi_migrate.errors import (
     MigrationsError,
     ScriptError,
 )
+from fastapi_migrate.jobs import running
 from fastapi_migrate.jobs.common import current_heads, first_line, resolve
 from fastapi_migrate.lint.guard import DataLossGuard, DataLossPlan
 from fastapi_migrate.project import our_stdout
@@ -52,7 +53,7 @@ def upgrade(
     """The body of ``Migrations.upgrade``."""
     if target in ("head", "heads") and not sql:
         migrations.settings.require_models()  # a wrong setting is an error even at head
-        fast = migrations._fast_head_check()
+        fast = running.fast_head_check(migrations)
         if fast is not None and fast.at_head and (target == "heads" or len(fast.heads) <= 1):
             return MoveResult(fast.current, fast.current)
     guard = DataLossGuard("upgrade", accept_data_loss, on_data_loss)
@@ -88,11 +89,11 @@ def stamp(migrations: Migrations, revision: str) -> MoveResult:
         resolve(script, revision)
 
     def work(connection: Connection | None) -> MoveResult:
-        before = migrations._with_environment(config, script, current_heads)
+        before = running.with_environment(migrations, config, script, current_heads)
         if connection is not None:
             connection.commit()  # Alembic's context begins the stamp's own transaction
         try:
-            with migrations._running_env():
+            with running.running_env(migrations):
                 command.stamp(config, revision, purge=True)
         except (CommandError, RevisionError) as error:
             raise ScriptError(f"Cannot stamp {revision!r}: {str(error).rstrip('.')}.") from None
@@ -103,9 +104,11 @@ def stamp(migrations: Migrations, revision: str) -> MoveResult:
                 "with a user that may write the alembic_version table."
             ) from None
         before = config.attributes.get(HEADS_UNDER_LOCK_KEY, before)
-        return MoveResult(before, migrations._with_environment(config, script, current_heads))
+        return MoveResult(
+            before, running.with_environment(migrations, config, script, current_heads)
+        )
 
-    return migrations._connected(config, work, own_transactions=True)
+    return running.connected(migrations, config, work, own_transactions=True)
 
 
 def _move(
@@ -128,7 +131,7 @@ def _move(
     run = command.upgrade if direction == "upgrade" else command.downgrade
 
     def work(connection: Connection | None) -> MoveResult:
-        before = migrations._with_environment(config, script, current_heads)
+        before = running.with_environment(migrations, config, script, current_heads)
         graph.require_known(script, before)
         if guard is not None:
             if connection is not None:
@@ -140,7 +143,7 @@ def _move(
             connection.commit()
         timer.start()
         try:
-            with migrations._running_env():
+            with running.running_env(migrations):
                 run(config, target)
         except MigrationsError:
             raise
@@ -148,10 +151,10 @@ def _move(
             raise _explain_failure(migrations, error, direction, target, script) from None
         # Where the database was once the lock was ours: another migrator may have moved it.
         before = config.attributes.get(HEADS_UNDER_LOCK_KEY, before)
-        after = migrations._with_environment(config, script, current_heads)
+        after = running.with_environment(migrations, config, script, current_heads)
         return MoveResult(before, after, tuple(timer.steps))
 
-    return migrations._connected(config, work, own_transactions=True)
+    return running.connected(migrations, config, work, own_transactions=True)
 
 
 def _offline(
@@ -177,7 +180,7 @@ def _offline(
         return MoveResult(current, current, sql="")
     run = command.upgrade if direction == "upgrade" else command.downgrade
     try:
-        with migrations._running_env():
+        with running.running_env(migrations):
             run(config, f"{start}:{end}", sql=True)
     except MigrationsError:
         raise

@@ -1,0 +1,130 @@
+"""Running this app's env.py: the project importable, a connection handed in, and reading
+inside it without changing anything. What every job that touches the database goes through."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
+
+from fastapi_migrate import environment
+from fastapi_migrate.db import run_with_connection
+from fastapi_migrate.env import CONNECTION_KEY
+from fastapi_migrate.environment import GUARD_KEY, DatabaseGuard
+from fastapi_migrate.errors import ConfigError, DatabaseStateError
+from fastapi_migrate.jobs.common import first_line
+from fastapi_migrate.project import running_project_code
+from fastapi_migrate.runtime import gate
+from fastapi_migrate.urls import mask_url
+
+if TYPE_CHECKING:
+    from fastapi_migrate.migrations import Migrations
+
+T = TypeVar("T")
+
+
+@contextmanager
+def running_env(migrations: Migrations) -> Iterator[None]:
+    """Around every Alembic call that runs env.py: the database checked, the hooks added,
+    the project importable, its stdout kept off ours."""
+    with (
+        environment.intercepting(),
+        running_project_code(migrations.settings.root, migrations.settings.verbose),
+    ):
+        yield
+
+
+def connected(
+    migrations: Migrations,
+    config: Config,
+    work: Callable[[Connection | None], T],
+    *,
+    own_transactions: bool = False,
+) -> T:
+    """Run work with a connection to our database, also handed to env.py in
+    config.attributes (as Alembic's cookbook does), when the env.py takes one. An env.py
+    that connects by itself (work gets None) is checked when it calls configure.
+
+    A statement the database refuses outside a migration (a user without the right to
+    read or write the version table, a read-only database) is one sentence; the
+    transaction is rolled back."""
+    if not environment.env_py_takes_connection(migrations.directory):
+        database_guard = config.attributes.get(GUARD_KEY)
+        if isinstance(database_guard, DatabaseGuard):
+            database_guard.probe()  # unreachable: one sentence, before env.py runs
+        return work(None)
+
+    def with_connection(connection: Connection) -> T:
+        config.attributes[CONNECTION_KEY] = connection
+        return work(connection)
+
+    try:
+        return run_with_connection(
+            migrations.url, with_connection, own_transactions=own_transactions
+        )
+    except DBAPIError as error:
+        raise refused(migrations, error) from None
+
+
+def with_environment(
+    migrations: Migrations,
+    config: Config,
+    script: ScriptDirectory,
+    read: Callable[[MigrationContext], T],
+) -> T:
+    """Run ``read`` inside this app's env.py (so its options apply), changing nothing."""
+    results: list[T] = []
+
+    def collect(_heads: Any, migration_context: MigrationContext) -> list[Any]:
+        if not results:  # a multi-database env.py runs once per database
+            results.append(read(migration_context))
+        return []
+
+    with (
+        running_env(migrations),
+        EnvironmentContext(config, script, fn=collect, as_sql=False, dont_mutate=True),
+    ):
+        script.run_env()
+    if not results:
+        raise ConfigError(
+            f"{migrations.directory / 'env.py'} ran no migrations: it must call "
+            "context.run_migrations(), as every Alembic env.py does."
+        )
+    return results[0]
+
+
+def inspect(migrations: Migrations, read: Callable[[MigrationContext, ScriptDirectory], T]) -> T:
+    """Connect, and run ``read`` inside env.py against the database, changing nothing."""
+    config = migrations.environment_config()
+    script = migrations.script_directory(config)
+    return connected(
+        migrations,
+        config,
+        lambda _connection: with_environment(
+            migrations, config, script, lambda context: read(context, script)
+        ),
+    )
+
+
+def refused(migrations: Migrations, error: DBAPIError) -> DatabaseStateError:
+    return DatabaseStateError(
+        f"The database at {mask_url(migrations.url)} refused a statement "
+        f"({first_line(error, migrations.url)}): nothing was changed; check that this user "
+        "may read and write the alembic_version table."
+    )
+
+
+def fast_head_check(migrations: Migrations) -> gate.HeadCheck | None:
+    try:
+        return gate.fast_head_check(
+            migrations.settings, gate.alembic_ini_options(migrations.settings.root)
+        )
+    except DBAPIError as error:
+        raise refused(migrations, error) from None
