@@ -3,8 +3,9 @@
 Each migration makes a table, fills it, adds a column, fills that, and indexes it: five
 statements, so a kill can land between two of them. Per trial the script makes a fresh
 database, starts a process that runs `Migrations.upgrade()` (the CLI's and the lifespan's
-upgrade), and sends SIGKILL at a moment drawn uniformly over the upgrade's measured duration.
-Then it compares the schema with what `alembic_version` says:
+upgrade), and sends SIGKILL at a moment timed from that run's own progress: a migration is
+drawn at random, the child says when each migration starts, and the kill lands a random delay
+after the drawn one starts, within the time one migration has taken so far in that run. Then it compares the schema with what `alembic_version` says:
 
 - PostgreSQL and SQLite (transactional DDL): the schema must be exactly the one of the recorded
   revision, the gate must answer, and running the upgrade again must reach head.
@@ -67,6 +68,8 @@ class Base(DeclarativeBase):
 REVISION = '''\
 """step {number}"""
 
+import os
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -77,6 +80,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    if os.environ.get("CRASH_PROGRESS"):  # the bench times its kill from this line
+        os.write(1, b"migration {number}\\n")
     table = op.create_table(
         "t_{number}",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
@@ -176,28 +181,55 @@ def database(backend: str, workspace: Path, trial: int) -> Iterator[str]:
         dialect.drop_database(url)
 
 
-def run_child(url: str, root: Path, kill_after: float | None) -> float | None:
-    """Run the upgrade in a new process; SIGKILL it ``kill_after`` seconds into the upgrade.
-    Returns the upgrade's duration when it was left to finish."""
+@dataclass(frozen=True)
+class KillAt:
+    """Kill ``fraction`` of one migration's duration after migration ``index`` starts."""
+
+    index: int
+    fraction: float
+
+
+def draw_kill(rng: random.Random) -> KillAt:
+    return KillAt(rng.randrange(MIGRATIONS), rng.random())
+
+
+def run_child(url: str, root: Path, kill: KillAt | None, per_migration: float = 0.0) -> float:
+    """Run the upgrade in a new process. Without ``kill``, let it finish and return how long it
+    took. With it, SIGKILL the child once migration ``kill.index`` has started, after
+    ``kill.fraction`` of the mean time the earlier migrations of this same run took (of
+    ``per_migration`` when the drawn migration is the first), and return that delay.
+
+    The moment is timed from the run's own progress, not from a duration measured once, so a
+    change in the machine's load between trials does not push the kills past the end."""
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, url, str(root)],
         cwd=root,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "CRASH_PROGRESS": "1"},
     )
     assert child.stdout is not None
     if child.stdout.readline().strip() != "go":
         raise RuntimeError(f"the migrator did not start: {child.communicate()[1]}")
-    if kill_after is None:
+    if kill is None:
         out, err = child.communicate(timeout=600)
         if child.returncode != 0:
             raise RuntimeError(f"the upgrade failed: {err}")
         return float(out.split()[-1])
-    time.sleep(kill_after)
+    starts: list[float] = []
+    while len(starts) <= kill.index:
+        line = child.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the upgrade ended early: {child.communicate()[1]}")
+        if line.startswith("migration "):
+            starts.append(time.perf_counter())
+    mean = (starts[-1] - starts[0]) / kill.index if kill.index else per_migration
+    delay = kill.fraction * mean
+    time.sleep(max(0.0, starts[-1] + delay - time.perf_counter()))
     os.kill(child.pid, signal.SIGKILL)
     child.communicate()
-    return None
+    return delay
 
 
 @dataclass
@@ -213,9 +245,9 @@ class Tally:
 
 
 def trial(
-    backend: str, url: str, root: Path, duration: float, rng: random.Random, tally: Tally
+    backend: str, url: str, root: Path, per_migration: float, kill: KillAt, tally: Tally
 ) -> None:
-    run_child(url, root, rng.uniform(0, duration * 1.05))
+    run_child(url, root, kill, per_migration)
     tally.trials += 1
     seen = observe(url)
     at_head = seen.version == (revision_id(MIGRATIONS - 1),)
@@ -265,9 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--mysql-url", default=SERVERS["mysql"])
     args = parser.parse_args(argv)
     SERVERS.update(postgres=args.postgres_url, mysql=args.mysql_url)
-    tallies = [
-        run_backend(backend, args.trials, random.Random(args.seed)) for backend in args.backends
-    ]
+    tallies = []
+    for backend in args.backends:
+        tallies.append(run_backend(backend, args.trials, random.Random(args.seed)))
+        print_table(tallies[-1:])
     print_table(tallies)
     return 1 if any(t.broken for t in tallies) else 0
 
@@ -280,11 +313,11 @@ def run_backend(backend: str, trials: int, rng: random.Random) -> Tally:
         root.mkdir()
         write_project(root)
         with database(backend, workspace, -1) as url:
-            duration = run_child(url, root, None) or 1.0
+            duration = run_child(url, root, None)
         started = time.perf_counter()
         for number in range(trials):
             with database(backend, workspace, number) as url:
-                trial(backend, url, root, duration, rng, tally)
+                trial(backend, url, root, duration / MIGRATIONS, draw_kill(rng), tally)
         print(
             f"{backend}: {trials} trials in {time.perf_counter() - started:.0f} s "
             f"(upgrade takes {duration:.2f} s)",
@@ -297,7 +330,7 @@ def run_backend(backend: str, trials: int, rng: random.Random) -> Tally:
 
 def print_table(tallies: Sequence[Tally]) -> None:
     print(
-        f"\nkill -9 at a random moment of a {MIGRATIONS}-migration upgrade "
+        f"\nkill -9 at a random moment of a {MIGRATIONS}-migration upgrade, timed from its progress "
         f"(5 statements per migration, {ROWS} rows per table)"
     )
     header = (

@@ -5,7 +5,6 @@ migration is refused by name (MySQL/MariaDB), and a re-run reaches head where it
 from __future__ import annotations
 
 import importlib.util
-import random
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -41,23 +40,13 @@ def test_kill_9_mid_upgrade_leaves_a_state_we_can_tell(
     with crash.database(backend, tmp_path, -1) as url:
         duration = crash.run_child(url, root, None)
     tally = crash.Tally(backend)
-
-    class Moments(random.Random):
-        """Kills at a third and at two thirds of the upgrade's measured duration."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.fractions = [0.35, 0.7]
-
-        def uniform(self, low: float, high: float) -> float:
-            return high * self.fractions.pop(0) / 1.05
-
-    moments = Moments()
-    for number in range(2):
+    # Inside the second migration, and inside the last one: both before head.
+    for number, kill in enumerate([crash.KillAt(1, 0.4), crash.KillAt(3, 0.2)]):
         with crash.database(backend, tmp_path, number) as url:
-            crash.trial(backend, url, root, duration, moments, tally)
+            crash.trial(backend, url, root, duration / crash.MIGRATIONS, kill, tally)
     assert tally.broken == []
     assert tally.trials == 2
+    assert tally.mid_run == 2
     if backend == "mysql":
         assert tally.detected + tally.refused_clean + tally.reran == 2
     else:
