@@ -18,8 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fastapi_migrate import revisions as graph
+from fastapi_migrate.runtime import scan as scan_module
 from fastapi_migrate.runtime.gate import position_of
-from fastapi_migrate.runtime.scan import env_version_table, read_header, scan
+from fastapi_migrate.runtime.headers import read_header
+from fastapi_migrate.runtime.scan import env_version_table, scan
 
 LABELS = ("alpha", "beta", "gamma", "delta")
 
@@ -214,6 +216,61 @@ def test_the_cache_skips_unchanged_files_and_rereads_changed_ones(tmp_path: Path
     (tmp_path / "__pycache__" / "fastapi_migrate_revisions.marshal").write_bytes(b"\x00garbage")
     fourth = scan(tmp_path)
     assert fourth is not None and fourth.heads == {"r005"}
+
+
+@pytest.mark.parametrize("new_process", [False, True], ids=["same process", "new process"])
+def test_an_edit_in_place_or_a_new_file_is_seen_on_the_warm_path(
+    tmp_path: Path, new_process: bool
+) -> None:
+    """The warm path trusts the folder's mtime only for the list of names: an edit in place
+    leaves the folder's mtime alone, and must still be seen (through the file's own stat)."""
+    specs = [
+        {
+            "revision": f"r{i:03d}",
+            "down": (f"r{i - 1:03d}",) if i else (),
+            "depends": (),
+            "labels": (),
+            "style": "plain",
+        }
+        for i in range(4)
+    ]
+    write_history(tmp_path, specs)
+    versions = tmp_path / "versions"
+    old = time.time() - 60
+    for path in [*versions.iterdir(), versions]:
+        os.utime(path, (old, old))
+    cold = scan(tmp_path)
+    assert cold is not None and cold.heads == {"r003"} and cold.parsed == 4
+    warm = scan(tmp_path)
+    assert warm is not None and warm.parsed == 0 and warm.heads == {"r003"}
+
+    def forget() -> None:
+        if new_process:
+            scan_module._SNAPSHOTS.clear()
+
+    # Same size, same folder mtime: the head's id changes in place (r003 -> r00x).
+    head = next(p for p in versions.iterdir() if "r003" in p.read_text())
+    folder_mtime = versions.stat().st_mtime_ns
+    with head.open("r+b") as stream:
+        source = stream.read()
+        stream.seek(0)
+        stream.write(source.replace(b"'r003'", b"'r00x'"))
+    assert versions.stat().st_mtime_ns == folder_mtime
+    forget()
+    edited = scan(tmp_path)
+    assert edited is not None and edited.heads == {"r00x"} and edited.parsed == 1
+
+    # A new file: the folder's mtime changes and the listing is read again.
+    (versions / "new.py").write_text('revision = "r004"\ndown_revision = "r00x"\n')
+    forget()
+    added = scan(tmp_path)
+    assert added is not None and added.heads == {"r004"}
+
+    # A file removed: its stat fails, and the answer is read again.
+    (versions / "new.py").unlink()
+    forget()
+    removed = scan(tmp_path)
+    assert removed is not None and removed.heads == {"r00x"}
 
 
 def test_env_py_options_are_read_or_left_to_alembic(tmp_path: Path) -> None:

@@ -1,14 +1,11 @@
-"""Reading the revision graph without executing the revision files.
+"""Reading a migrations folder's revision graph without executing the revision files.
 
-Alembic learns a file's ``revision``, ``down_revision``, ``depends_on`` and ``branch_labels`` by
-importing it, which for a long history is most of the cost of asking "is the database at head?".
-Here each file is parsed instead, and the four names are taken only when they are plain literals
-assigned at module level. Whenever the reading could differ from what importing the file would
-give (a computed value, a name bound twice in a branch, ``globals()``, a file Alembic would read
-in a way we do not follow) the scan answers ``None`` and the caller asks Alembic.
-
-The parsed headers are cached in the migrations folder's ``__pycache__``, keyed by each file's
-name, size and modification time, so a start-up with unchanged files parses nothing.
+Each file's header is read by runtime/headers.py. The parsed headers are cached in the
+migrations folder's ``__pycache__``, keyed by each file's name, size and modification time, so a
+start-up with unchanged files parses nothing; the graph itself is cached beside them with the
+names, sizes and mtimes it was built from, so such a start-up does one stat per file and no more.
+A file Alembic would find in a way not followed here (other version locations, sourceless
+folders) makes the scan answer ``None``, and the caller asks Alembic.
 
 This module imports neither Alembic nor SQLAlchemy: it is on the start-up path.
 """
@@ -16,216 +13,29 @@ This module imports neither Alembic nor SQLAlchemy: it is on the start-up path.
 from __future__ import annotations
 
 import ast
-import hashlib
 import marshal
 import os
-import re
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from configparser import Error as ConfigParserError
 from configparser import RawConfigParser
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: The names Alembic reads from a revision module.
-_NAMES = ("revision", "down_revision", "depends_on", "branch_labels")
-#: Characters Alembic refuses in a revision id (RevisionMap.verify_rev_id).
-_ILLEGAL = frozenset("@-+:")
-#: Source text that can bind module names in ways a static reading does not follow.
-_DYNAMIC = re.compile(
-    r"\b(?:globals|setattr|exec|eval|vars|locals|__import__)\s*\(|__dict__|sys\.modules"
-    r"|__getattr__|:=|import\s+\*"
-)
+from fastapi_migrate.runtime.headers import Header, StaticGraph, graph_of, read_header
+
 #: Alembic settings under which its file discovery differs from "every *.py in versions/".
 _UNSUPPORTED_OPTIONS = ("version_locations", "recursive_version_locations", "sourceless")
-#: A file modified this recently may change again within the same mtime tick: not cached.
-_RACY_SECONDS = 2.0
+#: A file (or the folder) modified this recently may change again within the same mtime tick
+#: (2 s on FAT): its size and mtime cannot vouch for it yet, so it is not cached.
+_RACY_NS = 2_000_000_000
 _CACHE_NAME = "fastapi_migrate_revisions.marshal"
+_GRAPH_NAME = "fastapi_migrate_revisions.graph"
 #: marshal's format belongs to one Python version: a cache from another is ignored.
-_CACHE_VERSION = (2, sys.version_info[:2])
-
-
-@dataclass(frozen=True)
-class Header:
-    """What Alembic's revision map needs from one file."""
-
-    revision: str
-    down_revisions: tuple[str, ...]
-    depends_on: tuple[str, ...]
-    branch_labels: tuple[str, ...]
-
-    def to_tuple(self) -> tuple[Any, ...]:
-        return (self.revision, self.down_revisions, self.depends_on, self.branch_labels)
-
-
-@dataclass(frozen=True)
-class StaticGraph:
-    """The revisions of a migrations folder, read without executing them."""
-
-    heads: frozenset[str]
-    #: Each revision's parents and resolved dependencies: what it stands on.
-    stands_on: dict[str, tuple[str, ...]]
-    parsed: int  # files parsed this time (the others came from the cache)
-
-    @property
-    def revisions(self) -> frozenset[str]:
-        return frozenset(self.stands_on)
-
-    def pending(self, current: Iterable[str]) -> int:
-        """How many revisions an upgrade to heads from ``current`` would apply."""
-        done: set[str] = set()
-        stack = [revision for revision in current if revision in self.stands_on]
-        while stack:
-            revision = stack.pop()
-            if revision not in done:
-                done.add(revision)
-                stack.extend(self.stands_on[revision])
-        return len(self.stands_on) - len(done)
-
-
-def read_header(source: bytes) -> Header | None:
-    """The four names of one revision file, or None when only executing it could tell."""
-    text = source.decode("utf-8", errors="replace")
-    if _DYNAMIC.search(text):
-        return None
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return None
-    values: dict[str, Any] = {}
-    for statement in tree.body:
-        if isinstance(statement, ast.Assign | ast.AnnAssign):
-            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-            named = [t for t in targets if isinstance(t, ast.Name) and t.id in _NAMES]
-            if not named:
-                if any(_binds_ours(t) for t in targets):
-                    return None  # a, revision = ... and the like
-                continue
-            if statement.value is None:
-                continue  # a bare annotation binds nothing
-            if len(targets) != 1:
-                return None  # revision = other = ...
-            try:
-                values[named[0].id] = ast.literal_eval(statement.value)
-            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                return None
-        elif isinstance(statement, ast.Expr | ast.Pass):
-            continue
-        elif isinstance(statement, ast.Import | ast.ImportFrom):
-            if any((a.asname or a.name.split(".")[0]) in _NAMES for a in statement.names):
-                return None
-        elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            if statement.name in _NAMES:
-                return None
-        elif _binds_ours(statement):
-            return None
-    return _header_from(values)
-
-
-def _binds_ours(node: ast.AST) -> bool:
-    """Whether anything under ``node`` binds or deletes one of Alembic's names."""
-    for child in ast.walk(node):
-        if isinstance(child, ast.Name) and child.id in _NAMES:
-            if isinstance(child.ctx, ast.Store | ast.Del):
-                return True
-        elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            if child.name in _NAMES:
-                return True
-        elif isinstance(child, ast.Import | ast.ImportFrom):
-            if any((a.asname or a.name.split(".")[0]) in _NAMES for a in child.names):
-                return True
-        elif isinstance(child, ast.Global | ast.Nonlocal) and set(child.names) & set(_NAMES):
-            return True
-    return False
-
-
-def _header_from(values: dict[str, Any]) -> Header | None:
-    revision = values.get("revision")
-    if not isinstance(revision, str) or not _valid_id(revision):
-        return None  # Alembic would guess from the file name, or refuse
-    down = _as_ids(values.get("down_revision"))
-    depends = _as_ids(values.get("depends_on"))
-    labels = _as_ids(values.get("branch_labels"))
-    if down is None or depends is None or labels is None:
-        return None
-    return Header(revision, down, depends, labels)
-
-
-def _valid_id(value: str) -> bool:
-    return bool(value) and not (_ILLEGAL & set(value))
-
-
-def _as_ids(value: Any) -> tuple[str, ...] | None:
-    """Alembic's util.to_tuple for the values a static read accepts; None when unsure."""
-    if value is None:
-        return ()
-    items = (value,) if isinstance(value, str) else value
-    if not isinstance(items, tuple | list):
-        return None
-    if not all(isinstance(item, str) and item for item in items):
-        return None
-    return tuple(items)
-
-
-def graph_of(headers: Iterable[Header], parsed: int = 0) -> StaticGraph | None:
-    """The graph Alembic's RevisionMap would build, or None where it would refuse or warn."""
-    by_id: dict[str, Header] = {}
-    labels: dict[str, str] = {}
-    for header in headers:
-        if header.revision in by_id:
-            return None  # "present more than once": Alembic keeps one, we do not guess which
-        by_id[header.revision] = header
-    for header in by_id.values():
-        for label in header.branch_labels:
-            if label in labels or label in by_id:
-                return None
-            labels[label] = header.revision
-    edges: dict[str, tuple[str, ...]] = {}
-    parents: set[str] = set()
-    for header in by_id.values():
-        if header.revision in header.down_revisions or header.revision in header.depends_on:
-            return None
-        if any(down not in by_id for down in header.down_revisions):
-            return None  # a missing parent, or a parent named by a branch label
-        resolved = []
-        for dependency in header.depends_on:
-            target = dependency if dependency in by_id else labels.get(dependency)
-            if target is None:
-                return None
-            resolved.append(target)
-        edges[header.revision] = (*header.down_revisions, *resolved)
-        parents.update(header.down_revisions)
-    if _has_cycle(edges):
-        return None
-    return StaticGraph(frozenset(by_id) - parents, edges, parsed)
-
-
-def _has_cycle(edges: dict[str, tuple[str, ...]]) -> bool:
-    state: dict[str, int] = {}  # 1 on the path, 2 done
-    for start in edges:
-        if state.get(start):
-            continue
-        stack: list[tuple[str, int]] = [(start, 0)]
-        state[start] = 1
-        while stack:
-            node, index = stack[-1]
-            children = edges[node]
-            if index == len(children):
-                stack.pop()
-                state[node] = 2
-                continue
-            stack[-1] = (node, index + 1)
-            child = children[index]
-            seen = state.get(child)
-            if seen == 1:
-                return True
-            if seen is None:
-                state[child] = 1
-                stack.append((child, 0))
-    return False
+_CACHE_VERSION = (3, sys.version_info[:2])
 
 
 _MEMO: dict[tuple[str, Path], tuple[tuple[int, int] | None, Any]] = {}
@@ -274,28 +84,101 @@ def supports_options(options: dict[str, str | None]) -> bool:
     return not any(options.get(name) not in (None, "", "false") for name in _UNSUPPORTED_OPTIONS)
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """A folder's graph with what it was read from: the files' names, sizes and mtimes, and
+    the folder's own mtime (None when it was too recent to vouch for the list of names)."""
+
+    folder_mtime: int | None
+    names: tuple[str, ...]
+    stamps: list[int]  # size, mtime of each name, in order
+    graph: StaticGraph
+
+
+#: The last snapshot per versions folder in this process: a second question (a health check,
+#: another lifespan) neither reads nor unpacks the cache file again. Still every file is stat'ed.
+_SNAPSHOTS: dict[str, _Snapshot] = {}
+
+
 def scan(directory: Path, *, use_cache: bool = True) -> StaticGraph | None:
     """Read the graph of ``directory``/versions statically; None when Alembic must be asked.
 
-    Every file is stat'ed each time (an edit must be seen at once); a file whose name, size
-    and mtime are in the cache is not read again, and when no file changed at all the graph
-    itself comes from the cache.
+    Every revision file is stat'ed each time, so an edit is seen at once: an edit in place
+    changes the file's size or mtime but not the folder's. The folder's own mtime only vouches
+    for the list of names (adding, removing or renaming a file changes it), which saves listing
+    the folder. When every name, size and mtime is the one cached, the graph comes from the
+    cache; otherwise only the files whose size or mtime changed are parsed again.
     """
-    versions = directory / "versions"
-    cache_path = directory / "__pycache__" / _CACHE_NAME
+    versions = os.path.join(directory, "versions")
     try:
-        listing = list(os.scandir(versions))
+        folder_mtime = os.stat(versions).st_mtime_ns
     except FileNotFoundError:
         return StaticGraph(frozenset(), {}, 0)
     except OSError:
         return None
-    now = time.time()
-    racy_after = int((now - _RACY_SECONDS) * 1e9)
+    racy_after = time.time_ns() - _RACY_NS
+    if use_cache:
+        known = _SNAPSHOTS.get(versions) or _load_snapshot(directory)
+        if known is not None:
+            same_names = known.folder_mtime == folder_mtime and folder_mtime <= racy_after
+            names = known.names if same_names else _revision_names(versions)
+            if names == known.names and _stamps(versions, names) == known.stamps:
+                _SNAPSHOTS[versions] = known
+                return known.graph
+    return _scan_files(directory, versions, folder_mtime, racy_after, use_cache)
+
+
+def _revision_names(versions: str) -> tuple[str, ...] | None:
+    """The names Alembic reads as revision files (_only_source_rev_file: *.py, but not
+    __init__* nor editor locks), sorted; None when the folder cannot be listed."""
+    try:
+        listing = os.listdir(versions)
+    except OSError:
+        return None
+    return tuple(
+        sorted(n for n in listing if n.endswith(".py") and not n.startswith((".#", "__init__")))
+    )
+
+
+def _stamps(versions: str, names: tuple[str, ...] | None) -> list[int] | None:
+    """Each file's size and mtime, flat; None when one is gone or unreadable.
+
+    This is the warm path's whole cost (one stat per file), so it stays a plain loop over
+    strings with the folder opened once: no Path objects, no tuples per file."""
+    if names is None:
+        return None
+    stamps: list[int] = []
+    add = stamps.append
+    stat = os.stat
+    try:
+        folder = os.open(versions, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        for name in names:
+            result = stat(name, dir_fd=folder)
+            add(result.st_size)
+            add(result.st_mtime_ns)
+    except OSError:
+        return None
+    finally:
+        os.close(folder)
+    return stamps
+
+
+def _scan_files(
+    directory: Path, versions: str, folder_mtime: int, racy_after: int, use_cache: bool
+) -> StaticGraph | None:
+    """The cold path: list the folder, parse the files the per-file cache does not know."""
+    cache_path = Path(directory) / "__pycache__" / _CACHE_NAME
+    try:
+        listing = list(os.scandir(versions))
+    except OSError:
+        return None
     files: list[tuple[str, int, int]] = []
-    racy = False
+    racy = folder_mtime > racy_after
     for entry in listing:
         name = entry.name
-        # Alembic's rule (_only_source_rev_file): *.py, but not __init__* nor editor locks.
         if not name.endswith(".py") or name.startswith((".#", "__init__")):
             continue
         try:
@@ -304,21 +187,9 @@ def scan(directory: Path, *, use_cache: bool = True) -> StaticGraph | None:
             stat = entry.stat()
         except OSError:
             return None
-        mtime = stat.st_mtime_ns
-        racy = racy or mtime > racy_after
-        files.append((name, stat.st_size, mtime))
+        racy = racy or stat.st_mtime_ns > racy_after
+        files.append((name, stat.st_size, stat.st_mtime_ns))
     files.sort()
-    fingerprint = hashlib.sha1(repr(files).encode(), usedforsecurity=False).hexdigest()
-    graph_path = cache_path.with_suffix(".graph")
-    if use_cache and not racy:
-        cached_graph = _read_marshal(graph_path)
-        if (
-            isinstance(cached_graph, tuple)
-            and len(cached_graph) == 3
-            and cached_graph[0] == fingerprint
-            and isinstance(cached_graph[2], dict)
-        ):
-            return StaticGraph(frozenset(cached_graph[1]), dict(cached_graph[2]), 0)
     cached_files = _read_marshal(cache_path) if use_cache else None
     if not isinstance(cached_files, dict):
         cached_files = {}
@@ -332,7 +203,8 @@ def scan(directory: Path, *, use_cache: bool = True) -> StaticGraph | None:
             header = _header_from_tuple(hit[2])
         if header is None:
             try:
-                source = (versions / name).read_bytes()
+                with open(os.path.join(versions, name), "rb") as stream:
+                    source = stream.read()
             except OSError:
                 return None
             parsed += 1
@@ -340,15 +212,39 @@ def scan(directory: Path, *, use_cache: bool = True) -> StaticGraph | None:
             if header is None:
                 return None
         headers.append(header)
-        if now - mtime / 1e9 > _RACY_SECONDS:
+        if mtime <= racy_after:
             known[name] = (size, mtime, header.to_tuple())
     graph = graph_of(headers, parsed)
     if graph is not None and use_cache:
         if parsed or set(known) != set(cached_files):
             _write_marshal(cache_path, known)
         if not racy:
-            _write_marshal(graph_path, (fingerprint, tuple(graph.heads), graph.stands_on))
+            names = tuple(name for name, _, _ in files)
+            stamps = [value for _, size, mtime in files for value in (size, mtime)]
+            unparsed = StaticGraph(graph.heads, graph.stands_on, 0)  # as a later call sees it
+            snapshot = _Snapshot(folder_mtime, names, stamps, unparsed)
+            _SNAPSHOTS[versions] = snapshot
+            _write_marshal(
+                cache_path.with_suffix(".graph"),
+                (folder_mtime, names, stamps, tuple(graph.heads), graph.stands_on),
+            )
     return graph
+
+
+def _load_snapshot(directory: Path) -> _Snapshot | None:
+    data = _read_marshal(Path(directory) / "__pycache__" / _GRAPH_NAME)
+    if not isinstance(data, tuple) or len(data) != 5:
+        return None
+    folder_mtime, names, stamps, heads, stands_on = data
+    if not (
+        isinstance(folder_mtime, int)
+        and isinstance(names, tuple)
+        and isinstance(stamps, list)
+        and isinstance(heads, tuple)
+        and isinstance(stands_on, dict)
+    ):
+        return None
+    return _Snapshot(folder_mtime, names, stamps, StaticGraph(frozenset(heads), stands_on, 0))
 
 
 def _header_from_tuple(data: Any) -> Header | None:
