@@ -80,7 +80,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    if os.environ.get("CRASH_PROGRESS"):  # the bench times its kill from this line
+    # The bench times its kill from this line; only the real run says it, not the data-loss
+    # guard's reading of upgrade() (recording operations, without a real connection).
+    if os.environ.get("CRASH_PROGRESS") and isinstance(op.get_bind(), sa.engine.Connection):
         os.write(1, b"migration {number}\\n")
     table = op.create_table(
         "t_{number}",

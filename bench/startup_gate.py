@@ -7,7 +7,9 @@ default, upgraded to head), measured side by side and interleaved:
       text, cached by name, size and mtime, then one SELECT on the version table) against
       Alembic's revision-map load plus ``get_current_heads`` (a fresh ``ScriptDirectory``,
       ``get_heads()``, and a ``MigrationContext`` on a new connection). The gate is also timed
-      with its cache removed before each run ("cold"). Bound: alembic / gate >= 25.
+      with its in-process snapshot dropped (the graph cache read from disk, as a new process's
+      first question) and with its cache removed before each run ("cold").
+      Bound: alembic / gate >= 25.
   (2) whole processes: a no-op ``fastapi-migrate upgrade`` against a no-op
       ``alembic upgrade head``. Bound: ours / alembic <= 0.25.
 
@@ -63,6 +65,7 @@ def in_process(
     from sqlalchemy.pool import NullPool
 
     from fastapi_migrate import Migrations
+    from fastapi_migrate.runtime import scan as scan_module
 
     migrations = Migrations(url=url, root=root)
     cache_folder = root / "migrations" / "__pycache__"
@@ -75,9 +78,16 @@ def in_process(
             raise BenchmarkInvalid(f"the gate did not answer statically at head: {check}")
         return check
 
+    def gate_new_process() -> object:
+        # What a new process's first question pays for the graph: the cache file is read and
+        # unpacked again (the in-process snapshot is dropped; imports stay warm).
+        scan_module._SNAPSHOTS.clear()
+        return gate()
+
     def gate_cold() -> object:
         for cache in cache_folder.glob("fastapi_migrate_revisions.*"):
             cache.unlink(missing_ok=True)
+        scan_module._SNAPSHOTS.clear()
         return gate()
 
     def alembic() -> object:
@@ -95,6 +105,7 @@ def in_process(
 
     ways: dict[str, Callable[[], object]] = {
         "gate": gate,
+        "gate, first in a process": gate_new_process,
         "gate, cold cache": gate_cold,
         "alembic": alembic,
     }
@@ -169,6 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     labels = {
         "gate": "gate (Migrations.head_check)",
+        "gate, first in a process": "gate, graph cache read from disk",
         "gate, cold cache": "gate, its cache removed first",
         "alembic": "alembic: revision map + current heads",
     }
