@@ -206,3 +206,15 @@ def test_a_waiter_speaks_again_every_few_seconds(
         s.startswith("Still waiting for the migration lock") for s in said[1:]
     )
     assert " s: held by fastapi-migrate pid " in said[1]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_make_reads_without_waiting_for_the_lock(project: Project) -> None:
+    """make applies nothing: an upgrade holding the lock does not hold it up."""
+    pyproject = project.root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "lock_wait = 1\n")
+    with migration_lock(_target(project), wait_seconds=5):
+        made = project.cli("make", "users and votes")
+    assert made.exit_code == 0, made.output
+    assert "Waiting" not in made.output
+    assert len(list((project.root / "migrations" / "versions").glob("*.py"))) == 1
