@@ -123,3 +123,33 @@ def test_a_moved_column_is_a_manual_step_with_one_sentence(fresh_url: str, tmp_p
     upgrade = Path(made.path).read_text().split("def downgrade")[0]
     assert "# MANUAL STEP: users.phone looks moved to profiles.phone." in upgrade
     assert "\n    op.drop_column" not in upgrade and "batch_op.drop_column" not in upgrade
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_check_enum_losing_a_value_stops_at_the_check(fresh_url: str, tmp_path: Path) -> None:
+    """SQLite's enum is a CHECK constraint: the guard has no cast to count, the batch copy
+    meets the new CHECK and the whole upgrade is rolled back; without such a row it passes."""
+    before = _migrations(_mood(("happy", "sad", "angry"), native=False), fresh_url, tmp_path)
+    before.init()
+    before.make("moods")
+    before.upgrade()
+    _insert_mood(fresh_url, "angry")
+    after = _migrations(_mood(("happy", "sad"), native=False), fresh_url, tmp_path)
+    after.make("no more anger")
+    at = before.current()
+
+    with pytest.raises(MigrationFailed) as failed:
+        after.upgrade()
+    assert failed.value.exit_code == 3
+    assert "CHECK constraint failed: mood" in str(failed.value)
+    assert "the whole upgrade was rolled back and the database is unchanged" in str(failed.value)
+    assert before.current() == at
+    assert _scalar(fresh_url, "SELECT mood FROM users") == "angry"
+
+    run_with_connection(
+        make_url(fresh_url),
+        lambda c: (c.execute(text("UPDATE users SET mood = 'sad'")), c.commit()),
+    )
+    after.upgrade()
+    assert before.current() != at
+    assert _scalar(fresh_url, "SELECT mood FROM users") == "sad"
