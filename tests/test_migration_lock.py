@@ -192,6 +192,25 @@ def test_retries_wait_longer_each_time() -> None:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_waiter_is_heard_when_env_py_configures_logging_from_alembic_ini(
+    project: Project,
+) -> None:
+    # As Alembic's own templates do: fileConfig disables every logger alembic.ini does not name.
+    env_py = project.root / "migrations" / "env.py"
+    env_py.write_text(
+        "from logging.config import fileConfig\n"
+        "from alembic import context\n"
+        "fileConfig(context.config.config_file_name)\n" + env_py.read_text()
+    )
+    write_revision(project, "a00000000001", None)
+    with migration_lock(_target(project), wait_seconds=5):
+        waited = project.cli("upgrade", "--lock-wait", "0.5")
+    assert waited.exit_code == 3
+    # fileConfig replaced the handlers: the warning reaches alembic.ini's console handler.
+    assert "Waiting for the migration lock on " in waited.output, waited.output
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_a_waiter_speaks_again_every_few_seconds(
     project: Project, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -45,6 +45,7 @@ def run_migrations(*, url: str | Callable[[], Any] | None = None, **configure_op
     on the database they are given.
     """
     config = context.config
+    _enable_our_loggers()
     try:
         settings = config.attributes.get(SETTINGS_KEY) or _settings_for_plain_alembic(config, url)
         database = settings.require_url()
@@ -166,6 +167,18 @@ def _as_number(text: str) -> float | str:
         return float(text)
     except ValueError:
         return text
+
+
+def _enable_our_loggers() -> None:
+    """Undo what an env.py's ``fileConfig(alembic.ini)`` did to our loggers.
+
+    Alembic's own templates call it with ``disable_existing_loggers`` left on, which silences
+    every logger the ini file does not name: the lock's "waiting for ..." and the retries'
+    warnings would vanish while the user waits.
+    """
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and name.split(".")[0] == "fastapi_migrate":
+            logger.disabled = False
 
 
 def _configure_logging(ini: Path) -> None:
