@@ -18,7 +18,7 @@ warm-up of each. Medians are reported, with the CPU time of the processes for (2
 
 Usage:
   .venv/bin/python bench/startup_gate.py [--revisions 1000] [--repeat 15]
-      [--backend sqlite|postgres] [--postgres-url URL]
+      [--backend sqlite|postgres|mysql] [--postgres-url URL] [--mysql-url URL]
 
 Exits 1 when a bound is not met, 2 when the project is not what it claims to be.
 """
@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from status_overhead import (
     ALEMBIC,
+    DEFAULT_MYSQL,
     DEFAULT_POSTGRES,
     FASTAPI_MIGRATE,
     BenchmarkInvalid,
@@ -47,6 +48,7 @@ from status_overhead import (
     database,
     load,
     project_environment,
+    server_url,
     timed,
 )
 
@@ -152,8 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--revisions", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "mysql"), default="sqlite")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
+    parser.add_argument("--mysql-url", default=DEFAULT_MYSQL)
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
 
@@ -163,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         root = workspace / "project"
         root.mkdir()
         name = f"fm_bench_gate_{os.getpid()}"
-        with database(args.backend, root, args.postgres_url, name) as url:
+        with database(args.backend, root, server_url(args), name) as url:
             project = Project(root, project_environment(url, workspace / "pycache"))
             print(f"{args.revisions} revisions: building ...", flush=True)
             build_project(project, args.revisions, args.seed)

@@ -26,7 +26,7 @@ the revision files (and any installed module that shipped without bytecode) agai
 
 Usage:
   .venv/bin/python bench/status_overhead.py [--sizes 100 1000] [--repeat 7] [--no-bytecode]
-      [--backend sqlite|postgres] [--postgres-url URL] [--keep]
+      [--backend sqlite|postgres|mysql] [--postgres-url URL] [--mysql-url URL] [--keep]
 
 Exits 1 when a size fails the bound, 2 when the synthetic project is not what it claims to be
 (the figures would then compare unlike work).
@@ -53,6 +53,8 @@ from pathlib import Path
 
 BOUND = 1.10
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DEFAULT_MYSQL = "mysql+pymysql://root@127.0.0.1:3306/test"
+SERVER_OPTION = {"postgres": "postgres_url", "mysql": "mysql_url"}
 # The console scripts of the interpreter running this file (the project's venv under `make bench`).
 SCRIPTS = Path(sysconfig.get_path("scripts"))
 FASTAPI_MIGRATE = str(SCRIPTS / "fastapi-migrate")
@@ -378,21 +380,17 @@ def database(backend: str, root: Path, server_url: str, name: str) -> Iterator[s
         yield f"sqlite:///{root / 'bench.db'}"
         return
     # Imported here: the SQLite run needs no server driver.
-    from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
+    from fastapi_migrate.dialects import for_url
+
     server = make_url(server_url)
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    dialect = for_url(server)
+    url = dialect.create_database(server, name)
     try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield server.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        yield url.render_as_string(hide_password=False)
     finally:
-        admin.dispose()
+        dialect.drop_database(url)
 
 
 # -- report ---------------------------------------------------------------------------------
@@ -442,6 +440,11 @@ def print_table(results: Sequence[Result], backend: str, repeat: int, cached: bo
         )
 
 
+def server_url(args: argparse.Namespace) -> str:
+    """The server named by --postgres-url or --mysql-url for --backend (unused for SQLite)."""
+    return str(getattr(args, SERVER_OPTION.get(args.backend, "postgres_url")))
+
+
 def load() -> str:
     return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
@@ -452,10 +455,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000], help="revision counts")
     parser.add_argument("--repeat", type=int, default=7, help="timed runs per command")
-    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "mysql"), default="sqlite")
     parser.add_argument(
         "--postgres-url", default=DEFAULT_POSTGRES, help="server for --backend postgres"
     )
+    parser.add_argument("--mysql-url", default=DEFAULT_MYSQL, help="server for --backend mysql")
     parser.add_argument("--seed", type=int, default=2026, help="seed of the revision ids")
     parser.add_argument(
         "--no-bytecode",
@@ -478,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             root.mkdir()
             name = f"fm_bench_status_{count}_{os.getpid()}"
             started = time.perf_counter()
-            with database(args.backend, root, args.postgres_url, name) as url:
+            with database(args.backend, root, server_url(args), name) as url:
                 pycache = None if args.no_bytecode else workspace / "pycache"
                 project = Project(root, project_environment(url, pycache))
                 print(f"{count} revisions: building and measuring ...", end=" ", flush=True)
