@@ -355,3 +355,23 @@ def test_the_folder_comes_from_the_projects_alembic_configuration(
     assert head in run.ok("history").stdout
     assert "Done: 1 migration(s)" in run.ok("upgrade").stdout
     assert snapshot(run.project.url)[1] == [head]
+
+
+@pytest.mark.parametrize(
+    ("shape_name", "give", "phrase"),
+    [
+        ("async", "sync", "connects with an async engine, but sqlite:///"),
+        ("generic", "async", "connects with a sync engine, but sqlite+aiosqlite:///"),
+    ],
+)
+def test_a_url_for_the_other_kind_of_driver_is_one_sentence(
+    shape_name: str, give: str, phrase: str, tmp_path: Path
+) -> None:
+    database = f"sqlite:///{tmp_path / 'given.db'}"
+    url = async_url(database) if give == "async" else database
+    (tmp_path / "project").mkdir()
+    project = make_project(SHAPES[shape_name], tmp_path / "project", url, database)
+    for verb in (("status",), ("upgrade",), ("current",)):
+        result = project.run(*verb)
+        assert_clean_failure(result, 2, phrase, "env.py", "fastapi-migrate adopt")
+    assert not (tmp_path / "given.db").exists() or snapshot(database)[1] == []

@@ -12,7 +12,7 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InvalidRequestError, MissingGreenlet
 
 from fastapi_migrate import environment
 from fastapi_migrate.db import run_with_connection
@@ -34,11 +34,38 @@ T = TypeVar("T")
 def running_env(migrations: Migrations) -> Iterator[None]:
     """Around every Alembic call that runs env.py: the database checked, the hooks added,
     the project importable, its stdout kept off ours."""
-    with (
-        environment.intercepting(),
-        running_project_code(migrations.settings.root, migrations.settings.verbose),
-    ):
-        yield
+    try:
+        with (
+            environment.intercepting(),
+            running_project_code(migrations.settings.root, migrations.settings.verbose),
+        ):
+            yield
+    except InvalidRequestError as error:
+        mismatch = _driver_mismatch(migrations, error)
+        if mismatch is None:
+            raise
+        raise mismatch from None
+
+
+def _driver_mismatch(migrations: Migrations, error: InvalidRequestError) -> ConfigError | None:
+    """An env.py written for async drivers given a sync URL, or the reverse: SQLAlchemy
+    raises these two from inside env.py, before anything ran."""
+    env_py = migrations.directory / "env.py"
+    url = mask_url(migrations.url)
+    adopt = "or run `fastapi-migrate adopt` so that env.py uses the connection it is given"
+    if isinstance(error, MissingGreenlet):
+        return ConfigError(
+            f"{env_py} connects with a sync engine, but {url} names an async driver: give the "
+            f"URL of a sync one (for example postgresql+psycopg://, mysql+pymysql://, "
+            f"sqlite://), {adopt}."
+        )
+    if "requires an async driver" in str(error):
+        return ConfigError(
+            f"{env_py} connects with an async engine, but {url} names a sync driver: give the "
+            f"URL of an async one (for example postgresql+asyncpg://, mysql+aiomysql://, "
+            f"sqlite+aiosqlite://), {adopt}."
+        )
+    return None
 
 
 def connected(
