@@ -16,12 +16,8 @@ check 6 reports what it changed without failing.
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path
-from types import ModuleType
 
 from alembic.script import Script
 from sqlalchemy.engine import URL
@@ -35,6 +31,12 @@ from fastapi_migrate.migrations import Migrations
 from fastapi_migrate.reports import CheckItem, CheckReport, SkippedRevision
 from fastapi_migrate.testing.rows import RowLedger, first_line, model_types
 from fastapi_migrate.testing.schema import describe_differences, schema_of
+from fastapi_migrate.testing.scripts import (
+    _declared_rows_change,
+    _named,
+    _parent_of,
+    revision_files_loaded_once,
+)
 from fastapi_migrate.urls import mask_text, mask_url, parse_url
 
 ONE_HEAD = "one head"
@@ -45,7 +47,6 @@ NO_TRACE = "downgrades leave no trace"
 ROWS_SURVIVE = "rows survive every upgrade"
 CHECKS = (ONE_HEAD, STEP_BY_STEP, STAIRWAY, MODELS_MATCH, NO_TRACE, ROWS_SURVIVE)
 
-ROWS_CHANGE = re.compile(r"^\s*#\s*fastapi-migrate:\s*rows-change\b:?\s*(.*)$", re.MULTILINE)
 CheckCallback = Callable[[CheckItem], None]
 
 
@@ -74,47 +75,6 @@ def run_suite(
         return suite.run(checks)
 
 
-@contextmanager
-def revision_files_loaded_once() -> Iterator[None]:
-    """Execute each unchanged revision file once while the suite runs.
-
-    Alembic loads every revision file again for each command, and the suite runs a few
-    commands per revision: without this its time grows with the square of the history.
-    Files are keyed by path, size and modification time; env.py, which does its work when
-    loaded, still runs every time.
-    """
-    from alembic import util as alembic_util
-
-    original = alembic_util.load_python_file
-    loaded: dict[tuple[str, int, int], ModuleType] = {}
-
-    def load_python_file(
-        dir_: str | os.PathLike[str], filename: str | os.PathLike[str]
-    ) -> ModuleType:
-        path = os.path.join(dir_, os.path.basename(filename))
-        try:
-            stat = os.stat(path)
-        except OSError:
-            stat = None
-        if stat is None or os.path.basename(path) == "env.py":
-            return original(dir_, filename)
-        key = (path, stat.st_mtime_ns, stat.st_size)
-        if key not in loaded:
-            loaded[key] = original(dir_, filename)
-        return loaded[key]
-
-    alembic_util.load_python_file = load_python_file
-    try:
-        yield
-    finally:
-        alembic_util.load_python_file = original
-
-
-def _named(script: Script) -> str:
-    message = (script.doc or "").strip()
-    return f"{script.revision} ({message})" if message else script.revision
-
-
 def _among(requested: tuple[str, ...], *names: str) -> tuple[str, ...]:
     return tuple(name for name in names if name in requested)
 
@@ -128,26 +88,9 @@ def _reason(error: BaseException) -> str:
     return text.rstrip(".")
 
 
-def _parent_of(script: Script) -> str:
-    """Where downgrading one step from ``script`` lands: its parent, or base."""
-    parent = script.down_revision
-    if parent is None:
-        return "base"
-    return parent if isinstance(parent, str) else f"{script.revision}-1"
-
-
 def _listed(skipped: list[SkippedRevision]) -> str:
     shown = ", ".join(s.revision for s in skipped[:3])
     return shown + (f" and {len(skipped) - 3} more" if len(skipped) > 3 else "")
-
-
-def _declared_rows_change(script: Script) -> str | None:
-    """Why the revision changes rows on purpose, when its file says so; else None."""
-    try:
-        found = ROWS_CHANGE.search(Path(script.path).read_text(encoding="utf-8"))
-    except OSError:
-        return None
-    return (found.group(1).strip() or "declared in the file") if found else None
 
 
 class _Suite:
