@@ -78,6 +78,17 @@ def refused_options(url: URL, error: TypeError) -> ConfigError:
     )
 
 
+def connect(engine: Engine, url: URL) -> Connection:
+    """A new connection, or the one sentence that says why the database cannot be reached
+    (or does not take the URL's options)."""
+    try:
+        return engine.connect()
+    except CONNECT_ERRORS as error:
+        raise unreachable(url, error) from None
+    except TypeError as error:
+        raise refused_options(url, error) from None
+
+
 def run_with_connection(
     url: URL,
     work: Callable[[Connection], T],
@@ -96,13 +107,7 @@ def run_with_connection(
     if not isinstance(engine, Engine):
         return _run_async(url, engine, work, autocommit or own_transactions)
     try:
-        try:
-            connection = engine.connect()
-        except CONNECT_ERRORS as error:
-            raise unreachable(url, error) from None
-        except TypeError as error:
-            raise refused_options(url, error) from None
-        with connection:
+        with connect(engine, url) as connection:
             if autocommit:
                 return work(connection)
             if own_transactions:

@@ -21,14 +21,7 @@ from sqlalchemy import Connection, Engine, column, inspect, select, table
 from sqlalchemy.engine import URL
 
 from fastapi_migrate.config import Settings
-from fastapi_migrate.db import (
-    CONNECT_ERRORS,
-    is_async_url,
-    make_engine,
-    refused_options,
-    run_with_connection,
-    unreachable,
-)
+from fastapi_migrate.db import connect, is_async_url, make_engine, run_with_connection
 from fastapi_migrate.runtime import ledger
 from fastapi_migrate.runtime.probe import read_versions
 from fastapi_migrate.runtime.scan import (
@@ -135,13 +128,7 @@ def _run_read(url: URL, read: Callable[[Connection], T]) -> T:
             made = make_engine(url)
             assert isinstance(made, Engine)
             engine = _ENGINES[key] = made
-    try:
-        connection = engine.connect()
-    except CONNECT_ERRORS as error:
-        raise unreachable(url, error) from None
-    except TypeError as error:
-        raise refused_options(url, error) from None
-    with connection, connection.begin():
+    with connect(engine, url) as connection, connection.begin():
         return read(connection)
 
 
