@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from fastapi_migrate import Migrations
 from fastapi_migrate.db import run_with_connection
+from fastapi_migrate.runtime import gate
 from fastapi_migrate.runtime.probe import current_if_at_head
 from helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
 
@@ -85,6 +86,36 @@ def test_is_up_to_date_and_the_alembic_fallback_agree(project: Project) -> None:
     migrations.upgrade()
     assert migrations.is_up_to_date() is True
     assert migrations.head_check().static is False
+
+
+def test_the_gate_reads_the_database_with_the_driver_alone(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The usual questions never need SQLAlchemy's connection: at head, behind, and tables
+    not made yet (the one-statement read fails, each table is looked up)."""
+    migrations = Migrations(url=project.url, root=project.root)
+    assert migrations.upgrade().steps  # at head, with a ledger
+
+    def through_sqlalchemy(*_arguments: object) -> None:
+        raise AssertionError("the gate fell back to SQLAlchemy")
+
+    def gate_says() -> tuple[str, tuple[str, ...], int]:
+        with monkeypatch.context() as patched:
+            patched.setattr(gate, "_run_read", through_sqlalchemy)
+            check = migrations.head_check()
+        return check.position.value, check.current, check.pending
+
+    assert gate_says() == ("at head", (SECOND,), 0)
+    set_version(project.url, head_of_first(project))
+    assert gate_says() == ("behind", (head_of_first(project),), 1)
+    run_with_connection(
+        make_url(project.url), lambda c: c.execute(text("DROP TABLE alembic_version"))
+    )
+    assert gate_says() == ("behind", (), 2)  # the ledger is there, the version table is not
+    run_with_connection(
+        make_url(project.url), lambda c: c.execute(text("DROP TABLE fastapi_migrate_ledger"))
+    )
+    assert gate_says() == ("behind", (), 2)
 
 
 def test_a_no_op_upgrade_returns_from_the_gate(project: Project) -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from fastapi_migrate.dialects.base import DialectSupport, TemplateStore, describe_session
 from fastapi_migrate.dialects.mysql_copies import MySQLTemplateStore
+from fastapi_migrate.runtime.drivers import pymysql_connection_class
 
 
 class MySQLSupport(DialectSupport):
@@ -24,6 +26,16 @@ class MySQLSupport(DialectSupport):
     transactional_ddl = False
     maintenance_database = None  # connect with no default database
     foreign_keys_make_indexes = True
+
+    def prepare_engine(self, engine: Engine) -> None:
+        if engine.dialect.driver != "pymysql":
+            return
+
+        # PyMySQL's preferred TLS mode loads the system CA store on every connect, into a
+        # context that verifies nothing: one shared context without it (runtime/drivers.py).
+        @event.listens_for(engine, "do_connect")
+        def _shared_tls_context(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+            return pymysql_connection_class()(*cargs, **cparams)
 
     def current_user(self, connection: Connection) -> str | None:
         return str(connection.execute(text("SELECT CURRENT_USER()")).scalar())

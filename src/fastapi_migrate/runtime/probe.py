@@ -3,7 +3,9 @@
 Importing SQLAlchemy is most of what a process that finds nothing to do pays. For the plainest
 set-ups this module answers "already at head" with the database driver alone: the settings from
 the command line, ``DATABASE_URL`` and pyproject.toml as config.py reads them, the heads from the
-static scan, and the version table (and the ledger's unfinished rows) with plain SELECTs.
+static scan, and the version table (and the ledger's unfinished rows) with plain SELECTs. The
+start-up gate (gate.py) reads the database the same way. A server's connection is opened in a
+thread while the revision files are stat'ed: a new server session is milliseconds of waiting.
 
 It only ever answers "at head, nothing to do". Anything else (behind, an error, an unfinished
 ledger row, a URL with query options, an async or unknown driver, a setting it does not know)
@@ -13,11 +15,14 @@ sentence. So a wrong guess here can only cost time, never change what the user s
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
+import threading
 import tomllib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -51,29 +56,17 @@ def _probe(options: Mapping[str, str]) -> tuple[str, ...] | None:
     if not supports_options(alembic_ini_options(root)):
         return None
     where = env_version_table(directory)
-    graph = scan(directory)
-    if where is None or graph is None or len(graph.heads) > 1:
+    if where is None:
         return None
     version_table, schema = where
-    reader = _reader(raw_url)
-    if reader is None:
-        return None
-    current = reader(version_table, schema, ledger_table)
+    with open_connection(raw_url) as opening:
+        graph = scan(directory)
+        if graph is None or len(graph.heads) > 1:
+            return None
+        current = opening.versions(version_table, schema, ledger_table)
     if current is None or set(current) != set(graph.heads):
         return None
     return current
-
-
-def read_versions(
-    raw_url: str, version_table: str, schema: str | None, ledger_table: str
-) -> tuple[str, ...] | None:
-    """The version table's rows with the driver alone; None when the ledger holds an
-    unfinished migration, for a URL or driver not handled here, and on any error."""
-    try:
-        reader = _reader(raw_url)
-        return None if reader is None else reader(version_table, schema, ledger_table)
-    except Exception:  # the caller's SQLAlchemy path gives the sentence
-        return None
 
 
 def _settings(options: Mapping[str, str]) -> tuple[str, Path, Path, str] | None:
@@ -105,11 +98,87 @@ def _settings(options: Mapping[str, str]) -> tuple[str, Path, Path, str] | None:
     return url.strip(), folder if folder.is_absolute() else root / folder, root, ledger_table
 
 
-Reader = Callable[[str, "str | None", str], "tuple[str, ...] | None"]
+@dataclass(frozen=True)
+class _Backend:
+    """How to reach one database with its driver alone."""
+
+    connect: Callable[[], Any]  # a DB-API connection, or None when there is no database
+    #: Which of the version and ledger tables exist: (cursor, schema, version, ledger).
+    tables: Callable[[Any, str | None, str, str], set[str]]
+    quote: str
+    #: Whether connecting waits on a server (then it is started before the files are read).
+    remote: bool
+    #: Whether a version table schema is read here (SQLite's attached databases are not).
+    schemas: bool = True
 
 
-def _reader(raw_url: str) -> Reader | None:
-    """A function reading the version table for ``raw_url``'s backend, or None."""
+class OpeningConnection:
+    """A connection on its way: for a server, opened in a thread while the caller reads the
+    revision files, since a new server session costs milliseconds of mostly waiting."""
+
+    def __init__(self, backend: _Backend | None) -> None:
+        self._backend = backend
+        self._connection: Any = None
+        self._thread: threading.Thread | None = None
+        if backend is not None and backend.remote:
+            self._thread = threading.Thread(
+                target=self._open, name="fastapi-migrate-connect", daemon=True
+            )
+            self._thread.start()
+
+    def _open(self) -> None:
+        assert self._backend is not None
+        try:
+            self._connection = self._backend.connect()
+        except Exception:  # the full path connects again and says why
+            self._connection = None
+
+    def _ready(self) -> Any:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        elif self._backend is not None and self._connection is None:
+            self._open()
+        return self._connection
+
+    def versions(
+        self, version_table: str, schema: str | None, ledger_table: str
+    ) -> tuple[str, ...] | None:
+        """The version table's rows; None when the ledger holds an unfinished migration, and
+        on any error (the caller's full path then gives the sentence)."""
+        connection = self._ready()
+        if connection is None or self._backend is None:
+            return None
+        try:
+            return _versions(self._backend, connection, version_table, schema, ledger_table)
+        except Exception:
+            return None
+
+    def close(self) -> None:
+        connection, self._connection = self._ready(), None
+        self._backend = None
+        if connection is not None:
+            with contextlib.suppress(Exception):  # a broken connection is closed enough
+                connection.close()
+
+    def __enter__(self) -> OpeningConnection:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def open_connection(raw_url: str) -> OpeningConnection:
+    """Start connecting to ``raw_url`` with its driver alone; a connection that answers
+    nothing when the URL or driver is not one handled here."""
+    try:
+        backend = _backend(raw_url)
+    except Exception:
+        backend = None
+    return OpeningConnection(backend)
+
+
+def _backend(raw_url: str) -> _Backend | None:
     if raw_url.startswith("postgres://"):
         raw_url = "postgresql://" + raw_url.removeprefix("postgres://")
     match = _URL.match(raw_url)
@@ -126,14 +195,15 @@ def _reader(raw_url: str) -> Reader | None:
         "password": unquote(parts.password) if parts.password else None,
         "database": unquote(parts.path.lstrip("/")) or None,
     }
+    arguments = {k: v for k, v in credentials.items() if v is not None}
     if backend == "postgresql":
         if driver is None and importlib.util.find_spec("psycopg2") is None:
             driver = "psycopg"  # as urls.parse_url picks it
-        return _postgresql(credentials) if driver == "psycopg" else None
+        return _postgresql(arguments) if driver == "psycopg" else None
     if backend in ("mysql", "mariadb"):
         if driver is None and importlib.util.find_spec("MySQLdb") is None:
             driver = "pymysql"
-        return _mysql(credentials) if driver == "pymysql" else None
+        return _mysql(arguments) if driver == "pymysql" else None
     return None
 
 
@@ -141,89 +211,101 @@ def _quoted(name: str, quote: str) -> str:
     return quote + name.replace(quote, quote * 2) + quote
 
 
-def _sqlite(rest: str) -> Reader | None:
+def _sqlite(rest: str) -> _Backend | None:
     path = rest[1:] if rest.startswith("/") else None
     if not path or path.startswith(":memory:") or path.startswith("file:"):
         return None
 
-    def read(version_table: str, schema: str | None, ledger_table: str) -> tuple[str, ...] | None:
+    def connect() -> Any:
         import sqlite3
 
-        if schema is not None or not Path(path).is_file():
+        if not Path(path).is_file():  # sqlite3 would make an empty one
             return None
-        connection = sqlite3.connect(path)
-        try:
-            names = {
-                row[0]
-                for row in connection.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
-                    (version_table, ledger_table),
-                )
-            }
-            return _versions(connection.cursor(), names, version_table, ledger_table, DOUBLE_QUOTE)
-        finally:
-            connection.close()
+        return sqlite3.connect(path)
 
-    return read
+    def tables(cursor: Any, _schema: str | None, version_table: str, ledger_table: str) -> set[str]:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
+            (version_table, ledger_table),
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+    return _Backend(connect, tables, DOUBLE_QUOTE, remote=False, schemas=False)
 
 
-def _postgresql(credentials: dict[str, Any]) -> Reader:
-    def read(version_table: str, schema: str | None, ledger_table: str) -> tuple[str, ...] | None:
+def _postgresql(arguments: dict[str, Any]) -> _Backend:
+    arguments = {("dbname" if k == "database" else k): v for k, v in arguments.items()}
+
+    def connect() -> Any:
         import psycopg
 
-        arguments = {k: v for k, v in credentials.items() if v is not None}
-        arguments["dbname"] = arguments.pop("database", None)
-        with psycopg.connect(**arguments) as connection, connection.cursor() as cursor:
-            prefix = f"{_quoted(schema, DOUBLE_QUOTE)}." if schema else ""
-            names = set()
-            for name in (version_table, ledger_table):
-                cursor.execute("SELECT to_regclass(%s)", (prefix + _quoted(name, DOUBLE_QUOTE),))
-                row = cursor.fetchone()
-                if row is not None and row[0] is not None:
-                    names.add(name)
-            return _versions(cursor, names, version_table, ledger_table, DOUBLE_QUOTE, prefix)
+        # Autocommit: a SELECT that fails (a table not there yet) leaves nothing to roll back.
+        return psycopg.connect(**arguments, autocommit=True)
 
-    return read
+    def tables(cursor: Any, schema: str | None, version_table: str, ledger_table: str) -> set[str]:
+        prefix = f"{_quoted(schema, DOUBLE_QUOTE)}." if schema else ""
+        cursor.execute(
+            "SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL",
+            (prefix + _quoted(version_table, DOUBLE_QUOTE), prefix + _quoted(ledger_table, DOUBLE_QUOTE)),
+        )  # fmt: skip
+        found = cursor.fetchone()
+        return {
+            name for name, there in zip((version_table, ledger_table), found, strict=True) if there
+        }
+
+    return _Backend(connect, tables, DOUBLE_QUOTE, remote=True)
 
 
-def _mysql(credentials: dict[str, Any]) -> Reader:
-    def read(version_table: str, schema: str | None, ledger_table: str) -> tuple[str, ...] | None:
-        import pymysql  # type: ignore[import-untyped]
+def _mysql(arguments: dict[str, Any]) -> _Backend:
+    def connect() -> Any:
+        from fastapi_migrate.runtime.drivers import pymysql_connection_class
 
-        arguments = {k: v for k, v in credentials.items() if v is not None}
-        connection = pymysql.connect(**arguments)
-        try:
-            cursor = connection.cursor()
-            cursor.execute(
-                "SELECT table_name FROM information_schema.tables WHERE "
-                "table_schema = COALESCE(%s, DATABASE()) AND table_name IN (%s, %s)",
-                (schema, version_table, ledger_table),
-            )
-            names = {str(row[0]) for row in cursor.fetchall()}
-            prefix = f"{_quoted(schema, '`')}." if schema else ""
-            return _versions(cursor, names, version_table, ledger_table, "`", prefix)
-        finally:
-            connection.close()
+        return pymysql_connection_class()(**arguments, autocommit=True)
 
-    return read
+    def tables(cursor: Any, schema: str | None, version_table: str, ledger_table: str) -> set[str]:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE "
+            "table_schema = COALESCE(%s, DATABASE()) AND table_name IN (%s, %s)",
+            (schema, version_table, ledger_table),
+        )
+        return {str(row[0]) for row in cursor.fetchall()}
+
+    return _Backend(connect, tables, "`", remote=True)
 
 
 def _versions(
-    cursor: Any,
-    names: set[str],
+    backend: _Backend,
+    connection: Any,
     version_table: str,
+    schema: str | None,
     ledger_table: str,
-    quote: str,
-    prefix: str = "",
 ) -> tuple[str, ...] | None:
-    """The version table's rows; None when the ledger holds an unfinished migration."""
-    if ledger_table in names:
-        cursor.execute(
-            f"SELECT COUNT(*) FROM {prefix}{_quoted(ledger_table, quote)} WHERE finished_at IS NULL"
-        )
-        if cursor.fetchone()[0]:
-            return None
-    if version_table not in names:
-        return ()
-    cursor.execute(f"SELECT version_num FROM {prefix}{_quoted(version_table, quote)}")
-    return tuple(str(row[0]) for row in cursor.fetchall())
+    """The version table's rows; None when the ledger holds an unfinished migration.
+
+    Both tables in one statement first (one round trip, the usual case); when that fails
+    because one is not there yet, each is looked up."""
+    if schema is not None and not backend.schemas:
+        return None
+    quote = backend.quote
+    prefix = f"{_quoted(schema, quote)}." if schema else ""
+    version = prefix + _quoted(version_table, quote)
+    ledger = prefix + _quoted(ledger_table, quote)
+    unfinished = f"SELECT COUNT(*), NULL FROM {ledger} WHERE finished_at IS NULL"
+    applied = f"SELECT NULL, version_num FROM {version}"
+    cursor = connection.cursor()
+    try:
+        try:
+            cursor.execute(f"{unfinished} UNION ALL {applied}")
+            rows = list(cursor.fetchall())
+        except Exception:
+            names = backend.tables(cursor, schema, version_table, ledger_table)
+            rows = []
+            for name, query in ((ledger_table, unfinished), (version_table, applied)):
+                if name in names:
+                    cursor.execute(query)
+                    rows += cursor.fetchall()
+    finally:
+        cursor.close()
+    if any(count for count, _ in rows if count is not None):
+        return None
+    return tuple(str(revision) for count, revision in rows if count is None)
