@@ -23,7 +23,7 @@ from sqlalchemy.engine import URL
 from fastapi_migrate.config import Settings
 from fastapi_migrate.db import connect, is_async_url, make_engine, run_with_connection
 from fastapi_migrate.runtime import ledger
-from fastapi_migrate.runtime.probe import open_connection
+from fastapi_migrate.runtime.probe import read_versions
 from fastapi_migrate.runtime.scan import (
     alembic_ini_options,
     env_version_table,
@@ -150,14 +150,14 @@ def fast_head_check(settings: Settings, alembic_options: dict[str, str | None]) 
         ledger.refuse_interrupted(connection, settings.ledger_table, schema, url)
         return read_current(connection, version_table, schema)
 
-    # The driver alone when it can (a fraction of SQLAlchemy's cost per connection), its
-    # connection opened while the files are read; anything it does not answer (an unfinished
-    # ledger row, an error) goes through SQLAlchemy.
-    with open_connection(url.render_as_string(hide_password=False)) as opening:
-        graph = scan(settings.directory)
-        if graph is None:
-            return None
-        current = opening.versions(version_table, schema, settings.ledger_table)
+    graph = scan(settings.directory)
+    if graph is None:
+        return None
+    # The driver alone when it can (a fraction of SQLAlchemy's cost per connection); anything
+    # it does not answer (an unfinished ledger row, an error) goes through SQLAlchemy.
+    current = read_versions(
+        url.render_as_string(hide_password=False), version_table, schema, settings.ledger_table
+    )
     if current is None:
         current = _run_read(url, read)
     position = position_of(current, graph.heads, graph.stands_on)

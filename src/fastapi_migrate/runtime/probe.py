@@ -4,8 +4,7 @@ Importing SQLAlchemy is most of what a process that finds nothing to do pays. Fo
 set-ups this module answers "already at head" with the database driver alone: the settings from
 the command line, ``DATABASE_URL`` and pyproject.toml as config.py reads them, the heads from the
 static scan, and the version table (and the ledger's unfinished rows) with plain SELECTs. The
-start-up gate (gate.py) reads the database the same way. A server's connection is opened in a
-thread while the revision files are stat'ed: a new server session is milliseconds of waiting.
+start-up gate (gate.py) reads the database the same way.
 
 It only ever answers "at head, nothing to do". Anything else (behind, an error, an unfinished
 ledger row, a URL with query options, an async or unknown driver, a setting it does not know)
@@ -19,7 +18,6 @@ import contextlib
 import importlib.util
 import os
 import re
-import threading
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -59,11 +57,10 @@ def _probe(options: Mapping[str, str]) -> tuple[str, ...] | None:
     if where is None:
         return None
     version_table, schema = where
-    with open_connection(raw_url) as opening:
-        graph = scan(directory)
-        if graph is None or len(graph.heads) > 1:
-            return None
-        current = opening.versions(version_table, schema, ledger_table)
+    graph = scan(directory)
+    if graph is None or len(graph.heads) > 1:
+        return None
+    current = read_versions(raw_url, version_table, schema, ledger_table)
     if current is None or set(current) != set(graph.heads):
         return None
     return current
@@ -106,76 +103,28 @@ class _Backend:
     #: Which of the version and ledger tables exist: (cursor, schema, version, ledger).
     tables: Callable[[Any, str | None, str, str], set[str]]
     quote: str
-    #: Whether connecting waits on a server (then it is started before the files are read).
-    remote: bool
     #: Whether a version table schema is read here (SQLite's attached databases are not).
     schemas: bool = True
 
 
-class OpeningConnection:
-    """A connection on its way: for a server, opened in a thread while the caller reads the
-    revision files, since a new server session costs milliseconds of mostly waiting."""
-
-    def __init__(self, backend: _Backend | None) -> None:
-        self._backend = backend
-        self._connection: Any = None
-        self._thread: threading.Thread | None = None
-        if backend is not None and backend.remote:
-            self._thread = threading.Thread(
-                target=self._open, name="fastapi-migrate-connect", daemon=True
-            )
-            self._thread.start()
-
-    def _open(self) -> None:
-        assert self._backend is not None
-        try:
-            self._connection = self._backend.connect()
-        except Exception:  # the full path connects again and says why
-            self._connection = None
-
-    def _ready(self) -> Any:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        elif self._backend is not None and self._connection is None:
-            self._open()
-        return self._connection
-
-    def versions(
-        self, version_table: str, schema: str | None, ledger_table: str
-    ) -> tuple[str, ...] | None:
-        """The version table's rows; None when the ledger holds an unfinished migration, and
-        on any error (the caller's full path then gives the sentence)."""
-        connection = self._ready()
-        if connection is None or self._backend is None:
-            return None
-        try:
-            return _versions(self._backend, connection, version_table, schema, ledger_table)
-        except Exception:
-            return None
-
-    def close(self) -> None:
-        connection, self._connection = self._ready(), None
-        self._backend = None
-        if connection is not None:
-            with contextlib.suppress(Exception):  # a broken connection is closed enough
-                connection.close()
-
-    def __enter__(self) -> OpeningConnection:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-
-def open_connection(raw_url: str) -> OpeningConnection:
-    """Start connecting to ``raw_url`` with its driver alone; a connection that answers
-    nothing when the URL or driver is not one handled here."""
+def read_versions(
+    raw_url: str, version_table: str, schema: str | None, ledger_table: str
+) -> tuple[str, ...] | None:
+    """The version table's rows with the driver alone; None when the ledger holds an
+    unfinished migration, for a URL or driver not handled here, and on any error (the
+    caller's full path then gives the sentence)."""
     try:
         backend = _backend(raw_url)
+        connection = None if backend is None else backend.connect()
+        if backend is None or connection is None:
+            return None
+        try:
+            return _versions(backend, connection, version_table, schema, ledger_table)
+        finally:
+            with contextlib.suppress(Exception):  # a broken connection is closed enough
+                connection.close()
     except Exception:
-        backend = None
-    return OpeningConnection(backend)
+        return None
 
 
 def _backend(raw_url: str) -> _Backend | None:
@@ -230,7 +179,7 @@ def _sqlite(rest: str) -> _Backend | None:
         )
         return {row[0] for row in cursor.fetchall()}
 
-    return _Backend(connect, tables, DOUBLE_QUOTE, remote=False, schemas=False)
+    return _Backend(connect, tables, DOUBLE_QUOTE, schemas=False)
 
 
 def _postgresql(arguments: dict[str, Any]) -> _Backend:
@@ -253,7 +202,7 @@ def _postgresql(arguments: dict[str, Any]) -> _Backend:
             name for name, there in zip((version_table, ledger_table), found, strict=True) if there
         }
 
-    return _Backend(connect, tables, DOUBLE_QUOTE, remote=True)
+    return _Backend(connect, tables, DOUBLE_QUOTE)
 
 
 def _mysql(arguments: dict[str, Any]) -> _Backend:
@@ -270,7 +219,7 @@ def _mysql(arguments: dict[str, Any]) -> _Backend:
         )
         return {str(row[0]) for row in cursor.fetchall()}
 
-    return _Backend(connect, tables, "`", remote=True)
+    return _Backend(connect, tables, "`")
 
 
 def _versions(
