@@ -10,6 +10,9 @@ default, upgraded to head), measured side by side and interleaved:
       with its in-process snapshot dropped (the graph cache read from disk, as a new process's
       first question) and with its cache removed before each run ("cold").
       Bound: alembic / gate >= 25.
+      Then both again on a connection from one pooled engine, as a readiness endpoint in the
+      app would ask (``head_check(connection)`` against Alembic on the same pool); printed,
+      not judged.
   (2) whole processes: a no-op ``fastapi-migrate upgrade`` against a no-op
       ``alembic upgrade head``. Bound: ours / alembic <= 0.25.
 
@@ -92,6 +95,24 @@ def in_process(
         scan_module._SNAPSHOTS.clear()
         return gate()
 
+    app_engine = create_engine(url)  # the application's own engine, with its pool
+
+    def gate_pooled() -> object:
+        with app_engine.connect() as connection:
+            check = migrations.head_check(connection)
+        if not (check.static and check.at_head):
+            raise BenchmarkInvalid(f"the gate did not answer statically at head: {check}")
+        return check
+
+    def alembic_pooled() -> object:
+        script = ScriptDirectory.from_config(config)
+        heads = script.get_heads()
+        with app_engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_heads()
+        if set(current) != set(heads):
+            raise BenchmarkInvalid(f"Alembic sees {current} against heads {heads}")
+        return current
+
     def alembic() -> object:
         script = ScriptDirectory.from_config(config)
         heads = script.get_heads()
@@ -110,6 +131,8 @@ def in_process(
         "gate, first in a process": gate_new_process,
         "gate, cold cache": gate_cold,
         "alembic": alembic,
+        "gate, pooled": gate_pooled,
+        "alembic, pooled": alembic_pooled,
     }
     for way in ways.values():  # warm-up: bytecode, page cache, the gate's cache
         way()
@@ -122,6 +145,7 @@ def in_process(
             way()
             wall[name].append(time.perf_counter() - started)
             cpu[name].append(time.process_time() - started_cpu)
+    app_engine.dispose()
     return wall, cpu
 
 
@@ -198,6 +222,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"{label:<40} {ms(median[name]):>8} {median['alembic'] / median[name]:>6.1f} "
             f"{ms(median_cpu[name]):>8} {median_cpu['alembic'] / median_cpu[name]:>6.1f}"
+        )
+    print("on a connection from the application's pooled engine (not judged):")
+    for name, label in {
+        "gate, pooled": "gate (head_check(connection))",
+        "alembic, pooled": "alembic: revision map + current heads",
+    }.items():
+        print(
+            f"{label:<40} {ms(median[name]):>8} "
+            f"{median['alembic, pooled'] / median[name]:>6.1f} {ms(median_cpu[name]):>8} "
+            f"{median_cpu['alembic, pooled'] / median_cpu[name]:>6.1f}"
         )
     speedup = median["alembic"] / median["gate"]
     speedup_cpu = median_cpu["alembic"] / median_cpu["gate"]

@@ -3,17 +3,20 @@ and each revision file executed at most once per command."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from fastapi_migrate import Migrations
 from fastapi_migrate.db import run_with_connection
 from fastapi_migrate.runtime import gate
 from fastapi_migrate.runtime.probe import current_if_at_head
+from fastapi_migrate.urls import mask_url
 from helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
 
 SECOND = "5ec0nd000001"
@@ -116,6 +119,58 @@ def test_the_gate_reads_the_database_with_the_driver_alone(
         make_url(project.url), lambda c: c.execute(text("DROP TABLE fastapi_migrate_ledger"))
     )
     assert gate_says() == ("behind", (), 2)
+
+
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+
+def test_the_gate_asks_on_the_callers_connection(project: Project, tmp_path: Path) -> None:
+    """A readiness endpoint borrows from the app's pool: the answer is about that connection's
+    database, whatever the settings' URL, and the connection is left as it was found."""
+    elsewhere = Migrations(url=f"sqlite:///{tmp_path / 'other.db'}", root=project.root)
+    engine = create_engine(project.url)
+    try:
+        with engine.connect() as connection:
+            check = elsewhere.head_check(connection)
+            assert (check.position.value, check.pending) == ("behind", 1)
+            assert check.url == mask_url(make_url(project.url))
+            assert not connection.in_transaction()
+
+            connection.execute(text("INSERT INTO users (email, password) VALUES ('kept', 'x')"))
+            assert elsewhere.is_up_to_date(connection) is False
+            assert connection.in_transaction()  # the caller's transaction, untouched
+            assert connection.execute(text("SELECT COUNT(*) FROM users")).scalar() == 1
+            connection.rollback()
+
+        assert project.cli("upgrade").exit_code == 0
+        with engine.connect() as connection:
+            assert elsewhere.is_up_to_date(connection) is True
+            # An env.py the gate cannot read: Alembic answers, still about this database.
+            env = project.root / "migrations" / "env.py"
+            env.write_text(env.read_text().replace("run_migrations()", "run_migrations(**{})"))
+            slow = elsewhere.head_check(connection)
+            assert (slow.static, slow.at_head, slow.url) == (False, True, check.url)
+    finally:
+        engine.dispose()
+    assert not (tmp_path / "other.db").exists()  # the settings' database was never opened
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])  # the async drivers installed
+def test_the_gate_on_an_async_engines_connection(project: Project) -> None:
+    url = make_url(project.url)
+    assert project.cli("upgrade").exit_code == 0
+    migrations = Migrations(url=project.url, root=project.root)
+
+    async def ask() -> gate.HeadCheck:
+        engine = create_async_engine(url.set(drivername=ASYNC_DRIVERS[url.get_backend_name()]))
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(migrations.head_check)
+        finally:
+            await engine.dispose()
+
+    check = asyncio.run(ask())
+    assert (check.static, check.at_head, check.current) == (True, True, (SECOND,))
 
 
 def test_a_no_op_upgrade_returns_from_the_gate(project: Project) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData
+from sqlalchemy import Connection, MetaData
 from sqlalchemy.engine import URL
 
 from fastapi_migrate import revisions as graph
@@ -199,15 +199,25 @@ class Migrations:
         """What autogenerate would write now: the models against the database."""
         return running.inspect(self, lambda context, _script: reporting.compare(context))
 
-    def is_up_to_date(self) -> bool:
+    def is_up_to_date(self, connection: Connection | None = None) -> bool:
         """Whether the database is at head, answered in milliseconds (see :meth:`head_check`)."""
-        return self.head_check().at_head
+        return self.head_check(connection).at_head
 
-    def head_check(self) -> gate.HeadCheck:
+    def head_check(self, connection: Connection | None = None) -> gate.HeadCheck:
         """Where the database stands against the migration files: at head, behind, or at a
         revision the files do not have. Reads the files' revision ids without executing them
         when it can be sure of them, and asks Alembic otherwise (same answer, slower).
-        Raises DatabaseStateError when the ledger shows a migration left half done."""
+        Raises DatabaseStateError when the ledger shows a migration left half done.
+
+        ``connection``: ask on this SQLAlchemy connection instead of opening one (a
+        readiness endpoint borrowing from the app's pool; with an async engine,
+        ``await connection.run_sync(migrations.head_check)``). The answer is about that
+        connection's database, and the connection is left as it was found."""
+        if connection is not None:
+            on_connection = self.with_url(connection.engine.url)
+            fast = running.fast_head_check(on_connection, connection)
+            # Only Alembic can answer: through env.py, on a connection of its own.
+            return fast if fast is not None else on_connection.head_check()
         fast = running.fast_head_check(self)
         if fast is not None:
             return fast

@@ -73,6 +73,7 @@ DOCUMENTED = {
     ("get", "/api/todo/{task_id}"): {"200", "404", "422"},
     ("put", "/api/todo/{task_id}"): {"200", "400", "404", "413", "422"},
     ("delete", "/api/todo/{task_id}"): {"204", "404", "422"},
+    ("get", "/ready"): {"200", "503"},
 }
 
 

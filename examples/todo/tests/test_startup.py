@@ -25,3 +25,18 @@ def test_starting_the_app_migrates_an_empty_database(
         )
         assert response.status_code == 201
         assert client.get("/api/todo/").json() == [response.json()]
+
+
+def test_ready_says_whether_the_database_is_at_the_codes_revision(
+    migrations: Migrations, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'todo.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    with TestClient(create_app()) as client:
+        assert client.get("/ready").json() == {"ready": True}
+        migrations.with_url(url).downgrade("-1")  # another release stepped the database back
+        response = client.get("/ready")
+        assert response.status_code == 503
+        assert response.json() == {
+            "detail": "The database is not at the revision this code expects"
+        }

@@ -3,9 +3,10 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException, status
 
 from fastapi_migrate import Migrations
+from fastapi_migrate.errors import MigrationsError
 from todo.body_limit import BodySizeLimit
 from todo.database import create_database_engine, create_session_factory
 from todo.models import Base
@@ -30,7 +31,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = create_session_factory(engine)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(router)
+
+    @app.get("/ready", tags=["health"], responses={503: {"description": NOT_READY}})
+    def ready() -> dict[str, bool]:
+        """Whether this instance may take traffic: its database is at the revision the code
+        expects. Asked on a connection from the app's pool, in milliseconds."""
+        try:
+            with engine.connect() as connection:
+                at_head = migrations.is_up_to_date(connection)
+        except MigrationsError:  # a migration left half done, say: not ready either
+            at_head = False
+        if not at_head:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=NOT_READY)
+        return {"ready": True}
+
     return app
+
+
+NOT_READY = "The database is not at the revision this code expects"
 
 
 app = create_app()

@@ -148,10 +148,12 @@ def refused(migrations: Migrations, error: DBAPIError) -> DatabaseStateError:
     )
 
 
-def fast_head_check(migrations: Migrations) -> gate.HeadCheck | None:
+def fast_head_check(
+    migrations: Migrations, connection: Connection | None = None
+) -> gate.HeadCheck | None:
     try:
         return gate.fast_head_check(
-            migrations.settings, gate.alembic_ini_options(migrations.settings.root)
+            migrations.settings, gate.alembic_ini_options(migrations.settings.root), connection
         )
     except DBAPIError as error:
         raise refused(migrations, error) from None

@@ -132,8 +132,24 @@ def _run_read(url: URL, read: Callable[[Connection], T]) -> T:
         return read(connection)
 
 
-def fast_head_check(settings: Settings, alembic_options: dict[str, str | None]) -> HeadCheck | None:
-    """The gate without Alembic, or None when only Alembic can answer.
+def _read_on(connection: Connection, read: Callable[[Connection], T]) -> T:
+    """``read`` on the caller's connection, left as it was found: a transaction that the
+    read began (SELECTs only) is rolled back, one that was open stays open."""
+    had_transaction = connection.in_transaction()
+    try:
+        return read(connection)
+    finally:
+        if not had_transaction and connection.in_transaction():
+            connection.rollback()
+
+
+def fast_head_check(
+    settings: Settings,
+    alembic_options: dict[str, str | None],
+    connection: Connection | None = None,
+) -> HeadCheck | None:
+    """The gate without Alembic, or None when only Alembic can answer; on ``connection``
+    when given (its database is the settings' URL), else on a connection of its own.
 
     Also refuses (DatabaseStateError, exit 3) when the ledger holds a migration that started
     and never finished.
@@ -153,11 +169,15 @@ def fast_head_check(settings: Settings, alembic_options: dict[str, str | None]) 
     graph = scan(settings.directory)
     if graph is None:
         return None
-    # The driver alone when it can (a fraction of SQLAlchemy's cost per connection); anything
-    # it does not answer (an unfinished ledger row, an error) goes through SQLAlchemy.
-    current = read_versions(
-        url.render_as_string(hide_password=False), version_table, schema, settings.ledger_table
-    )
+    if connection is not None:
+        current: tuple[str, ...] | None = _read_on(connection, read)
+    else:
+        # The driver alone when it can (a fraction of SQLAlchemy's cost per connection);
+        # anything it does not answer (an unfinished ledger row, an error) goes through
+        # SQLAlchemy.
+        current = read_versions(
+            url.render_as_string(hide_password=False), version_table, schema, settings.ledger_table
+        )
     if current is None:
         current = _run_read(url, read)
     position = position_of(current, graph.heads, graph.stands_on)
