@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -153,6 +154,39 @@ def test_the_gate_asks_on_the_callers_connection(project: Project, tmp_path: Pat
     finally:
         engine.dispose()
     assert not (tmp_path / "other.db").exists()  # the settings' database was never opened
+
+
+def test_a_lent_connection_is_read_in_one_statement_when_it_can(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside a transaction one statement answers (a failure there is rolled back); inside
+    the caller's transaction, or when a table is missing, each table is looked up."""
+    migrations = Migrations(url=project.url, root=project.root)
+    looked_up: list[str] = []
+    read_current = gate.read_current
+
+    def looking_up(connection: Any, version_table: str, schema: str | None) -> tuple[str, ...]:
+        looked_up.append(version_table)
+        return read_current(connection, version_table, schema)
+
+    monkeypatch.setattr(gate, "read_current", looking_up)
+    engine = create_engine(project.url)
+    try:
+        with engine.connect() as connection:
+            assert migrations.head_check(connection).pending == 1
+            assert looked_up == []
+            connection.execute(text("SELECT 1"))  # the caller's transaction
+            assert migrations.head_check(connection).pending == 1
+            assert looked_up == ["alembic_version"] and connection.in_transaction()
+            connection.rollback()
+            run_with_connection(
+                make_url(project.url), lambda c: c.execute(text("DROP TABLE alembic_version"))
+            )
+            check = migrations.head_check(connection)
+            assert (check.current, check.pending) == ((), 2)
+            assert looked_up == ["alembic_version"] * 2 and not connection.in_transaction()
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])  # the async drivers installed

@@ -19,11 +19,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, column, inspect, select, table
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 
 from fastapi_migrate.config import Settings
 from fastapi_migrate.db import connect, is_async_url, make_engine, run_with_connection
 from fastapi_migrate.runtime import ledger
-from fastapi_migrate.runtime.probe import read_versions
+from fastapi_migrate.runtime.probe import read_versions, versions_from_rows, versions_statement
 from fastapi_migrate.runtime.scan import (
     alembic_ini_options,
     env_version_table,
@@ -132,15 +133,42 @@ def _run_read(url: URL, read: Callable[[Connection], T]) -> T:
         return read(connection)
 
 
-def _read_on(connection: Connection, read: Callable[[Connection], T]) -> T:
+def _read_on(
+    connection: Connection, read: Callable[[Connection], T], quick: Callable[[Connection], T | None]
+) -> T:
     """``read`` on the caller's connection, left as it was found: a transaction that the
-    read began (SELECTs only) is rolled back, one that was open stays open."""
+    read began (SELECTs only) is rolled back, one that was open stays open. Outside a
+    transaction ``quick`` is tried first: its failure can be rolled back without harm."""
     had_transaction = connection.in_transaction()
     try:
+        if not had_transaction:
+            try:
+                answer = quick(connection)
+            except DBAPIError:  # a table not there yet: the careful read says what is
+                answer = None
+            if answer is not None:
+                return answer
+            connection.rollback()
         return read(connection)
     finally:
         if not had_transaction and connection.in_transaction():
             connection.rollback()
+
+
+def _quick_read(
+    version_table: str, schema: str | None, ledger_table: str
+) -> Callable[[Connection], tuple[str, ...] | None]:
+    """Both tables in one statement (the probe's), quoted by the connection's dialect."""
+
+    def quick(connection: Connection) -> tuple[str, ...] | None:
+        preparer = connection.dialect.identifier_preparer
+        prefix = f"{preparer.quote_schema(schema)}." if schema else ""
+        statement = versions_statement(
+            prefix + preparer.quote(version_table), prefix + preparer.quote(ledger_table)
+        )
+        return versions_from_rows(connection.exec_driver_sql(statement).all())
+
+    return quick
 
 
 def fast_head_check(
@@ -170,7 +198,8 @@ def fast_head_check(
     if graph is None:
         return None
     if connection is not None:
-        current: tuple[str, ...] | None = _read_on(connection, read)
+        quick = _quick_read(version_table, schema, settings.ledger_table)
+        current: tuple[str, ...] | None = _read_on(connection, read, quick)
     else:
         # The driver alone when it can (a fraction of SQLAlchemy's cost per connection);
         # anything it does not answer (an unfinished ledger row, an error) goes through

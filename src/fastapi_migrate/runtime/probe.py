@@ -19,7 +19,7 @@ import importlib.util
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -239,22 +239,38 @@ def _versions(
     prefix = f"{_quoted(schema, quote)}." if schema else ""
     version = prefix + _quoted(version_table, quote)
     ledger = prefix + _quoted(ledger_table, quote)
-    unfinished = f"SELECT COUNT(*), NULL FROM {ledger} WHERE finished_at IS NULL"
-    applied = f"SELECT NULL, version_num FROM {version}"
     cursor = connection.cursor()
     try:
         try:
-            cursor.execute(f"{unfinished} UNION ALL {applied}")
+            cursor.execute(versions_statement(version, ledger))
             rows = list(cursor.fetchall())
         except Exception:
             names = backend.tables(cursor, schema, version_table, ledger_table)
             rows = []
-            for name, query in ((ledger_table, unfinished), (version_table, applied)):
+            for name, query in ((ledger_table, _UNFINISHED), (version_table, _APPLIED)):
                 if name in names:
-                    cursor.execute(query)
+                    cursor.execute(query.format(version=version, ledger=ledger))
                     rows += cursor.fetchall()
     finally:
         cursor.close()
+    return versions_from_rows(rows)
+
+
+_UNFINISHED = "SELECT COUNT(*), NULL FROM {ledger} WHERE finished_at IS NULL"
+_APPLIED = "SELECT NULL, version_num FROM {version}"
+
+
+def versions_statement(version: str, ledger: str) -> str:
+    """One statement for both questions, given the tables' quoted names: rows of (count of
+    unfinished ledger rows, None) and (None, applied revision). It fails when either table
+    is not there yet."""
+    return f"{_UNFINISHED} UNION ALL {_APPLIED}".format(version=version, ledger=ledger)
+
+
+def versions_from_rows(rows: Iterable[Sequence[Any]]) -> tuple[str, ...] | None:
+    """The applied revisions from the rows of :func:`versions_statement`; None when the
+    ledger holds an unfinished migration."""
+    rows = list(rows)
     if any(count for count, _ in rows if count is not None):
         return None
     return tuple(str(revision) for count, revision in rows if count is None)
