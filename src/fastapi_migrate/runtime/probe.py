@@ -15,6 +15,7 @@ sentence. So a wrong guess here can only cost time, never change what the user s
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import os
 import re
@@ -146,14 +147,20 @@ def _backend(raw_url: str) -> _Backend | None:
     }
     arguments = {k: v for k, v in credentials.items() if v is not None}
     if backend == "postgresql":
-        if driver is None and importlib.util.find_spec("psycopg2") is None:
+        if driver is None and not _installed("psycopg2"):
             driver = "psycopg"  # as urls.parse_url picks it
         return _postgresql(arguments) if driver == "psycopg" else None
     if backend in ("mysql", "mariadb"):
-        if driver is None and importlib.util.find_spec("MySQLdb") is None:
+        if driver is None and not _installed("MySQLdb"):
             driver = "pymysql"
         return _mysql(arguments) if driver == "pymysql" else None
     return None
+
+
+@functools.cache
+def _installed(module: str) -> bool:
+    """Whether ``module`` can be imported (once per process: the search walks sys.path)."""
+    return importlib.util.find_spec(module) is not None
 
 
 def _quoted(name: str, quote: str) -> str:
