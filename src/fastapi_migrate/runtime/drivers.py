@@ -1,6 +1,6 @@
 """Opening a PyMySQL connection without loading a certificate store it never uses.
 
-Given no TLS options, PyMySQL (1.1 and later) uses TLS when the server offers it and plain TCP
+Given no TLS options, PyMySQL (1.2 and later) uses TLS when the server offers it and plain TCP
 otherwise ("preferred" mode). For that it builds a new default SSL context on every connect,
 which reads the system's CA certificates (17 to 40 ms on a small machine), and then sets that
 context to verify neither the certificate nor the host name, so the certificates are never
