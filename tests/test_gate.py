@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import StaticPool
 
 from fastapi_migrate import Migrations
 from fastapi_migrate.db import run_with_connection
+from fastapi_migrate.errors import DatabaseStateError
 from fastapi_migrate.runtime import gate
 from fastapi_migrate.runtime.probe import current_if_at_head
 from fastapi_migrate.urls import mask_url
@@ -185,6 +187,54 @@ def test_a_lent_connection_is_read_in_one_statement_when_it_can(
             check = migrations.head_check(connection)
             assert (check.current, check.pending) == ((), 2)
             assert looked_up == ["alembic_version"] * 2 and not connection.in_transaction()
+    finally:
+        engine.dispose()
+
+
+def test_a_refused_read_leaves_the_callers_transaction_usable(project: Project) -> None:
+    """Inside the caller's transaction the gate reads in a savepoint: a statement refused
+    there does not abort the caller's work (PostgreSQL would)."""
+    run_with_connection(
+        make_url(project.url),
+        lambda c: c.execute(
+            text("ALTER TABLE fastapi_migrate_ledger RENAME COLUMN finished_at TO gone")
+        ),
+    )
+    migrations = Migrations(url=project.url, root=project.root)
+    engine = create_engine(project.url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("INSERT INTO users (email, password) VALUES ('kept', 'x')"))
+            with pytest.raises(DatabaseStateError, match="refused a statement"):
+                migrations.head_check(connection)
+            assert connection.execute(text("SELECT COUNT(*) FROM users")).scalar() == 1
+            connection.commit()
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT COUNT(*) FROM users")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_only_alembic_can_answer_and_it_reads_the_lent_connection(project: Project) -> None:
+    """An in-memory database exists on its connection alone: when env.py cannot be read
+    statically, Alembic's answer (through env.py) is read on the lent connection too."""
+    env = project.root / "migrations" / "env.py"
+    env.write_text(env.read_text().replace("run_migrations()", "run_migrations(**{})"))
+    migrations = Migrations(url=project.url, root=project.root)
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+            connection.execute(text(f"INSERT INTO alembic_version VALUES ('{SECOND}')"))
+            connection.commit()
+            check = migrations.head_check(connection)
+            assert (check.static, check.position.value, check.current) == (
+                False,
+                "at head",
+                (SECOND,),
+            )
+            assert not connection.in_transaction()
     finally:
         engine.dispose()
 

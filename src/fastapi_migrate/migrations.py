@@ -212,17 +212,18 @@ class Migrations:
         ``connection``: ask on this SQLAlchemy connection instead of opening one (a
         readiness endpoint borrowing from the app's pool; with an async engine,
         ``await connection.run_sync(migrations.head_check)``). The answer is about that
-        connection's database, and the connection is left as it was found."""
-        if connection is not None:
-            on_connection = self.with_url(connection.engine.url)
-            fast = running.fast_head_check(on_connection, connection)
-            # Only Alembic can answer: through env.py, on a connection of its own.
-            return fast if fast is not None else on_connection.head_check()
-        fast = running.fast_head_check(self)
+        connection's database, and the connection is left as it was found: what the gate
+        began is rolled back, and inside your transaction it reads in a savepoint."""
+        on = self if connection is None else self.with_url(connection.engine.url)
+        fast = running.fast_head_check(on, connection)
         if fast is not None:
             return fast
+        # Only Alembic can answer: through env.py, on the lent connection when env.py takes
+        # one (a generated env.py does), else on a connection of its own to the same URL.
         return running.inspect(
-            self, lambda context, script: reading.head_check(self.settings, context, script)
+            on,
+            lambda context, script: reading.head_check(on.settings, context, script),
+            connection,
         )
 
     def status(self) -> Status:

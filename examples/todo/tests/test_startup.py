@@ -40,3 +40,11 @@ def test_ready_says_whether_the_database_is_at_the_codes_revision(
         assert response.json() == {
             "detail": "The database is not at the revision this code expects"
         }
+
+
+def test_ready_is_503_when_the_database_cannot_be_reached(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nothing listens on port 1; without the lifespan the app serves without migrating.
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://todo@127.0.0.1:1/todo")
+    client = TestClient(create_app(), raise_server_exceptions=False)
+    response = client.get("/ready")
+    assert response.status_code == 503

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, HTTPException, status
+from sqlalchemy.exc import DBAPIError
 
 from fastapi_migrate import Migrations
 from fastapi_migrate.errors import MigrationsError
@@ -39,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             with engine.connect() as connection:
                 at_head = migrations.is_up_to_date(connection)
-        except MigrationsError:  # a migration left half done, say: not ready either
+        except (MigrationsError, DBAPIError):  # half done, or the database down: not ready
             at_head = False
         if not at_head:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=NOT_READY)

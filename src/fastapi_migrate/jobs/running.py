@@ -127,17 +127,26 @@ def with_environment(
     return results[0]
 
 
-def inspect(migrations: Migrations, read: Callable[[MigrationContext, ScriptDirectory], T]) -> T:
-    """Connect, and run ``read`` inside env.py against the database, changing nothing."""
+def inspect(
+    migrations: Migrations,
+    read: Callable[[MigrationContext, ScriptDirectory], T],
+    connection: Connection | None = None,
+) -> T:
+    """Connect, and run ``read`` inside env.py against the database, changing nothing. On
+    ``connection`` (the caller's, left as it was found) when given and env.py takes one."""
     config = migrations.environment_config()
     script = migrations.script_directory(config)
-    return connected(
-        migrations,
-        config,
-        lambda _connection: with_environment(
-            migrations, config, script, lambda context: read(context, script)
-        ),
-    )
+
+    def work(_connection: Connection | None) -> T:
+        return with_environment(migrations, config, script, lambda context: read(context, script))
+
+    if connection is not None and environment.env_py_takes_connection(migrations.directory):
+        config.attributes[CONNECTION_KEY] = connection
+        try:
+            return gate.read_on(connection, work)
+        except DBAPIError as error:
+            raise refused(migrations, error) from None
+    return connected(migrations, config, work)
 
 
 def refused(migrations: Migrations, error: DBAPIError) -> DatabaseStateError:

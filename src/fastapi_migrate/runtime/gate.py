@@ -133,15 +133,21 @@ def _run_read(url: URL, read: Callable[[Connection], T]) -> T:
         return read(connection)
 
 
-def _read_on(
-    connection: Connection, read: Callable[[Connection], T], quick: Callable[[Connection], T | None]
+def read_on(
+    connection: Connection,
+    read: Callable[[Connection], T],
+    quick: Callable[[Connection], T | None] | None = None,
 ) -> T:
     """``read`` on the caller's connection, left as it was found: a transaction that the
-    read began (SELECTs only) is rolled back, one that was open stays open. Outside a
-    transaction ``quick`` is tried first: its failure can be rolled back without harm."""
-    had_transaction = connection.in_transaction()
+    read began is rolled back (it only read), and inside the caller's own transaction the read
+    runs in a savepoint, so that a statement it gets refused does not abort that transaction
+    (PostgreSQL would). Outside a transaction ``quick`` is tried first: its failure can be
+    rolled back without harm."""
+    if connection.in_transaction():
+        with connection.begin_nested():
+            return read(connection)
     try:
-        if not had_transaction:
+        if quick is not None:
             try:
                 answer = quick(connection)
             except DBAPIError:  # a table not there yet: the careful read says what is
@@ -151,7 +157,7 @@ def _read_on(
             connection.rollback()
         return read(connection)
     finally:
-        if not had_transaction and connection.in_transaction():
+        if connection.in_transaction():
             connection.rollback()
 
 
@@ -199,7 +205,7 @@ def fast_head_check(
         return None
     if connection is not None:
         quick = _quick_read(version_table, schema, settings.ledger_table)
-        current: tuple[str, ...] | None = _read_on(connection, read, quick)
+        current: tuple[str, ...] | None = read_on(connection, read, quick)
     else:
         # The driver alone when it can (a fraction of SQLAlchemy's cost per connection);
         # anything it does not answer (an unfinished ledger row, an error) goes through
