@@ -76,7 +76,7 @@ clean:
 	rm -rf .venv .venv-lowest .tools .pytest_cache .mypy_cache .ruff_cache
 
 docs: .venv/.synced
-	$(VENV)/python -m fastapi_migrate.lint.docs docs/lint.md
+	$(VENV)/python -m fastapi_alembic.lint.docs docs/lint.md
 
 bench-lint: .venv/.synced
 	$(VENV)/python bench/lint_corpus.py

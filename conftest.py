@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from backends import BACKENDS, missing, require_server
-from fastapi_migrate.dialects import for_url
+from fastapi_alembic.dialects import for_url
 
 
 @pytest.fixture(params=BACKENDS)

@@ -1,4 +1,4 @@
-"""The fidelity corpus through plain Alembic autogenerate and through `fastapi-migrate make`.
+"""The fidelity corpus through plain Alembic autogenerate and through `fastapi-alembic make`.
 
 For each model change of tests/autogen/model_changes.py and each backend, a fresh database is migrated
 to the models before, rows are written, and a revision is generated for the models after; then
@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "autogen")]
 
 from backends import SERVER_URLS  # noqa: E402
-from fastapi_migrate.dialects import for_url  # noqa: E402
-from fastapi_migrate.errors import MigrationsError  # noqa: E402
+from fastapi_alembic.dialects import for_url  # noqa: E402
+from fastapi_alembic.errors import MigrationsError  # noqa: E402
 from fidelity import Outcome, Runner  # noqa: E402
 from model_changes import CORPUS  # noqa: E402
 

@@ -50,9 +50,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from backends import SERVER_URLS  # noqa: E402
-from fastapi_migrate import Migrations  # noqa: E402
-from fastapi_migrate.dialects import for_url  # noqa: E402
-from fastapi_migrate.errors import MigrationsError  # noqa: E402
+from fastapi_alembic import Migrations  # noqa: E402
+from fastapi_alembic.dialects import for_url  # noqa: E402
+from fastapi_alembic.errors import MigrationsError  # noqa: E402
 
 
 def models(tables: int, extra: bool) -> MetaData:
@@ -171,7 +171,7 @@ def main() -> None:
     logging.disable(logging.WARNING)
     print(f"make on {args.tables} tables (one column added), median of {args.repeat} runs\n")
     print(
-        "| backend | plain Alembic autogenerate | fastapi-migrate make | ratio "
+        "| backend | plain Alembic autogenerate | fastapi-alembic make | ratio "
         "| plain CPU | make CPU | CPU ratio |"
     )
     print("|---|---|---|---|---|---|---|")

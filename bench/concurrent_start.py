@@ -5,7 +5,7 @@ replicas, or as `uvicorn --workers 4`: every process runs the same upgrade at on
 lock they run the same migrations together and all but one crash.
 
 Each trial gets a fresh database and starts PROCESSES processes (16 by default). Each imports
-FastAPI-Migrate, waits for a shared instant so that they really start together, and calls
+FastAPI-Alembic, waits for a shared instant so that they really start together, and calls
 `Migrations().upgrade()`, the call the lifespan makes. The history has 10 migrations and the
 fifth sleeps a few seconds, so the others arrive while one works. Every migration writes a row
 into a `runs` table inside its own transaction: a migration that ran twice shows twice there.
@@ -50,9 +50,9 @@ from typing import IO
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
-from fastapi_migrate import Migrations
-from fastapi_migrate.db import run_with_connection
-from fastapi_migrate.dialects import for_url
+from fastapi_alembic import Migrations
+from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects import for_url
 
 SERVERS = {
     "postgres": os.environ.get(
@@ -63,12 +63,12 @@ SERVERS = {
 REPOSITORY = Path(__file__).resolve().parents[1]
 TODO_APP = REPOSITORY / "examples" / "todo"
 #: The applied-migration ledger's default table: where present, it must agree too.
-LEDGER = "fastapi_migrate_ledger"
+LEDGER = "fastapi_alembic_ledger"
 
 # What each starter runs: ready, wait for the common instant, then the lifespan's upgrade.
 STARTER = """
 import json, os, sys, time
-from fastapi_migrate import Migrations
+from fastapi_alembic import Migrations
 migrations = Migrations()
 time.sleep(max(0.0, float(os.environ["START_AT"]) - time.time()))
 try:
@@ -124,7 +124,7 @@ def write_project(folder: Path, migrations: int, slow_seconds: float) -> None:
         "from sqlalchemy.orm import DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n"
     )
     (folder / "pyproject.toml").write_text(
-        '[project]\nname = "starters"\n\n[tool.fastapi-migrate]\nmetadata = "starter_models:Base"\n'
+        '[project]\nname = "starters"\n\n[tool.fastapi-alembic]\nmetadata = "starter_models:Base"\n'
     )
     Migrations(root=folder, url="sqlite://").init()
     versions = folder / "migrations" / "versions"

@@ -42,10 +42,10 @@ from pathlib import Path
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import make_url
 
-from fastapi_migrate import Migrations
-from fastapi_migrate.db import run_with_connection
-from fastapi_migrate.dialects import for_url
-from fastapi_migrate.errors import DatabaseStateError
+from fastapi_alembic import Migrations
+from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects import for_url
+from fastapi_alembic.errors import DatabaseStateError
 
 SERVERS = {
     "postgres": os.environ.get(
@@ -55,7 +55,7 @@ SERVERS = {
 }
 MIGRATIONS = 20
 ROWS = 1500
-BOOKKEEPING = {"alembic_version", "fastapi_migrate_ledger"}
+BOOKKEEPING = {"alembic_version", "fastapi_alembic_ledger"}
 
 MODELS = """
 from sqlalchemy.orm import DeclarativeBase
@@ -101,7 +101,7 @@ def downgrade() -> None:
 
 CHILD = """
 import sys, time
-from fastapi_migrate import Migrations
+from fastapi_alembic import Migrations
 migrations = Migrations(url=sys.argv[1], root=sys.argv[2])
 print("go", flush=True)
 started = time.perf_counter()
@@ -117,7 +117,7 @@ def revision_id(number: int) -> str:
 def write_project(root: Path) -> None:
     (root / "crashmodels.py").write_text(textwrap.dedent(MODELS))
     (root / "pyproject.toml").write_text(
-        '[project]\nname = "crash"\n\n[tool.fastapi-migrate]\nmetadata = "crashmodels:Base"\n'
+        '[project]\nname = "crash"\n\n[tool.fastapi-alembic]\nmetadata = "crashmodels:Base"\n'
     )
     Migrations(url="sqlite://", root=root).init()
     versions = root / "migrations" / "versions"

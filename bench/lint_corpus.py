@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "lint")]
 
 from corpus import BASE, BASE_DOWN, CORPUS, evaluate  # noqa: E402
-from fastapi_migrate import Migrations  # noqa: E402
-from fastapi_migrate import revisions as graph  # noqa: E402
+from fastapi_alembic import Migrations  # noqa: E402
+from fastapi_alembic import revisions as graph  # noqa: E402
 from lint_helpers import revision_source  # noqa: E402
 
 
@@ -57,7 +57,7 @@ def accuracy(folder: Path) -> bool:
 def write_history(root: Path, count: int) -> Migrations:
     (root / "bench_models.py").write_text("import sqlalchemy as sa\nmetadata = sa.MetaData()\n")
     (root / "pyproject.toml").write_text(
-        '[project]\nname = "bench"\n\n[tool.fastapi-migrate]\nmetadata = "bench_models:metadata"\n'
+        '[project]\nname = "bench"\n\n[tool.fastapi-alembic]\nmetadata = "bench_models:metadata"\n'
     )
     migrations = Migrations(url=f"sqlite:///{root / 'app.db'}", root=root)  # init needs one
     migrations.init()
@@ -105,7 +105,7 @@ def speed(folder: Path, count: int, repeat: int) -> bool:
     lint_time, load_time = statistics.median(lint_times), statistics.median(load_times)
     print(f"\n{count} revisions, every backend's rules, no database (median of {repeat}):")
     print(f"  Alembic loading the files        {load_time:6.2f} s")
-    print(f"  fastapi-migrate lint (all of it) {lint_time:6.2f} s   (target < 5 s)")
+    print(f"  fastapi-alembic lint (all of it) {lint_time:6.2f} s   (target < 5 s)")
     print(f"  ratio lint / loading             {lint_time / load_time:6.1f} x")
     print(f"  findings: {len(report.errors)} errors, {len(report.warnings)} warnings")
     return lint_time < 5.0

@@ -50,18 +50,18 @@ from pathlib import Path
 from sqlalchemy import Connection, MetaData, text
 from sqlalchemy.engine import URL, make_url
 
-from fastapi_migrate import Migrations
-from fastapi_migrate.config import import_metadata
-from fastapi_migrate.db import make_engine, run_with_connection
-from fastapi_migrate.dialects import for_url
-from fastapi_migrate.errors import DatabaseUnreachable
-from fastapi_migrate.testing.templates import TemplateDatabases
+from fastapi_alembic import Migrations
+from fastapi_alembic.config import import_metadata
+from fastapi_alembic.db import make_engine, run_with_connection
+from fastapi_alembic.dialects import for_url
+from fastapi_alembic.errors import DatabaseUnreachable
+from fastapi_alembic.testing.templates import TemplateDatabases
 
 SERVERS = {
     "postgres": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
     "mysql": "mysql+pymysql://root@127.0.0.1:3306/test",
 }
-ENV = "from fastapi_migrate.env import run_migrations\n\nrun_migrations()\n"
+ENV = "from fastapi_alembic.env import run_migrations\n\nrun_migrations()\n"
 PER_TABLE = 5
 
 
@@ -72,7 +72,7 @@ def write_history(root: Path, size: int) -> Migrations:
     versions.mkdir(parents=True)
     (root / "migrations" / "env.py").write_text(ENV)
     (root / "pyproject.toml").write_text(
-        f'[tool.fastapi-migrate]\nmetadata = "{module}:metadata"\n'
+        f'[tool.fastapi-alembic]\nmetadata = "{module}:metadata"\n'
     )
     tables: dict[int, list[str]] = {}
     previous = None

@@ -13,7 +13,7 @@ default, upgraded to head), measured side by side and interleaved:
       Then both again on a connection from one pooled engine, as a readiness endpoint in the
       app would ask (``head_check(connection)`` against Alembic on the same pool); printed,
       not judged.
-  (2) whole processes: a no-op ``fastapi-migrate upgrade`` against a no-op
+  (2) whole processes: a no-op ``fastapi-alembic upgrade`` against a no-op
       ``alembic upgrade head``. Bound: ours / alembic <= 0.25.
 
 Bytecode is cached as on a developer's machine (in a folder of the run's own), after one
@@ -48,7 +48,7 @@ from status_overhead import (
     ALEMBIC,
     DEFAULT_MYSQL,
     DEFAULT_POSTGRES,
-    FASTAPI_MIGRATE,
+    FASTAPI_ALEMBIC,
     BenchmarkInvalid,
     Project,
     build_project,
@@ -73,8 +73,8 @@ def in_process(
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
-    from fastapi_migrate import Migrations
-    from fastapi_migrate.runtime import scan as scan_module
+    from fastapi_alembic import Migrations
+    from fastapi_alembic.runtime import scan as scan_module
 
     migrations = Migrations(url=url, root=root)
     cache_folder = root / "migrations" / "__pycache__"
@@ -94,7 +94,7 @@ def in_process(
         return gate()
 
     def gate_cold() -> object:
-        for cache in cache_folder.glob("fastapi_migrate_revisions.*"):
+        for cache in cache_folder.glob("fastapi_alembic_revisions.*"):
             cache.unlink(missing_ok=True)
         scan_module._SNAPSHOTS.clear()
         return gate()
@@ -158,7 +158,7 @@ def in_process(
 def whole_processes(project: Project, repeat: int) -> dict[str, tuple[list[float], list[float]]]:
     """(wall, cpu) seconds of a no-op upgrade, ours and Alembic's."""
     commands = {
-        "fastapi-migrate upgrade": ((FASTAPI_MIGRATE, "upgrade"),),
+        "fastapi-alembic upgrade": ((FASTAPI_ALEMBIC, "upgrade"),),
         "alembic upgrade head": ((ALEMBIC, "upgrade", "head"),),
     }
     for name, command in commands.items():
@@ -254,13 +254,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"(target < 20 ms)"
     )
 
-    ours_wall, ours_cpu = processes["fastapi-migrate upgrade"]
+    ours_wall, ours_cpu = processes["fastapi-alembic upgrade"]
     plain_wall, plain_cpu = processes["alembic upgrade head"]
     ratio = statistics.median(ours_wall) / statistics.median(plain_wall)
     cpu_ratio = statistics.median(ours_cpu) / statistics.median(plain_cpu)
     print(f"\n(2) no-op upgrade, whole processes, median of {args.repeat}")
     print(f"{'command':<28} {'wall ms':>8} {'cpu ms':>8}")
-    print(f"{'fastapi-migrate upgrade':<28} {ms(statistics.median(ours_wall)):>8} "
+    print(f"{'fastapi-alembic upgrade':<28} {ms(statistics.median(ours_wall)):>8} "
           f"{ms(statistics.median(ours_cpu)):>8}")  # fmt: skip
     print(f"{'alembic upgrade head':<28} {ms(statistics.median(plain_wall)):>8} "
           f"{ms(statistics.median(plain_cpu)):>8}")  # fmt: skip

@@ -1,21 +1,21 @@
-"""How much `fastapi-migrate status` costs next to the plain-Alembic way to learn the same thing.
+"""How much `fastapi-alembic status` costs next to the plain-Alembic way to learn the same thing.
 
 Plain Alembic needs two processes to tell where a database stands: `alembic current` (the
-revision the database is at) and `alembic heads` (the newest revision). `fastapi-migrate status`
+revision the database is at) and `alembic heads` (the newest revision). `fastapi-alembic status`
 answers both in one process and also compares the models with the database, so its promise is to
 cost no more than those two commands together: ours <= 1.10 x plain Alembic.
 
 For each size (100 and 1000 revisions by default) the script builds a synthetic project in a
 temporary folder: a models module, pyproject.toml, a migrations folder made by
-`fastapi-migrate init`, and a linear history of small revision files, each adding one column or
+`fastapi-alembic init`, and a linear history of small revision files, each adding one column or
 one table. The models module declares the schema the last revision leaves, so `status` reports
 that the models match; the schema therefore grows with the history (1000 revisions: 20 tables,
-about 1000 columns). After one `fastapi-migrate upgrade` to head it times whole processes, run
+about 1000 columns). After one `fastapi-alembic upgrade` to head it times whole processes, run
 alike and interleaved so that a change in the machine's load hits every command:
 
-  (a) fastapi-migrate status
+  (a) fastapi-alembic status
   (b) alembic current, then alembic heads
-  (c) fastapi-migrate status --json   (for interest; not judged)
+  (c) fastapi-alembic status --json   (for interest; not judged)
 
 The verdict is on the median wall time. The CPU ratio (user + system time of the processes) is
 printed beside it because it moves much less than wall time when other work shares the machine.
@@ -57,7 +57,7 @@ DEFAULT_MYSQL = "mysql+pymysql://root@127.0.0.1:3306/test"
 SERVER_OPTION = {"postgres": "postgres_url", "mysql": "mysql_url"}
 # The console scripts of the interpreter running this file (the project's venv under `make bench`).
 SCRIPTS = Path(sysconfig.get_path("scripts"))
-FASTAPI_MIGRATE = str(SCRIPTS / "fastapi-migrate")
+FASTAPI_ALEMBIC = str(SCRIPTS / "fastapi-alembic")
 ALEMBIC = str(SCRIPTS / "alembic")
 
 # Column types cycle through what real models use; each renders the same way in the model and in
@@ -147,7 +147,7 @@ def plan(count: int, rng: random.Random) -> tuple[list[Step], list[Table]]:
 
 
 def revision_source(step: Step, created: str) -> str:
-    """The file for ``step``, shaped as `fastapi-migrate make` writes it from script.py.mako."""
+    """The file for ``step``, shaped as `fastapi-alembic make` writes it from script.py.mako."""
     return (
         f'"""{step.message}\n'
         "\n"
@@ -221,10 +221,10 @@ def build_project(project: Project, count: int, seed: int) -> str:
     (package / "models.py").write_text(models_source(tables), encoding="utf-8")
     (root / "pyproject.toml").write_text(
         '[project]\nname = "benchapp"\nversion = "0"\n\n'
-        '[tool.fastapi-migrate]\nmetadata = "benchapp.models:Base"\n',
+        '[tool.fastapi-alembic]\nmetadata = "benchapp.models:Base"\n',
         encoding="utf-8",
     )
-    run(project, FASTAPI_MIGRATE, "init")
+    run(project, FASTAPI_ALEMBIC, "init")
     versions = root / "migrations" / "versions"
     (versions / ".gitkeep").unlink(missing_ok=True)
     for number, step in enumerate(steps):
@@ -233,7 +233,7 @@ def build_project(project: Project, count: int, seed: int) -> str:
         (versions / f"{number:04d}_{step.revision}_{slug}.py").write_text(
             revision_source(step, created), encoding="utf-8"
         )
-    run(project, FASTAPI_MIGRATE, "upgrade")
+    run(project, FASTAPI_ALEMBIC, "upgrade")
     return steps[-1].revision
 
 
@@ -301,8 +301,8 @@ class BenchmarkInvalid(Exception):
     """The project or a command is not what the benchmark assumes: its figures would lie."""
 
 
-STATUS = ((FASTAPI_MIGRATE, "status"),)
-STATUS_JSON = ((FASTAPI_MIGRATE, "status", "--json"),)
+STATUS = ((FASTAPI_ALEMBIC, "status"),)
+STATUS_JSON = ((FASTAPI_ALEMBIC, "status", "--json"),)
 PLAIN = ((ALEMBIC, "current"), (ALEMBIC, "heads"))
 
 
@@ -382,7 +382,7 @@ def database(backend: str, root: Path, server_url: str, name: str) -> Iterator[s
     # Imported here: the SQLite run needs no server driver.
     from sqlalchemy.engine import make_url
 
-    from fastapi_migrate.dialects import for_url
+    from fastapi_alembic.dialects import for_url
 
     server = make_url(server_url)
     dialect = for_url(server)
@@ -403,7 +403,7 @@ def ms(seconds: float) -> str:
 def print_table(results: Sequence[Result], backend: str, repeat: int, cached: bool) -> None:
     bytecode = "bytecode cached" if cached else "no bytecode cache"
     print(
-        f"\nfastapi-migrate status vs alembic current + alembic heads: {backend}, {bytecode}, "
+        f"\nfastapi-alembic status vs alembic current + alembic heads: {backend}, {bytecode}, "
         f"median of {repeat} runs after 1 warm-up, wall time of whole processes"
     )
     columns = (

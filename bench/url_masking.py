@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Callable
 
-from fastapi_migrate.urls import mask_text, mask_url
+from fastapi_alembic.urls import mask_text, mask_url
 
 _OLD = re.compile(r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<secret>[^@\s]+)@")
 

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from fastapi_migrate.db import run_with_connection
-from fastapi_migrate.errors import DatabaseUnreachable
+from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.errors import DatabaseUnreachable
 
 SERVER_URLS = {
     "postgres": os.environ.get(

@@ -23,8 +23,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from backends import require_server
-from fastapi_migrate.db import run_with_connection
-from fastapi_migrate.dialects import for_url
+from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects import for_url
 from helpers import Project
 
 #: A second set of models, for the env.py whose target_metadata is a list.

@@ -14,8 +14,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from fastapi_migrate.cli import app
-from fastapi_migrate.db import run_with_connection
+from fastapi_alembic.cli import app
+from fastapi_alembic.db import run_with_connection
 
 BIN = Path(sys.executable).parent
 
@@ -84,7 +84,7 @@ class Project:
         project = cls(root, url)
         project.write_models(models)
         (root / "pyproject.toml").write_text(
-            f'[project]\nname = "demo"\n\n[tool.fastapi-migrate]\nmetadata = "{project.module}:Base"\n'
+            f'[project]\nname = "demo"\n\n[tool.fastapi-alembic]\nmetadata = "{project.module}:Base"\n'
         )
         return project
 
@@ -116,7 +116,7 @@ class Project:
             raise outcome.exception
         return Result(outcome.exit_code, outcome.stdout, outcome.stderr)
 
-    def run(self, *args: str, program: str = "fastapi-migrate", url: str | None = None) -> Result:
+    def run(self, *args: str, program: str = "fastapi-alembic", url: str | None = None) -> Result:
         """Run a command as a user would: a new process in the project folder."""
         env = {**os.environ, "DATABASE_URL": url or self.url}
         done = subprocess.run(

@@ -7,11 +7,11 @@ import textwrap
 import uuid
 from pathlib import Path
 
-from fastapi_migrate.lint.context import Environment
-from fastapi_migrate.lint.engine import RevisionFile, lint
-from fastapi_migrate.lint.model import BACKENDS
-from fastapi_migrate.lint.report import LintReport
-from fastapi_migrate.lint.settings import LintSettings
+from fastapi_alembic.lint.context import Environment
+from fastapi_alembic.lint.engine import RevisionFile, lint
+from fastapi_alembic.lint.model import BACKENDS
+from fastapi_alembic.lint.report import LintReport
+from fastapi_alembic.lint.settings import LintSettings
 
 #: The schema most cases start from: two tables made by an earlier revision.
 BASE_SCHEMA = """

@@ -1,4 +1,4 @@
-"""`fastapi-migrate adopt` on Alembic folders shaped the ways projects write them: Alembic's own
+"""`fastapi-alembic adopt` on Alembic folders shaped the ways projects write them: Alembic's own
 templates, a URL from a settings class, from other environment variables, include_object with
 user_module_prefix, a target_metadata list. Each adopted project passes `check` and `test`, and
 plain `alembic upgrade head` still works; what adopt cannot carry over is refused in one
@@ -21,8 +21,8 @@ from alembic.config import Config
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from fastapi_migrate.cli import app
-from fastapi_migrate.dialects import for_url
+from fastapi_alembic.cli import app
+from fastapi_alembic.dialects import for_url
 from helpers import BIN, Result, assert_clean_failure, snapshot
 
 MODELS = """
@@ -158,7 +158,7 @@ def adopt_and_verify(project: AlembicProject, url: str, plain_url: str, **enviro
     assert project.env.read_text() == before  # --check writes nothing
     adopted = project.cli("adopt", "--yes")
     assert adopted.exit_code == 0, adopted.output
-    assert "+from fastapi_migrate.env import run_migrations" in adopted.stdout
+    assert "+from fastapi_alembic.env import run_migrations" in adopted.stdout
     assert (project.env.parent / "env.py.orig").read_text() == before
     assert project.cli("adopt", "--check").exit_code == 0
 
@@ -537,8 +537,8 @@ else:
 
 
 def test_what_an_async_env_keeps_and_what_only_offline_runs_had(tmp_path: Path) -> None:
-    from fastapi_migrate.adoption.envpy import read_env
-    from fastapi_migrate.adoption.plan import render_env
+    from fastapi_alembic.adoption.envpy import read_env
+    from fastapi_alembic.adoption.plan import render_env
 
     path = tmp_path / "env.py"
     path.write_text(ASYNC_SQLMODEL_ENV)
@@ -553,7 +553,7 @@ def test_what_an_async_env_keeps_and_what_only_offline_runs_had(tmp_path: Path) 
 
 
 def test_the_projects_own_work_in_a_runner_is_refused(tmp_path: Path) -> None:
-    from fastapi_migrate.adoption.envpy import CannotAdopt, read_env
+    from fastapi_alembic.adoption.envpy import CannotAdopt, read_env
 
     path = tmp_path / "env.py"
     path.write_text(
@@ -576,8 +576,8 @@ def test_the_projects_own_work_in_a_runner_is_refused(tmp_path: Path) -> None:
 def test_set_up_it_cannot_classify_is_kept_with_a_comment_and_a_connection_refused(
     tmp_path: Path,
 ) -> None:
-    from fastapi_migrate.adoption.envpy import CannotAdopt, read_env
-    from fastapi_migrate.adoption.plan import KEPT_COMMENT, render_env
+    from fastapi_alembic.adoption.envpy import CannotAdopt, read_env
+    from fastapi_alembic.adoption.plan import KEPT_COMMENT, render_env
 
     path = tmp_path / "env.py"
     path.write_text(

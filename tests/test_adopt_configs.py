@@ -1,8 +1,8 @@
-"""`fastapi-migrate adopt` where Alembic's configuration is not a plain alembic.ini [alembic]:
+"""`fastapi-alembic adopt` where Alembic's configuration is not a plain alembic.ini [alembic]:
 alembic.ini with named sections (`alembic -n dev`, our global `--name dev`) and [tool.alembic]
 in pyproject.toml (Alembic 1.16+, `alembic init -t pyproject`).
 
-The projects are the shapes of tests/envshapes.py with no [tool.fastapi-migrate] at all, as
+The projects are the shapes of tests/envshapes.py with no [tool.fastapi-alembic] at all, as
 people have them before adopting. After adopt, `check` and `test` pass on the database they are
 given, plain `alembic upgrade head` (with `-n dev`) still migrates the project's own database,
 and no verb before that touches it (the sentinel stays byte for byte as it was).
@@ -57,10 +57,10 @@ def _files(root: Path) -> dict[str, str]:
 
 
 def _without_our_settings(project: Project) -> None:
-    """The project as it was before FastAPI-Migrate: no [tool.fastapi-migrate] table."""
+    """The project as it was before FastAPI-Alembic: no [tool.fastapi-alembic] table."""
     pyproject = project.root / "pyproject.toml"
-    text = re.sub(r"\[tool\.fastapi-migrate\]\n(?:[^\[\n][^\n]*\n|\n)*", "", pyproject.read_text())
-    assert "fastapi-migrate" not in text
+    text = re.sub(r"\[tool\.fastapi-alembic\]\n(?:[^\[\n][^\n]*\n|\n)*", "", pyproject.read_text())
+    assert "fastapi-alembic" not in text
     pyproject.write_text(text)
 
 
@@ -108,7 +108,7 @@ def test_adopt_then_check_test_and_plain_alembic(
                 unnamed, 2, "has no [alembic] section", "[dev], [test]", "--name dev adopt"
             )
         checked = verb("adopt", "--check", code=1)
-        assert "+from fastapi_migrate.env import run_migrations" in checked.stdout
+        assert "+from fastapi_alembic.env import run_migrations" in checked.stdout
         assert _files(root) == before  # --check writes nothing
         verb("adopt", "--yes")
         env_py = root / "alembic" / "env.py"

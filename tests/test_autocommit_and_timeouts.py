@@ -56,9 +56,9 @@ def indexes(url: str) -> set[str]:
 @pytest.mark.parametrize(
     ("backend", "program"),
     [
-        pytest.param("sqlite", "fastapi-migrate", marks=pytest.mark.sqlite),
-        pytest.param("mysql", "fastapi-migrate", marks=pytest.mark.mysql),
-        pytest.param("postgres", "fastapi-migrate", marks=pytest.mark.postgres),
+        pytest.param("sqlite", "fastapi-alembic", marks=pytest.mark.sqlite),
+        pytest.param("mysql", "fastapi-alembic", marks=pytest.mark.mysql),
+        pytest.param("postgres", "fastapi-alembic", marks=pytest.mark.postgres),
         pytest.param("postgres", "alembic", marks=pytest.mark.postgres),
         pytest.param("sqlite", "alembic", marks=pytest.mark.sqlite),
     ],
@@ -167,7 +167,7 @@ def test_a_migration_blocked_for_a_while_succeeds_on_a_retry(
     project = locked_project
     with held_lock(project.url, backend) as blocker:
         upgrade = subprocess.Popen(
-            [str(BIN / "fastapi-migrate"), "upgrade", "--lock-timeout", "1", "--lock-retries", "5"],
+            [str(BIN / "fastapi-alembic"), "upgrade", "--lock-timeout", "1", "--lock-retries", "5"],
             cwd=project.root,
             env={**os.environ, "DATABASE_URL": project.url},
             stdout=subprocess.PIPE,

@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from backends import require_server
-from fastapi_migrate.db import make_engine
-from fastapi_migrate.runtime.drivers import preferred_tls_context, pymysql_connection_class
+from fastapi_alembic.db import make_engine
+from fastapi_alembic.runtime.drivers import preferred_tls_context, pymysql_connection_class
 
 
 def pymysql_preferred_context() -> ssl.SSLContext:

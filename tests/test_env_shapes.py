@@ -86,7 +86,7 @@ class Run:
 
     def refused(self, *args: str) -> None:
         result = self.verb(*args)
-        assert_clean_failure(result, 2, "connects to", "env.py", "fastapi-migrate adopt")
+        assert_clean_failure(result, 2, "connects to", "env.py", "fastapi-alembic adopt")
 
 
 def _project(shape_name: str, backend: str, tmp_path: Path, url: str, sentinel: str) -> Run:
@@ -153,7 +153,7 @@ def _all_verbs_work(run: Run, url: str) -> None:
     status = json.loads(run.ok("status", "--json").stdout)
     assert status["current"] == [head]
     assert status["models_match"] is True
-    assert any("fastapi-migrate adopt" in note for note in status["notes"])
+    assert any("fastapi-alembic adopt" in note for note in status["notes"])
     assert run.ok("current").stdout.strip() == head
 
     down = json.loads(run.ok("downgrade", "base", "--json").stdout)
@@ -170,7 +170,7 @@ def _all_verbs_work(run: Run, url: str) -> None:
 
     checked = run.ok("check")
     assert "All checks passed." in checked.stdout
-    assert "fastapi-migrate adopt" in checked.stdout
+    assert "fastapi-alembic adopt" in checked.stdout
     assert "All checks passed." in run.ok("test").stdout
     assert head in run.ok("history").stdout
     assert snapshot(url)[1] == [head]
@@ -238,7 +238,7 @@ def test_the_pytest_plugin_builds_its_template_in_the_given_database(
     environment = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("FASTAPI_MIGRATE", "DATABASE_URL"))
+        if not key.startswith(("FASTAPI_ALEMBIC", "DATABASE_URL"))
     }
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--migrate-url={server}"],
@@ -255,7 +255,7 @@ def test_the_pytest_plugin_builds_its_template_in_the_given_database(
         assert "1 passed" in output, output
     else:
         assert done.returncode == 1, output
-        assert "connects to" in output and "fastapi-migrate adopt" in output, output
+        assert "connects to" in output and "fastapi-alembic adopt" in output, output
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -373,5 +373,5 @@ def test_a_url_for_the_other_kind_of_driver_is_one_sentence(
     project = make_project(SHAPES[shape_name], tmp_path / "project", url, database)
     for verb in (("status",), ("upgrade",), ("current",)):
         result = project.run(*verb)
-        assert_clean_failure(result, 2, phrase, "env.py", "fastapi-migrate adopt")
+        assert_clean_failure(result, 2, phrase, "env.py", "fastapi-alembic adopt")
     assert not (tmp_path / "given.db").exists() or snapshot(database)[1] == []

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from backends import require_server
-from fastapi_migrate.db import run_with_connection
+from fastapi_alembic.db import run_with_connection
 from helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
 
 
@@ -63,7 +63,7 @@ def test_metadata_that_is_not_metadata(tmp_path: Path) -> None:
 
 def test_no_migrations_folder_yet(tmp_path: Path) -> None:
     project = Project.create(tmp_path, f"sqlite:///{tmp_path / 'a.db'}")
-    assert_clean_failure(project.cli("upgrade"), 2, "run `fastapi-migrate init` first")
+    assert_clean_failure(project.cli("upgrade"), 2, "run `fastapi-alembic init` first")
 
 
 def test_init_refuses_an_existing_folder_without_force(project: Project) -> None:
@@ -133,7 +133,7 @@ def test_database_at_an_unknown_revision(project: Project) -> None:
 def test_make_refuses_a_database_behind_head(project: Project) -> None:
     write_revision(project, "b0b0b0b0b0b0", head_of(project))
     result = project.cli("make", "next change")
-    assert_clean_failure(result, 3, "behind head", "fastapi-migrate upgrade")
+    assert_clean_failure(result, 3, "behind head", "fastapi-alembic upgrade")
     assert len(project.revision_files()) == 2
 
 

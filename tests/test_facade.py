@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Column, Integer, MetaData, String, Table, inspect
 from sqlalchemy.engine import make_url
 
-from fastapi_migrate import DatabaseStateError, Migrations
-from fastapi_migrate.db import run_with_connection
+from fastapi_alembic import DatabaseStateError, Migrations
+from fastapi_alembic.db import run_with_connection
 from helpers import Project
 
 ASYNC_DRIVERS = {

@@ -14,12 +14,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from fastapi_migrate import Migrations
-from fastapi_migrate.db import run_with_connection
-from fastapi_migrate.errors import DatabaseStateError
-from fastapi_migrate.runtime import gate
-from fastapi_migrate.runtime.probe import current_if_at_head
-from fastapi_migrate.urls import mask_url
+from fastapi_alembic import Migrations
+from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.errors import DatabaseStateError
+from fastapi_alembic.runtime import gate
+from fastapi_alembic.runtime.probe import current_if_at_head
+from fastapi_alembic.urls import mask_url
 from helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
 
 SECOND = "5ec0nd000001"
@@ -54,7 +54,7 @@ def test_current_check_exit_codes_in_process_and_on_the_fast_path(project: Proje
         behind = run("current", "--check")
         assert behind.exit_code == 1, behind.output
         assert behind.stdout.strip().endswith(
-            f"is 1 revision(s) behind head (at {first}): run `fastapi-migrate upgrade`."
+            f"is 1 revision(s) behind head (at {first}): run `fastapi-alembic upgrade`."
         )
     report = json.loads(project.run("current", "--check", "--json").stdout)
     assert report["position"] == "behind" and report["pending"] == 1 and report["static"] is True
@@ -119,7 +119,7 @@ def test_the_gate_reads_the_database_with_the_driver_alone(
     )
     assert gate_says() == ("behind", (), 2)  # the ledger is there, the version table is not
     run_with_connection(
-        make_url(project.url), lambda c: c.execute(text("DROP TABLE fastapi_migrate_ledger"))
+        make_url(project.url), lambda c: c.execute(text("DROP TABLE fastapi_alembic_ledger"))
     )
     assert gate_says() == ("behind", (), 2)
 
@@ -197,7 +197,7 @@ def test_a_refused_read_leaves_the_callers_transaction_usable(project: Project) 
     run_with_connection(
         make_url(project.url),
         lambda c: c.execute(
-            text("ALTER TABLE fastapi_migrate_ledger RENAME COLUMN finished_at TO gone")
+            text("ALTER TABLE fastapi_alembic_ledger RENAME COLUMN finished_at TO gone")
         ),
     )
     migrations = Migrations(url=project.url, root=project.root)

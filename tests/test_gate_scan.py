@@ -17,11 +17,11 @@ from alembic.script import ScriptDirectory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fastapi_migrate import revisions as graph
-from fastapi_migrate.runtime import scan as scan_module
-from fastapi_migrate.runtime.gate import position_of
-from fastapi_migrate.runtime.headers import read_header
-from fastapi_migrate.runtime.scan import env_version_table, scan
+from fastapi_alembic import revisions as graph
+from fastapi_alembic.runtime import scan as scan_module
+from fastapi_alembic.runtime.gate import position_of
+from fastapi_alembic.runtime.headers import read_header
+from fastapi_alembic.runtime.scan import env_version_table, scan
 
 LABELS = ("alpha", "beta", "gamma", "delta")
 
@@ -79,7 +79,7 @@ def write_history(folder: Path, revisions: list[dict[str, object]]) -> None:
     versions = folder / "versions"
     versions.mkdir(parents=True)
     (folder / "env.py").write_text(
-        "from fastapi_migrate.env import run_migrations\n\nrun_migrations()\n"
+        "from fastapi_alembic.env import run_migrations\n\nrun_migrations()\n"
     )
     for number, spec in enumerate(revisions):
         style = str(spec["style"])
@@ -213,7 +213,7 @@ def test_the_cache_skips_unchanged_files_and_rereads_changed_ones(tmp_path: Path
     third = scan(tmp_path)
     assert third is not None and third.parsed == 1 and third.heads == {"r005"}
     # A corrupt cache is ignored, not trusted.
-    (tmp_path / "__pycache__" / "fastapi_migrate_revisions.marshal").write_bytes(b"\x00garbage")
+    (tmp_path / "__pycache__" / "fastapi_alembic_revisions.marshal").write_bytes(b"\x00garbage")
     fourth = scan(tmp_path)
     assert fourth is not None and fourth.heads == {"r005"}
 
@@ -275,14 +275,14 @@ def test_an_edit_in_place_or_a_new_file_is_seen_on_the_warm_path(
 
 def test_env_py_options_are_read_or_left_to_alembic(tmp_path: Path) -> None:
     env = tmp_path / "env.py"
-    env.write_text("from fastapi_migrate.env import run_migrations\nrun_migrations()\n")
+    env.write_text("from fastapi_alembic.env import run_migrations\nrun_migrations()\n")
     assert env_version_table(tmp_path) == ("alembic_version", None)
     env.write_text(
-        "from fastapi_migrate.env import run_migrations\n"
+        "from fastapi_alembic.env import run_migrations\n"
         "run_migrations(version_table='versions', version_table_schema='app')\n"
     )
     assert env_version_table(tmp_path) == ("versions", "app")
-    env.write_text("from fastapi_migrate.env import run_migrations\nrun_migrations(**OPTIONS)\n")
+    env.write_text("from fastapi_alembic.env import run_migrations\nrun_migrations(**OPTIONS)\n")
     assert env_version_table(tmp_path) is None
     env.write_text("from alembic import context\ncontext.configure(url='x')\n")
     assert env_version_table(tmp_path) is None

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Connection, insert, text
 from sqlalchemy.engine import make_url
 
-from fastapi_migrate.config import DEFAULT_LEDGER_TABLE
-from fastapi_migrate.db import run_with_connection
-from fastapi_migrate.runtime import ledger
+from fastapi_alembic.config import DEFAULT_LEDGER_TABLE
+from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.runtime import ledger
 from helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
 
 SECOND = "5ec0nd000001"
@@ -78,7 +78,7 @@ def test_an_edit_is_reported_until_accepted_and_whitespace_is_not_an_edit(
     path.write_text(original + "\n# tweaked after it was applied\n")
     (line,) = ledger_lines(project)
     assert f"{path} (revision {SECOND}) changed after it was applied at" in line
-    assert f"`fastapi-migrate log --accept {SECOND}`" in line
+    assert f"`fastapi-alembic log --accept {SECOND}`" in line
     report = json.loads(project.cli("status", "--json").stdout)
     assert [d["revision"] for d in report["drift"]] == [SECOND]
 
@@ -154,7 +154,7 @@ def test_a_migration_left_half_done_is_refused_until_stamped(project: Project) -
     phrases = (
         f"Migration {SECOND} (upgrade) was interrupted at",
         "inspect the schema",
-        "`fastapi-migrate stamp REVISION`",
+        "`fastapi-alembic stamp REVISION`",
     )
     assert_clean_failure(project.run("current", "--check"), 3, *phrases)
     assert_clean_failure(project.cli("current", "--check"), 3, *phrases)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from fastapi_migrate.cli import app
+from fastapi_alembic.cli import app
 from helpers import Project, Result, head_of, snapshot, write_revision
 
 SECRET = "S3cretPW"
@@ -127,7 +127,7 @@ def set_metadata(reference: str) -> Callable[[Project], None]:
     def setup(project: Project) -> None:
         named = reference.replace("{module}", project.module)
         (project.root / "pyproject.toml").write_text(
-            f'[project]\nname = "demo"\n\n[tool.fastapi-migrate]\nmetadata = "{named}"\n'
+            f'[project]\nname = "demo"\n\n[tool.fastapi-alembic]\nmetadata = "{named}"\n'
         )
 
     return setup
@@ -166,7 +166,7 @@ def unknown_revision_in_database(project: Project) -> None:
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
-    from fastapi_migrate.db import run_with_connection
+    from fastapi_alembic.db import run_with_connection
 
     run_with_connection(
         make_url(project.url),
@@ -255,7 +255,7 @@ SCENARIOS: dict[str, Scenario] = {
         write("pyproject.toml", "[tool\n"), 2, ALL, "not valid TOML"
     ),
     "unknown setting in pyproject": Scenario(
-        write("pyproject.toml", '[tool.fastapi-migrate]\nmetadata = "x:y"\nnonsense = "1"\n'),
+        write("pyproject.toml", '[tool.fastapi-alembic]\nmetadata = "x:y"\nnonsense = "1"\n'),
         2,
         ALL,
         "Unknown setting",

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fastapi_migrate.messages import docstring_body
+from fastapi_alembic.messages import docstring_body
 from helpers import Project, assert_clean_failure
 
 PAYLOAD = 'x"""\nimport pathlib; pathlib.Path({marker!r}).touch()\n"""'

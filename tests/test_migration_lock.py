@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from fastapi_migrate.runtime import LockTarget, migration_lock
+from fastapi_alembic.runtime import LockTarget, migration_lock
 from helpers import BIN, Project, snapshot, write_revision
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ def test_a_waiter_says_who_holds_the_lock_then_gives_up(project: Project, backen
     if backend == "mysql":  # the processlist: session id, user@host, idle since
         assert "held by session " in lines[0] and "@" in lines[0], waited.stderr
     else:  # our label: the process id of the test, which holds it
-        assert f"fastapi-migrate pid {os.getpid()} on " in lines[0], waited.stderr
+        assert f"fastapi-alembic pid {os.getpid()} on " in lines[0], waited.stderr
         assert " since " in lines[0]
     assert lines[-1].startswith("Error: Gave up waiting for the migration lock on "), waited.stderr
     assert "after 1.5 s" in lines[-1] and "lock_wait" in lines[-1]
@@ -98,7 +98,7 @@ def test_a_killed_holder_leaves_no_lock_behind(project: Project, backend: str) -
         ),
     )
     holder = subprocess.Popen(
-        [str(BIN / "fastapi-migrate"), "upgrade"],
+        [str(BIN / "fastapi-alembic"), "upgrade"],
         cwd=project.root,
         env={**os.environ, "DATABASE_URL": project.url, "HANG": "1"},
         stdout=subprocess.DEVNULL,
@@ -158,7 +158,7 @@ def test_lock_wait_setting_is_checked(project: Project) -> None:
     pyproject.write_text(pyproject.read_text() + 'lock_wait = "soon"\n')
     refused = project.cli("upgrade")
     assert refused.exit_code == 2
-    assert "lock_wait under [tool.fastapi-migrate]" in refused.stderr
+    assert "lock_wait under [tool.fastapi-alembic]" in refused.stderr
     assert "must be a number of seconds" in refused.stderr
 
 
@@ -167,7 +167,7 @@ if sys.platform == "win32":  # pragma: no cover
 
 
 def test_the_lock_belongs_to_one_database_version_table_and_schema() -> None:
-    from fastapi_migrate.dialects import for_url
+    from fastapi_alembic.dialects import for_url
 
     app = LockTarget(make_url("postgresql://u@h/app"))
     names = {
@@ -180,13 +180,13 @@ def test_the_lock_belongs_to_one_database_version_table_and_schema() -> None:
     postgres, mysql = for_url(app.url), for_url(make_url("mysql://u@h/app"))
     assert len({postgres.lock_key(name) for name in names}) == 4
     assert app.name == LockTarget(make_url("postgresql://other:pw@elsewhere/app")).name
-    long_name = "fastapi-migrate/" + "d" * 60 + "/alembic_version"
+    long_name = "fastapi-alembic/" + "d" * 60 + "/alembic_version"
     assert len(mysql.lock_key(long_name)) <= 64  # the server's limit for GET_LOCK names
     assert mysql.lock_key(long_name) != mysql.lock_key(long_name.replace("d", "e"))
 
 
 def test_retries_wait_longer_each_time() -> None:
-    from fastapi_migrate.runtime.timeouts import pause_before_retry
+    from fastapi_alembic.runtime.timeouts import pause_before_retry
 
     assert [pause_before_retry(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
 
@@ -214,7 +214,7 @@ def test_a_waiter_is_heard_when_env_py_configures_logging_from_alembic_ini(
 def test_a_waiter_speaks_again_every_few_seconds(
     project: Project, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr("fastapi_migrate.runtime.lock.REPORT_EVERY_SECONDS", 0.4)
+    monkeypatch.setattr("fastapi_alembic.runtime.lock.REPORT_EVERY_SECONDS", 0.4)
     write_revision(project, "a00000000001", None)
     with migration_lock(_target(project), wait_seconds=5):
         waited = project.cli("upgrade", "--lock-wait", "1.5")
@@ -224,7 +224,7 @@ def test_a_waiter_speaks_again_every_few_seconds(
     assert len(said) >= 3 and all(
         s.startswith("Still waiting for the migration lock") for s in said[1:]
     )
-    assert " s: held by fastapi-migrate pid " in said[1]
+    assert " s: held by fastapi-alembic pid " in said[1]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])

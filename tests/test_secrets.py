@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fastapi_migrate.urls import mask_text, mask_url, parse_url
+from fastapi_alembic.urls import mask_text, mask_url, parse_url
 from helpers import Project
 
 EXAMPLES = int(os.environ.get("FM_SECRET_EXAMPLES", "5"))

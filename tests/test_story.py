@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
-from fastapi_migrate.db import run_with_connection
+from fastapi_alembic.db import run_with_connection
 from helpers import Project
 
 
@@ -67,7 +67,7 @@ def test_story_from_create_all_to_migrations(fresh_url: str, tmp_path: Path) -> 
 
     # No lock-in: plain Alembic drives the same folder with only DATABASE_URL set.
     assert project.run("downgrade", "base").exit_code == 0
-    assert tables(fresh_url) <= {"alembic_version", "fastapi_migrate_ledger"}
+    assert tables(fresh_url) <= {"alembic_version", "fastapi_alembic_ledger"}
     plain = project.run("upgrade", "head", program="alembic")
     assert plain.exit_code == 0, plain.output
     assert "phone_number" in columns(fresh_url, "users")

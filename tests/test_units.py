@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import BigInteger, Float, Integer, Numeric, SmallInteger, String, Text
 
-from fastapi_migrate.autogen import compare_server_default, describe_operations, is_narrowing
-from fastapi_migrate.cli.graph import draw
-from fastapi_migrate.errors import ConfigError
-from fastapi_migrate.revisions import RevisionInfo
-from fastapi_migrate.urls import mask_text, mask_url, parse_url
+from fastapi_alembic.autogen import compare_server_default, describe_operations, is_narrowing
+from fastapi_alembic.cli.graph import draw
+from fastapi_alembic.errors import ConfigError
+from fastapi_alembic.revisions import RevisionInfo
+from fastapi_alembic.urls import mask_text, mask_url, parse_url
 
 
 def test_mask_url_hides_the_password() -> None:
@@ -145,7 +145,7 @@ def test_server_defaults_render_as_calls_valid_on_every_backend() -> None:
 
     from sqlalchemy import DefaultClause, false, func, text, true
 
-    from fastapi_migrate.autogen import render_item
+    from fastapi_alembic.autogen import render_item
 
     context = SimpleNamespace(opts={})
     assert render_item("server_default", DefaultClause(func.now()), context) == "sa.func.now()"
@@ -160,11 +160,11 @@ def test_the_package_loads_its_public_names_on_first_use() -> None:
     import sys
 
     probe = (
-        "import sys, fastapi_migrate.testing.plugin\n"
+        "import sys, fastapi_alembic.testing.plugin\n"
         "assert 'alembic' not in sys.modules, 'the pytest plugin imported Alembic'\n"
-        "import fastapi_migrate\n"
-        "assert sorted(fastapi_migrate.__all__) == sorted(fastapi_migrate._HOME)\n"
-        "from fastapi_migrate import Migrations, MigrationsError\n"
+        "import fastapi_alembic\n"
+        "assert sorted(fastapi_alembic.__all__) == sorted(fastapi_alembic._HOME)\n"
+        "from fastapi_alembic import Migrations, MigrationsError\n"
         "assert 'alembic' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", probe], check=True)

@@ -94,5 +94,5 @@ def test_check_fails_when_models_are_ahead_of_the_migrations(
     assert result.exit_code == 1
     assert "✗ migrations match the models" in result.stdout
     assert "create table posts" in result.stdout
-    assert "fastapi-migrate make" in result.stdout
+    assert "fastapi-alembic make" in result.stdout
     assert "Check failed." in result.stdout

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
 
-from fastapi_migrate import Migrations
-from fastapi_migrate.db import run_with_connection
-from fastapi_migrate.errors import DataLossRefused, MigrationFailed
+from fastapi_alembic import Migrations
+from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.errors import DataLossRefused, MigrationFailed
 from model_changes import _mood, _profiles, _users
 
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from fastapi_migrate.cli import authoring
-from fastapi_migrate.db import run_with_connection
+from fastapi_alembic.cli import authoring
+from fastapi_alembic.db import run_with_connection
 from helpers import PHONE_NUMBER, Project, assert_clean_failure
 
 PHONE = "phone: Mapped[str | None] = mapped_column(String(50))"
@@ -91,7 +91,7 @@ def test_a_terminal_is_asked(
     monkeypatch.setattr("sys.stdin.isatty", lambda: True, raising=False)
     from typer.testing import CliRunner
 
-    from fastapi_migrate.cli import app
+    from fastapi_alembic.cli import app
 
     monkeypatch.chdir(project.root)
     result = CliRunner().invoke(

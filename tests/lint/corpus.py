@@ -348,7 +348,7 @@ CORPUS: list[Entry] = [
     ),
     entry(
         "a silence with no reason",
-        '    op.drop_column("posts", "body")  # fastapi-migrate: allow drop-column\n',
+        '    op.drop_column("posts", "body")  # fastapi-alembic: allow drop-column\n',
         '    op.add_column("posts", sa.Column("body", sa.Text()))\n',
         "silence-without-reason",
         "drop-column",
@@ -403,13 +403,13 @@ CORPUS: list[Entry] = [
         LOCK
         + '    op.alter_column("posts", "title", existing_type=sa.String(200), type_=sa.String(300))\n',
         LOCK
-        + '    op.alter_column("posts", "title", existing_type=sa.String(300), type_=sa.String(200))  # fastapi-migrate: allow narrowing-type-change -- titles were capped at 200 by the form\n',
+        + '    op.alter_column("posts", "title", existing_type=sa.String(300), type_=sa.String(200))  # fastapi-alembic: allow narrowing-type-change -- titles were capped at 200 by the form\n',
         backend="postgresql",
     ),
     entry(
         "batched backfill in an autocommit block",
         "    connection = op.get_bind()\n    with op.get_context().autocommit_block():\n        connection.execute(sa.text(\"UPDATE users SET status = 'active' WHERE id IN (SELECT id FROM users WHERE status IS NULL LIMIT 1000)\"))\n",
-        "    pass  # fastapi-migrate: allow missing-downgrade -- a backfill has nothing to undo\n",
+        "    pass  # fastapi-alembic: allow missing-downgrade -- a backfill has nothing to undo\n",
         backend="postgresql",
     ),
     entry(
@@ -425,7 +425,7 @@ CORPUS: list[Entry] = [
     entry(
         "mysql enum value appended",
         '    op.alter_column("orders", "state", existing_type=sa.Enum("new", "paid", "shipped", name="order_state"), type_=sa.Enum("new", "paid", "shipped", "refunded", name="order_state"))\n',
-        '    op.alter_column("orders", "state", existing_type=sa.Enum("new", "paid", "shipped", "refunded", name="order_state"), type_=sa.Enum("new", "paid", "shipped", name="order_state"))  # fastapi-migrate: allow drop-enum-value, mysql-enum-order -- refunds never shipped\n',
+        '    op.alter_column("orders", "state", existing_type=sa.Enum("new", "paid", "shipped", "refunded", name="order_state"), type_=sa.Enum("new", "paid", "shipped", name="order_state"))  # fastapi-alembic: allow drop-enum-value, mysql-enum-order -- refunds never shipped\n',
         backend="mysql",
     ),
     entry(
@@ -437,7 +437,7 @@ CORPUS: list[Entry] = [
     entry(
         "sqlite batch add column only",
         '    with op.batch_alter_table("posts") as batch_op:\n        batch_op.add_column(sa.Column("views", sa.Integer(), nullable=True))\n',
-        '    with op.batch_alter_table("posts") as batch_op:\n        batch_op.drop_column("views")  # fastapi-migrate: allow drop-column, sqlite-batch-copy -- undoes this revision\n',
+        '    with op.batch_alter_table("posts") as batch_op:\n        batch_op.drop_column("views")  # fastapi-alembic: allow drop-column, sqlite-batch-copy -- undoes this revision\n',
         backend="sqlite",
     ),
     entry(
@@ -448,7 +448,7 @@ CORPUS: list[Entry] = [
     entry(
         "data migration with sa.table",
         "    users = sa.table('users', sa.column('id', sa.Integer), sa.column('status', sa.String))\n    op.get_bind().execute(users.update().where(users.c.id == 1).values(status='active'))\n",
-        "    pass  # fastapi-migrate: allow missing-downgrade -- one row fixed, nothing to undo\n",
+        "    pass  # fastapi-alembic: allow missing-downgrade -- one row fixed, nothing to undo\n",
     ),
     entry(
         "extension on postgres only",
@@ -491,7 +491,7 @@ CORPUS: list[Entry] = [
     ),
     entry(
         "silenced with a reason",
-        '    op.drop_column("posts", "published")  # fastapi-migrate: allow drop-column -- replaced by posts.state in 1a2b, unused since v3\n',
+        '    op.drop_column("posts", "published")  # fastapi-alembic: allow drop-column -- replaced by posts.state in 1a2b, unused since v3\n',
         '    op.add_column("posts", sa.Column("published", sa.Boolean(), nullable=True))\n',
         backend="sqlite",
     ),
@@ -544,9 +544,9 @@ class Scores:
 
 def evaluate(folder: Path) -> Scores:
     """Lint every entry on top of the base schema, in ``folder``."""
-    from fastapi_migrate.lint.context import Environment
-    from fastapi_migrate.lint.engine import lint
-    from fastapi_migrate.lint.model import BACKENDS
+    from fastapi_alembic.lint.context import Environment
+    from fastapi_alembic.lint.engine import lint
+    from fastapi_alembic.lint.model import BACKENDS
     from lint_helpers import load, revision_source
 
     package = folder / "app" / "lintcorpus_app"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fastapi_migrate import Migrations
+from fastapi_alembic import Migrations
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
-from fastapi_migrate import Migrations
-from fastapi_migrate.db import run_with_connection
-from fastapi_migrate.errors import DataLossRefused
+from fastapi_alembic import Migrations
+from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.errors import DataLossRefused
 from helpers import Project, assert_clean_failure, snapshot, write_revision
 
 CREATE = (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi_migrate.lint.model import Kind
-from fastapi_migrate.lint.reader import read_function
+from fastapi_alembic.lint.model import Kind
+from fastapi_alembic.lint.reader import read_function
 from lint_helpers import load, revision_source
 
 UPGRADE = """

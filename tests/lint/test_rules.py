@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from fastapi_migrate.lint.context import Environment
-from fastapi_migrate.lint.engine import lint
-from fastapi_migrate.lint.model import Severity
-from fastapi_migrate.lint.rules import BY_ID, RULES
+from fastapi_alembic.lint.context import Environment
+from fastapi_alembic.lint.engine import lint
+from fastapi_alembic.lint.model import Severity
+from fastapi_alembic.lint.rules import BY_ID, RULES
 from lint_helpers import BASE_SCHEMA, lint_snippet, load, revision_source, rules_found
 
 
@@ -153,8 +153,8 @@ CASES: dict[str, Case] = {
         'count = op.get_bind().execute(sa.text("SELECT count(*) FROM users")).scalar()\nprint((count or 0) + 1)',
     ),
     "silence-without-reason": Case(
-        'op.drop_column("users", "name")  # fastapi-migrate: allow drop-column',
-        'op.drop_column("users", "name")  # fastapi-migrate: allow drop-column -- moved to profiles in 3f2a',
+        'op.drop_column("users", "name")  # fastapi-alembic: allow drop-column',
+        'op.drop_column("users", "name")  # fastapi-alembic: allow drop-column -- moved to profiles in 3f2a',
     ),
 }
 
@@ -217,7 +217,7 @@ def test_drop_mapped_column_needs_the_models_to_still_map_it(tmp_path: Path) -> 
 
 
 def test_docs_lint_md_is_written_from_the_rules() -> None:
-    from fastapi_migrate.lint.docs import render
+    from fastapi_alembic.lint.docs import render
 
     page = Path(__file__).parents[2] / "docs" / "lint.md"
     text = page.read_text()
@@ -243,7 +243,7 @@ def test_the_server_version_decides_version_dependent_rules(
 def test_a_silence_of_no_rule_is_a_finding(tmp_path: Path) -> None:
     report = lint_snippet(
         tmp_path,
-        'op.drop_column("users", "name")  # fastapi-migrate: allow drop-colum -- typo',
+        'op.drop_column("users", "name")  # fastapi-alembic: allow drop-colum -- typo',
         backends=("sqlite",),
     )
     messages = [f.message for f in report.findings if f.rule == "silence-without-reason"]

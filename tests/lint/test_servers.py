@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from backends import require_server
-from fastapi_migrate.dialects import for_url
+from fastapi_alembic.dialects import for_url
 from helpers import Project, write_revision
 
 
@@ -176,7 +176,7 @@ def test_lint_with_a_database_follows_the_real_table_sizes(
     )
     pyproject = project.root / "pyproject.toml"
     pyproject.write_text(
-        pyproject.read_text() + "\n[tool.fastapi-migrate.lint]\nlarge-table-rows = 20\n"
+        pyproject.read_text() + "\n[tool.fastapi-alembic.lint]\nlarge-table-rows = 20\n"
     )
     result = project.cli("lint", "--json")
     report = json.loads(result.stdout)

@@ -1,4 +1,4 @@
-"""`fastapi-migrate lint` as a user runs it: exit codes, reports, silences, settings."""
+"""`fastapi-alembic lint` as a user runs it: exit codes, reports, silences, settings."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def test_silence_with_a_reason_passes_and_without_one_is_a_finding(project: Proj
         project,
         "bbbb00000002",
         "aaaa00000001",
-        body='op.drop_column("users", "name")  # fastapi-migrate: allow drop-column -- unused since v2',
+        body='op.drop_column("users", "name")  # fastapi-alembic: allow drop-column -- unused since v2',
     )
     result = project.cli("lint", "--no-database", "--dialect", "sqlite")
     assert result.exit_code == 0, result.output
@@ -84,7 +84,7 @@ def test_pyproject_ignore_severity_and_since(project: Project) -> None:
     pyproject = project.root / "pyproject.toml"
     base = pyproject.read_text()
     pyproject.write_text(
-        base + '\n[tool.fastapi-migrate.lint]\nsince = "bbbb00000002"\n'
+        base + '\n[tool.fastapi-alembic.lint]\nsince = "bbbb00000002"\n'
         'severity = { create-index-not-concurrently = "warning", missing-lock-timeout = "warning" }\n'
     )
     result = project.cli("lint", "--no-database", "--dialect", "postgresql", "--json")
@@ -92,7 +92,7 @@ def test_pyproject_ignore_severity_and_since(project: Project) -> None:
     assert report["revisions"] == ["cccc00000003"]
     assert result.exit_code == 0, result.output
     assert {f["severity"] for f in report["findings"]} == {"warning"}
-    pyproject.write_text(base + '\n[tool.fastapi-migrate.lint]\nignore = ["no-such-rule"]\n')
+    pyproject.write_text(base + '\n[tool.fastapi-alembic.lint]\nignore = ["no-such-rule"]\n')
     result = project.cli("lint")
     assert result.exit_code == 2
     assert "no-such-rule" in result.stderr and "Traceback" not in result.output
@@ -173,7 +173,7 @@ def test_missing_lock_timeout_only_when_the_runner_sets_none(project: Project) -
     pyproject = project.root / "pyproject.toml"
     pyproject.write_text(
         pyproject.read_text().replace(
-            "[tool.fastapi-migrate]\n", "[tool.fastapi-migrate]\nlock_timeout = 0\n"
+            "[tool.fastapi-alembic]\n", "[tool.fastapi-alembic]\nlock_timeout = 0\n"
         )
     )
     off = json.loads(

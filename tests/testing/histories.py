@@ -13,10 +13,10 @@ from pathlib import Path
 from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 
-from fastapi_migrate.db import run_with_connection
-from fastapi_migrate.migrations import Migrations
+from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.migrations import Migrations
 
-ENV = "from fastapi_migrate.env import run_migrations\n\nrun_migrations()\n"
+ENV = "from fastapi_alembic.env import run_migrations\n\nrun_migrations()\n"
 
 MODELS = """
 from sqlalchemy import Boolean, ForeignKey, Integer, String
@@ -83,7 +83,7 @@ class History:
         (self.root / "migrations" / "versions").mkdir(parents=True)
         (self.root / "migrations" / "env.py").write_text(ENV)
         (self.root / "pyproject.toml").write_text(
-            f'[project]\nname = "demo"\n\n[tool.fastapi-migrate]\nmetadata = "{self.module}:Base"\n'
+            f'[project]\nname = "demo"\n\n[tool.fastapi-alembic]\nmetadata = "{self.module}:Base"\n'
         )
         self.write_models(MODELS)
 

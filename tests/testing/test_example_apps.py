@@ -1,4 +1,4 @@
-"""`fastapi-migrate test` on both example apps, as CI runs it: every check passes."""
+"""`fastapi-alembic test` on both example apps, as CI runs it: every check passes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from testing.histories import server_for
 from typer.testing import CliRunner
 
-from fastapi_migrate.cli import app
+from fastapi_alembic.cli import app
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from testing.histories import ADD_AGE, CREATE_POSTS, CREATE_USERS, History, new_history, server_for
 
-from fastapi_migrate.testing.templates import TemplateDatabases
+from fastapi_alembic.testing.templates import TemplateDatabases
 
 USER_TESTS = """
 import pytest
@@ -70,7 +70,7 @@ def pytest_in(
 ) -> subprocess.CompletedProcess[str]:
     """Run pytest as a user's project would, in ``root``, without this run's database settings."""
     environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("FASTAPI_MIGRATE", "DATABASE_URL"))
+        k: v for k, v in os.environ.items() if not k.startswith(("FASTAPI_ALEMBIC", "DATABASE_URL"))
     }
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", *args],
@@ -106,7 +106,7 @@ def test_fixtures_under_two_workers(backend: str, tmp_path: Path) -> None:
     dbs = TemplateDatabases(history.migrations(), server)
     try:
         if backend == "mysql":  # the URL from the environment rather than the option
-            run_user_suite(history, env={"FASTAPI_MIGRATE_TEST_URL": server})
+            run_user_suite(history, env={"FASTAPI_ALEMBIC_TEST_URL": server})
         else:
             run_user_suite(history, f"--migrate-url={server}")
         # Every copy was dropped; the template stays for the next run.
@@ -117,12 +117,12 @@ def test_fixtures_under_two_workers(backend: str, tmp_path: Path) -> None:
 
 
 def test_without_a_url_copies_come_from_sqlite_files(tmp_path: Path) -> None:
-    from fastapi_migrate.testing.plugin import default_sqlite_folder
+    from fastapi_alembic.testing.plugin import default_sqlite_folder
 
     history = new_history(tmp_path).add_good()
     # Also opt in to the migration test suite as six tests.
     (history.root / "test_migrations.py").write_text(
-        "from fastapi_migrate.testing.checks import *  # noqa: F403\n"
+        "from fastapi_alembic.testing.checks import *  # noqa: F403\n"
     )
     output = run_user_suite(history, passed=16)
     assert "16 passed" in output
@@ -144,7 +144,7 @@ def test_the_opt_in_checks_name_a_failing_revision(backend: str, tmp_path: Path)
     broken = history.add("clean up posts", 'op.execute("DELETE FROM posts")')
     history.add("add users.age", *ADD_AGE)
     (history.root / "test_migrations.py").write_text(
-        "from fastapi_migrate.testing.checks import *  # noqa: F403\n"
+        "from fastapi_alembic.testing.checks import *  # noqa: F403\n"
     )
     done = pytest_in(
         history.root, "-p", "no:cacheprovider", f"--migrate-url={server_for(backend, tmp_path)}"

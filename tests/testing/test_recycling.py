@@ -16,8 +16,8 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from testing.histories import History, new_history, server_for
 
-from fastapi_migrate.db import run_with_connection
-from fastapi_migrate.testing.templates import TemplateDatabases
+from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.testing.templates import TemplateDatabases
 
 SERVERS = pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)
 
@@ -238,7 +238,7 @@ def test_the_plugin_recycles_unless_told_not_to(
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *option],
         cwd=history.root,
-        env={**os.environ, "FASTAPI_MIGRATE_TEST_URL": server},
+        env={**os.environ, "FASTAPI_ALEMBIC_TEST_URL": server},
         capture_output=True,
         text=True,
         timeout=120,

@@ -20,9 +20,9 @@ from testing.histories import (
 )
 from typer.testing import CliRunner
 
-from fastapi_migrate.cli import app
-from fastapi_migrate.reports import CheckReport
-from fastapi_migrate.testing import suite
+from fastapi_alembic.cli import app
+from fastapi_alembic.reports import CheckReport
+from fastapi_alembic.testing import suite
 
 
 def detail(report: CheckReport, name: str) -> str:
@@ -386,7 +386,7 @@ def test_a_revision_that_declares_it_changes_rows_passes_and_is_named(tmp_path: 
     history.add("create posts", *CREATE_POSTS)
     purge = history.add(
         "purge posts",
-        '# fastapi-migrate: rows-change posts moved to the archive service\n    op.execute("DELETE FROM posts")',
+        '# fastapi-alembic: rows-change posts moved to the archive service\n    op.execute("DELETE FROM posts")',
     )
     history.add("add users.age", *ADD_AGE)
     report = suite.run_suite(
@@ -404,7 +404,7 @@ def test_a_database_error_in_the_row_comparison_names_the_revision(
 ) -> None:
     from sqlalchemy.exc import NoSuchColumnError
 
-    from fastapi_migrate.testing.rows import RowLedger
+    from fastapi_alembic.testing.rows import RowLedger
 
     history = new_history(tmp_path)
     first = history.add("create users", *CREATE_USERS)
@@ -442,7 +442,7 @@ def test_a_history_written_for_another_backend_is_said_once(tmp_path: Path) -> N
         f"✗ {suite.STEP_BY_STEP}: the history does not run on sqlite: upgrading to {foreign} "
         '(case-insensitive emails) failed: OperationalError: near "EXTENSION": syntax error. '
         "Run the suite on a server of the backend it was written for: "
-        "`fastapi-migrate test --url <server URL>`"
+        "`fastapi-alembic test --url <server URL>`"
     ]
     assert sum(line.startswith("✗") for line in lines) == 1
     partly = [line for line in lines if line.startswith("◐")]

@@ -22,9 +22,9 @@ from testing.histories import (
     server_for,
 )
 
-from fastapi_migrate.db import run_with_connection
-from fastapi_migrate.errors import DatabaseUnreachable, MigrationFailed
-from fastapi_migrate.testing.templates import TemplateDatabases
+from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.errors import DatabaseUnreachable, MigrationFailed
+from fastapi_alembic.testing.templates import TemplateDatabases
 
 
 def scalar(url: str, sql: str) -> object:
@@ -176,8 +176,8 @@ def test_a_connection_left_open_does_not_stop_the_drop(backend: str, tmp_path: P
 
 BUILD_IN_A_CHILD = """
 import sys
-from fastapi_migrate import Migrations
-from fastapi_migrate.testing.templates import TemplateDatabases
+from fastapi_alembic import Migrations
+from fastapi_alembic.testing.templates import TemplateDatabases
 
 TemplateDatabases(Migrations(root=sys.argv[1]), sys.argv[2]).template()
 """

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import uvicorn
 
-from fastapi_migrate import Migrations, MigrationsError, mask_url
+from fastapi_alembic import Migrations, MigrationsError, mask_url
 from social.models import Base
 from social.settings import APP_ROOT, Settings
 
@@ -46,7 +46,7 @@ def main() -> None:
     arguments = parser.parse_args()
     # Show the migrations applied at start-up beside uvicorn's own lines.
     logging.basicConfig(format="%(levelname)s:     %(message)s")
-    logger = logging.getLogger("fastapi_migrate")
+    logger = logging.getLogger("fastapi_alembic")
     logger.setLevel(logging.INFO)
     settings = Settings()
     if settings.secret_key is None:

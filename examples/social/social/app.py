@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from fastapi_migrate import Migrations
+from fastapi_alembic import Migrations
 from social.body_limit import BodySizeLimit
 from social.database import create_database_engine, create_session_factory
 from social.models import Base

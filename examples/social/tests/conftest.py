@@ -1,5 +1,5 @@
 """Fixtures for the social API's tests: a freshly migrated database per test, on SQLite,
-PostgreSQL and MariaDB, from the fastapi-migrate pytest plugin; and users who can log in."""
+PostgreSQL and MariaDB, from the fastapi-alembic pytest plugin; and users who can log in."""
 
 import itertools
 import secrets
@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from backends import BACKENDS, require_server
-from fastapi_migrate import Migrations
+from fastapi_alembic import Migrations
 from social import security
 from social.app import app
 from social.database import configure_connections, get_session

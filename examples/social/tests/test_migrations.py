@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, text
 
-from fastapi_migrate import Migrations
+from fastapi_alembic import Migrations
 from social.database import create_database_engine
 
 CREATE_POSTS = "755e0d2d242b"
@@ -51,7 +51,7 @@ def test_history_retells_the_tutorial(migrations: Migrations) -> None:
 
 
 def test_check_passes(empty_database: Migrations) -> None:
-    """What `fastapi-migrate check` runs in CI: one head, the migrations build the models."""
+    """What `fastapi-alembic check` runs in CI: one head, the migrations build the models."""
     empty_database.upgrade()
 
     report = empty_database.check()
@@ -68,7 +68,7 @@ def test_downgrade_to_base_then_upgrade_to_head(empty_database: Migrations, fres
     with engine.connect() as connection:
         assert set(inspect(connection).get_table_names()) <= {
             "alembic_version",
-            "fastapi_migrate_ledger",
+            "fastapi_alembic_ledger",
         }
     engine.dispose()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from fastapi_migrate import Migrations
+from fastapi_alembic import Migrations
 from social.app import create_app
 from social.settings import MissingSecretKeyError, Settings
 

@@ -1,5 +1,5 @@
 """Fixtures for the to-do API's tests: a freshly migrated database per test, on SQLite,
-PostgreSQL and MariaDB, from the fastapi-migrate pytest plugin."""
+PostgreSQL and MariaDB, from the fastapi-alembic pytest plugin."""
 
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from backends import BACKENDS, require_server
-from fastapi_migrate import Migrations
+from fastapi_alembic import Migrations
 from todo.app import app
 from todo.database import configure_connections, get_session
 

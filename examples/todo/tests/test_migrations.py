@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL
 
-from fastapi_migrate import Migrations
+from fastapi_alembic import Migrations
 
 CREATE_TASKS = "056fd48ebb77"
 ADD_CREATED_AT = "513cd05587c5"
@@ -52,7 +52,7 @@ def test_history_is_linear_with_the_three_revisions(migrations: Migrations) -> N
 
 
 def test_check_passes(empty_database: Migrations) -> None:
-    """What `fastapi-migrate check` runs in CI: one head, the migrations build the models."""
+    """What `fastapi-alembic check` runs in CI: one head, the migrations build the models."""
     empty_database.upgrade()
 
     report = empty_database.check()
@@ -65,7 +65,7 @@ def test_downgrade_to_base_then_upgrade_to_head(empty_database: Migrations) -> N
     empty_database.downgrade("base")
 
     assert empty_database.current() == ()
-    assert table_names(empty_database.url) <= {"alembic_version", "fastapi_migrate_ledger"}
+    assert table_names(empty_database.url) <= {"alembic_version", "fastapi_alembic_ledger"}
 
     empty_database.upgrade()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from fastapi_migrate import Migrations
+from fastapi_alembic import Migrations
 from todo.app import create_app
 
 

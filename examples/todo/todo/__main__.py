@@ -5,7 +5,7 @@ import logging
 
 import uvicorn
 
-from fastapi_migrate import mask_url
+from fastapi_alembic import mask_url
 from todo.settings import Settings
 
 
@@ -16,7 +16,7 @@ def main() -> None:
     arguments = parser.parse_args()
     # Show the migrations applied at start-up beside uvicorn's own lines.
     logging.basicConfig(format="%(levelname)s:     %(message)s")
-    logging.getLogger("fastapi_migrate").setLevel(logging.INFO)
+    logging.getLogger("fastapi_alembic").setLevel(logging.INFO)
     settings = Settings()
     where = f"http://{arguments.host}:{arguments.port}"
     database = mask_url(settings.database_url)

@@ -6,8 +6,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, HTTPException, status
 from sqlalchemy.exc import DBAPIError
 
-from fastapi_migrate import Migrations
-from fastapi_migrate.errors import MigrationsError
+from fastapi_alembic import Migrations
+from fastapi_alembic.errors import MigrationsError
 from todo.body_limit import BodySizeLimit
 from todo.database import create_database_engine, create_session_factory
 from todo.models import Base

@@ -17,8 +17,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # fastapi-migrate: allow mixed-ddl-and-data -- every post needs an owner before owner_id can be NOT NULL, in the same step
-    # fastapi-migrate: allow sqlite-batch-copy, missing-lock-timeout, set-not-null, constraint-without-not-valid, mysql-online-ddl -- the tutorial's posts table is small: checked or copied in milliseconds
+    # fastapi-alembic: allow mixed-ddl-and-data -- every post needs an owner before owner_id can be NOT NULL, in the same step
+    # fastapi-alembic: allow sqlite-batch-copy, missing-lock-timeout, set-not-null, constraint-without-not-valid, mysql-online-ddl -- the tutorial's posts table is small: checked or copied in milliseconds
     # Posts written before users existed must have an owner before owner_id can be required:
     # they go to the oldest account. (With posts but no users at all, the NOT NULL step fails
     # and the upgrade stops: create a user first.)

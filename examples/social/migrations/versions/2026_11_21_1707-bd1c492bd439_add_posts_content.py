@@ -17,8 +17,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # fastapi-migrate: allow unbatched-data-change, mixed-ddl-and-data -- the tutorial's posts table is small, and the column must be filled before it can be NOT NULL
-    # fastapi-migrate: allow sqlite-batch-copy, missing-lock-timeout, set-not-null -- the tutorial's posts table is small: copied or scanned in milliseconds
+    # fastapi-alembic: allow unbatched-data-change, mixed-ddl-and-data -- the tutorial's posts table is small, and the column must be filled before it can be NOT NULL
+    # fastapi-alembic: allow sqlite-batch-copy, missing-lock-timeout, set-not-null -- the tutorial's posts table is small: copied or scanned in milliseconds
     # A NOT NULL column cannot be added to a table that has rows: add it nullable, give the
     # posts written so far empty content, then make it required.
     with op.batch_alter_table("posts", schema=None) as batch_op:

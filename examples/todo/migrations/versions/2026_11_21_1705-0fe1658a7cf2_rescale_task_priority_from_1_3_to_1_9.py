@@ -25,7 +25,7 @@ tasks = sa.table("tasks", sa.column("priority", sa.Integer))
 
 
 def upgrade() -> None:
-    # fastapi-migrate: allow unbatched-data-change -- tasks holds a few hundred rows: one UPDATE takes milliseconds
+    # fastapi-alembic: allow unbatched-data-change -- tasks holds a few hundred rows: one UPDATE takes milliseconds
     op.execute(
         tasks.update().values(
             priority=sa.case(

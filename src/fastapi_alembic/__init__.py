@@ -1,0 +1,95 @@
+"""FastAPI-Alembic: schema migrations for FastAPI and SQLAlchemy apps, built on Alembic.
+
+The public names load on first use: the pytest plugin (loaded by every pytest run where the
+package is installed) imports this package, and should not pay for Alembic until a test asks
+for a migrated database.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi_alembic.autogen import OperationInfo
+    from fastapi_alembic.config import Settings, load_settings
+    from fastapi_alembic.errors import (
+        CheckFailed,
+        ConfigError,
+        DatabaseStateError,
+        DatabaseUnreachable,
+        MigrationFailed,
+        MigrationsError,
+        NothingToDo,
+        ScriptError,
+    )
+    from fastapi_alembic.migrations import Migrations
+    from fastapi_alembic.reports import (
+        CheckItem,
+        CheckReport,
+        MadeRevision,
+        MoveResult,
+        Status,
+        StepInfo,
+    )
+    from fastapi_alembic.revisions import RevisionInfo
+    from fastapi_alembic.urls import mask_url
+
+_HOME = {
+    "OperationInfo": "autogen",
+    "Settings": "config",
+    "load_settings": "config",
+    "CheckFailed": "errors",
+    "ConfigError": "errors",
+    "DatabaseStateError": "errors",
+    "DatabaseUnreachable": "errors",
+    "MigrationFailed": "errors",
+    "MigrationsError": "errors",
+    "NothingToDo": "errors",
+    "ScriptError": "errors",
+    "Migrations": "migrations",
+    "CheckItem": "reports",
+    "CheckReport": "reports",
+    "MadeRevision": "reports",
+    "MoveResult": "reports",
+    "Status": "reports",
+    "StepInfo": "reports",
+    "RevisionInfo": "revisions",
+    "mask_url": "urls",
+}
+
+__all__ = [
+    "CheckFailed",
+    "CheckItem",
+    "CheckReport",
+    "ConfigError",
+    "DatabaseStateError",
+    "DatabaseUnreachable",
+    "MadeRevision",
+    "MigrationFailed",
+    "Migrations",
+    "MigrationsError",
+    "MoveResult",
+    "NothingToDo",
+    "OperationInfo",
+    "RevisionInfo",
+    "ScriptError",
+    "Settings",
+    "Status",
+    "StepInfo",
+    "load_settings",
+    "mask_url",
+]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'fastapi_alembic' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"fastapi_alembic.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOME])

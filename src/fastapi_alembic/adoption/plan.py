@@ -1,0 +1,364 @@
+"""What `adopt` changes in an existing Alembic project, shown as a diff before anything is
+written: env.py (the old one kept as a backup), script.py.mako, and [tool.fastapi-alembic]."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import difflib
+import itertools
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData
+
+from fastapi_alembic.adoption.envpy import CannotAdopt, EnvReading, iter_statements, read_env
+from fastapi_alembic.config import (
+    DEFAULT_DIRECTORY,
+    TOOL_KEY,
+    Settings,
+    alembic_script_location,
+    import_metadata,
+)
+from fastapi_alembic.errors import ConfigError
+
+HEADER = '''"""Alembic environment, wired by FastAPI-Alembic (`fastapi-alembic adopt`).
+
+The project's own env.py is kept as {backup}: the options it gave Alembic are passed to
+run_migrations below. FastAPI-Alembic's commands run on the database they are given (--url,
+DATABASE_URL); plain `alembic upgrade head` works here too.
+"""
+
+from fastapi_alembic.env import run_migrations
+'''
+KEPT_COMMENT = (
+    "# Kept as it was in the old env.py: adopt cannot tell whether this is only set-up, so it\n"
+    "# still runs whenever Alembic loads this file."
+)
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file adopt writes: its text before (None: a new file) and after."""
+
+    path: Path
+    before: str | None
+    after: str
+    shown: bool = True  # the backup, a copy of the old env.py, is not worth a diff
+
+    def diff(self, root: Path) -> str:
+        name = os.path.relpath(self.path, root)
+        lines = difflib.unified_diff(
+            (self.before or "").splitlines(keepends=True),
+            self.after.splitlines(keepends=True),
+            fromfile="/dev/null" if self.before is None else f"a/{name}",
+            tofile=f"b/{name}",
+        )
+        return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+@dataclass
+class AdoptionPlan:
+    """Everything adopt would write, and what it wants the user to know."""
+
+    root: Path
+    directory: Path
+    changes: list[FileChange] = field(default_factory=list)
+    backup: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+    def diff(self) -> str:
+        return "".join(change.diff(self.root) for change in self.changes if change.shown)
+
+    def write(self) -> list[Path]:
+        """Write the backup first, then the rest; an existing backup is never overwritten."""
+        written: list[Path] = []
+        for change in self.changes:
+            if change.before is None and change.path.exists():
+                raise ConfigError(
+                    f"{change.path} appeared while adopt was running: run adopt again."
+                )
+            change.path.parent.mkdir(parents=True, exist_ok=True)
+            change.path.write_text(change.after, encoding="utf-8")
+            written.append(change.path)
+        return written
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "changed": self.changed,
+            "directory": str(self.directory),
+            "backup": str(self.backup) if self.backup else None,
+            "files": [str(c.path) for c in self.changes],
+            "diff": self.diff(),
+            "notes": self.notes,
+        }
+
+
+def plan_adoption(settings: Settings) -> AdoptionPlan:
+    """What adopting the project at ``settings.root`` would change; writes nothing."""
+    root = settings.root
+    directory = find_migrations_folder(settings)
+    env_path = directory / "env.py"
+    plan = AdoptionPlan(root, directory)
+    reading = read_env(env_path)
+    table = _tool_table(settings.pyproject)
+    reference = settings.metadata_ref or _working_reference(reading, root, plan.notes)
+    in_call = reading.metadata is not None
+    if reference is not None and in_call and reference in reading.metadata_references:
+        in_call = False  # [tool.fastapi-alembic] names the same models
+    if not reading.wired and not in_call:
+        reading = read_env(env_path, with_metadata=False)
+    if reference is None and not in_call and not reading.wired:
+        raise CannotAdopt(
+            f"{env_path} gives Alembic no models (target_metadata is None) and "
+            f"[tool.{TOOL_KEY}] names none: pass --metadata module:Base (your declarative Base "
+            "or MetaData)."
+        )
+    metadata = import_metadata(reference, root) if reference else None
+    if not reading.wired:
+        plan.backup = _free_backup(env_path)
+        plan.changes.append(FileChange(plan.backup, None, reading.source, shown=False))
+        plan.notes.append(
+            f"the old env.py is kept as {os.path.relpath(plan.backup, root)} (a copy, unchanged)"
+        )
+        plan.changes.append(
+            FileChange(env_path, reading.source, render_env(reading, plan.backup.name, in_call))
+        )
+        _note_url(plan, reading)
+        if reading.offline_only:
+            plan.notes.append(
+                "options the old env.py gave only to offline (--sql) runs are written as a "
+                f"comment in the run_migrations call: {', '.join(reading.offline_only)}"
+            )
+        for text, kept in iter_statements(reading):
+            if kept:
+                first = text.strip().splitlines()[0]
+                plan.notes.append(
+                    f"kept as it was (adopt cannot tell it is only set-up): `{first}`"
+                )
+    uses_sqlmodel = _uses_sqlmodel(metadata, reading, directory)
+    mako = _script_template(directory / "script.py.mako", uses_sqlmodel)
+    if mako is not None:
+        plan.changes.append(mako)
+    pyproject = _pyproject_change(settings, table, reference, directory)
+    if pyproject is not None:
+        plan.changes.append(pyproject)
+    return plan
+
+
+def find_migrations_folder(settings: Settings) -> Path:
+    """The folder holding the project's env.py: ours, then where the project's Alembic
+    configuration puts it (alembic.ini's section ``--name`` picks, then [tool.alembic])."""
+    if (settings.directory / "env.py").is_file():
+        return settings.directory
+    root = settings.root
+    location = alembic_script_location(root, settings.section)
+    if location:
+        folder = Path(location)
+        folder = folder if folder.is_absolute() else root / folder
+        if (folder / "env.py").is_file():
+            return folder.resolve()
+    others = _other_ini_sections(root / "alembic.ini", settings.section)
+    if others:
+        listed = ", ".join(f"[{name}]" for name in others)
+        raise ConfigError(
+            f"{root / 'alembic.ini'} has no [{settings.section}] section with a script_location "
+            f"(it has {listed}): pass the one `alembic -n NAME` uses, as "
+            f"`fastapi-alembic --name {others[0]} adopt`."
+        )
+    raise ConfigError(
+        f"There is no Alembic env.py in {settings.directory} nor where alembic.ini points: "
+        "pass --directory, or run `fastapi-alembic init` for a new project."
+    )
+
+
+def _other_ini_sections(ini: Path, section: str) -> list[str]:
+    """alembic.ini's other sections with a script_location (``alembic -n NAME`` projects)."""
+    if not ini.is_file():
+        return []
+    parser = configparser.ConfigParser(defaults={"here": str(ini.parent)})
+    try:
+        parser.read(ini, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return []
+    return [
+        name
+        for name in parser.sections()
+        if name != section and parser.has_option(name, "script_location")
+    ]
+
+
+def _tool_table(pyproject: Path | None) -> dict[str, Any]:
+    if pyproject is None or not pyproject.is_file():
+        return {}
+    table = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}).get(TOOL_KEY)
+    return table if isinstance(table, dict) else {}
+
+
+def _working_reference(reading: EnvReading, root: Path, notes: list[str]) -> str | None:
+    """The first reading of env.py's target_metadata that imports as a MetaData."""
+    failure: ConfigError | None = None
+    for reference in reading.metadata_references:
+        try:
+            import_metadata(reference, root)
+        except ConfigError as error:
+            if failure is None or str(failure).startswith("Cannot import"):
+                failure = error  # a module that imports and then fails says more
+            continue
+        return reference
+    if failure is not None:
+        notes.append(
+            f"target_metadata stays in env.py, not in [tool.{TOOL_KEY}]: {str(failure).rstrip('.')}"
+        )
+    return None
+
+
+def _free_backup(env_path: Path) -> Path:
+    candidate = env_path.with_name("env.py.orig")
+    number = 1
+    while candidate.exists():
+        candidate = env_path.with_name(f"env.py.orig.{number}")
+        number += 1
+    return candidate
+
+
+def render_env(reading: EnvReading, backup: str, metadata_in_call: bool) -> str:
+    """The new env.py: the carried definitions verbatim, then one run_migrations call."""
+    parts: list[str] = [HEADER.format(backup=backup)]
+    previous_import = False
+    for text, kept in iter_statements(reading):
+        is_import = bool(re.match(r"(from|import)\s", text)) and not kept
+        block = f"{KEPT_COMMENT}\n{text}" if kept else text
+        if is_import and previous_import:
+            parts[-1] += "\n" + block
+        else:
+            parts.append(block)
+        previous_import = is_import
+    arguments: list[str] = []
+    if metadata_in_call and reading.metadata is not None:
+        arguments.append(f"target_metadata={reading.metadata}")
+    arguments += [f"{name}={value}" for name, value in reading.options.items()]
+    arguments += [f"**{splat}" for splat in reading.splats]
+    if reading.url is not None:
+        arguments.append(f"url={_lazy(reading.url)}")
+    if reading.offline_only:
+        arguments += [
+            "# The old env.py gave these only to offline (--sql) runs; uncomment to keep",
+            "# them for every run:",
+            *(f"# {option}," for option in reading.offline_only),
+        ]
+    call = (
+        "run_migrations(\n"
+        + "".join(f"    {a}\n" if a.startswith("#") else f"    {a},\n" for a in arguments)
+        + ")"
+        if arguments
+        else "run_migrations()"
+    )
+    parts.append(call)
+    text = parts[0].rstrip("\n")
+    for before, part in itertools.pairwise(parts):
+        definition = re.compile(r"(#[^\n]*\n)*(@|def |async def |class )")
+        wide = definition.match(before) or definition.match(part)
+        text += ("\n\n\n" if wide else "\n\n") + part.rstrip("\n")
+    text += "\n"
+    try:
+        ast.parse(text)
+    except SyntaxError as error:  # pragma: no cover - a reading we did not foresee
+        raise CannotAdopt(
+            f"adopt could not rewrite {reading.path} into valid Python ({error.msg} at line "
+            f"{error.lineno}): wire it by hand (see docs/guide.md)."
+        ) from None
+    return text
+
+
+def _lazy(expression: str) -> str:
+    """``get_url()`` becomes ``get_url``; anything else a lambda, so it runs only when used."""
+    match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_.]*)\(\)", expression.strip())
+    return match.group(1) if match else f"lambda: {expression}"
+
+
+def _note_url(plan: AdoptionPlan, reading: EnvReading) -> None:
+    if reading.url is not None:
+        plan.notes.append(
+            f"plain `alembic` still finds the database with `{reading.url}` (unless given "
+            "`-x url=...`); FastAPI-Alembic's commands use --url or DATABASE_URL"
+        )
+    elif reading.url_from_ini:
+        plan.notes.append(
+            "plain `alembic` reads the database from DATABASE_URL, then alembic.ini's "
+            "sqlalchemy.url as before; FastAPI-Alembic's commands use --url or DATABASE_URL"
+        )
+
+
+def _uses_sqlmodel(metadata: MetaData | None, reading: EnvReading, directory: Path) -> bool:
+    try:
+        import sqlmodel
+    except ImportError:
+        return False
+    if metadata is not None and metadata is sqlmodel.SQLModel.metadata:
+        return True
+    if re.search(r"^\s*(from|import)\s+sqlmodel\b", reading.source, re.MULTILINE):
+        return True
+    versions = directory / "versions"
+    return versions.is_dir() and any(
+        "sqlmodel." in path.read_text(encoding="utf-8", errors="replace")
+        for path in versions.glob("*.py")
+    )
+
+
+def _script_template(path: Path, uses_sqlmodel: bool) -> FileChange | None:
+    """script.py.mako as it is, plus ``import sqlmodel`` for a SQLModel app's revisions."""
+    from fastapi_alembic.scaffold import script_template
+
+    if not path.is_file():
+        return FileChange(path, None, script_template(sqlmodel=uses_sqlmodel))
+    text = path.read_text(encoding="utf-8")
+    if not uses_sqlmodel or re.search(r"^import sqlmodel\b", text, re.MULTILINE):
+        return None
+    return FileChange(path, text, add_sqlmodel_import(text))
+
+
+def add_sqlmodel_import(text: str) -> str:
+    """``import sqlmodel`` after the template's ``import sqlalchemy as sa`` (or its first
+    import): autogenerate writes ``sqlmodel.sql.sqltypes.AutoString()`` for str fields."""
+    lines = text.splitlines(keepends=True)
+    anchor = next(
+        (i for i, line in enumerate(lines) if line.startswith("import sqlalchemy")),
+        next((i for i, line in enumerate(lines) if re.match(r"(import|from) ", line)), None),
+    )
+    if anchor is None:
+        return "import sqlmodel\n" + text
+    lines.insert(anchor + 1, "import sqlmodel\n")
+    return "".join(lines)
+
+
+def _pyproject_change(
+    settings: Settings, table: dict[str, Any], reference: str | None, directory: Path
+) -> FileChange | None:
+    """[tool.fastapi-alembic] with what it lacks: the models and the migrations folder."""
+    wanted: dict[str, str] = {}
+    if reference is not None and "metadata" not in table:
+        wanted["metadata"] = reference
+    relative = Path(os.path.relpath(directory, settings.root)).as_posix()
+    if relative != DEFAULT_DIRECTORY and "directory" not in table:
+        wanted["directory"] = relative
+    if not wanted:
+        return None
+    path = settings.pyproject or settings.root / "pyproject.toml"
+    before = path.read_text(encoding="utf-8") if path.is_file() else None
+    lines = "".join(f'{key} = "{value}"\n' for key, value in wanted.items())
+    header = f"[tool.{TOOL_KEY}]"
+    text = before or ""
+    if header in text:
+        after = text.replace(header + "\n", header + "\n" + lines, 1)
+    else:
+        after = (text.rstrip("\n") + "\n\n" if text.strip() else "") + f"{header}\n{lines}"
+    return FileChange(path, before, after)

@@ -1,0 +1,86 @@
+"""init and adopt: wire a migrations folder (new, or an existing Alembic one) to the app."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from fastapi_alembic.cli.options import (
+    ConfigOption,
+    DirectoryOption,
+    JsonOption,
+    MetadataOption,
+    build,
+)
+from fastapi_alembic.cli.output import emit_json, fail, relative_path, reports_errors, say
+
+
+@reports_errors
+def init(
+    metadata: MetadataOption = None,
+    directory: DirectoryOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rewrite an existing env.py and alembic.ini.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Write the migrations folder and alembic.ini, and record the settings in pyproject.toml."""
+    migrations = build(None, config, metadata, directory)
+    for path in migrations.init(force=force):
+        say(f"  wrote {relative_path(path)}")
+    say(
+        f"Migrations are set up in {relative_path(migrations.directory)}. Next: "
+        '`fastapi-alembic make "create tables"`, then `fastapi-alembic upgrade`.'
+    )
+
+
+@reports_errors
+def adopt(
+    metadata: MetadataOption = None,
+    directory: DirectoryOption = None,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Show what would change and write nothing (exit 1 if any)."),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Write without asking.")] = False,
+    config: ConfigOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Wire an existing Alembic project for FastAPI-Alembic: its env.py options move into
+    run_migrations(...), the old env.py is kept as env.py.orig; shows the diff first."""
+    migrations = build(None, config, metadata, directory)
+    plan = migrations.adoption()
+    if json:
+        if plan.changed and not check:
+            if not yes:
+                raise fail("adopt --json writes only with --yes (or use --check).", 2)
+            plan.write()
+        emit_json(plan.to_dict())
+        if check and plan.changed:
+            raise typer.Exit(1)
+        return
+    if not plan.changed:
+        say(f"{relative_path(plan.directory / 'env.py')} is already wired: nothing to change.")
+        return
+    typer.echo(plan.diff(), nl=False)
+    for note in plan.notes:
+        say(f"[bold]Note:[/] {escape(note)}")
+    if check:
+        say(f"adopt would change {len(plan.changes)} file(s): run `fastapi-alembic adopt`.")
+        raise typer.Exit(1)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise fail("adopt asks before writing: pass --yes to write without asking.", 2)
+        if not typer.confirm("Write these changes?", default=False):
+            say("Nothing written.")
+            raise typer.Exit(1)
+    for path in plan.write():
+        say(f"  wrote {relative_path(path)}")
+    backup = f"; the old env.py is kept as {relative_path(plan.backup)}" if plan.backup else ""
+    say(
+        f"Adopted {relative_path(plan.directory)}{backup}. Next: `fastapi-alembic check`, "
+        "then `fastapi-alembic test`."
+    )

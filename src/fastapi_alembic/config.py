@@ -1,0 +1,328 @@
+"""Where settings come from: arguments, then the environment, then pyproject.toml.
+
+[tool.fastapi-alembic]
+metadata = "app.models:Base"      # a MetaData, or a declarative Base that has one
+directory = "migrations"          # default
+url = "sqlite:///app.db"          # optional: DATABASE_URL or --url win over it
+lock_wait = 300                   # seconds to wait for another migrator (the migration lock)
+lock_timeout = 5                  # seconds a statement waits for a table lock (0: no limit)
+lock_retries = 3                  # tries again after a lock timeout, with growing pauses
+ledger_table = "fastapi_alembic_ledger"   # default: the applied-migration ledger's table
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import re
+import sys
+import tomllib
+from collections.abc import Mapping
+from configparser import ConfigParser
+from configparser import Error as ConfigParserError
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData
+from sqlalchemy.engine import URL
+
+from fastapi_alembic.errors import ConfigError
+from fastapi_alembic.project import running_project_code
+from fastapi_alembic.urls import mask_url, parse_url
+
+TOOL_KEY = "fastapi-alembic"
+URL_ENVIRONMENT_VARIABLE = "DATABASE_URL"
+DEFAULT_DIRECTORY = "migrations"
+DEFAULT_LEDGER_TABLE = "fastapi_alembic_ledger"
+_KNOWN_KEYS = {
+    "metadata",
+    "directory",
+    "url",
+    "lint",
+    "lock_wait",
+    "lock_timeout",
+    "lock_retries",
+    "ledger_table",
+}
+#: sub-tables, read by the part they configure: [tool.fastapi-alembic.lint] by lint/settings.py
+_TABLE_KEYS = {"lint"}
+#: Settings that are numbers (seconds or counts), with their defaults.
+DEFAULT_LOCK_WAIT = 300.0
+DEFAULT_LOCK_TIMEOUT = 5.0
+DEFAULT_LOCK_RETRIES = 3
+_NUMBER_KEYS = {"lock_wait", "lock_timeout", "lock_retries"}
+
+
+@dataclass
+class Settings:
+    """Resolved settings. ``metadata`` is loaded on first use, so commands that need no
+    models (``heads``, ``history``) never import the application."""
+
+    root: Path
+    directory: Path
+    url: URL | None = None
+    metadata_ref: str | None = None
+    pyproject: Path | None = None
+    lint: dict[str, Any] = field(default_factory=dict)
+    #: Seconds to wait for the migration lock another migrator holds, before giving up.
+    lock_wait: float = DEFAULT_LOCK_WAIT
+    #: Seconds a migration statement waits for a table lock before its transaction is retried.
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    #: How many times a migration that timed out on a table lock is tried again.
+    lock_retries: int = DEFAULT_LOCK_RETRIES
+    #: The applied-migration ledger's table, beside the version table.
+    ledger_table: str = DEFAULT_LEDGER_TABLE
+    #: The alembic.ini section to read (``alembic -n NAME``; our ``--name``).
+    section: str = "alembic"
+    #: Whether INFO messages (Alembic's "Running upgrade ...", an env.py's own) are shown
+    #: while a job runs: the CLI says False unless -v; None leaves logging as the app set it.
+    verbose: bool | None = None
+    _metadata: MetaData | None = field(default=None, repr=False)
+
+    @property
+    def metadata(self) -> MetaData:
+        if self._metadata is None:
+            if not self.metadata_ref:
+                raise ConfigError(
+                    'No models are configured: set metadata = "yourapp.models:Base" under '
+                    f"[tool.{TOOL_KEY}] in pyproject.toml, or pass --metadata."
+                )
+            self._metadata = import_metadata(self.metadata_ref, self.root)
+        return self._metadata
+
+    def require_models(self) -> None:
+        """Import the models now, so a wrong setting is its own sentence before any work.
+        An adopted env.py that passes run_migrations its own target_metadata (a list, say)
+        needs no setting."""
+        if self.metadata_ref is None and self._metadata is None and self.env_names_models:
+            return
+        self.metadata  # noqa: B018 - imported for its ConfigError
+
+    @property
+    def env_names_models(self) -> bool:
+        """Whether env.py gives run_migrations a target_metadata of its own."""
+        try:
+            text = (self.directory / "env.py").read_text(encoding="utf-8")
+        except OSError:
+            return False
+        return re.search(r"run_migrations\((?:.|\n)*?\btarget_metadata\s*=", text) is not None
+
+    def require_url(self) -> URL:
+        if self.url is None:
+            raise ConfigError(
+                f"No database URL is set: export {URL_ENVIRONMENT_VARIABLE}, pass --url, "
+                f"or set url under [tool.{TOOL_KEY}] in pyproject.toml."
+            )
+        return self.url
+
+    @property
+    def masked_url(self) -> str:
+        return mask_url(self.url) if self.url is not None else "(no URL)"
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above ``start``."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_tool_table(pyproject: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{pyproject} is not valid TOML: {str(error).rstrip('.')}.") from None
+    except OSError as error:
+        raise ConfigError(f"Cannot read {pyproject}: {error.strerror}.") from None
+    table = data.get("tool", {}).get(TOOL_KEY, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"[tool.{TOOL_KEY}] in {pyproject} must be a table.")
+    unknown = sorted(set(table) - _KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"Unknown setting {unknown[0]!r} under [tool.{TOOL_KEY}] in {pyproject}: "
+            f"the settings are {', '.join(sorted(_KNOWN_KEYS))}."
+        )
+    for key, value in table.items():
+        if key in _TABLE_KEYS:
+            if not isinstance(value, dict):
+                raise ConfigError(f"[tool.{TOOL_KEY}.{key}] in {pyproject} must be a table.")
+            continue
+        if key in _NUMBER_KEYS:
+            check_number(key, value, f"under [tool.{TOOL_KEY}] in {pyproject}")
+        elif not isinstance(value, str):
+            raise ConfigError(f"{key} under [tool.{TOOL_KEY}] in {pyproject} must be a string.")
+    return table
+
+
+def check_number(key: str, value: Any, where: str) -> float:
+    """A seconds or count setting: a number, zero or more (whole for lock_retries)."""
+    whole = key == "lock_retries"
+    valid = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+    if not valid or (whole and not float(value).is_integer()):
+        kind = "a whole number" if whole else "a number of seconds"
+        raise ConfigError(f"{key} {where} must be {kind}, zero or more (got {value!r}).")
+    return float(value)
+
+
+def load_settings(
+    *,
+    url: str | URL | None = None,
+    metadata: MetaData | Any | None = None,
+    metadata_ref: str | None = None,
+    directory: str | Path | None = None,
+    config_path: str | Path | None = None,
+    root: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    lock_wait: float | None = None,
+    lock_timeout: float | None = None,
+    lock_retries: int | None = None,
+    section: str | None = None,
+) -> Settings:
+    """Merge the sources in order: arguments > environment > pyproject.toml."""
+    environ = os.environ if environ is None else environ
+    pyproject: Path | None
+    if config_path is not None:
+        pyproject = Path(config_path).resolve()
+        if not pyproject.is_file():
+            raise ConfigError(f"The config file {config_path} does not exist.")
+    elif metadata is not None and url is not None and directory is not None:
+        pyproject = None  # fully specified in code: do not read a file
+    else:
+        pyproject = find_pyproject(Path(root).resolve() if root else Path.cwd())
+    table = read_tool_table(pyproject) if pyproject else {}
+    project_root = Path(root).resolve() if root else (pyproject.parent if pyproject else Path.cwd())
+
+    raw_url = url or environ.get(URL_ENVIRONMENT_VARIABLE) or table.get("url")
+    section = section or "alembic"
+    folder = Path(
+        directory
+        or table.get("directory")
+        or alembic_script_location(project_root, section)
+        or DEFAULT_DIRECTORY
+    )
+    settings = Settings(
+        root=project_root,
+        directory=folder if folder.is_absolute() else project_root / folder,
+        url=parse_url(raw_url) if raw_url else None,
+        metadata_ref=metadata_ref or table.get("metadata"),
+        pyproject=pyproject,
+        lint=dict(table.get("lint", {})),
+        lock_wait=_number("lock_wait", lock_wait, table, DEFAULT_LOCK_WAIT),
+        lock_timeout=_number("lock_timeout", lock_timeout, table, DEFAULT_LOCK_TIMEOUT),
+        lock_retries=int(_number("lock_retries", lock_retries, table, DEFAULT_LOCK_RETRIES)),
+        ledger_table=table.get("ledger_table") or DEFAULT_LEDGER_TABLE,
+        section=section,
+    )
+    if metadata is not None:
+        settings._metadata = as_metadata(metadata, "the metadata argument")
+    return settings
+
+
+def _number(key: str, given: float | None, table: dict[str, Any], default: float) -> float:
+    if given is not None:
+        return check_number(key, given, "given")
+    return float(table.get(key, default))
+
+
+def as_metadata(candidate: Any, described_as: str) -> MetaData:
+    if isinstance(candidate, MetaData):
+        return candidate
+    inner = getattr(candidate, "metadata", None)
+    if isinstance(inner, MetaData):
+        return inner
+    raise ConfigError(
+        f"{described_as} is a {type(candidate).__name__}, not a SQLAlchemy MetaData or a "
+        "declarative Base: point it at Base or Base.metadata."
+    )
+
+
+def import_metadata(reference: str, root: Path) -> MetaData:
+    """Import ``module:attribute.path`` with the project root importable."""
+    module_name, _, attribute_path = reference.partition(":")
+    if not module_name or not attribute_path:
+        raise ConfigError(
+            f'metadata = {reference!r} is not of the form "module:attribute", '
+            'for example "app.models:Base".'
+        )
+    root_entry = str(root)
+    if root_entry not in sys.path:
+        sys.path.insert(0, root_entry)
+    try:
+        # What the app prints or logs to stdout at import goes to stderr (--json stays clean).
+        with running_project_code(root):
+            target: Any = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        raise ConfigError(
+            f"Cannot import {module_name!r} for metadata = {reference!r}: {error}. "
+            f"Run from the project root ({root}) or fix the setting."
+        ) from None
+    except SystemExit as error:  # not a way to end our command, and never silently
+        raise ConfigError(
+            f"Importing {module_name!r} for metadata = {reference!r} called sys.exit({error.code!r}): "
+            "models must import without exiting; move that call under `if __name__ == "
+            '"__main__":`.'
+        ) from None
+    except Exception as error:  # the app's own import failed: say where
+        raise ConfigError(
+            f"Importing {module_name!r} for metadata = {reference!r} failed with "
+            f"{type(error).__name__}: {error}."
+        ) from None
+    for part in attribute_path.split("."):
+        if not hasattr(target, part):
+            raise ConfigError(
+                f"{module_name!r} has no attribute {attribute_path!r} (metadata = {reference!r})."
+            )
+        target = getattr(target, part)
+    return as_metadata(target, f"metadata = {reference!r}")
+
+
+def alembic_toml_argument(root: Path) -> dict[str, Any]:
+    """``toml_file=`` for Alembic's Config when pyproject.toml has a [tool.alembic] table
+    (read by Alembic 1.16 and later; older versions have no such argument)."""
+    pyproject = root / "pyproject.toml"
+    if _alembic_toml_table(pyproject) is None:
+        return {}
+    from alembic.config import Config
+
+    if "toml_file" not in inspect.signature(Config).parameters:
+        raise ConfigError(
+            f"{pyproject} configures Alembic under [tool.alembic], which needs Alembic 1.16 "
+            "or later: upgrade Alembic, or move the settings to alembic.ini."
+        )
+    return {"toml_file": str(pyproject)}
+
+
+def _alembic_toml_table(pyproject: Path) -> dict[str, Any] | None:
+    if not pyproject.is_file():
+        return None
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, OSError):
+        return None  # read_tool_table says what is wrong with it
+    table = data.get("tool", {}).get("alembic")
+    return table if isinstance(table, dict) else None
+
+
+def alembic_script_location(root: Path, section: str) -> str | None:
+    """Where the project's own Alembic configuration puts the migrations folder, if it says:
+    alembic.ini's section, then [tool.alembic] in pyproject.toml."""
+    here = root.as_posix()
+    ini = root / "alembic.ini"
+    if ini.is_file():
+        parser = ConfigParser(defaults={"here": here})
+        try:
+            parser.read(ini, encoding="utf-8")
+            if parser.has_option(section, "script_location"):
+                return parser.get(section, "script_location")
+        except (ConfigParserError, UnicodeDecodeError):
+            return None  # Alembic reports a broken alembic.ini when it reads it
+    table = _alembic_toml_table(root / "pyproject.toml") or {}
+    location = table.get("script_location")
+    if isinstance(location, str):
+        return location.replace("%(here)s", here)
+    return None

@@ -1,0 +1,133 @@
+"""MySQL and MariaDB: DDL commits implicitly, so a failed migration can leave part done."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+
+from fastapi_alembic.dialects.base import DialectSupport, TemplateStore, describe_session
+from fastapi_alembic.dialects.mysql_copies import MySQLTemplateStore
+from fastapi_alembic.runtime.drivers import pymysql_connection_class
+
+
+class MySQLSupport(DialectSupport):
+    identity_sql = "SELECT DATABASE(), @@hostname, @@port, @@datadir"
+    name = "mysql"
+    foreign_sql_errors = (
+        *DialectSupport.foreign_sql_errors,
+        r"function .* does not exist",
+    )
+    transactional_ddl = False
+    maintenance_database = None  # connect with no default database
+    foreign_keys_make_indexes = True
+
+    def prepare_engine(self, engine: Engine) -> None:
+        if engine.dialect.driver != "pymysql":
+            return
+
+        # PyMySQL's preferred TLS mode loads the system CA store on every connect, into a
+        # context that verifies nothing: one shared context without it (runtime/drivers.py).
+        @event.listens_for(engine, "do_connect")
+        def _shared_tls_context(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+            return pymysql_connection_class()(*cargs, **cparams)
+
+    def current_user(self, connection: Connection) -> str | None:
+        return str(connection.execute(text("SELECT CURRENT_USER()")).scalar())
+
+    def session_id(self, connection: Connection) -> str | None:
+        return str(connection.execute(text("SELECT CONNECTION_ID()")).scalar())
+
+    def session_alive(self, connection: Connection, session_id: str | None) -> bool:
+        if not session_id or not session_id.isdigit():
+            return False
+        found = connection.execute(
+            text("SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = :id"),
+            {"id": int(session_id)},
+        )
+        return found.first() is not None
+
+    def create_database_sql(self, name: str) -> str:
+        return f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"
+
+    def drop_database_sql(self, name: str) -> str:
+        return f"DROP DATABASE IF EXISTS `{name}`"
+
+    def template_store(self, server: URL) -> TemplateStore:
+        return MySQLTemplateStore(self, server)
+
+    def estimated_rows(self, connection: Connection) -> dict[str, int]:
+        from fastapi_alembic.dialects.mysql_lint import table_rows
+
+        return table_rows(connection)
+
+    # GET_LOCK: a named lock of the server (so the name carries the database) that ends
+    # with its session.
+    has_session_lock = True
+
+    def lock_key(self, name: str) -> str:
+        if len(name) <= 64:  # the server's limit for a lock name
+            return name
+        return f"{name[:47]}/{hashlib.sha256(name.encode()).hexdigest()[:16]}"
+
+    def try_lock(self, connection: Connection, key: str) -> bool:
+        return connection.execute(text("SELECT GET_LOCK(:key, 0)"), {"key": key}).scalar() == 1
+
+    def unlock(self, connection: Connection, key: str) -> None:
+        connection.execute(text("SELECT RELEASE_LOCK(:key)"), {"key": key})
+
+    def lock_owner(self, connection: Connection, key: str) -> str | None:
+        session = connection.execute(text("SELECT IS_USED_LOCK(:key)"), {"key": key}).scalar()
+        if session is None:
+            return None
+        row = connection.execute(
+            text("SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = :id"),
+            {"id": session},
+        ).first()
+        if row is None:
+            return describe_session(session, None, None)
+        user, host, idle_seconds = row
+        # The holder sits idle from the moment it took the lock: its idle time dates it.
+        since = datetime.now(UTC) - timedelta(seconds=int(idle_seconds or 0))
+        return describe_session(session, f"{user}@{host}", since)
+
+    def set_lock_timeout(self, connection: Connection, seconds: float) -> Callable[[], None]:
+        # lock_wait_timeout: metadata locks (DDL); innodb_lock_wait_timeout: row locks (data).
+        previous = connection.execute(
+            text("SELECT @@SESSION.lock_wait_timeout, @@SESSION.innodb_lock_wait_timeout")
+        ).one()
+        whole = max(1, round(seconds))
+        _set_timeouts(connection, whole, whole)
+        return lambda: _set_timeouts(connection, int(previous[0]), int(previous[1]))
+
+    def is_lock_timeout(self, error: DBAPIError) -> bool:
+        arguments: tuple[object, ...] = getattr(error.orig, "args", ())
+        return bool(arguments) and arguments[0] == 1205  # ER_LOCK_WAIT_TIMEOUT
+
+    def lock_holders(self, connection: Connection) -> list[tuple[str | None, str]]:
+        # Which table a session holds is not told without performance_schema: the caller
+        # names the table from the statement that waited.
+        rows = connection.execute(
+            text(
+                "SELECT t.trx_mysql_thread_id, p.USER, p.HOST, t.trx_started "
+                "FROM information_schema.INNODB_TRX t "
+                "JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id "
+                "WHERE t.trx_mysql_thread_id <> CONNECTION_ID() ORDER BY t.trx_started"
+            )
+        ).all()
+        return [
+            (None, describe_session(session, f"{user}@{host}", started, "in a transaction since"))
+            for session, user, host, started in rows
+        ]
+
+
+def _set_timeouts(connection: Connection, metadata_seconds: int, row_seconds: int) -> None:
+    connection.execute(
+        text("SET SESSION lock_wait_timeout = :m, SESSION innodb_lock_wait_timeout = :r"),
+        {"m": metadata_seconds, "r": row_seconds},
+    )

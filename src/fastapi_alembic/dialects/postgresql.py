@@ -1,0 +1,150 @@
+"""PostgreSQL: transactional DDL; databases made and dropped from the `postgres` database."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+
+from fastapi_alembic.dialects.base import DialectSupport, TemplateStore, describe_session
+from fastapi_alembic.dialects.postgresql_copies import PostgreSQLTemplateStore
+
+
+class PostgreSQLSupport(DialectSupport):
+    identity_sql = (
+        "SELECT current_database(), pg_postmaster_start_time()::text, "
+        "(SELECT oid FROM pg_database WHERE datname = current_database())::text"
+    )
+    name = "postgresql"
+    native_enum_types = True
+    creates_schemas = True
+    foreign_sql_errors = (
+        *DialectSupport.foreign_sql_errors,
+        r"function .* does not exist",
+        r"type \".*\" does not exist",
+    )
+    maintenance_database = "postgres"
+
+    def current_user(self, connection: Connection) -> str | None:
+        return str(connection.execute(text("SELECT current_user")).scalar())
+
+    def session_id(self, connection: Connection) -> str | None:
+        return str(connection.execute(text("SELECT pg_backend_pid()")).scalar())
+
+    def session_alive(self, connection: Connection, session_id: str | None) -> bool:
+        if not session_id or not session_id.isdigit():
+            return False
+        found = connection.execute(
+            text("SELECT 1 FROM pg_stat_activity WHERE pid = :id"), {"id": int(session_id)}
+        )
+        return found.first() is not None
+
+    def drop_database_sql(self, name: str) -> str:
+        # FORCE ends sessions a crashed run left behind (PostgreSQL 13+).
+        return f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+
+    def template_store(self, server: URL) -> TemplateStore:
+        return PostgreSQLTemplateStore(self, server)
+
+    def estimated_rows(self, connection: Connection) -> dict[str, int]:
+        from fastapi_alembic.dialects.postgresql_lint import table_rows
+
+        return table_rows(connection)
+
+    def schema_extras(self, connection: Connection) -> dict[str, str]:
+        # Enum types outlive the tables that use them: a downgrade must drop them itself.
+        rows = connection.exec_driver_sql(
+            "SELECT t.typname, string_agg(e.enumlabel, ', ' ORDER BY e.enumsortorder) "
+            "FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid "
+            "JOIN pg_namespace n ON n.oid = t.typnamespace "
+            "WHERE n.nspname = current_schema() GROUP BY t.typname"
+        ).all()
+        return {f"enum type {name}": f"({labels})" for name, labels in rows}
+
+    # A session-level advisory lock: it outlives the transactions (and autocommit blocks)
+    # of the migration connection, and ends with its session.
+    has_session_lock = True
+
+    def lock_key(self, name: str) -> str:
+        digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+        return str(int.from_bytes(digest, "big", signed=True))
+
+    def label_session(self, connection: Connection, label: str) -> None:
+        connection.execute(
+            text("SELECT set_config('application_name', :label, false)"), {"label": label}
+        )
+
+    def try_lock(self, connection: Connection, key: str) -> bool:
+        taken = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": int(key)})
+        return bool(taken.scalar())
+
+    def unlock(self, connection: Connection, key: str) -> None:
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": int(key)})
+
+    def lock_owner(self, connection: Connection, key: str) -> str | None:
+        number = int(key)
+        row = connection.execute(
+            text(_ADVISORY_OWNER),
+            {"high": (number >> 32) & 0xFFFFFFFF, "low": number & 0xFFFFFFFF},
+        ).first()
+        if row is None:
+            return None
+        pid, application, client, since = row
+        return describe_session(pid, _who(application, client), since)
+
+    def set_lock_timeout(self, connection: Connection, seconds: float) -> Callable[[], None]:
+        previous = connection.execute(text("SELECT current_setting('lock_timeout')")).scalar()
+        _set_setting(connection, "lock_timeout", f"{max(1, round(seconds * 1000))}ms")
+        return lambda: _set_setting(connection, "lock_timeout", str(previous))
+
+    def is_lock_timeout(self, error: DBAPIError) -> bool:
+        original = error.orig
+        code = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+        return code == "55P03"  # lock_not_available
+
+    def lock_holders(self, connection: Connection) -> list[tuple[str | None, str]]:
+        rows = connection.execute(text(_RELATION_HOLDERS)).all()
+        return [
+            (
+                table,
+                describe_session(pid, _who(application, client), since, "in a transaction since"),
+            )
+            for table, pid, application, client, since in rows
+        ]
+
+
+# The session holding a 64-bit advisory lock: pg_locks splits the key into two halves.
+_ADVISORY_OWNER = """
+SELECT a.pid, a.application_name, host(a.client_addr), a.state_change
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.classid::bigint = :high AND l.objid::bigint = :low
+LIMIT 1
+"""
+# Tables other sessions hold locks on: a migration that timed out waited for one of them.
+_RELATION_HOLDERS = """
+SELECT DISTINCT c.relname, a.pid, a.application_name, host(a.client_addr), a.xact_start
+FROM pg_locks l
+JOIN pg_class c ON c.oid = l.relation
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.granted AND l.locktype = 'relation' AND l.pid <> pg_backend_pid()
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'p')
+ORDER BY a.xact_start
+"""
+
+
+def _who(application: str | None, client: str | None) -> str | None:
+    parts = [application or "", f"client {client}" if client else "client local socket"]
+    return ", ".join(part for part in parts if part)
+
+
+def _set_setting(connection: Connection, name: str, value: str) -> None:
+    connection.execute(
+        text("SELECT set_config(:name, :value, false)"), {"name": name, "value": value}
+    )

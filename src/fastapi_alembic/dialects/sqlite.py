@@ -1,0 +1,232 @@
+"""SQLite: batch mode for ALTERs, transactional DDL switched on, databases are files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+
+from fastapi_alembic.dialects.base import DialectSupport, TemplateStore, read_leaving_no_transaction
+
+
+class SQLiteSupport(DialectSupport):
+    name = "sqlite"
+    char_length_function = "length"
+
+    def backup_before_loss(self, url: URL, label: str) -> Path | None:
+        """``app.db`` copied to ``app.before-<label>.db`` with SQLite's online backup API."""
+        if not is_file_database(url):
+            return None
+        source_path = Path(url.database or "")
+        target = source_path.with_name(f"{source_path.stem}.before-{label}{source_path.suffix}")
+        number = 1
+        while target.exists():
+            number += 1
+            target = source_path.with_name(
+                f"{source_path.stem}.before-{label}-{number}{source_path.suffix}"
+            )
+        with (
+            closing(sqlite3.connect(source_path)) as source,
+            closing(sqlite3.connect(target)) as copy,
+        ):
+            source.backup(copy)
+        return target
+
+    foreign_sql_errors = (
+        *DialectSupport.foreign_sql_errors,
+        r"no such function",
+        r"no such module",
+        r"unknown database",
+    )
+    render_as_batch = True
+
+    def prepare_engine(self, engine: Engine) -> None:
+        # The sqlite3 module opens transactions lazily and only before DML, so DDL would
+        # autocommit. Take over: no implicit transactions, an explicit BEGIN on begin().
+        # A failed migration then rolls back whole, as on PostgreSQL.
+        @event.listens_for(engine, "connect")
+        def _no_implicit_transactions(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _explicit_begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN")
+
+    def lock_file(self, url: URL, schema: str | None, version_table: str) -> Path | None:
+        # A lock file beside the database: an OS lock ends with its process, and the
+        # database file itself stays free for the migration's own transactions.
+        if not is_file_database(url):
+            return None  # in memory: one process by definition
+        table = f"{schema}.{version_table}" if schema else version_table
+        return Path(f"{Path(url.database or '').resolve()}.{table}.lock")
+
+    def is_lock_timeout(self, error: DBAPIError) -> bool:
+        return "database is locked" in str(error.orig)
+
+    def url_identity(self, url: URL) -> tuple[str, ...]:
+        database = url.database or ""
+        if is_file_database(url):
+            return ("sqlite", "file", os.path.realpath(database))
+        if database.startswith("file:"):
+            path = database.removeprefix("file:").partition("?")[0]
+            if url.query.get("mode") == "memory" or "mode=memory" in database:
+                return ("sqlite", "shared memory", path)
+            return ("sqlite", "file", os.path.realpath(path))
+        # A private in-memory database: every connection opens a new, empty one.
+        return ("sqlite", "private memory", "")
+
+    def database_identity(self, connection: Connection) -> tuple[str, ...]:
+        for _seq, name, path in read_leaving_no_transaction(connection, "PRAGMA database_list"):
+            if name == "main" and path:
+                return ("sqlite", "file", os.path.realpath(path))
+        identity = self.url_identity(connection.engine.url)
+        if identity[1] == "private memory":  # only this very connection reaches it
+            return (*identity[:2], str(id(connection.connection.dbapi_connection)))
+        return identity
+
+    def database_url(self, url: URL, name: str) -> URL:
+        folder = (
+            Path(url.database or "").parent
+            if is_file_database(url)
+            else Path(tempfile.gettempdir())
+        )
+        return url.set(database=str(folder / f"{name}.db"))
+
+    def create_database(self, url: URL, name: str) -> URL:
+        created = self.database_url(url, name)
+        path = Path(created.database or "")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+        return created
+
+    def drop_database(self, url: URL) -> None:
+        if is_file_database(url):
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                Path(f"{url.database}{suffix}").unlink(missing_ok=True)
+            remove_lock_files(Path(url.database or ""))
+
+    def scratch_server(self, url: URL) -> URL:
+        # Scratch files go to the temporary folder, never beside the app's own database, and
+        # as plain files: the app URL's URI options (mode=ro...) are not theirs.
+        return url.set(database=str(Path(tempfile.gettempdir()) / "scratch.db"), query={})
+
+    def absent(self, url: URL) -> str | None:
+        # SQLite creates a missing file (and a URI without mode=ro too) on first connection.
+        database = url.database or ""
+        if database.startswith("file:"):
+            if url.query.get("mode") == "memory":
+                return None
+            database = database.removeprefix("file:").partition("?")[0]
+        if not database or database == ":memory:" or Path(database).exists():
+            return None
+        return (
+            f"The SQLite database file {database} does not exist: check the path in the URL, "
+            "or run `fastapi-alembic upgrade` to create it."
+        )
+
+    def template_store(self, server: URL) -> TemplateStore:
+        if is_file_database(server):
+            return SQLiteFileStore(self, server)
+        return SQLiteMemoryStore(self, server)
+
+
+def remove_lock_files(database: Path) -> None:
+    """The migration lock files beside a database file that is gone (or renamed)."""
+    for lock in database.parent.glob(f"{database.name}.*.lock"):
+        lock.unlink(missing_ok=True)
+
+
+def is_file_database(url: URL) -> bool:
+    database = url.database or ""
+    return bool(database) and database != ":memory:" and not database.startswith("file:")
+
+
+class SQLiteFileStore(TemplateStore):
+    """Templates are files in the folder of the server URL; a copy is a file copy."""
+
+    def __init__(self, dialect: DialectSupport, server: URL) -> None:
+        super().__init__(dialect, server)
+        self.folder = Path(server.database or "").parent
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, name: str) -> Path:
+        return self.folder / f"{name}.db"
+
+    def name_of(self, url: URL) -> str:
+        return Path(url.database or "").stem
+
+    def names(self, prefix: str) -> list[str]:
+        return [p.stem for p in self.folder.glob(f"{prefix}*.db")]
+
+    def exists(self, name: str) -> bool:
+        return self._path(name).is_file()
+
+    def publish(self, built: URL, name: str) -> None:
+        # Atomic: a reader sees the old file, the new one, or none, never half of one.
+        os.replace(built.database or "", self._path(name))
+        remove_lock_files(Path(built.database or ""))
+
+    def copy(self, template: str, name: str) -> URL:
+        shutil.copyfile(self._path(template), self._path(name))
+        return self.url_of(name)
+
+
+class SQLiteMemoryStore(TemplateStore):
+    """In-memory databases, shared by name within this process, copied with the backup API.
+
+    Each database lives while the store holds a connection to it, so templates last as long
+    as the store (one test session), and a copy until it is dropped.
+    """
+
+    def __init__(self, dialect: DialectSupport, server: URL) -> None:
+        super().__init__(dialect, server)
+        self._keepers: dict[str, sqlite3.Connection] = {}
+
+    def url_of(self, name: str) -> URL:
+        return self.server.set(
+            database=f"file:{name}", query={"mode": "memory", "cache": "shared", "uri": "true"}
+        )
+
+    def name_of(self, url: URL) -> str:
+        return (url.database or "").removeprefix("file:")
+
+    def _open(self, name: str) -> sqlite3.Connection:
+        keeper = sqlite3.connect(f"file:{name}?mode=memory&cache=shared", uri=True)
+        self._keepers[name] = keeper
+        return keeper
+
+    def names(self, prefix: str) -> list[str]:
+        return [name for name in self._keepers if name.startswith(prefix)]
+
+    def exists(self, name: str) -> bool:
+        return name in self._keepers
+
+    def build_target(self, name: str, building: str) -> URL:
+        self._open(building)
+        return self.url_of(building)
+
+    def publish(self, built: URL, name: str) -> None:
+        building = self.name_of(built)
+        self.copy(building, name)
+        self.drop(building)
+
+    def copy(self, template: str, name: str) -> URL:
+        self._keepers[template].backup(self._open(name))
+        return self.url_of(name)
+
+    def drop(self, name: str) -> None:
+        keeper = self._keepers.pop(name, None)
+        if keeper is not None:
+            keeper.close()
+
+    def close(self) -> None:
+        for name in list(self._keepers):
+            self.drop(name)

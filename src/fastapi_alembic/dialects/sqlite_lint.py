@@ -1,0 +1,26 @@
+"""SQLite facts the linter needs: which batch operations copy the whole table."""
+
+from __future__ import annotations
+
+from fastapi_alembic.lint.model import Action, Kind
+
+
+def batch_recreates(action: Action) -> bool:
+    """Whether Alembic's batch mode copies the whole table for ``action`` on SQLite.
+
+    SQLite's ALTER TABLE can add a plain column and rename; indexes are separate statements;
+    everything else in a batch makes Alembic create a new table, copy the rows and swap.
+    """
+    if not action.batch:
+        return False
+    if action.kind in {Kind.CREATE_INDEX, Kind.DROP_INDEX, Kind.RENAME_TABLE}:
+        return False
+    if action.kind is Kind.ADD_COLUMN:
+        column = action.columns[0] if action.columns else None
+        return column is not None and (column.primary_key or column.autoincrement)
+    return action.kind in {
+        Kind.DROP_COLUMN,
+        Kind.ALTER_COLUMN,
+        Kind.ADD_CONSTRAINT,
+        Kind.DROP_CONSTRAINT,
+    }

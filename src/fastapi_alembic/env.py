@@ -1,0 +1,188 @@
+"""What a generated migrations/env.py calls.
+
+Run by FastAPI-Alembic, the settings and an open connection arrive in
+``config.attributes``. Run by plain ``alembic``, the settings are read the same way the CLI
+reads them (``-x url=...``, ``DATABASE_URL``, ``[tool.fastapi-alembic]``), so a migrations
+folder made by ``fastapi-alembic init`` is an ordinary Alembic environment.
+"""
+
+from __future__ import annotations
+
+import logging.config
+from collections.abc import Callable
+from configparser import ConfigParser
+from pathlib import Path
+from typing import Any
+
+from alembic import context
+from alembic.config import Config
+from alembic.util import CommandError
+from sqlalchemy import Connection
+
+from fastapi_alembic.autogen import compare_server_default, render_item
+from fastapi_alembic.autogen.schemas import schema_options
+from fastapi_alembic.config import Settings, check_number, load_settings
+from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects import for_url
+from fastapi_alembic.errors import MigrationsError
+from fastapi_alembic.runtime import run_guarded
+from fastapi_alembic.runtime.recorder import LedgerRecorder
+
+SETTINGS_KEY = "fastapi_alembic.settings"
+CONNECTION_KEY = "connection"  # the key Alembic's own cookbook uses
+
+
+def run_migrations(*, url: str | Callable[[], Any] | None = None, **configure_options: Any) -> None:
+    """Configure Alembic's context and run the migrations, online or offline.
+
+    Keyword arguments go to ``context.configure`` (for example ``include_object``) and
+    win over ours. The hooks of a FastAPI-Alembic job are added when ``configure`` is called
+    (see fastapi_alembic.environment), whatever the env.py.
+
+    ``url`` (a string or a function returning one) is the database plain ``alembic`` uses
+    when ``-x url=...`` is not given, before ``DATABASE_URL``: an adopted project keeps its
+    own way of finding its database. FastAPI-Alembic's own commands never use it: they run
+    on the database they are given.
+    """
+    config = context.config
+    _enable_our_loggers()
+    try:
+        settings = config.attributes.get(SETTINGS_KEY) or _settings_for_plain_alembic(config, url)
+        database = settings.require_url()
+        options = _configure_options(settings, config, configure_options)
+    except MigrationsError as error:
+        # Plain `alembic` prints a CommandError as one line, as we do.
+        raise CommandError(str(error)) from None
+
+    if context.is_offline_mode():
+        context.configure(
+            url=database, literal_binds=True, dialect_opts={"paramstyle": "named"}, **options
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    def migrate(connection: Connection) -> None:
+        recorder = LedgerRecorder(
+            connection, context.script, settings.ledger_table, options.get("version_table_schema")
+        )
+        context.configure(connection=connection, **recorder.hooks(options))
+        migration_context = context.get_context()
+
+        def run() -> None:
+            with recorder.recording(migration_context):
+                _run_in_transaction()
+
+        # Under the migration lock, with lock timeouts: see fastapi_alembic.runtime.
+        run_guarded(migration_context, settings, run, config.attributes)
+
+    try:
+        connection = config.attributes.get(CONNECTION_KEY)
+        if connection is not None:
+            migrate(connection)
+        else:
+            # Alembic's context begins the transactions (autocommit_block needs it to).
+            run_with_connection(database, migrate, own_transactions=True)
+    except MigrationsError as error:
+        if SETTINGS_KEY in config.attributes:
+            raise  # the facade reports it, with its exit code
+        raise CommandError(str(error)) from None
+
+
+def _run_in_transaction() -> None:
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def _configure_options(
+    settings: Settings, config: Config, overrides: dict[str, Any]
+) -> dict[str, Any]:
+    dialect = for_url(settings.require_url())
+    options: dict[str, Any] = {
+        "compare_type": True,
+        "compare_server_default": compare_server_default,
+        "render_item": render_item,
+        "render_as_batch": dialect.render_as_batch,
+        "transactional_ddl": dialect.transactional_ddl,
+    }
+    options["include_name"] = _skipping_ledger(
+        settings.ledger_table, overrides.pop("include_name", None)
+    )
+    options.update(overrides)
+    if "target_metadata" not in options:  # an adopted env.py may name its own (a list, say)
+        options["target_metadata"] = settings.metadata
+    if "include_schemas" not in options:
+        options.update(schema_options(options["target_metadata"], options.get("include_name")))
+    return options
+
+
+def _skipping_ledger(
+    ledger_table: str, include_name: Callable[..., bool] | None
+) -> Callable[..., bool]:
+    """Autogenerate leaves the ledger alone, as it does the version table."""
+
+    def include(name: str | None, type_: str, parent_names: Any) -> bool:
+        if type_ == "table" and name == ledger_table:
+            return False
+        return include_name(name, type_, parent_names) if include_name else True
+
+    return include
+
+
+def _settings_for_plain_alembic(config: Config, url: str | Callable[[], Any] | None) -> Settings:
+    ini = Path(config.config_file_name) if config.config_file_name else None
+    root = ini.parent if ini else Path.cwd()
+    if ini is not None:
+        _configure_logging(ini)
+    x_arguments = context.get_x_argument(as_dictionary=True)
+    # The folder Alembic itself loaded: alembic.ini, a named section or [tool.alembic].
+    script_location = context.script.dir
+    # -x lock_wait=60 (and lock_timeout, lock_retries) as the CLI's --lock-wait.
+    numbers = {
+        key: check_number(key, _as_number(x_arguments[key]), f"(-x {key}=...)")
+        for key in ("lock_wait", "lock_timeout", "lock_retries")
+        if key in x_arguments
+    }
+    locks: dict[str, Any] = {
+        "lock_wait": numbers.get("lock_wait"),
+        "lock_timeout": numbers.get("lock_timeout"),
+        "lock_retries": int(numbers["lock_retries"]) if "lock_retries" in numbers else None,
+    }
+    given = x_arguments.get("url") or (url() if callable(url) else url)
+    settings = load_settings(
+        url=str(given) if given else None, directory=root / script_location, root=root, **locks
+    )
+    ini_url = config.get_main_option("sqlalchemy.url")
+    if settings.url is None and ini_url and ini_url != _INI_PLACEHOLDER:
+        # An adopted project whose env.py read alembic.ini's sqlalchemy.url still does.
+        settings = load_settings(url=ini_url, directory=root / script_location, root=root, **locks)
+    return settings
+
+
+_INI_PLACEHOLDER = "driver://user:pass@localhost/dbname"  # what `alembic init` writes
+
+
+def _as_number(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _enable_our_loggers() -> None:
+    """Undo what an env.py's ``fileConfig(alembic.ini)`` did to our loggers.
+
+    Alembic's own templates call it with ``disable_existing_loggers`` left on, which silences
+    every logger the ini file does not name: the lock's "waiting for ..." and the retries'
+    warnings would vanish while the user waits.
+    """
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and name.split(".")[0] == "fastapi_alembic":
+            logger.disabled = False
+
+
+def _configure_logging(ini: Path) -> None:
+    parser = ConfigParser()
+    parser.read(ini)
+    if parser.has_section("loggers"):
+        logging.config.fileConfig(ini, disable_existing_loggers=False)

@@ -1,0 +1,167 @@
+"""Making sure Alembic migrates the database it was given, whatever the env.py does.
+
+Every job runs a project's env.py, and an env.py written before FastAPI-Alembic may open a
+connection of its own: to a URL from its settings class, from ``POSTGRES_*`` variables, from
+an ini section. While our jobs run, ``EnvironmentContext.configure`` is intercepted: the
+connection (or, offline, the URL) the env.py passes is compared with the database we were
+given, and a mismatch stops the job there, before a single migration runs. The same place
+adds our hooks (``on_version_apply`` for the step report, ``process_revision_directives``
+for ``make``), so reports are right with any env.py.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alembic.runtime.environment import EnvironmentContext
+from sqlalchemy import Connection
+from sqlalchemy.engine import URL
+
+from fastapi_alembic.dialects import for_url
+from fastapi_alembic.errors import ConfigError
+from fastapi_alembic.urls import mask_url, parse_url
+
+GUARD_KEY = "fastapi_alembic.guard"
+
+
+class WrongDatabase(ConfigError):
+    """The env.py connected to another database than the one the job was given."""
+
+
+@dataclass
+class DatabaseGuard:
+    """What one job expects of the env.py: the database it must connect to, and our hooks."""
+
+    url: URL
+    env_py: Path
+    hooks: dict[str, Any] = field(default_factory=dict)
+    #: Loaded on demand: the app's models, for an env.py that names none (``target_metadata
+    #: = None`` as ``alembic init`` writes it).
+    metadata: Callable[[], Any] | None = None
+    _identity: tuple[str, ...] | None = field(default=None, repr=False)
+
+    def admit(self, environment: EnvironmentContext, options: dict[str, Any]) -> dict[str, Any]:
+        """Check the database ``configure`` was called with; return the options to use."""
+        connection = options.get("connection")
+        if connection is not None:
+            ours = environment.config.attributes.get("connection")
+            if connection is not ours:
+                self._check_connection(connection, ours)
+        elif options.get("url") is not None:
+            self._check_url(parse_url(options["url"]))
+        elif options.get("dialect_name"):
+            self._check_backend(str(options["dialect_name"]))
+        return self._with_hooks(options)
+
+    def probe(self) -> None:
+        """Connect once, before env.py runs: one sentence when the database is unreachable,
+        and which database it is, for env.py's own connection to be compared with."""
+        self._intended_identity(None)
+
+    def _check_connection(self, connection: Connection, ours: Connection | None) -> None:
+        theirs = for_url(connection.engine.url).database_identity(connection)
+        if theirs != self._intended_identity(ours):
+            self._refuse(mask_url(connection.engine.url))
+
+    def _intended_identity(self, ours: Connection | None) -> tuple[str, ...]:
+        if ours is not None:
+            return for_url(self.url).database_identity(ours)
+        if self._identity is None:
+            from fastapi_alembic.db import run_with_connection
+
+            self._identity = run_with_connection(self.url, for_url(self.url).database_identity)
+        return self._identity
+
+    def _check_url(self, url: URL) -> None:
+        if for_url(url).url_identity(url) != for_url(self.url).url_identity(self.url):
+            self._refuse(mask_url(url))
+
+    def _check_backend(self, dialect_name: str) -> None:
+        if for_url(URL.create(dialect_name)).family != for_url(self.url).family:
+            self._refuse(f"a {dialect_name} database")
+
+    def _refuse(self, theirs: str) -> None:
+        raise WrongDatabase(
+            f"{self.env_py} connects to {theirs} instead of {mask_url(self.url)}, so nothing "
+            'was run: make it use the connection in config.attributes["connection"] or the URL '
+            'in config.get_main_option("sqlalchemy.url"), or run `fastapi-alembic adopt`.'
+        )
+
+    def _with_hooks(self, options: dict[str, Any]) -> dict[str, Any]:
+        options = dict(options)
+        hooks = dict(self.hooks)
+        directives = hooks.pop("process_revision_directives", None)
+        if directives is not None:
+            options["process_revision_directives"] = _chain(
+                [options.get("process_revision_directives"), directives]
+            )
+        applied = hooks.pop("on_version_apply", None)
+        if applied is not None:
+            theirs = options.get("on_version_apply")
+            listed = list(theirs) if isinstance(theirs, Iterable) else [theirs] if theirs else []
+            options["on_version_apply"] = [*listed, applied]
+        options.update(hooks)
+        if options.get("target_metadata") is None and self.metadata is not None:
+            options["target_metadata"] = self.metadata()
+        return options
+
+
+def _chain(hooks: list[Callable[..., None] | None]) -> Callable[..., None]:
+    present = [hook for hook in hooks if hook is not None]
+
+    def chained(migration_context: Any, revision: Any, directives: list[Any]) -> None:
+        for hook in present:  # the project's hook first: ours sees what it made of them
+            hook(migration_context, revision, directives)
+
+    return chained
+
+
+# -- intercepting EnvironmentContext.configure while our jobs run ----------------------------
+
+_original_configure = EnvironmentContext.configure
+_parameters = list(inspect.signature(_original_configure).parameters)[1:]
+_lock = threading.Lock()
+_users = 0
+
+
+def _guarded_configure(self: EnvironmentContext, *args: Any, **kwargs: Any) -> None:
+    guard = self.config.attributes.get(GUARD_KEY)
+    if isinstance(guard, DatabaseGuard):
+        kwargs = guard.admit(self, {**dict(zip(_parameters, args, strict=False)), **kwargs})
+        args = ()
+    _original_configure(self, *args, **kwargs)
+
+
+@contextmanager
+def intercepting() -> Iterator[None]:
+    """While inside, every ``configure`` whose Config carries a DatabaseGuard is checked.
+
+    Configs without one (plain Alembic in the same process) pass through untouched.
+    """
+    global _users
+    with _lock:
+        if _users == 0:
+            EnvironmentContext.configure = _guarded_configure  # type: ignore[method-assign]
+        _users += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _users -= 1
+            if _users == 0:
+                EnvironmentContext.configure = _original_configure  # type: ignore[method-assign]
+
+
+def env_py_takes_connection(directory: Path) -> bool:
+    """Whether the env.py looks in ``config.attributes`` for a connection it is handed."""
+    try:
+        source = (directory / "env.py").read_text(encoding="utf-8")
+    except OSError:
+        return True
+    return "fastapi_alembic" in source or "attributes" in source

@@ -1,0 +1,260 @@
+"""Moving the database: upgrade, downgrade and stamp, online or written out as SQL."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
+
+from fastapi_alembic import revisions as graph
+from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects import for_url
+from fastapi_alembic.errors import (
+    DatabaseStateError,
+    DatabaseUnreachable,
+    MigrationFailed,
+    MigrationsError,
+    ScriptError,
+)
+from fastapi_alembic.jobs import running
+from fastapi_alembic.jobs.common import current_heads, first_line, resolve
+from fastapi_alembic.lint.guard import DataLossGuard, DataLossPlan
+from fastapi_alembic.project import our_stdout
+from fastapi_alembic.reports import MoveResult, StepInfo
+from fastapi_alembic.runtime import HEADS_UNDER_LOCK_KEY
+from fastapi_alembic.urls import mask_text, mask_url
+
+if TYPE_CHECKING:
+    from fastapi_alembic.migrations import Migrations
+
+StepCallback = Callable[[StepInfo], None]
+DataLossCallback = Callable[[DataLossPlan], None]
+
+
+def upgrade(
+    migrations: Migrations,
+    target: str,
+    *,
+    sql: bool,
+    on_step: StepCallback | None,
+    accept_data_loss: bool,
+    on_data_loss: DataLossCallback | None,
+    guard_data_loss: bool,
+) -> MoveResult:
+    """The body of ``Migrations.upgrade``."""
+    if target in ("head", "heads") and not sql:
+        migrations.settings.require_models()  # a wrong setting is an error even at head
+        fast = running.fast_head_check(migrations)
+        if fast is not None and fast.at_head and (target == "heads" or len(fast.heads) <= 1):
+            return MoveResult(fast.current, fast.current)
+    guard = DataLossGuard("upgrade", accept_data_loss, on_data_loss)
+    return _move(
+        migrations,
+        "upgrade",
+        target,
+        sql=sql,
+        on_step=on_step,
+        guard=guard if guard_data_loss else None,
+    )
+
+
+def downgrade(
+    migrations: Migrations,
+    target: str,
+    *,
+    sql: bool,
+    on_step: StepCallback | None,
+    on_data_loss: DataLossCallback | None,
+) -> MoveResult:
+    """The body of ``Migrations.downgrade``."""
+    # Only measured when someone listens: a downgrade never refuses.
+    guard = DataLossGuard("downgrade", True, on_data_loss) if on_data_loss else None
+    return _move(migrations, "downgrade", target, sql=sql, on_step=on_step, guard=guard)
+
+
+def stamp(migrations: Migrations, revision: str) -> MoveResult:
+    """The body of ``Migrations.stamp``."""
+    config = migrations.environment_config()
+    script = migrations.script_directory(config)
+    if revision not in ("base", "heads"):
+        resolve(script, revision)
+
+    def work(connection: Connection | None) -> MoveResult:
+        before = running.with_environment(migrations, config, script, current_heads)
+        if connection is not None:
+            connection.commit()  # Alembic's context begins the stamp's own transaction
+        try:
+            with running.running_env(migrations):
+                command.stamp(config, revision, purge=True)
+        except (CommandError, RevisionError) as error:
+            raise ScriptError(f"Cannot stamp {revision!r}: {str(error).rstrip('.')}.") from None
+        except DBAPIError as error:  # a read-only database, or a user without the right
+            raise DatabaseStateError(
+                f"The database at {mask_url(migrations.url)} refused to record revision "
+                f"{revision!r} ({first_line(error, migrations.url)}): it is unchanged; stamp "
+                "with a user that may write the alembic_version table."
+            ) from None
+        before = config.attributes.get(HEADS_UNDER_LOCK_KEY, before)
+        return MoveResult(
+            before, running.with_environment(migrations, config, script, current_heads)
+        )
+
+    return running.connected(migrations, config, work, own_transactions=True)
+
+
+def _move(
+    migrations: Migrations,
+    direction: Literal["upgrade", "downgrade"],
+    target: str,
+    *,
+    sql: bool,
+    on_step: StepCallback | None,
+    guard: DataLossGuard | None = None,
+) -> MoveResult:
+    timer = _StepTimer(on_step)
+    config = migrations.environment_config(on_version_apply=timer)
+    script = migrations.script_directory(config)
+    graph.require_target(script, target, direction)
+    if direction == "upgrade" and (target == "head" or target.startswith("+")):
+        graph.require_single_head(script)
+    if sql:
+        return _offline(migrations, direction, target, config, script)
+    run = command.upgrade if direction == "upgrade" else command.downgrade
+
+    def work(connection: Connection | None) -> MoveResult:
+        before = running.with_environment(migrations, config, script, current_heads)
+        graph.require_known(script, before)
+        if guard is not None:
+            if connection is not None:
+                guard(connection, script, before, target)
+            else:  # env.py connects by itself: look with a connection of our own
+                run_with_connection(migrations.url, lambda own: guard(own, script, before, target))
+        if connection is not None:
+            # Alembic's context begins the transactions (autocommit_block needs it to).
+            connection.commit()
+        timer.start()
+        try:
+            with running.running_env(migrations):
+                run(config, target)
+        except MigrationsError:
+            raise
+        except Exception as error:
+            raise _explain_failure(migrations, error, direction, target, script) from None
+        # Where the database was once the lock was ours: another migrator may have moved it.
+        before = config.attributes.get(HEADS_UNDER_LOCK_KEY, before)
+        after = running.with_environment(migrations, config, script, current_heads)
+        return MoveResult(before, after, tuple(timer.steps))
+
+    return running.connected(migrations, config, work, own_transactions=True)
+
+
+def _offline(
+    migrations: Migrations, direction: str, target: str, config: Config, script: ScriptDirectory
+) -> MoveResult:
+    """Write the SQL instead of running it. Without FROM:TO, start where the database is."""
+    if ":" in target:
+        start, _, end = target.partition(":")
+        current: tuple[str, ...] = () if start == "base" else (start,)
+    else:
+        try:
+            current = migrations.current()
+        except DatabaseUnreachable as error:
+            raise DatabaseUnreachable(
+                f"{error} Or give the range yourself, for example `--sql base:head`."
+            ) from None
+        graph.require_known(script, current)
+        start, end = (current[0] if current else "base"), target
+        if len(current) > 1:
+            raise ScriptError("The database is at several heads: give the range as FROM:TO.")
+    if graph.steps_between(script, direction, start, end) == 0:
+        # Alembic would print an empty BEGIN; COMMIT; say there is nothing instead.
+        return MoveResult(current, current, sql="")
+    run = command.upgrade if direction == "upgrade" else command.downgrade
+    try:
+        with running.running_env(migrations):
+            run(config, f"{start}:{end}", sql=True)
+    except MigrationsError:
+        raise
+    except (CommandError, RevisionError) as error:
+        raise ScriptError(
+            f"Cannot write the SQL to {direction} to {target!r}: {str(error).rstrip('.')}."
+        ) from None
+    except Exception as error:  # a migration's own code raised while writing its SQL
+        culprit = graph.failing_revision(error, script)
+        what = f"Migration {culprit.revision}" if culprit else f"The {direction}"
+        raise MigrationFailed(
+            f"{what} failed with {type(error).__name__} while writing its SQL: "
+            f"{first_line(error, migrations.url)}; nothing was run on the database."
+        ) from None
+    buffer = config.output_buffer
+    text = buffer.getvalue() if isinstance(buffer, io.StringIO) else ""
+    return MoveResult(current, (end,), sql=text)
+
+
+def _explain_failure(
+    migrations: Migrations, error: Exception, direction: str, target: str, script: ScriptDirectory
+) -> MigrationsError:
+    culprit = graph.failing_revision(error, script)
+    if culprit is None and isinstance(error, CommandError | RevisionError):
+        return ScriptError(f"Cannot {direction} to {target!r}: {str(error).rstrip('.')}.")
+    original = getattr(error, "orig", None) or error
+    reason = mask_text(
+        (str(original).strip().splitlines() or [type(original).__name__])[0],
+        migrations.url.password,
+    )
+    what = (
+        f"Migration {culprit.revision} ({(culprit.doc or '').strip()})"
+        if culprit
+        else f"The {direction}"
+    )
+    if for_url(migrations.url).transactional_ddl:
+        outcome = f"the whole {direction} was rolled back and the database is unchanged."
+    else:
+        outcome = (
+            "this database commits DDL as it goes, so the migrations before it stay applied "
+            "and it may be partly applied: check the schema before you retry."
+        )
+    return MigrationFailed(f"{what} failed with {type(original).__name__}: {reason}; {outcome}")
+
+
+class _StepTimer:
+    """Alembic's on_version_apply hook, turned into timed steps."""
+
+    def __init__(self, on_step: StepCallback | None) -> None:
+        self.on_step = on_step
+        self.steps: list[StepInfo] = []
+        self._last = time.perf_counter()
+
+    def start(self) -> None:
+        self.steps.clear()
+        self._last = time.perf_counter()
+
+    def __call__(self, *, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
+        now = time.perf_counter()
+        seconds, self._last = now - self._last, now
+        if step.is_stamp:
+            return
+        revision = step.up_revision
+        info = StepInfo(
+            revision=step.up_revision_id or "",
+            message=((revision.doc if revision is not None else "") or "").strip(),
+            direction="up" if step.is_upgrade else "down",
+            seconds=seconds,
+        )
+        # A try rolled back after a lock timeout ran this step already: keep the last run.
+        self.steps = [
+            s for s in self.steps if (s.revision, s.direction) != (info.revision, info.direction)
+        ]
+        self.steps.append(info)
+        if self.on_step is not None:
+            with our_stdout():
+                self.on_step(info)

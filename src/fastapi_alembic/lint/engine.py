@@ -1,0 +1,182 @@
+"""Putting it together: read every revision in order, run the rules, apply silences and sizes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from fastapi_alembic.lint import source
+from fastapi_alembic.lint.context import Environment, Hit, RuleContext, Silence
+from fastapi_alembic.lint.model import Direction, Finding, Kind, Reading, Severity
+from fastapi_alembic.lint.reader import read_function
+from fastapi_alembic.lint.report import LintReport
+from fastapi_alembic.lint.rule import Rule
+from fastapi_alembic.lint.rules import RULES
+from fastapi_alembic.lint.schema import SchemaState
+from fastapi_alembic.lint.settings import LintSettings
+
+
+@dataclass(frozen=True)
+class RevisionFile:
+    """One revision as lint needs it: Alembic's Script carries all of this."""
+
+    revision: str
+    path: str
+    module: ModuleType
+
+    @classmethod
+    def of(cls, script: Any) -> RevisionFile:
+        return cls(script.revision, str(Path(script.path).resolve()), script.module)
+
+
+def lint(
+    history: Sequence[RevisionFile],
+    selected: set[str] | None,
+    environment: Environment,
+    settings: LintSettings | None = None,
+    rules: Sequence[Rule] = RULES,
+) -> LintReport:
+    """Lint the ``selected`` revisions of ``history`` (base first; None: all of them)."""
+    settings = settings or LintSettings()
+    backends = environment.backends
+    upgrades = {
+        (item.revision, backend): read_function(
+            getattr(item.module, "upgrade", None), backend, item.path
+        )
+        for item in history
+        for backend in backends
+    }
+    created = frozenset(
+        action.table
+        for reading in upgrades.values()
+        for action in reading.actions
+        if action.kind is Kind.CREATE_TABLE and action.table
+    )
+    states = {backend: SchemaState() for backend in backends}
+    findings: dict[tuple[Any, ...], Finding] = {}
+    silenced = 0
+    checked: list[str] = []
+    for item in history:
+        wanted = selected is None or item.revision in selected
+        text = Path(item.path).read_text(encoding="utf-8") if wanted else ""
+        file_silences = source.silences(text) if wanted else ()
+        imports = source.imports(text, ("model", *environment.app_packages)) if wanted else ()
+        if wanted:
+            checked.append(item.revision)
+        for backend in backends:
+            up = upgrades[(item.revision, backend)]
+            hits: list[tuple[Rule, RuleContext, Hit]] = []
+            shared = _Shared(item, backend, up, environment, file_silences, imports, created)
+            if wanted:
+                hits += _run(rules, shared.context("upgrade", up, states[backend]))
+            states[backend].apply(up.actions)
+            if wanted:
+                down = read_function(getattr(item.module, "downgrade", None), backend, item.path)
+                hits += _run(rules, shared.context("downgrade", down, states[backend]))
+            for rule, context, hit in hits:
+                finding = _finding(rule, context, hit, settings, environment)
+                if finding is None:
+                    continue
+                if _silenced(rule.id, file_silences):
+                    silenced += 1
+                    continue
+                # One finding for every backend it holds on (messages may differ in detail).
+                key = (finding.rule, finding.direction, finding.line, finding.table, finding.column)
+                if key in findings:
+                    merged = (*findings[key].backends, backend)
+                    findings[key] = replace(findings[key], backends=merged)
+                else:
+                    findings[key] = finding
+    ordered = sorted(
+        findings.values(),
+        key=lambda f: (checked.index(f.revision), f.direction != "upgrade", f.line or 0),
+    )
+    return LintReport(tuple(ordered), tuple(checked), backends, silenced)
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What both directions of one revision on one backend share."""
+
+    item: RevisionFile
+    backend: str
+    upgrade: Reading
+    environment: Environment
+    silences: tuple[Silence, ...]
+    imports: tuple[tuple[str, int], ...]
+    history_tables: frozenset[str]
+
+    def context(self, direction: Direction, reading: Reading, before: SchemaState) -> RuleContext:
+        return RuleContext(
+            revision=self.item.revision,
+            path=self.item.path,
+            backend=self.backend,
+            direction=direction,
+            reading=reading,
+            upgrade=self.upgrade,
+            before=before,
+            environment=self.environment,
+            silences=self.silences,
+            imports=self.imports,
+            history_tables=self.history_tables,
+        )
+
+
+def _run(rules: Iterable[Rule], context: RuleContext) -> list[tuple[Rule, RuleContext, Hit]]:
+    return [
+        (rule, context, hit)
+        for rule in rules
+        if context.backend in rule.backends and context.direction in rule.directions
+        for hit in rule.check(context)
+    ]
+
+
+def _silenced(rule: str, silences: tuple[Silence, ...]) -> bool:
+    return any(rule in s.rules and s.reason for s in silences)
+
+
+def _finding(
+    rule: Rule,
+    context: RuleContext,
+    hit: Hit,
+    settings: LintSettings,
+    environment: Environment,
+) -> Finding | None:
+    if rule.id in settings.ignore:
+        return None
+    severity = settings.severity.get(rule.id) or hit.severity or rule.severity
+    table = hit.table or (hit.action.table if hit.action else None)
+    message = hit.message
+    rows = None
+    if environment.rows is not None and rule.scope is not None and table:
+        rows = environment.rows.get(table, 0)
+        small = rows < environment.threshold if rule.scope == "size" else rows == 0
+        if small:
+            return None
+        if table in environment.rows_at_least:
+            message += f" (more than {environment.threshold:,} rows)"
+        else:
+            message += f" (about {rows:,} rows)"
+    if context.direction == "downgrade" and "upgrade" in rule.directions:
+        message = f"downgrade() {message}"
+    return Finding(
+        rule=rule.id,
+        severity=Severity(severity),
+        revision=context.revision,
+        path=context.path,
+        message=message,
+        line=hit.line if hit.line is not None else (hit.action.line if hit.action else None),
+        direction=context.direction,
+        backends=(context.backend,),
+        table=table,
+        column=hit.column or (hit.action.column if hit.action else None),
+        rows=rows,
+        safe=rule.safe,
+        why=rule.why,
+    )
+
+
+__all__ = ["Environment", "Reading", "RevisionFile", "lint"]

@@ -1,0 +1,40 @@
+"""downgrade-raises-silently: a downgrade() that raises without saying it is irreversible."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi_alembic.lint.context import Hit, RuleContext
+from fastapi_alembic.lint.model import Severity
+from fastapi_alembic.lint.rule import Rule
+
+
+def check(context: RuleContext) -> Iterator[Hit]:
+    error = context.reading.raised
+    if error is None:
+        return
+    if isinstance(error, NotImplementedError | RuntimeError) and str(error).strip():
+        return  # it says why
+    yield Hit(
+        f"revision {context.revision}'s downgrade() raises {type(error).__name__}"
+        + (f" ({error})" if str(error).strip() else "")
+        + " without saying the revision is irreversible",
+        line=context.reading.raised_line,
+    )
+
+
+RULE = Rule(
+    id="downgrade-raises-silently",
+    category="hygiene",
+    severity=Severity.WARNING,
+    title="A downgrade() that raises without a reason",
+    why="Whoever runs the downgrade in an emergency gets a bare exception (or a bug's traceback) "
+    "instead of knowing that the revision was written to be one-way, and why.",
+    safe="""\
+def downgrade():
+    raise NotImplementedError(
+        "irreversible: posts.body was split into title and content; restore from backup"
+    )""",
+    check=check,
+    directions=("downgrade",),
+)

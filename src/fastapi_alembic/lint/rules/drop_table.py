@@ -1,0 +1,34 @@
+"""drop-table: dropping a table deletes every row in it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi_alembic.lint.context import Hit, RuleContext
+from fastapi_alembic.lint.model import Kind, Severity
+from fastapi_alembic.lint.rule import Rule
+
+
+def check(context: RuleContext) -> Iterator[Hit]:
+    for action in context.of_kind(Kind.DROP_TABLE):
+        if context.existed(action.table):
+            yield Hit(f"drops table {action.table} and every row in it", action, action.table)
+
+
+RULE = Rule(
+    id="drop-table",
+    category="data-loss",
+    severity=Severity.ERROR,
+    title="Dropping a table",
+    why="Every row in the table is deleted, and a downgrade brings back an empty table, not the "
+    "data. The code still running when the revision is applied may also still read the table.",
+    safe="""\
+# Release 1: stop using the table in the code, keep the data.
+# Release 2 (once nothing reads it), keep a copy, then drop it:
+op.rename_table("old_table", "old_table_deleted_2024_06")
+# ... and only later, when you are sure:
+op.drop_table("old_table_deleted_2024_06")""",
+    check=check,
+    directions=("upgrade", "downgrade"),
+    scope="rows",
+)

@@ -1,0 +1,43 @@
+"""mixed-ddl-and-data: schema changes and large data changes in one revision."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi_alembic.lint.context import Hit, RuleContext
+from fastapi_alembic.lint.model import Kind, Severity
+from fastapi_alembic.lint.rule import Rule
+
+
+def check(context: RuleContext) -> Iterator[Hit]:
+    ddl = [a for a in context.actions if a.is_ddl and context.existed(a.table)]
+    data = [
+        a
+        for a in context.actions
+        if a.kind in {Kind.UPDATE, Kind.DELETE} and not a.autocommit and context.existed(a.table)
+    ]
+    if ddl and data:
+        first = data[0]
+        yield Hit(
+            f"changes rows of {first.table} and alters {ddl[0].table} in the same transaction: "
+            "the DDL's locks are held while the data is rewritten",
+            first,
+            first.table,
+        )
+
+
+RULE = Rule(
+    id="mixed-ddl-and-data",
+    category="hygiene",
+    severity=Severity.WARNING,
+    title="Schema and data changes in one revision",
+    why="In one transaction, the ALTER's exclusive lock is held for as long as the data change "
+    "runs; and if the data change fails, the schema change is rolled back with it (or, on "
+    "MySQL, is already committed). Separate revisions fail and retry cleanly.",
+    safe="""\
+# revision 1: the schema
+op.add_column("users", sa.Column("plan", sa.String(20), nullable=True))
+# revision 2 (its own file): the data, in batches
+# revision 3: the constraint, once the data is there""",
+    check=check,
+)

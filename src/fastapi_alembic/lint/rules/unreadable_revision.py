@@ -1,0 +1,35 @@
+"""unreadable-revision: upgrade() raised while being read, so the rest of it was not checked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi_alembic.lint.context import Hit, RuleContext
+from fastapi_alembic.lint.model import Severity
+from fastapi_alembic.lint.rule import Rule
+
+
+def check(context: RuleContext) -> Iterator[Hit]:
+    error = context.reading.raised
+    if error is not None:
+        yield Hit(
+            f"revision {context.revision}'s upgrade() raised {type(error).__name__} ({error}) "
+            "while lint read it without a database: what follows was not checked",
+            line=context.reading.raised_line,
+        )
+
+
+RULE = Rule(
+    id="unreadable-revision",
+    category="hygiene",
+    severity=Severity.WARNING,
+    title="An upgrade() lint cannot read to the end",
+    why="Lint runs upgrade() against operations that record instead of running, and a "
+    "connection that returns no rows. Code that needs real rows to go on (a fetched value "
+    "used as a number, say) stops there, and the operations after it are not checked.",
+    safe="""\
+row = op.get_bind().execute(sa.text("SELECT max(id) FROM users")).scalar()
+if row is not None:  # also true of a fresh, empty database
+    ...""",
+    check=check,
+)

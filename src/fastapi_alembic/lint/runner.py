@@ -1,0 +1,115 @@
+"""Lint for one project: which revisions, which backends, which database, which settings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from alembic.script import ScriptDirectory
+from alembic.script.revision import ResolutionError, RevisionError
+from alembic.util import CommandError
+
+from fastapi_alembic import revisions as graph
+from fastapi_alembic.errors import ConfigError, DatabaseUnreachable, MigrationsError, ScriptError
+from fastapi_alembic.lint.context import Environment
+from fastapi_alembic.lint.database import backend_of, measure
+from fastapi_alembic.lint.engine import RevisionFile, lint
+from fastapi_alembic.lint.model import BACKENDS
+from fastapi_alembic.lint.report import LintReport
+from fastapi_alembic.lint.rules import BY_ID
+from fastapi_alembic.lint.settings import lint_settings
+from fastapi_alembic.urls import mask_url
+
+if TYPE_CHECKING:
+    from fastapi_alembic.migrations import Migrations
+
+DIALECTS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
+
+
+def lint_project(
+    migrations: Migrations,
+    revisions: Sequence[str] = (),
+    *,
+    since: str | None = None,
+    dialect: str | None = None,
+    database: bool = True,
+) -> LintReport:
+    settings = migrations.settings
+    options = lint_settings(settings.lint, set(BY_ID))
+    script = migrations.script_directory()
+    history = [RevisionFile.of(s) for s in graph.ordered(script)]
+    selected = _select(script, revisions, since or (None if revisions else options.since))
+    environment = Environment(
+        backends=_backends(dialect, settings.url and backend_of(settings.url)),
+        threshold=options.threshold,
+        app_packages=_app_packages(settings.metadata_ref),
+        model_columns=_model_columns(migrations),
+        heads=frozenset(script.get_heads()),
+        runner_lock_timeout=settings.lock_timeout,
+    )
+    if dialect and dialect.lower() == "mariadb":
+        environment.mariadb = True
+    url = settings.url
+    measured = None
+    if database and url is not None and backend_of(url) in environment.backends:
+        try:
+            # A few revisions (make's lint of what it wrote): count only the tables asked about.
+            aware = measure(url, environment, lazily=selected is not None)
+        except DatabaseUnreachable as error:
+            raise DatabaseUnreachable(
+                f"{error} Or lint without looking at the database: --no-database."
+            ) from None
+        if aware is not None:
+            environment, measured = aware, mask_url(url)
+    report = lint(history, selected, environment, options)
+    return LintReport(report.findings, report.revisions, report.backends, report.silenced, measured)
+
+
+def _backends(dialect: str | None, from_url: str | None) -> tuple[str, ...]:
+    if dialect:
+        backend = DIALECTS.get(dialect.lower())
+        if backend is None:
+            raise ConfigError(
+                f"--dialect {dialect!r} is not one lint knows: use postgresql, mysql, mariadb "
+                "or sqlite."
+            )
+        return (backend,)
+    return (from_url,) if from_url else BACKENDS
+
+
+def _resolve(script: ScriptDirectory, revision: str) -> str:
+    try:
+        found = script.get_revision(revision)
+    except (CommandError, ResolutionError, RevisionError) as error:
+        raise ScriptError(f"No revision matches {revision!r}: {str(error).rstrip('.')}.") from None
+    if found is None:
+        raise ScriptError(f"{revision!r} is the base, which has no migration file.")
+    return found.revision
+
+
+def _select(
+    script: ScriptDirectory, revisions: Sequence[str], since: str | None
+) -> set[str] | None:
+    if revisions:
+        return {_resolve(script, r) for r in revisions}
+    if since:
+        done = graph.applied_set(script, (_resolve(script, since),))
+        return {s.revision for s in graph.ordered(script) if s.revision not in done}
+    return None
+
+
+def _app_packages(metadata_ref: str | None) -> tuple[str, ...]:
+    if not metadata_ref:
+        return ()
+    return (metadata_ref.partition(":")[0].split(".")[0],)
+
+
+def _model_columns(migrations: Migrations) -> dict[str, set[str]] | None:
+    """The columns the models map, or None when they cannot be loaded (lint goes on)."""
+    if not migrations.settings.metadata_ref and migrations.settings._metadata is None:
+        return None
+    try:
+        metadata = migrations.settings.metadata
+    except MigrationsError:
+        return None
+    return {t.name: {c.name for c in t.columns} for t in metadata.tables.values()}

@@ -1,0 +1,374 @@
+"""The Migrations facade: owns the settings and does every job over Alembic's public API.
+
+The CLI, the FastAPI integration and the pytest plugin are thin layers over this class.
+"""
+
+from __future__ import annotations
+
+import io
+from argparse import Namespace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, MetaData
+from sqlalchemy.engine import URL
+
+from fastapi_alembic import revisions as graph
+from fastapi_alembic import scaffold
+from fastapi_alembic.autogen import OperationInfo
+from fastapi_alembic.config import Settings, alembic_toml_argument, load_settings
+from fastapi_alembic.env import SETTINGS_KEY
+from fastapi_alembic.environment import GUARD_KEY, DatabaseGuard
+from fastapi_alembic.jobs import authoring, checking, moving, reporting, running
+from fastapi_alembic.jobs.common import current_heads, resolve
+from fastapi_alembic.jobs.moving import DataLossCallback, StepCallback
+from fastapi_alembic.reports import CheckReport, MadeRevision, MoveResult, Status
+from fastapi_alembic.revisions import RevisionInfo
+from fastapi_alembic.runtime import gate, ledger, reading
+from fastapi_alembic.urls import parse_url
+
+if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
+    from fastapi import FastAPI
+
+    from fastapi_alembic.adoption import AdoptionPlan
+    from fastapi_alembic.lint.report import LintReport
+
+
+class Migrations:
+    """Schema migrations for one application and one database.
+
+    >>> migrations = Migrations(metadata=Base.metadata, url="sqlite:///app.db")
+    >>> migrations.upgrade()
+    >>> migrations.status().up_to_date
+    True
+
+    Arguments left out come from the environment (``DATABASE_URL``) and from
+    ``[tool.fastapi-alembic]`` in the nearest pyproject.toml.
+    """
+
+    def __init__(
+        self,
+        metadata: MetaData | Any | str | None = None,
+        url: str | URL | None = None,
+        directory: str | Path | None = None,
+        *,
+        config: str | Path | None = None,
+        root: str | Path | None = None,
+        settings: Settings | None = None,
+        lock_wait: float | None = None,
+        lock_timeout: float | None = None,
+        lock_retries: int | None = None,
+    ) -> None:
+        """``lock_wait``: seconds to wait for another migrator's lock (default 300);
+        ``lock_timeout``: seconds a statement waits for a table lock before its migration is
+        rolled back and retried (default 5, 0 for no limit); ``lock_retries``: how many
+        times (default 3). See docs/production.md."""
+        if settings is None:
+            settings = load_settings(
+                url=url,
+                metadata=None if isinstance(metadata, str) else metadata,
+                metadata_ref=metadata if isinstance(metadata, str) else None,
+                directory=directory,
+                config_path=config,
+                root=root,
+                lock_wait=lock_wait,
+                lock_timeout=lock_timeout,
+                lock_retries=lock_retries,
+            )
+        self.settings = settings
+        # The last loaded migration files and the folder's state then: reused while unchanged.
+        self._loaded: tuple[object, ScriptDirectory] | None = None
+
+    def __repr__(self) -> str:
+        return f"Migrations(url={self.settings.masked_url!r}, directory={str(self.directory)!r})"
+
+    @property
+    def url(self) -> URL:
+        return self.settings.require_url()
+
+    @property
+    def directory(self) -> Path:
+        return self.settings.directory
+
+    def with_url(self, url: str | URL) -> Migrations:
+        """The same migrations aimed at another database."""
+        return Migrations(settings=replace(self.settings, url=parse_url(url)))
+
+    # -- wiring ---------------------------------------------------------------------------
+
+    def alembic_config(self, **hooks: Any) -> Config:
+        """An Alembic Config for this app: alembic.ini when there is one, our settings on top.
+
+        ``hooks`` are ``configure`` options (``on_version_apply``,
+        ``process_revision_directives``) added whatever the env.py passes.
+        """
+        settings = self.settings
+        ini = settings.root / "alembic.ini"
+        # Alembic's own chatter ("Generating ...") is replaced by our reports.
+        config = Config(
+            str(ini) if ini.is_file() else None,
+            ini_section=settings.section,
+            output_buffer=io.StringIO(),
+            stdout=io.StringIO(),
+            cmd_opts=Namespace(quiet=True),
+            **alembic_toml_argument(settings.root),
+        )
+        config.set_main_option("script_location", str(self.directory).replace("%", "%%"))
+        if not config.get_main_option("path_separator"):
+            config.set_main_option("path_separator", "os")
+        config.attributes[SETTINGS_KEY] = settings
+        if settings.url is not None:
+            # For an env.py that builds its engine from the ini, as `alembic init` writes it.
+            real = settings.url.render_as_string(hide_password=False)
+            config.set_main_option("sqlalchemy.url", real.replace("%", "%%"))
+            config.attributes[GUARD_KEY] = DatabaseGuard(
+                settings.url,
+                self.directory / "env.py",
+                hooks,
+                metadata=(lambda: settings.metadata) if settings.metadata_ref else None,
+            )
+        return config
+
+    def environment_config(self, **hooks: Any) -> Config:
+        """An Alembic Config for running env.py: the models are imported first, so a wrong
+        metadata setting is its own sentence (exit 2) before any file or connection is
+        touched, rather than an error raised from inside env.py."""
+        self.settings.require_models()
+        return self.alembic_config(**hooks)
+
+    def script_directory(self, config: Config | None = None) -> ScriptDirectory:
+        """Every migration file loaded and checked, or one clear ScriptError.
+
+        Loaded once while the files stay as they are: a command that asks twice (make, then
+        lint of what it wrote) executes each revision file once."""
+        config = config or self.alembic_config()
+        state = graph.folder_state(self.directory, gate.alembic_ini_options(self.settings.root))
+        if state is not None and self._loaded is not None and self._loaded[0] == state:
+            return graph.share(config, self._loaded[1])
+        script = graph.load_script_directory(config, self.directory)
+        self._loaded = (state, script) if state is not None else None
+        return script
+
+    def _remember_written(self, script: ScriptDirectory) -> None:
+        """Alembic adds a revision it writes to the loaded map: the map is still the folder's."""
+        state = graph.folder_state(self.directory, gate.alembic_ini_options(self.settings.root))
+        self._loaded = (state, script) if state is not None else None
+
+    # -- setting up -----------------------------------------------------------------------
+
+    def init(self, *, force: bool = False) -> list[Path]:
+        """Write the migrations folder and alembic.ini, and record the settings in pyproject."""
+        return scaffold.write_environment(self.settings, force=force)
+
+    def adoption(self) -> AdoptionPlan:
+        """What wiring this app's existing Alembic env.py for us would change (a diff);
+        ``plan.write()`` writes it. Nothing is written here."""
+        from fastapi_alembic.adoption import plan_adoption
+
+        return plan_adoption(self.settings)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def current(self) -> tuple[str, ...]:
+        """The revisions the database is at (empty before the first upgrade)."""
+        return running.inspect(self, lambda context, _script: current_heads(context))
+
+    def heads(self) -> list[RevisionInfo]:
+        script = self.script_directory()
+        return [
+            RevisionInfo.of(s) for s in script.get_revisions(script.get_heads()) if s is not None
+        ]
+
+    def history(self) -> list[RevisionInfo]:
+        """Every revision, newest first."""
+        return [RevisionInfo.of(s) for s in self.script_directory().walk_revisions()]
+
+    def show(self, revision: str) -> tuple[RevisionInfo, str]:
+        """One revision and its file's text."""
+        script = self.script_directory()
+        found = resolve(script, revision)
+        return RevisionInfo.of(found), Path(found.path).read_text(encoding="utf-8")
+
+    def differences(self) -> list[OperationInfo]:
+        """What autogenerate would write now: the models against the database."""
+        return running.inspect(self, lambda context, _script: reporting.compare(context))
+
+    def is_up_to_date(self, connection: Connection | None = None) -> bool:
+        """Whether the database is at head, answered in milliseconds (see :meth:`head_check`)."""
+        return self.head_check(connection).at_head
+
+    def head_check(self, connection: Connection | None = None) -> gate.HeadCheck:
+        """Where the database stands against the migration files: at head, behind, or at a
+        revision the files do not have. Reads the files' revision ids without executing them
+        when it can be sure of them, and asks Alembic otherwise (same answer, slower).
+        Raises DatabaseStateError when the ledger shows a migration left half done.
+
+        ``connection``: ask on this SQLAlchemy connection instead of opening one (a
+        readiness endpoint borrowing from the app's pool; with an async engine,
+        ``await connection.run_sync(migrations.head_check)``). The answer is about that
+        connection's database, and the connection is left as it was found: what the gate
+        began is rolled back, and inside your transaction it reads in a savepoint."""
+        on = self if connection is None else self.with_url(connection.engine.url)
+        fast = running.fast_head_check(on, connection)
+        if fast is not None:
+            return fast
+        # Only Alembic can answer: through env.py, on the lent connection when env.py takes
+        # one (a generated env.py does), else on a connection of its own to the same URL.
+        return running.inspect(
+            on,
+            lambda context, script: reading.head_check(on.settings, context, script),
+            connection,
+        )
+
+    def status(self) -> Status:
+        """Where the database stands: its revisions against the files' heads, what is
+        pending, whether the models match, applied files edited since (the ledger)."""
+        return reporting.status(self)
+
+    # -- writing revisions ----------------------------------------------------------------
+
+    def make(
+        self,
+        message: str,
+        *,
+        empty: bool = False,
+        renames: Sequence[str] = (),
+        ask: Callable[[str], bool] | None = None,
+    ) -> MadeRevision:
+        """Autogenerate a revision from the models/database difference.
+
+        A column or table that looks renamed is asked about with ``ask`` (a yes/no question),
+        or taken from ``renames`` ("users.phone:users.phone_number", "old_table:new_table");
+        without either it is written as a drop and an add, with a warning.
+
+        Raises NothingToDo when there is no difference (unless ``empty``), and
+        DatabaseStateError when the database is not at head.
+        """
+        return authoring.make(self, message, empty=empty, renames=renames, ask=ask)
+
+    def merge(self, message: str = "merge heads") -> MadeRevision:
+        """Join every head into one with a merge revision."""
+        return authoring.merge(self, message)
+
+    # -- moving the database --------------------------------------------------------------
+
+    def upgrade(
+        self,
+        target: str = "head",
+        *,
+        sql: bool = False,
+        on_step: StepCallback | None = None,
+        accept_data_loss: bool = False,
+        on_data_loss: DataLossCallback | None = None,
+        guard_data_loss: bool = True,
+    ) -> MoveResult:
+        """Apply migrations up to ``target`` (head, a revision, or +N) in one transaction.
+
+        Raises DataLossRefused, before anything runs, when a migration would drop a table or
+        column with data, or narrow a type over values, unless ``accept_data_loss``; then
+        ``on_data_loss`` hears what is deleted (and the backup made first, on SQLite).
+        ``guard_data_loss=False`` is for scratch and test databases, where nothing is worth
+        keeping: nothing is measured, refused or backed up.
+
+        To head, the start-up gate is asked first: a database already at head returns at once,
+        without loading a single migration file.
+        """
+        return moving.upgrade(
+            self,
+            target,
+            sql=sql,
+            on_step=on_step,
+            accept_data_loss=accept_data_loss,
+            on_data_loss=on_data_loss,
+            guard_data_loss=guard_data_loss,
+        )
+
+    def downgrade(
+        self,
+        target: str,
+        *,
+        sql: bool = False,
+        on_step: StepCallback | None = None,
+        on_data_loss: DataLossCallback | None = None,
+    ) -> MoveResult:
+        """Revert migrations down to ``target`` (-N, a revision, or base).
+
+        An undo by nature: it never refuses, but ``on_data_loss`` hears what it will delete
+        before it runs.
+        """
+        return moving.downgrade(self, target, sql=sql, on_step=on_step, on_data_loss=on_data_loss)
+
+    def stamp(self, revision: str) -> MoveResult:
+        """Record ``revision`` as applied without running anything."""
+        return moving.stamp(self, revision)
+
+    # -- checks ---------------------------------------------------------------------------
+
+    def check(
+        self, *, scratch_url: str | URL | None = None, no_database: bool = False
+    ) -> CheckReport:
+        """For CI: one head; migrations reproduce the models; the database is at head.
+
+        A database that cannot be reached fails the last check, unless ``no_database`` says
+        there is none to check (then the scratch database's server is ``scratch_url``, or the
+        configured URL's).
+        """
+        return checking.check(self, scratch_url=scratch_url, no_database=no_database)
+
+    def notes(self) -> tuple[str, ...]:
+        """What status and check mention beside their findings."""
+        return reporting.notes(self)
+
+    # -- the ledger -------------------------------------------------------------------------
+
+    def log(self) -> list[ledger.Entry]:
+        """The applied-migration ledger, oldest first (empty before the first migration)."""
+        return running.inspect(
+            self, lambda context, _script: reading.entries(self.settings, context)
+        )
+
+    def accept_edit(self, revision: str) -> ledger.Entry:
+        """Re-record the checksum of an applied revision's edited file (Flyway's repair), or
+        record that an applied revision's file was removed on purpose."""
+        return running.inspect(
+            self, lambda context, script: reading.accept(self.settings, context, script, revision)
+        )
+
+    # -- lint -------------------------------------------------------------------------------
+
+    def lint(
+        self,
+        revisions: Sequence[str] = (),
+        *,
+        since: str | None = None,
+        dialect: str | None = None,
+        database: bool = True,
+    ) -> LintReport:
+        """Check revisions for operations that lose data or lock tables (docs/lint.md).
+
+        Without ``revisions``, every revision (or those after ``since``). With a URL and
+        ``database``, severities follow the real tables' sizes and the server's version.
+        """
+        from fastapi_alembic.lint.runner import lint_project
+
+        return lint_project(self, revisions, since=since, dialect=dialect, database=database)
+
+    # -- FastAPI ----------------------------------------------------------------------------
+
+    def lifespan(
+        self, mode: Literal["upgrade", "check"] = "upgrade", *, accept_data_loss: bool = False
+    ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+        """A FastAPI lifespan that upgrades (or checks) the database before serving.
+
+        It refuses to start rather than run a migration that deletes data, unless
+        ``accept_data_loss``.
+        """
+        from fastapi_alembic.fastapi import migration_lifespan
+
+        return migration_lifespan(self, mode=mode, accept_data_loss=accept_data_loss)

@@ -1,0 +1,167 @@
+"""What the facade returns: plain dataclasses that the CLI renders as text or JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi_alembic.autogen import OperationInfo
+from fastapi_alembic.revisions import RevisionInfo
+from fastapi_alembic.runtime.ledger import Drift
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where the database stands against the migration files and the models."""
+
+    url: str
+    current: tuple[str, ...]
+    heads: tuple[str, ...]
+    pending: tuple[RevisionInfo, ...]
+    models_match: bool
+    differences: tuple[OperationInfo, ...] = ()
+    #: Applied revisions whose file changed since, or is gone (from the ledger).
+    drift: tuple[Drift, ...] = ()
+    #: Things worth knowing that are not failures (an env.py not wired for us).
+    notes: tuple[str, ...] = ()
+
+    @property
+    def up_to_date(self) -> bool:
+        return set(self.current) == set(self.heads)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "current": list(self.current),
+            "heads": list(self.heads),
+            "up_to_date": self.up_to_date,
+            "pending": [p.to_dict() for p in self.pending],
+            "models_match": self.models_match,
+            "differences": [d.to_dict() for d in self.differences],
+            "drift": [d.to_dict() for d in self.drift],
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """One migration applied (or reverted) by upgrade or downgrade."""
+
+    revision: str
+    message: str
+    direction: str  # "up" or "down"
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "message": self.message,
+            "direction": self.direction,
+            "seconds": round(self.seconds, 6),
+        }
+
+
+@dataclass(frozen=True)
+class MoveResult:
+    """The outcome of upgrade, downgrade or stamp."""
+
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    steps: tuple[StepInfo, ...] = ()
+    sql: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "before": list(self.before),
+            "after": list(self.after),
+            "steps": [s.to_dict() for s in self.steps],
+        }
+        if self.sql is not None:
+            result["sql"] = self.sql
+        return result
+
+
+@dataclass(frozen=True)
+class MadeRevision:
+    """A revision file written by make or merge."""
+
+    revision: str
+    message: str
+    path: str
+    operations: tuple[OperationInfo, ...] = ()
+    #: things the user should know, such as a drop and an add that look like a rename
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def destructive(self) -> tuple[OperationInfo, ...]:
+        return tuple(o for o in self.operations if o.destructive)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "message": self.message,
+            "path": self.path,
+            "operations": [o.to_dict() for o in self.operations],
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class SkippedRevision:
+    """A revision a check could not cover, and why."""
+
+    revision: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"revision": self.revision, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    """One check's outcome: passed, failed, or partial (it covered only part of the history,
+    which is never a pass: ``ok`` is false and ``skipped`` says what was left out and why)."""
+
+    name: str
+    ok: bool
+    detail: str
+    partial: bool = False
+    skipped: tuple[SkippedRevision, ...] = ()
+
+    @property
+    def status(self) -> str:
+        return "passed" if self.ok else "partial" if self.partial else "failed"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "status": self.status,
+            "detail": self.detail,
+            "skipped": [s.to_dict() for s in self.skipped],
+        }
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    items: tuple[CheckItem, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return all(item.ok for item in self.items)
+
+    @property
+    def failed(self) -> int:
+        return sum(item.status == "failed" for item in self.items)
+
+    @property
+    def partial(self) -> int:
+        return sum(item.status == "partial" for item in self.items)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checks": [i.to_dict() for i in self.items],
+            "notes": list(self.notes),
+        }

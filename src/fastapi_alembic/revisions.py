@@ -1,0 +1,331 @@
+"""Questions about the revision graph: loading it safely, heads, what is applied and pending."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import traceback
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic.config import Config
+from alembic.script import Script, ScriptDirectory
+from alembic.script.revision import MultipleHeads, ResolutionError, RevisionError
+from alembic.util import CommandError
+
+from fastapi_alembic.errors import ConfigError, DatabaseStateError, ScriptError
+
+
+@dataclass(frozen=True)
+class RevisionInfo:
+    """One revision as reports show it."""
+
+    revision: str
+    message: str
+    parents: tuple[str, ...]
+    path: str
+    is_head: bool = False
+    is_merge: bool = False
+
+    @classmethod
+    def of(cls, script: Script) -> RevisionInfo:
+        return cls(
+            revision=script.revision,
+            message=(script.doc or "").strip(),
+            parents=parents_of(script),
+            path=script.path,
+            is_head=script.is_head,
+            is_merge=script.is_merge_point,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "message": self.message,
+            "parents": list(self.parents),
+            "path": self.path,
+            "is_head": self.is_head,
+            "is_merge": self.is_merge,
+        }
+
+
+def parents_of(script: Script) -> tuple[str, ...]:
+    down = script.down_revision
+    if down is None:
+        return ()
+    return (down,) if isinstance(down, str) else tuple(down)
+
+
+_MISSING_PARENT = re.compile(r"Revision (\S+) referenced from (.+) is not present")
+
+
+#: Where a loaded ScriptDirectory is kept on its Config, for alembic.command to reuse.
+SHARED_SCRIPT_KEY = "fastapi_alembic.script"
+_alembic_from_config = ScriptDirectory.from_config.__func__  # type: ignore[attr-defined]
+
+
+def _shared_from_config(cls: type[ScriptDirectory], config: Config) -> ScriptDirectory:
+    """ScriptDirectory.from_config, but handing back the directory already loaded for this
+    Config: each alembic.command builds its own, which would execute every revision file a
+    second time in the same command."""
+    shared = config.attributes.get(SHARED_SCRIPT_KEY)
+    if isinstance(shared, cls):
+        return shared
+    return _alembic_from_config(cls, config)  # type: ignore[no-any-return]
+
+
+# Only Configs that carry a loaded directory (those the facade makes) are affected.
+ScriptDirectory.from_config = classmethod(_shared_from_config)  # type: ignore[method-assign,assignment]
+
+
+def share(config: Config, script: ScriptDirectory) -> ScriptDirectory:
+    """Hand ``script`` to the alembic.command calls made with ``config``."""
+    config.attributes[SHARED_SCRIPT_KEY] = script
+    return script
+
+
+def folder_state(directory: Path, alembic_options: dict[str, str | None]) -> object | None:
+    """What changes when a revision file is added, removed or edited (None when revision files
+    may live elsewhere too, so that only loading them again is safe)."""
+    from fastapi_alembic.runtime.scan import supports_options
+
+    if not supports_options(alembic_options):
+        return None
+    try:
+        entries = list(os.scandir(directory / "versions"))
+        return frozenset((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in entries)
+    except OSError:
+        return None
+
+
+def load_script_directory(config: Config, directory: Path) -> ScriptDirectory:
+    """Load every migration file now, turning each way that can fail into one sentence.
+
+    The result is kept on ``config``, so alembic.command reuses it instead of loading again."""
+    if not (directory / "env.py").is_file():
+        raise ConfigError(
+            f"There is no migrations folder at {directory}: run `fastapi-alembic init` first, "
+            "or set directory under [tool.fastapi-alembic]."
+        )
+    try:
+        script = ScriptDirectory.from_config(config)
+    except CommandError as error:
+        raise ConfigError(
+            f"The migrations folder {directory} cannot be used: {str(error).rstrip('.')}."
+        ) from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            script.revision_map.heads  # noqa: B018 - building the map imports every file
+        except (KeyError, RevisionError) as error:
+            for warning in caught:
+                missing = _MISSING_PARENT.search(str(warning.message))
+                if missing:
+                    child = re.search(r"-> (\w+)", missing[2])
+                    raise ScriptError(
+                        f"Revision {child[1] if child else missing[2]} names parent revision "
+                        f"{missing[1]}, which is "
+                        f"not in {directory / 'versions'}: restore that file or fix the "
+                        "down_revision."
+                    ) from None
+            raise ScriptError(
+                f"The revision graph in {directory} is broken: {str(error).rstrip('.')}."
+            ) from None
+        except CommandError as error:
+            raise ScriptError(
+                f"A file in {directory / 'versions'} is not a migration: {str(error).rstrip('.')}."
+            ) from None
+        except Exception as error:  # a migration file that does not import
+            raise ScriptError(describe_load_failure(error, directory)) from None
+    for warning in caught:
+        duplicate = _DUPLICATE.search(str(warning.message))
+        if duplicate:
+            files = files_defining(script, duplicate[1])
+            raise ScriptError(
+                f"Revision {duplicate[1]} is defined by more than one file "
+                f"({' and '.join(str(f) for f in files) or directory / 'versions'}): a copied "
+                "revision file? Remove the copy, or give it a revision id of its own."
+            )
+    return share(config, script)
+
+
+_DUPLICATE = re.compile(r"Revision (\S+) is present more than once")
+
+
+def files_defining(script: ScriptDirectory, revision: str) -> list[Path]:
+    """The revision files whose ``revision = ...`` is ``revision``, read without importing."""
+    found: list[Path] = []
+    for location in script._version_locations:
+        folder = Path(location)
+        paths = folder.rglob("*.py") if script.recursive_version_locations else folder.glob("*.py")
+        for path in sorted(paths):
+            try:
+                text = path.read_text(encoding="utf-8")
+                if revision not in text:
+                    continue
+                tree = ast.parse(text)
+            except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+                continue
+            if any(_assigns_revision(node, revision) for node in tree.body):
+                found.append(path)
+    return found
+
+
+def _assigns_revision(node: ast.stmt, revision: str) -> bool:
+    if isinstance(node, ast.Assign):
+        targets, value = node.targets, node.value
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        targets, value = [node.target], node.value
+    else:
+        return False
+    return (
+        any(isinstance(t, ast.Name) and t.id == "revision" for t in targets)
+        and isinstance(value, ast.Constant)
+        and value.value == revision
+    )
+
+
+def describe_load_failure(error: BaseException, directory: Path) -> str:
+    where = _failing_file(error, directory)
+    kind = type(error).__name__
+    if isinstance(error, SyntaxError):
+        detail = f"{kind} at line {error.lineno}: {error.msg}"
+    else:
+        detail = f"{kind}: {error}"
+    return (
+        f"The migration file {where} cannot be loaded ({detail}); fix it and run the command again."
+    )
+
+
+def _failing_file(error: BaseException, directory: Path) -> str:
+    folder = str(directory.resolve())
+    if isinstance(error, SyntaxError) and error.filename:
+        return error.filename
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith(folder)]
+    return frames[-1].filename if frames else str(directory / "versions")
+
+
+def failing_revision(error: BaseException, script: ScriptDirectory) -> Script | None:
+    """The migration whose code was running when ``error`` was raised, from its traceback."""
+    by_path = {str(Path(s.path).resolve()): s for s in script.walk_revisions()}
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        found = by_path.get(str(Path(frame.filename).resolve()))
+        if found is not None:
+            return found
+    return None
+
+
+def require_single_head(script: ScriptDirectory) -> None:
+    heads = script.get_heads()
+    if len(heads) > 1:
+        raise ScriptError(
+            f"The migrations have {len(heads)} heads ({', '.join(sorted(heads))}): "
+            'join them with `fastapi-alembic merge -m "merge heads"` first.'
+        )
+
+
+def is_known(script: ScriptDirectory, revision: str) -> bool:
+    """Whether ``revision`` is exactly the id of one of the migration files."""
+    try:
+        found = script.revision_map.get_revision(revision)
+    except (ResolutionError, RevisionError):
+        found = None
+    return found is not None and found.revision == revision
+
+
+def require_known(script: ScriptDirectory, current: tuple[str, ...]) -> None:
+    """Refuse a database stamped with a revision these migration files do not have."""
+    for revision in current:
+        if not is_known(script, revision):
+            raise DatabaseStateError(
+                f"The database is at revision {revision}, which is not among the migrations in "
+                f"{script.dir}: it was migrated by newer or other code. Deploy the code that "
+                "has that revision, or stamp the database if you know its real state."
+            )
+
+
+def ordered(script: ScriptDirectory) -> list[Script]:
+    """Every revision, base first."""
+    return list(reversed(list(script.walk_revisions())))
+
+
+def applied_set(script: ScriptDirectory, current: tuple[str, ...]) -> set[str]:
+    """The current revisions and everything they stand on."""
+    seen: set[str] = set()
+    stack = list(current)
+    while stack:
+        revision = stack.pop()
+        if revision in seen:
+            continue
+        seen.add(revision)
+        found = script.get_revision(revision)
+        if found is not None:
+            stack.extend(parents_of(found))
+            stack.extend(found._resolved_dependencies)
+    return seen
+
+
+def pending(script: ScriptDirectory, current: tuple[str, ...]) -> list[Script]:
+    """Revisions not yet applied, in the order an upgrade to heads applies them."""
+    done = applied_set(script, current)
+    return [s for s in ordered(script) if s.revision not in done]
+
+
+_RELATIVE = re.compile(r"^(?P<base>.*?)(?P<step>[+-]\d+)$")
+
+
+def resolve_revision(script: ScriptDirectory, reference: str) -> Script | None:
+    """The revision ``reference`` names (an id, a unique prefix, a branch label, head, base),
+    None for base; one sentence when it names none, or is a prefix of several."""
+    if not reference.strip():
+        raise ScriptError("The revision is empty: give a revision id or prefix, or head.")
+    try:
+        found = script.get_revision(reference)
+    except MultipleHeads as error:
+        raise ScriptError(
+            f"{reference!r} is ambiguous: there are several heads ({error.heads}); "
+            "name one of them, or use heads."
+        ) from None
+    except (CommandError, ResolutionError, RevisionError):
+        candidates = sorted(
+            s.revision for s in script.walk_revisions() if s.revision.startswith(reference)
+        )
+        if len(candidates) > 1:
+            raise ScriptError(
+                f"{reference!r} is ambiguous: it starts {len(candidates)} revisions "
+                f"({', '.join(candidates)}); give more characters."
+            ) from None
+        raise ScriptError(
+            f"No revision matches {reference!r}: `fastapi-alembic history` lists them."
+        ) from None
+    return found if isinstance(found, Script) else None
+
+
+def require_target(script: ScriptDirectory, target: str, direction: str) -> None:
+    """Refuse, before connecting, a target that names no revision or several."""
+    if not target.strip():
+        examples = (
+            "head, +1 or a revision id" if direction == "upgrade" else "-1, base or a revision id"
+        )
+        raise ScriptError(f"The {direction} target is empty: give one, for example {examples}.")
+    if ":" in target:  # an offline FROM:TO range: Alembic reads each end
+        return
+    relative = _RELATIVE.match(target)
+    base = relative["base"] if relative else target
+    if base in ("", "head", "heads", "base") or "@" in base:
+        return
+    resolve_revision(script, base)
+
+
+def steps_between(script: ScriptDirectory, direction: str, start: str, end: str) -> int | None:
+    """How many migrations an offline run from ``start`` to ``end`` writes; None when only
+    Alembic can tell (relative or labelled targets), so it runs and says what is wrong."""
+    upper, lower = (end, start) if direction == "upgrade" else (start, end)
+    try:
+        found = script.revision_map.iterate_revisions(upper, None if lower == "base" else lower)
+        return len(list(found))
+    except (CommandError, ResolutionError, RevisionError, ValueError):
+        return None

@@ -1,0 +1,303 @@
+"""The applied-migration ledger: one row per revision applied, reverted, adopted or accepted.
+
+The table lives beside the version table (same schema), is created on first use and is named by
+``ledger_table`` under [tool.fastapi-alembic] (default ``fastapi_alembic_ledger``). Rows are
+only ever added, except that a row's ``finished_at``/``outcome`` is filled in when its migration
+ends. A row's ``outcome``:
+
+``running``   started and not finished: on a backend that commits DDL as it goes (MySQL,
+              MariaDB) a row left so by a dead session is a migration interrupted halfway;
+``failed``    raised partway on such a backend (also unfinished: the schema may be half done);
+``applied`` / ``reverted``   an upgrade / downgrade step that completed;
+``adopted``   applied before the ledger existed (or stamped): its file's checksum taken as is;
+``accepted``  a deliberate edit of an applied file, re-recorded by `fastapi-alembic log --accept`;
+``retried``   a failed try that was then tried again (after a lock timeout) in the same run;
+``removed``   an applied revision whose file was deleted on purpose, accepted by `log --accept`;
+``resolved``  an interrupted row closed by `stamp` after someone inspected the schema.
+
+Imports no Alembic: the start-up gate reads it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import socket
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    insert,
+    inspect,
+    select,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import URL
+
+from fastapi_alembic.dialects import for_url
+from fastapi_alembic.errors import DatabaseStateError
+from fastapi_alembic.urls import mask_url
+
+UNFINISHED = ("running", "failed")
+#: Outcomes after which a revision counts as applied, with that row's checksum.
+APPLIED = ("applied", "adopted", "accepted")
+
+
+@functools.cache
+def ledger_table(name: str, schema: str | None) -> Table:
+    """The ledger's table definition (created with ``checkfirst`` on first use)."""
+    # Microseconds on MySQL too: its DATETIME keeps whole seconds by default.
+    moment = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+    return Table(
+        name,
+        MetaData(),
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("revision", String(64), nullable=False, index=True),
+        Column("direction", String(8), nullable=False),
+        Column("outcome", String(16), nullable=False),
+        Column("checksum", String(64)),
+        Column("started_at", moment, nullable=False),
+        Column("finished_at", moment),
+        Column("seconds", Float),
+        Column("db_user", String(255)),
+        Column("client_host", String(255)),
+        Column("process", String(255)),
+        Column("session_id", String(64)),
+        schema=schema,
+    )
+
+
+def exists(connection: Connection, name: str, schema: str | None) -> bool:
+    return bool(inspect(connection).has_table(name, schema=schema))
+
+
+def ensure(connection: Connection, name: str, schema: str | None) -> Table:
+    found = ledger_table(name, schema)
+    found.create(connection, checkfirst=True)
+    return found
+
+
+def checksum(path: str | Path) -> str:
+    """SHA-256 of the file with line endings and trailing whitespace normalised away."""
+    text = Path(path).read_bytes().decode("utf-8", errors="replace")
+    lines = [line.rstrip() for line in text.splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def now() -> datetime:
+    """Naive UTC: the same on every backend's DATETIME."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def who(connection: Connection) -> dict[str, str | None]:
+    """Who runs a migration: the database user, this host, this process."""
+    dialect = for_url(connection.engine.url)
+    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    return {
+        "db_user": dialect.current_user(connection),
+        "client_host": socket.gethostname(),
+        "process": f"{program} pid {os.getpid()}",
+        "session_id": dialect.session_id(connection),
+    }
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One ledger row, as `fastapi-alembic log` shows it."""
+
+    id: int
+    revision: str
+    direction: str
+    outcome: str
+    checksum: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    seconds: float | None
+    db_user: str | None
+    client_host: str | None
+    process: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "revision": self.revision,
+            "direction": self.direction,
+            "outcome": self.outcome,
+            "checksum": self.checksum,
+            "started_at": self.started_at.isoformat(sep=" ") + "Z",
+            "finished_at": self.finished_at.isoformat(sep=" ") + "Z" if self.finished_at else None,
+            "seconds": self.seconds,
+            "db_user": self.db_user,
+            "client_host": self.client_host,
+            "process": self.process,
+        }
+
+
+def entries(connection: Connection, name: str, schema: str | None) -> list[Entry]:
+    """Every row, oldest first; none when the ledger was never created."""
+    if not exists(connection, name, schema):
+        return []
+    found = ledger_table(name, schema)
+    columns = [c for c in found.c if c.name != "session_id"]
+    rows = connection.execute(select(*columns).order_by(found.c.id))
+    return [Entry(*row) for row in rows]
+
+
+def interrupted(connection: Connection, name: str, schema: str | None) -> list[Entry]:
+    """Rows of migrations that started and never finished, whose session is gone.
+
+    A row whose session is still connected is a migration running right now in another
+    process (which holds the migration lock): not an interruption.
+    """
+    if not exists(connection, name, schema):
+        return []
+    found = ledger_table(name, schema)
+    rows = connection.execute(
+        select(found.c.id, found.c.session_id).where(found.c.finished_at.is_(None))
+    ).all()
+    if not rows:
+        return []
+    dialect = for_url(connection.engine.url)
+    dead = {row.id for row in rows if not dialect.session_alive(connection, row.session_id)}
+    return [entry for entry in entries(connection, name, schema) if entry.id in dead]
+
+
+def interrupted_sentence(found: list[Entry], url: URL) -> str:
+    first = found[0]
+    what = "failed partway" if first.outcome == "failed" else "was interrupted"
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    direction = "upgrade" if first.direction == "up" else "downgrade"
+    return (
+        f"Migration {first.revision} ({direction}) {what} at "
+        f"{first.started_at:%Y-%m-%d %H:%M:%S} UTC{more} on {mask_url(url)}, whose backend "
+        "commits DDL as it goes, so it may be half applied: inspect the schema, finish or undo "
+        "that migration by hand, then run `fastapi-alembic stamp REVISION` with the revision "
+        "the schema really is at."
+    )
+
+
+def refuse_interrupted(connection: Connection, name: str, schema: str | None, url: URL) -> None:
+    """Raise DatabaseStateError (exit 3) when a migration was left half done."""
+    found = interrupted(connection, name, schema)
+    if found:
+        raise DatabaseStateError(interrupted_sentence(found, url))
+
+
+def applied_checksums(rows: Iterable[Entry]) -> dict[str, Entry]:
+    """Per revision, the row that says it is applied now (absent when reverted or never run)."""
+    state: dict[str, Entry] = {}
+    for entry in rows:
+        if entry.outcome in APPLIED:
+            state[entry.revision] = entry
+        elif entry.outcome in ("reverted", "removed"):
+            state.pop(entry.revision, None)
+    return state
+
+
+@dataclass(frozen=True)
+class Drift:
+    """An applied revision whose file changed since, or is gone."""
+
+    revision: str
+    path: str | None  # None: the file is gone
+    applied_at: datetime
+
+    @property
+    def sentence(self) -> str:
+        when = f"{self.applied_at:%Y-%m-%d %H:%M:%S} UTC"
+        if self.path is None:
+            return (
+                f"Revision {self.revision} was applied at {when} but its file is gone: "
+                "restore it from version control."
+            )
+        return (
+            f"{self.path} (revision {self.revision}) changed after it was applied at {when}: "
+            "restore it, or accept the edit with `fastapi-alembic log --accept "
+            f"{self.revision}`."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "path": self.path,
+            "file_gone": self.path is None,
+            "applied_at": self.applied_at.isoformat(sep=" ") + "Z",
+        }
+
+
+def drift(rows: Iterable[Entry], files: dict[str, str], applied: set[str]) -> list[Drift]:
+    """Applied revisions (by the ledger, and still applied by the version table) whose file
+    changed since, and revisions the ledger says are applied whose file is gone.
+
+    ``files`` maps each revision in the migration files to its path; ``applied`` is what the
+    version table says is applied (a revision stamped away is not reported).
+    """
+    found: list[Drift] = []
+    for revision, entry in applied_checksums(rows).items():
+        path = files.get(revision)
+        if path is None:
+            found.append(Drift(revision, None, entry.finished_at or entry.started_at))
+        elif revision in applied and entry.checksum and entry.checksum != checksum(path):
+            found.append(Drift(revision, path, entry.finished_at or entry.started_at))
+    return found
+
+
+def accept(
+    connection: Connection,
+    name: str,
+    schema: str | None,
+    revision: str,
+    files: dict[str, str],
+    applied: set[str],
+) -> Entry:
+    """Record a deliberate edit of an applied file (its new checksum becomes the reference),
+    or the deliberate removal of an applied revision's file."""
+    from fastapi_alembic.errors import ScriptError
+
+    rows = entries(connection, name, schema)
+    recorded = applied_checksums(rows)
+    matches = sorted({r for r in {*recorded, *files} if r.startswith(revision)})
+    if revision in recorded or revision in files:
+        matches = [revision]
+    if len(matches) != 1:
+        raise ScriptError(
+            f"{revision!r} names {'no' if not matches else 'more than one'} revision in the "
+            "ledger or the migration files: give the full revision id from `fastapi-alembic log`."
+        )
+    (revision,) = matches
+    path = files.get(revision)
+    if path is not None and revision not in applied:
+        raise ScriptError(
+            f"Revision {revision} is not applied to this database: there is no edit to accept."
+        )
+    if path is None and revision not in recorded:
+        raise ScriptError(f"Revision {revision} is neither in the ledger nor in the files.")
+    table = ensure(connection, name, schema)
+    moment = now()
+    values = {
+        **who(connection),
+        "revision": revision,
+        "direction": "up",
+        "outcome": "accepted" if path is not None else "removed",
+        "checksum": checksum(path) if path is not None else None,
+        "started_at": moment,
+        "finished_at": moment,
+        "seconds": 0.0,
+    }
+    connection.execute(insert(table).values(**values))
+    return entries(connection, name, schema)[-1]

@@ -1,0 +1,245 @@
+"""Writing the ledger while env.py runs the migrations (for `fastapi-alembic` and plain `alembic`).
+
+Where DDL is transactional (PostgreSQL, SQLite) each step's row is written on the migration's
+own connection, inside its transaction: a crash rolls back the row with the schema, so the
+ledger and the version table always agree. Where DDL commits as it goes (MySQL, MariaDB) the
+"started" row is committed on a second connection before the migration's first statement, and
+"finished" is written on the migration's connection in the same transaction as Alembic's
+version-table update: a migration killed anywhere in between leaves a started row without
+"finished", which the gate, `status` and `upgrade` then refuse to go past.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy.engine import URL
+
+from fastapi_alembic.dialects import for_url
+from fastapi_alembic.runtime import ledger
+
+if TYPE_CHECKING:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+
+@dataclass
+class _Started:
+    row_id: int | None
+    started_at: datetime
+    clock: float
+    checksum: str | None
+
+
+class LedgerRecorder:
+    """One run of env.py's online migrations: wraps each revision's upgrade/downgrade to note
+    when it starts, and Alembic's on_version_apply to note when it is done."""
+
+    def __init__(
+        self, connection: Connection, script: ScriptDirectory, name: str, schema: str | None
+    ) -> None:
+        self.connection = connection
+        self.script = script
+        self.name = name
+        self.schema = schema
+        self.url: URL = connection.engine.url
+        self.transactional = for_url(self.url).transactional_ddl
+        self._side: Connection | None = None
+        self._table: Table | None = None
+        self._who: dict[str, str | None] = {}
+        self._started: dict[tuple[str, str], _Started] = {}
+        #: Rows of tries that failed (DDL committing as it goes), closed if the step is retried.
+        self._failed: dict[tuple[str, str], int] = {}
+        self._context: MigrationContext | None = None
+
+    # -- wiring -------------------------------------------------------------------------
+
+    def hooks(self, options: dict[str, Any]) -> dict[str, Any]:
+        """``options`` for context.configure with our on_version_apply added."""
+        given = options.get("on_version_apply") or []
+        hooks = list(given) if isinstance(given, list | tuple) else [given]
+        return {**options, "on_version_apply": [*hooks, self.on_version_apply]}
+
+    @contextmanager
+    def recording(self, migration_context: MigrationContext) -> Iterator[None]:
+        """Wrap every revision's functions while the migrations run, and restore them after."""
+        if migration_context.opts.get("dont_mutate") or migration_context.opts.get(
+            "revision_context"
+        ):
+            # Reading, or autogenerating (make): no migration runs, there is nothing to record.
+            yield
+            return
+        # A fresh start on every try: a retry after a lock timeout rolled back what the last
+        # try wrote on the migration's connection (the ledger table itself, maybe).
+        self._context = migration_context
+        self._table = None
+        self._started.clear()
+        if not self.transactional:
+            # Made before the migration's first transaction begins: MySQL refuses a table
+            # that is newer than the transaction's snapshot ("Table definition has changed").
+            ledger.ensure(self._writer(), self.name, self.schema)
+        originals: list[tuple[Any, str, Callable[..., Any]]] = []
+        for script in self.script.walk_revisions():
+            module = script.module
+            for direction, attribute in (("up", "upgrade"), ("down", "downgrade")):
+                original = getattr(module, attribute, None)
+                if callable(original):
+                    originals.append((module, attribute, original))
+                    setattr(module, attribute, self._wrap(script, direction, original))
+        try:
+            yield
+        finally:
+            for module, attribute, original in originals:
+                setattr(module, attribute, original)
+            if self._side is not None:
+                self._side.close()
+                self._side = None
+
+    def _wrap(
+        self, script: Any, direction: str, original: Callable[..., Any]
+    ) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            self.started(script.revision, direction, script.path)
+            try:
+                return original(*args, **kwargs)
+            except BaseException:
+                self.failed(script.revision, direction)
+                raise
+
+        return run
+
+    # -- the steps ----------------------------------------------------------------------
+
+    def _writer(self) -> Connection:
+        """Where "started" rows go: the migration's own connection, or (DDL committing as it
+        goes) a second connection in autocommit, so the row is there whatever happens next."""
+        if self.transactional:
+            return self.connection
+        if self._side is None:
+            self._side = self.connection.engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT"
+            )
+        return self._side
+
+    def _prepare(self) -> Table:
+        """On the first step: refuse a half-done migration, create the ledger, adopt what was
+        applied before it existed."""
+        if self._table is not None:
+            return self._table
+        writer = self._writer()
+        ledger.refuse_interrupted(writer, self.name, self.schema, self.url)
+        table = ledger.ensure(writer, self.name, self.schema)
+        self._who = ledger.who(self.connection)
+        self._adopt(writer, table)
+        self._table = table
+        return table
+
+    def _adopt(self, writer: Connection, table: Table) -> None:
+        from fastapi_alembic.revisions import applied_set
+
+        assert self._context is not None
+        current = tuple(self._context.get_current_heads())
+        recorded = set(writer.execute(select(table.c.revision).distinct()).scalars())
+        moment = ledger.now()
+        rows = []
+        for revision in sorted(applied_set(self.script, current) - recorded):
+            found = self.script.get_revision(revision)
+            if found is None:
+                continue
+            rows.append(
+                {
+                    **self._who,
+                    "revision": revision,
+                    "direction": "up",
+                    "outcome": "adopted",
+                    "checksum": ledger.checksum(found.path),
+                    "started_at": moment,
+                    "finished_at": moment,
+                }
+            )
+        if rows:
+            writer.execute(insert(table), rows)
+
+    def started(self, revision: str, direction: str, path: str) -> None:
+        table = self._prepare()
+        moment = ledger.now()
+        retried = self._failed.pop((revision, direction), None)
+        if retried is not None:  # the failed try is not a half-done migration any more
+            self._writer().execute(
+                update(table)
+                .where(table.c.id == retried)
+                .values(outcome="retried", finished_at=moment)
+            )
+        row_id = None
+        digest = ledger.checksum(path)
+        if not self.transactional:
+            result = self._writer().execute(
+                insert(table).values(
+                    **self._who,
+                    revision=revision,
+                    direction=direction,
+                    outcome="running",
+                    checksum=digest,
+                    started_at=moment,
+                )
+            )
+            row_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
+        self._started[(revision, direction)] = _Started(row_id, moment, time.perf_counter(), digest)
+
+    def failed(self, revision: str, direction: str) -> None:
+        begun = self._started.pop((revision, direction), None)
+        if begun is None or begun.row_id is None or self._table is None:
+            return  # transactional: the rollback takes the schema back, nothing to note
+        self._writer().execute(
+            update(self._table).where(self._table.c.id == begun.row_id).values(outcome="failed")
+        )
+        self._failed[(revision, direction)] = begun.row_id
+
+    def on_version_apply(self, *, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
+        if step.is_stamp:
+            self._resolve_interrupted()
+            return
+        revision = step.up_revision_id or ""
+        direction = "up" if step.is_upgrade else "down"
+        begun = self._started.pop((revision, direction), None)
+        if begun is None or self._table is None:
+            return
+        finished = {
+            "outcome": "applied" if direction == "up" else "reverted",
+            "finished_at": ledger.now(),
+            "seconds": time.perf_counter() - begun.clock,
+        }
+        table = self._table
+        # On the migration's connection: committed with the version table's update.
+        if begun.row_id is not None:
+            self.connection.execute(
+                update(table).where(table.c.id == begun.row_id).values(**finished)
+            )
+        else:
+            self.connection.execute(
+                insert(table).values(
+                    **self._who,
+                    **finished,
+                    revision=revision,
+                    direction=direction,
+                    checksum=begun.checksum,
+                    started_at=begun.started_at,
+                )
+            )
+
+    def _resolve_interrupted(self) -> None:
+        """A stamp is how someone says "I inspected the schema": close the unfinished rows."""
+        if not ledger.exists(self.connection, self.name, self.schema):
+            return
+        table = ledger.ledger_table(self.name, self.schema)
+        self.connection.execute(
+            update(table)
+            .where(table.c.finished_at.is_(None))
+            .values(outcome="resolved", finished_at=ledger.now())
+        )

@@ -1,0 +1,301 @@
+"""pytest plugin (registered through the pytest11 entry point): a migrated database per test.
+
+Fixtures:
+
+``migrations`` (session)
+    The app's Migrations, from [tool.fastapi-alembic] in the pyproject.toml found from the
+    rootdir. Override it in a conftest for another app.
+``migrate_base_url`` (session)
+    Where templates and copies are made: ``--migrate-url``, else $FASTAPI_ALEMBIC_TEST_URL,
+    else a SQLite folder in the temporary directory.
+``migrated_url`` / ``migrated_engine`` / ``migrated_session`` (function)
+    A fresh copy of the template at head: its URL, a sync engine, a Session. Dropped after,
+    or on a server, when the test left the schema unchanged, reset to the template's rows
+    and handed to a later test (``--migrate-no-recycle`` turns that off).
+``override_database`` (function)
+    ``override_database(app, get_db)`` points a FastAPI dependency at the fresh database.
+``migrate_session_class`` (function)
+    The Session class of ``migrated_session`` and ``override_database``: ``sqlmodel.Session``
+    when the app's models are SQLModel's, else SQLAlchemy's ``Session``. Override it in a
+    conftest (or pass ``session_class=`` to ``override_database``) for the app's own class.
+``migrate_templates`` (function)
+    The TemplateDatabases behind them: one per app and server for the whole run.
+``migration_suite`` (function)
+    The migration test suite's report, run once per app and server (see
+    fastapi_alembic.testing.checks to get its six checks as tests).
+
+See docs/testing.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+
+import pytest
+
+from fastapi_alembic.errors import ConfigError, MigrationsError
+
+# Imported lazily: installing the package must not slow down every pytest run that never
+# asks for a migrated database.
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+    from fastapi_alembic.migrations import Migrations
+    from fastapi_alembic.reports import CheckReport
+    from fastapi_alembic.testing.templates import TemplateDatabases
+
+URL_ENVIRONMENT_VARIABLE = "FASTAPI_ALEMBIC_TEST_URL"
+_STORES_KEY = pytest.StashKey[dict[tuple[str, str], "TemplateDatabases"]]()
+_REPORTS_KEY = pytest.StashKey[dict[tuple[str, str], "CheckReport | MigrationsError"]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("fastapi-alembic", "FastAPI-Alembic test databases")
+    group.addoption(
+        "--migrate-url",
+        dest="migrate_url",
+        default=None,
+        help=(
+            "Server (or sqlite:///folder/any.db) where migrated test databases are made. "
+            f"Default: ${URL_ENVIRONMENT_VARIABLE}, else SQLite files in the temporary folder."
+        ),
+    )
+    group.addoption(
+        "--migrate-no-recycle",
+        dest="migrate_no_recycle",
+        action="store_true",
+        default=False,
+        help=(
+            "Drop every test's database after the test instead of resetting its rows and "
+            "handing it to the next test (servers recycle by default when the schema is "
+            "unchanged)."
+        ),
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_STORES_KEY] = {}
+    config.stash[_REPORTS_KEY] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Wait for background drops and release connections while the process surely lives
+    (an xdist worker may be ended soon after it reports the session finished)."""
+    _close_stores(session.config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _close_stores(config)
+
+
+def _close_stores(config: pytest.Config) -> None:
+    stores = config.stash.get(_STORES_KEY, {})
+    for store in stores.values():
+        with contextlib.suppress(Exception):  # tidying up must not fail the run
+            store.close()
+    stores.clear()
+
+
+def default_sqlite_folder() -> Path:
+    """A per-user folder that outlives the run, so a SQLite template is reused next time."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "user"
+    return Path(tempfile.gettempdir()) / f"fastapi-alembic-{user}"
+
+
+def _fail(error: MigrationsError) -> NoReturn:
+    """A MigrationsError as one line in the test report, without a traceback."""
+    pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def migrations(request: pytest.FixtureRequest) -> Migrations:
+    """The app's migrations, from [tool.fastapi-alembic] in the pyproject.toml at or above
+    pytest's rootdir, else at or above the folder pytest was started in."""
+    from fastapi_alembic.config import find_pyproject, read_tool_table
+    from fastapi_alembic.migrations import Migrations
+
+    root = request.config.rootpath
+    try:
+        for start in (root, request.config.invocation_params.dir):
+            pyproject = find_pyproject(start)
+            if pyproject is not None and read_tool_table(pyproject):
+                root = pyproject.parent
+                break
+        return Migrations(root=root)
+    except MigrationsError as error:
+        _fail(error)
+
+
+@pytest.fixture(scope="session")
+def migrate_base_url(request: pytest.FixtureRequest) -> str:
+    """Where templates and copies are made."""
+    option = request.config.getoption("migrate_url", default=None)
+    chosen = option or os.environ.get(URL_ENVIRONMENT_VARIABLE)
+    if chosen:
+        return str(chosen)
+    folder = default_sqlite_folder()
+    return f"sqlite:///{folder / 'server.db'}"
+
+
+@pytest.fixture
+def migrate_templates(
+    request: pytest.FixtureRequest, migrations: Migrations, migrate_base_url: str
+) -> TemplateDatabases:
+    """The cloning machinery for this app and server, made once per session and closed at
+    its end. Looked up per test, so that two apps in one run (each conftest overriding
+    ``migrations``) each get their own templates, which a session-cached value would not."""
+    stores = request.config.stash[_STORES_KEY]
+    key = (str(migrations.directory.resolve()), migrate_base_url)
+    store = stores.get(key)
+    if store is None:
+        from fastapi_alembic.testing.templates import TemplateDatabases
+
+        try:
+            recycle = not request.config.getoption("migrate_no_recycle", default=False)
+            store = stores[key] = TemplateDatabases(
+                migrations, migrate_base_url, ahead=1, recycle=recycle
+            )
+        except MigrationsError as error:
+            _fail(error)
+    return store
+
+
+@pytest.fixture
+def migrated_url(migrate_templates: TemplateDatabases) -> Iterator[str]:
+    """The URL of a fresh database at head (password included), dropped after the test (or
+    recycled: reset to exactly a fresh copy's state for a later test)."""
+    try:
+        url = migrate_templates.create()
+    except MigrationsError as error:
+        _fail(error)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        migrate_templates.drop(url, wait=False)
+
+
+@pytest.fixture
+def migrated_engine(migrated_url: str) -> Iterator[Engine]:
+    """A sync engine on the fresh database, disposed after the test."""
+    from sqlalchemy import Engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import QueuePool
+
+    from fastapi_alembic.db import make_engine
+
+    url = make_url(migrated_url)
+    # A pool (disposed with the engine): a test making many requests reuses its connections.
+    engine = make_engine(url, poolclass=QueuePool)
+    if not isinstance(engine, Engine):
+        _fail(
+            ConfigError(
+                f"migrated_engine is a sync engine, but {url.drivername} is an async driver: "
+                "give --migrate-url with a sync driver (such as postgresql+psycopg or "
+                "mysql+pymysql), or build an async engine on migrated_url yourself."
+            )
+        )
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def session_class_for(migrations: Migrations) -> type[Session]:
+    """``sqlmodel.Session`` (whose ``exec`` SQLModel apps call) when the app's models are
+    SQLModel's, else SQLAlchemy's ``Session``."""
+    from sqlalchemy.orm import Session
+
+    from fastapi_alembic.scaffold import is_sqlmodel_metadata
+
+    try:
+        metadata = migrations.settings.metadata
+    except MigrationsError:  # models named in env.py only: nothing to tell by
+        return Session
+    if is_sqlmodel_metadata(metadata):
+        import sqlmodel
+
+        return sqlmodel.Session
+    return Session
+
+
+@pytest.fixture
+def migrate_session_class(migrations: Migrations) -> type[Session]:
+    """The Session class the fixtures make (override it in a conftest for your own)."""
+    return session_class_for(migrations)
+
+
+@pytest.fixture
+def migrated_session(
+    migrated_engine: Engine, migrate_session_class: type[Session]
+) -> Iterator[Session]:
+    """A Session of the app's own class on the fresh database, closed after the test."""
+    session = migrate_session_class(migrated_engine)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+class DatabaseOverride(Protocol):
+    def __call__(
+        self, app: Any, dependency: Any, *, session_class: type[Session] | None = None
+    ) -> None: ...
+
+
+@pytest.fixture
+def override_database(
+    migrated_engine: Engine, migrate_session_class: type[Session]
+) -> Iterator[DatabaseOverride]:
+    """``override_database(app, get_db)``: the app's database dependency yields a Session
+    (of the app's own class, or ``session_class=``) on the fresh database, for TestClient
+    or httpx, until the test ends."""
+    overridden: list[tuple[Any, Any, Callable[[], Iterator[Session]]]] = []
+
+    def override(app: Any, dependency: Any, *, session_class: type[Session] | None = None) -> None:
+        kind = session_class or migrate_session_class
+
+        def get_session() -> Iterator[Session]:
+            with kind(migrated_engine) as session:
+                yield session
+
+        app.dependency_overrides[dependency] = get_session
+        overridden.append((app, dependency, get_session))
+
+    try:
+        yield override
+    finally:
+        for app, dependency, get_session in overridden:
+            if app.dependency_overrides.get(dependency) is get_session:
+                del app.dependency_overrides[dependency]
+
+
+@pytest.fixture
+def migration_suite(
+    request: pytest.FixtureRequest, migrations: Migrations, migrate_base_url: str
+) -> CheckReport:
+    """The six checks of the migration test suite, run once per app and server on
+    ``migrate_base_url``'s server (fastapi_alembic.testing.checks has them as tests)."""
+    from fastapi_alembic.testing.suite import run_suite
+
+    reports = request.config.stash[_REPORTS_KEY]
+    key = (str(migrations.directory.resolve()), migrate_base_url)
+    if key not in reports:
+        try:
+            reports[key] = run_suite(migrations, migrate_base_url)
+        except MigrationsError as error:
+            reports[key] = error
+    found = reports[key]
+    if isinstance(found, MigrationsError):
+        _fail(found)
+    return found
