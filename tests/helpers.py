@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -152,6 +153,13 @@ def assert_clean_failure(result: Result, code: int, *phrases: str) -> None:
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     for phrase in phrases:
         assert phrase in result.stderr, result.stderr
+
+
+def move_result(stdout: str) -> dict:  # type: ignore[type-arg]
+    """The result of `upgrade --json` / `downgrade --json`: the last of its JSON Lines."""
+    last = json.loads(stdout.strip().splitlines()[-1])
+    assert last.pop("event") == "result", stdout
+    return last  # type: ignore[no-any-return]
 
 
 def head_of(project: Project) -> str:

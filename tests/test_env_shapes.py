@@ -28,7 +28,7 @@ from envshapes import (
     sentinel_state,
     unique_name,
 )
-from helpers import Project, Result, assert_clean_failure, snapshot
+from helpers import Project, Result, assert_clean_failure, move_result, snapshot
 
 #: The slice the default suite runs; the rest is marked ``envs``.
 DEFAULT_SLICE = {
@@ -154,13 +154,13 @@ def _all_verbs_work(run: Run, url: str) -> None:
     assert status["current"] == [head]
     assert status["models_match"] is True
     assert any("fastapi-alembic adopt" in note for note in status["notes"])
-    assert run.ok("current").stdout.strip() == head
+    assert run.ok("current").stdout.strip() == f"{head} (head)"
 
-    down = json.loads(run.ok("downgrade", "base", "--json").stdout)
+    down = move_result(run.ok("downgrade", "base", "--json").stdout)
     assert [step["revision"] for step in down["steps"]] == [head]
     assert down["after"] == []
     assert snapshot(url)[1] == []
-    up = json.loads(run.ok("upgrade", "--json").stdout)
+    up = move_result(run.ok("upgrade", "--json").stdout)
     assert [step["revision"] for step in up["steps"]] == [head]
 
     assert "now base" in run.ok("stamp", "base").stdout
@@ -287,7 +287,7 @@ def test_what_the_app_prints_stays_out_of_json_and_info_needs_v(
     )
     upgraded = run.project.run("upgrade", "--json")  # a new process: the models load here
     assert upgraded.exit_code == 0, upgraded.output
-    assert json.loads(upgraded.stdout)["after"] == ["a1b2c3d4e5f6"]
+    assert move_result(upgraded.stdout)["after"] == ["a1b2c3d4e5f6"]
     assert "app says hello on stdout" in upgraded.stderr
     assert "Running upgrade" not in upgraded.output  # alembic.ini's INFO logging is off
     status = run.project.run("status", "--json")

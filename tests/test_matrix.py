@@ -46,6 +46,7 @@ VERBS: dict[str, list[str]] = {
     "lint": ["lint"],
 }
 JSON_VERBS = {
+    "init",
     "adopt",
     "make",
     "upgrade",
@@ -392,8 +393,12 @@ def run_row(project: Project, name: str) -> None:
                 elif verb in scenario.verbs and scenario.phrase not in lines[0]:
                     problems.append(f"{cell}: {scenario.phrase!r} not in {lines[0]}")
             if as_json and result.exit_code in (0, 1) and result.stdout.strip():
+                # upgrade and downgrade print JSON Lines (events, then the result).
+                lines = result.stdout.strip().splitlines()
+                documents = lines if verb in ("upgrade", "downgrade") else [result.stdout]
                 try:
-                    json.loads(result.stdout)
+                    for document in documents:
+                        json.loads(document)
                 except ValueError:
                     problems.append(f"{cell}: --json printed no JSON document")
             if result.exit_code != 0 or verb not in WRITERS:

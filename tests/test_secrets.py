@@ -27,7 +27,7 @@ VERBS: dict[str, list[str]] = {
     "check": ["check", "--url", "{url}"],
     "current": ["current", "--url", "{url}"],
     "heads": ["heads"],
-    "history": ["history"],
+    "history": ["history", "--url", "{url}"],
     "show": ["show", "head"],
     "stamp": ["stamp", "head", "--url", "{url}"],
     "merge": ["merge"],
@@ -37,6 +37,8 @@ VERBS: dict[str, list[str]] = {
     "lint": ["lint", "--url", "{url}"],
 }
 JSON_VERBS = {
+    "init",
+    "history",
     "make",
     "upgrade",
     "downgrade",

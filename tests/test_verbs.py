@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Project, head_of, snapshot, write_revision
+from helpers import Project, head_of, move_result, snapshot, write_revision
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def project(fresh_url: str, tmp_path: Path) -> Project:
 def test_relative_upgrade_and_downgrade(project: Project) -> None:
     up = project.cli("upgrade", "+1", "--json")
     assert up.exit_code == 0, up.output
-    assert [s["revision"] for s in json.loads(up.stdout)["steps"]] == ["5ec0nd000001"]
+    assert [s["revision"] for s in move_result(up.stdout)["steps"]] == ["5ec0nd000001"]
     down = project.cli("downgrade", "-2")
     assert down.exit_code == 0, down.output
     assert snapshot(project.url)[1] == []
@@ -46,11 +46,15 @@ def test_status_lists_pending_migrations(project: Project) -> None:
 def test_current_heads_history_show(project: Project) -> None:
     first = snapshot(project.url)[1][0]
     assert project.cli("current").stdout.strip() == first
-    assert json.loads(project.cli("current", "--json").stdout) == {"current": [first]}
+    assert json.loads(project.cli("current", "--json").stdout) == {
+        "current": [first],
+        "heads": ["5ec0nd000001"],
+        "at_head": False,
+    }
     assert project.cli("heads").stdout.startswith("5ec0nd000001  hand written")
     history = project.cli("history").stdout.splitlines()
     assert history[0] == f"{first} -> 5ec0nd000001 (head), hand written 5ec0nd000001"
-    assert history[1] == f"<base> -> {first}, create tables"
+    assert history[1] == f"<base> -> {first} (current), create tables"
     shown = project.cli("show", "5ec0")
     assert shown.exit_code == 0
     assert f"Parents   {first}" in shown.stdout

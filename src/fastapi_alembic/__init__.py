@@ -11,6 +11,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    __version__: str
+
     from fastapi_alembic.autogen import OperationInfo
     from fastapi_alembic.config import Settings, load_settings
     from fastapi_alembic.errors import (
@@ -82,7 +84,24 @@ __all__ = [
 ]
 
 
+#: What a checkout that was never installed calls itself.
+UNKNOWN_VERSION = "0+unknown"
+
+
+def _version() -> str:
+    """The installed distribution's version (its metadata, so it is the wheel's own)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("fastapi-alembic")
+    except PackageNotFoundError:
+        return UNKNOWN_VERSION
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read on first use: the start-up fast path never asks
+        globals()[name] = value = _version()
+        return value
     home = _HOME.get(name)
     if home is None:
         raise AttributeError(f"module 'fastapi_alembic' has no attribute {name!r}")
@@ -92,4 +111,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_HOME])
+    return sorted([*globals(), *_HOME, "__version__"])

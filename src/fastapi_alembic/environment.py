@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import inspect
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +57,8 @@ class DatabaseGuard:
             self._check_url(parse_url(options["url"]))
         elif options.get("dialect_name"):
             self._check_backend(str(options["dialect_name"]))
-        return self._with_hooks(options)
+        # What the command (upgrade, downgrade) asks Alembic to run.
+        return self._with_hooks(options, environment.context_opts.get("fn"))
 
     def probe(self) -> None:
         """Connect once, before env.py runs: one sentence when the database is unreachable,
@@ -93,7 +94,9 @@ class DatabaseGuard:
             'in config.get_main_option("sqlalchemy.url"), or run `fastapi-alembic adopt`.'
         )
 
-    def _with_hooks(self, options: dict[str, Any]) -> dict[str, Any]:
+    def _with_hooks(
+        self, options: dict[str, Any], plan: Callable[..., Any] | None = None
+    ) -> dict[str, Any]:
         options = dict(options)
         hooks = dict(self.hooks)
         directives = hooks.pop("process_revision_directives", None)
@@ -106,10 +109,35 @@ class DatabaseGuard:
             theirs = options.get("on_version_apply")
             listed = list(theirs) if isinstance(theirs, Iterable) else [theirs] if theirs else []
             options["on_version_apply"] = [*listed, applied]
+        before = hooks.pop("before_version_apply", None)
+        if before is not None and plan is not None:
+            options["fn"] = announcing(plan, before)
         options.update(hooks)
         if options.get("target_metadata") is None and self.metadata is not None:
             options["target_metadata"] = self.metadata()
         return options
+
+
+BeforeStep = Callable[[Any, int, "int | None"], None]
+
+
+def announcing(plan: Callable[..., Any], before: BeforeStep) -> Callable[..., Any]:
+    """Alembic's plan for a run (the ``fn`` its commands give the environment: the steps it
+    then runs one by one), telling ``before(step.info, index, total)`` as each step is about to
+    run. Alembic calls ``on_version_apply`` after a step and nothing before one: this is the
+    before. Once per plan: a multi-database env.py configures once per database."""
+    if getattr(plan, "announces", False):
+        return plan
+
+    def announced(heads: Any, migration_context: Any) -> Iterator[Any]:
+        steps = plan(heads, migration_context)
+        total = len(steps) if isinstance(steps, Sized) else None
+        for index, step in enumerate(steps, 1):
+            before(step.info, index, total)
+            yield step
+
+    announced.announces = True  # type: ignore[attr-defined]
+    return announced
 
 
 def _chain(hooks: list[Callable[..., None] | None]) -> Callable[..., None]:

@@ -21,11 +21,13 @@ from fastapi_alembic import revisions as graph
 from fastapi_alembic import scaffold
 from fastapi_alembic.autogen import OperationInfo
 from fastapi_alembic.config import Settings, alembic_toml_argument, load_settings
+from fastapi_alembic.dialects import for_url
 from fastapi_alembic.env import SETTINGS_KEY
 from fastapi_alembic.environment import GUARD_KEY, DatabaseGuard
+from fastapi_alembic.errors import DatabaseUnreachable
 from fastapi_alembic.jobs import authoring, checking, moving, reporting, running
 from fastapi_alembic.jobs.common import current_heads, resolve
-from fastapi_alembic.jobs.moving import DataLossCallback, StepCallback
+from fastapi_alembic.jobs.moving import DataLossCallback, StartCallback, StepCallback
 from fastapi_alembic.reports import CheckReport, MadeRevision, MoveResult, Status
 from fastapi_alembic.revisions import RevisionInfo
 from fastapi_alembic.runtime import gate, ledger, reading
@@ -135,12 +137,27 @@ class Migrations:
             )
         return config
 
-    def environment_config(self, **hooks: Any) -> Config:
+    def environment_config(self, *, models: bool = True, **hooks: Any) -> Config:
         """An Alembic Config for running env.py: the models are imported first, so a wrong
         metadata setting is its own sentence (exit 2) before any file or connection is
-        touched, rather than an error raised from inside env.py."""
-        self.settings.require_models()
+        touched, rather than an error raised from inside env.py.
+
+        ``models=False`` for a job that does not need them (upgrade, current): then they are
+        imported only when configured, and an env.py that names none of its own (Alembic's
+        ``target_metadata = None``) runs without them."""
+        self.check_models(required=models)
         return self.alembic_config(**hooks)
+
+    def check_models(self, *, required: bool = True) -> None:
+        """Import the models now (a wrong setting is its own sentence). When not
+        ``required``: only if a metadata setting was given, or env.py is wired for us."""
+        from fastapi_alembic.adoption import is_wired
+
+        # An env.py wired for us hands Alembic the configured models whatever the job.
+        if required or is_wired(self.directory / "env.py"):
+            self.settings.require_models()
+        elif self.settings.metadata_ref:
+            self.settings.metadata  # noqa: B018 - imported for its ConfigError
 
     def script_directory(self, config: Config | None = None) -> ScriptDirectory:
         """Every migration file loaded and checked, or one clear ScriptError.
@@ -177,7 +194,7 @@ class Migrations:
 
     def current(self) -> tuple[str, ...]:
         """The revisions the database is at (empty before the first upgrade)."""
-        return running.inspect(self, lambda context, _script: current_heads(context))
+        return running.inspect(self, lambda context, _script: current_heads(context), models=False)
 
     def heads(self) -> list[RevisionInfo]:
         script = self.script_directory()
@@ -215,6 +232,10 @@ class Migrations:
         connection's database, and the connection is left as it was found: what the gate
         began is rolled back, and inside your transaction it reads in a savepoint."""
         on = self if connection is None else self.with_url(connection.engine.url)
+        if connection is None:
+            missing = for_url(on.url).absent(on.url)
+            if missing:  # looking never creates a database (SQLite would make the file)
+                raise DatabaseUnreachable(missing)
         fast = running.fast_head_check(on, connection)
         if fast is not None:
             return fast
@@ -224,6 +245,7 @@ class Migrations:
             on,
             lambda context, script: reading.head_check(on.settings, context, script),
             connection,
+            models=False,
         )
 
     def status(self) -> Status:
@@ -267,8 +289,12 @@ class Migrations:
         accept_data_loss: bool = False,
         on_data_loss: DataLossCallback | None = None,
         guard_data_loss: bool = True,
+        on_start: StartCallback | None = None,
     ) -> MoveResult:
         """Apply migrations up to ``target`` (head, a revision, or +N) in one transaction.
+
+        ``on_start`` hears each migration as it is about to run (which, of how many), and
+        ``on_step`` each one done (with its time): progress for people and logs.
 
         Raises DataLossRefused, before anything runs, when a migration would drop a table or
         column with data, or narrow a type over values, unless ``accept_data_loss``; then
@@ -287,6 +313,7 @@ class Migrations:
             accept_data_loss=accept_data_loss,
             on_data_loss=on_data_loss,
             guard_data_loss=guard_data_loss,
+            on_start=on_start,
         )
 
     def downgrade(
@@ -296,13 +323,21 @@ class Migrations:
         sql: bool = False,
         on_step: StepCallback | None = None,
         on_data_loss: DataLossCallback | None = None,
+        on_start: StartCallback | None = None,
     ) -> MoveResult:
         """Revert migrations down to ``target`` (-N, a revision, or base).
 
         An undo by nature: it never refuses, but ``on_data_loss`` hears what it will delete
-        before it runs.
+        before it runs. ``on_start`` and ``on_step`` as for :meth:`upgrade`.
         """
-        return moving.downgrade(self, target, sql=sql, on_step=on_step, on_data_loss=on_data_loss)
+        return moving.downgrade(
+            self,
+            target,
+            sql=sql,
+            on_step=on_step,
+            on_data_loss=on_data_loss,
+            on_start=on_start,
+        )
 
     def stamp(self, revision: str) -> MoveResult:
         """Record ``revision`` as applied without running anything."""
@@ -330,14 +365,16 @@ class Migrations:
     def log(self) -> list[ledger.Entry]:
         """The applied-migration ledger, oldest first (empty before the first migration)."""
         return running.inspect(
-            self, lambda context, _script: reading.entries(self.settings, context)
+            self, lambda context, _script: reading.entries(self.settings, context), models=False
         )
 
     def accept_edit(self, revision: str) -> ledger.Entry:
         """Re-record the checksum of an applied revision's edited file (Flyway's repair), or
         record that an applied revision's file was removed on purpose."""
         return running.inspect(
-            self, lambda context, script: reading.accept(self.settings, context, script, revision)
+            self,
+            lambda context, script: reading.accept(self.settings, context, script, revision),
+            models=False,
         )
 
     # -- lint -------------------------------------------------------------------------------

@@ -44,6 +44,28 @@ class Status:
 
 
 @dataclass(frozen=True)
+class StepStart:
+    """A migration about to run: the ``index``-th of the ``total`` this run applies (or
+    reverts). A run tried again after a lock timeout counts from 1 again."""
+
+    revision: str
+    message: str
+    direction: str  # "up" or "down"
+    index: int
+    #: None when Alembic's plan for the run is not a list (it always is for upgrade/downgrade).
+    total: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "message": self.message,
+            "direction": self.direction,
+            "index": self.index,
+            "total": self.total,
+        }
+
+
+@dataclass(frozen=True)
 class StepInfo:
     """One migration applied (or reverted) by upgrade or downgrade."""
 
@@ -51,6 +73,9 @@ class StepInfo:
     message: str
     direction: str  # "up" or "down"
     seconds: float
+    #: Its place in the run, as its StepStart said (0 and None when no start was seen).
+    index: int = 0
+    total: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -9,14 +9,7 @@ import typer
 from rich.markup import escape
 
 from fastapi_alembic.cli.linting import show_findings
-from fastapi_alembic.cli.options import (
-    ConfigOption,
-    DirectoryOption,
-    JsonOption,
-    MetadataOption,
-    UrlOption,
-    build,
-)
+from fastapi_alembic.cli.options import Shared
 from fastapi_alembic.cli.output import emit_json, err, relative_path, reports_errors, say
 from fastapi_alembic.errors import MigrationsError
 from fastapi_alembic.lint.report import LintReport
@@ -49,6 +42,7 @@ def _show_written(made: MadeRevision) -> None:
 
 @reports_errors
 def make(
+    shared: Shared,
     message: Annotated[
         str, typer.Argument(help='What the revision does, e.g. "add users.phone_number".')
     ],
@@ -69,20 +63,15 @@ def make(
             "--no-input", help="Never ask: what looks like a rename is written as drop + add."
         ),
     ] = False,
-    url: UrlOption = None,
-    config: ConfigOption = None,
-    metadata: MetadataOption = None,
-    directory: DirectoryOption = None,
-    json: JsonOption = False,
 ) -> None:
     """Autogenerate a revision from the difference between the models and the database."""
-    migrations = build(url, config, metadata, directory)
-    interactive = not no_input and not json and stdin_is_terminal()
+    migrations = shared.build()
+    interactive = not no_input and not shared.json and stdin_is_terminal()
     made = migrations.make(
         message, empty=empty, renames=rename or (), ask=_ask if interactive else None
     )
     report = _lint_written(migrations, made)
-    if json:
+    if shared.json:
         emit_json({**made.to_dict(), "lint": report.to_dict() if report else None})
         return
     _show_written(made)
@@ -102,15 +91,13 @@ def _lint_written(migrations: Migrations, made: MadeRevision) -> LintReport | No
 
 @reports_errors
 def merge(
+    shared: Shared,
     message: Annotated[
         str, typer.Option("-m", "--message", help="The merge revision's message.")
     ] = "merge heads",
-    config: ConfigOption = None,
-    directory: DirectoryOption = None,
-    json: JsonOption = False,
 ) -> None:
     """Join the heads into one with a merge revision."""
-    made = build(None, config, None, directory).merge(message)
-    emit_json(made.to_dict()) if json else say(
+    made = shared.build().merge(message)
+    emit_json(made.to_dict()) if shared.json else say(
         f"Wrote merge revision {made.revision}: {relative_path(made.path)}"
     )

@@ -8,17 +8,14 @@ import typer
 from rich.markup import escape
 
 from fastapi_alembic.cli import graph
-from fastapi_alembic.cli.options import (
-    ConfigOption,
-    DirectoryOption,
-    JsonOption,
-    MetadataOption,
-    UrlOption,
-    build,
-)
-from fastapi_alembic.cli.output import emit_json, out, reports_errors, say, show_checks
+from fastapi_alembic.cli.options import Shared
+from fastapi_alembic.cli.output import emit_json, err, out, reports_errors, say, show_checks
+from fastapi_alembic.dialects import for_url
+from fastapi_alembic.errors import DatabaseUnreachable, MigrationsError
+from fastapi_alembic.migrations import Migrations
 from fastapi_alembic.reports import Status
 from fastapi_alembic.revisions import RevisionInfo
+from fastapi_alembic.urls import mask_text
 
 
 def _one_line(info: RevisionInfo) -> str:
@@ -49,20 +46,15 @@ def _show_status(status: Status) -> None:
 
 
 @reports_errors
-def status(
-    url: UrlOption = None,
-    config: ConfigOption = None,
-    metadata: MetadataOption = None,
-    directory: DirectoryOption = None,
-    json: JsonOption = False,
-) -> None:
+def status(shared: Shared) -> None:
     """Current revision, heads, pending migrations, and whether the models match the database."""
-    report = build(url, config, metadata, directory).status()
-    emit_json(report.to_dict()) if json else _show_status(report)
+    report = shared.build().status()
+    emit_json(report.to_dict()) if shared.json else _show_status(report)
 
 
 @reports_errors
 def current(
+    shared: Shared,
     check: Annotated[
         bool,
         typer.Option(
@@ -71,70 +63,100 @@ def current(
             "files do not have. Fast: the migration files are read, not executed.",
         ),
     ] = False,
-    url: UrlOption = None,
-    config: ConfigOption = None,
-    metadata: MetadataOption = None,
-    directory: DirectoryOption = None,
-    json: JsonOption = False,
 ) -> None:
-    """The revision(s) the database is at."""
+    """The revision(s) the database is at, marked (head) where it is a head, as Alembic does."""
+    migrations = shared.build()
     if check:
-        answer = build(url, config, metadata, directory).head_check()
-        emit_json(answer.to_dict()) if json else say(escape(answer.sentence))
+        answer = migrations.head_check()
+        emit_json(answer.to_dict()) if shared.json else say(escape(answer.sentence))
         raise typer.Exit(answer.exit_code)
-    revisions = build(url, config, metadata, directory).current()
-    if json:
-        emit_json({"current": list(revisions)})
+    revisions = migrations.current()
+    heads = [info.revision for info in migrations.heads()]
+    if shared.json:
+        emit_json(
+            {"current": list(revisions), "heads": heads, "at_head": set(revisions) == set(heads)}
+        )
     else:
-        say(", ".join(revisions) or "base (no revision applied)")
+        marked = (f"{r} (head)" if r in heads else r for r in revisions)
+        say(", ".join(marked) or "base (no revision applied)")
 
 
 @reports_errors
-def heads(
-    config: ConfigOption = None, directory: DirectoryOption = None, json: JsonOption = False
-) -> None:
+def heads(shared: Shared) -> None:
     """The newest revision of each branch."""
-    found = build(None, config, None, directory).heads()
-    if json:
+    found = shared.build().heads()
+    if shared.json:
         emit_json([info.to_dict() for info in found])
     else:
         for info in found:
             say(_one_line(info))
 
 
+def _database_revisions(migrations: Migrations) -> tuple[str, ...] | None:
+    """Where the database is, for history to mark; None when no URL is set, or (said on
+    standard error) when the database cannot be read."""
+    url = migrations.settings.url
+    if url is None:
+        return None
+    try:
+        missing = for_url(url).absent(url)
+        if missing:  # looking never creates a database
+            raise DatabaseUnreachable(missing)
+        return migrations.current()
+    except MigrationsError as error:
+        err.print(
+            "[yellow]Note:[/] the database's revision is not marked: "
+            f"{escape(mask_text(str(error)))}"
+        )
+        return None
+
+
 @reports_errors
 def history(
+    shared: Shared,
     draw_graph: Annotated[bool, typer.Option("--graph", help="Draw branches and merges.")] = False,
-    config: ConfigOption = None,
-    directory: DirectoryOption = None,
-    json: JsonOption = False,
 ) -> None:
-    """Every revision, newest first."""
-    revisions = build(None, config, None, directory).history()
-    if json:
-        emit_json([info.to_dict() for info in revisions])
+    """Every revision, newest first; the database's own marked (current) when a URL is set and
+    the database can be read."""
+    migrations = shared.build()
+    revisions = migrations.history()
+    current = _database_revisions(migrations)
+    if shared.json:
+        emit_json(
+            [
+                {
+                    **info.to_dict(),
+                    "is_current": None if current is None else info.revision in current,
+                }
+                for info in revisions
+            ]
+        )
     elif draw_graph:
-        for line in graph.draw(revisions):
+        for line in graph.draw(revisions, current or ()):
             out.print(line, markup=False)
     else:
         for info in revisions:
             parents = ", ".join(info.parents) or "<base>"
             tags = "".join(
-                t for t, on in ((" (head)", info.is_head), (" (merge)", info.is_merge)) if on
+                t
+                for t, on in (
+                    (" (head)", info.is_head),
+                    (" (current)", current is not None and info.revision in current),
+                    (" (merge)", info.is_merge),
+                )
+                if on
             )
             say(f"{parents} -> {info.revision}{tags}, {escape(info.message)}")
 
 
 @reports_errors
 def show(
+    shared: Shared,
     revision: Annotated[str, typer.Argument(help="A revision id or prefix, or head.")],
-    config: ConfigOption = None,
-    directory: DirectoryOption = None,
-    json: JsonOption = False,
 ) -> None:
     """One revision: its id, parents, message, file and source."""
-    info, source = build(None, config, None, directory).show(revision)
-    if json:
+    info, source = shared.build().show(revision)
+    if shared.json:
         emit_json({**info.to_dict(), "source": source})
         return
     say(f"Revision  {info.revision}{' (head)' if info.is_head else ''}")
@@ -147,6 +169,7 @@ def show(
 
 @reports_errors
 def check(
+    shared: Shared,
     scratch_url: Annotated[
         str | None,
         typer.Option(
@@ -163,17 +186,11 @@ def check(
             "head' instead of failing because it cannot be reached.",
         ),
     ] = False,
-    url: UrlOption = None,
-    config: ConfigOption = None,
-    metadata: MetadataOption = None,
-    directory: DirectoryOption = None,
-    json: JsonOption = False,
 ) -> None:
-    """For CI: one head, migrations reproduce the models, and the database is at head."""
-    report = build(url, config, metadata, directory).check(
-        scratch_url=scratch_url, no_database=no_database
-    )
-    if json:
+    """For CI: one head, migrations reproduce the models, the database is at head, lint passes
+    and applied migration files are unchanged."""
+    report = shared.build().check(scratch_url=scratch_url, no_database=no_database)
+    if shared.json:
         emit_json(report.to_dict())
     else:
         show_checks(report)

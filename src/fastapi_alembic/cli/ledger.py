@@ -7,19 +7,13 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from fastapi_alembic.cli.options import (
-    ConfigOption,
-    DirectoryOption,
-    JsonOption,
-    MetadataOption,
-    UrlOption,
-    build,
-)
+from fastapi_alembic.cli.options import Shared
 from fastapi_alembic.cli.output import emit_json, reports_errors, say
 
 
 @reports_errors
 def log(
+    shared: Shared,
     accept: Annotated[
         str | None,
         typer.Option(
@@ -30,17 +24,12 @@ def log(
             show_default=False,
         ),
     ] = None,
-    url: UrlOption = None,
-    config: ConfigOption = None,
-    metadata: MetadataOption = None,
-    directory: DirectoryOption = None,
-    json: JsonOption = False,
 ) -> None:
     """The ledger: every migration applied or reverted, when, how long, by whom, and how it ended."""
-    migrations = build(url, config, metadata, directory)
+    migrations = shared.build()
     if accept is not None:
         entry = migrations.accept_edit(accept)
-        if json:
+        if shared.json:
             emit_json(entry.to_dict())
         elif entry.outcome == "removed":
             say(f"Accepted: revision {entry.revision}'s file was removed on purpose.")
@@ -50,7 +39,7 @@ def log(
             )
         return
     entries = migrations.log()
-    if json:
+    if shared.json:
         emit_json([entry.to_dict() for entry in entries])
         return
     if not entries:

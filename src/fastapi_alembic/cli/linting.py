@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from fastapi_alembic.cli.options import ConfigOption, DirectoryOption, JsonOption, UrlOption, build
+from fastapi_alembic.cli.options import Shared
 from fastapi_alembic.cli.output import emit_json, relative_path, reports_errors, say
 from fastapi_alembic.lint.model import Finding, Severity
 from fastapi_alembic.lint.report import LintReport
@@ -68,7 +68,20 @@ def _show_github(report: LintReport) -> None:
     typer.echo(report.summary())
 
 
-def _show_rules() -> None:
+def _show_rules(as_json: bool) -> None:
+    if as_json:
+        emit_json(
+            [
+                {
+                    "id": rule.id,
+                    "severity": rule.severity.value,
+                    "backends": list(rule.backends),
+                    "title": rule.title,
+                }
+                for rule in RULES
+            ]
+        )
+        return
     for rule in RULES:
         say(
             f"[bold]{rule.id}[/] [dim]{rule.severity.value}, {', '.join(rule.backends)}[/]  "
@@ -78,6 +91,7 @@ def _show_rules() -> None:
 
 @reports_errors
 def lint(
+    shared: Shared,
     revisions: Annotated[
         list[str] | None,
         typer.Argument(help="Revisions to check (ids or prefixes). Default: every revision."),
@@ -104,19 +118,15 @@ def lint(
         ReportFormat, typer.Option("--format", help="text, json, or github (annotations).")
     ] = ReportFormat.text,
     rules: Annotated[bool, typer.Option("--rules", help="List the rules and stop.")] = False,
-    url: UrlOption = None,
-    config: ConfigOption = None,
-    directory: DirectoryOption = None,
-    json: JsonOption = False,
 ) -> None:
     """Check migrations for operations that lose data, lock tables or break running code."""
     if rules:
-        _show_rules()
+        _show_rules(shared.json)
         return
-    report = build(url, config, None, directory).lint(
+    report = shared.build().lint(
         revisions or (), since=since, dialect=dialect, database=not no_database
     )
-    if json or report_format is ReportFormat.json:
+    if shared.json or report_format is ReportFormat.json:
         emit_json(report.to_dict())
     elif report_format is ReportFormat.github:
         _show_github(report)

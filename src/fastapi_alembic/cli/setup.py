@@ -8,28 +8,30 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from fastapi_alembic.cli.options import (
-    ConfigOption,
-    DirectoryOption,
-    JsonOption,
-    MetadataOption,
-    build,
-)
+from fastapi_alembic.cli.options import Shared
 from fastapi_alembic.cli.output import emit_json, fail, relative_path, reports_errors, say
 
 
 @reports_errors
 def init(
-    metadata: MetadataOption = None,
-    directory: DirectoryOption = None,
+    shared: Shared,
     force: Annotated[
         bool, typer.Option("--force", help="Rewrite an existing env.py and alembic.ini.")
     ] = False,
-    config: ConfigOption = None,
 ) -> None:
     """Write the migrations folder and alembic.ini, and record the settings in pyproject.toml."""
-    migrations = build(None, config, metadata, directory)
-    for path in migrations.init(force=force):
+    migrations = shared.build()
+    written = migrations.init(force=force)
+    if shared.json:
+        emit_json(
+            {
+                "directory": str(migrations.directory),
+                "written": [str(path) for path in written],
+                "metadata": migrations.settings.metadata_ref,
+            }
+        )
+        return
+    for path in written:
         say(f"  wrote {relative_path(path)}")
     say(
         f"Migrations are set up in {relative_path(migrations.directory)}. Next: "
@@ -39,21 +41,18 @@ def init(
 
 @reports_errors
 def adopt(
-    metadata: MetadataOption = None,
-    directory: DirectoryOption = None,
+    shared: Shared,
     check: Annotated[
         bool,
         typer.Option("--check", help="Show what would change and write nothing (exit 1 if any)."),
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Write without asking.")] = False,
-    config: ConfigOption = None,
-    json: JsonOption = False,
 ) -> None:
     """Wire an existing Alembic project for FastAPI-Alembic: its env.py options move into
     run_migrations(...), the old env.py is kept as env.py.orig; shows the diff first."""
-    migrations = build(None, config, metadata, directory)
+    migrations = shared.build()
     plan = migrations.adoption()
-    if json:
+    if shared.json:
         if plan.changed and not check:
             if not yes:
                 raise fail("adopt --json writes only with --yes (or use --check).", 2)

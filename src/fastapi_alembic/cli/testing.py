@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import replace
 
 import typer
 
-from fastapi_alembic.cli.options import (
-    ConfigOption,
-    DirectoryOption,
-    JsonOption,
-    MetadataOption,
-    build,
-)
+from fastapi_alembic.cli.options import Shared
 from fastapi_alembic.cli.output import (
     checks_summary,
     emit_json,
@@ -25,24 +19,13 @@ from fastapi_alembic.testing.suite import run_suite
 
 
 @reports_errors
-def test(
-    url: Annotated[
-        str | None,
-        typer.Option(
-            "--url",
-            help="Server for the scratch databases. Default: the app's database server, or SQLite.",
-            show_default=False,
-        ),
-    ] = None,
-    config: ConfigOption = None,
-    metadata: MetadataOption = None,
-    directory: DirectoryOption = None,
-    json: JsonOption = False,
-) -> None:
+def test(shared: Shared) -> None:
     """The migration test suite: one head; up one at a time; up, down, up again; the models
     match; downgrades leave no trace; rows survive every upgrade."""
-    migrations = build(None, config, metadata, directory)
-    if json:
+    # --url names the server the scratch databases are made on, not a database to use.
+    migrations = replace(shared, url=None).build()
+    url = shared.url
+    if shared.json:
         report = run_suite(migrations, url)
         emit_json(report.to_dict())
     else:

@@ -82,7 +82,7 @@ def _check_applied_files(migrations: Migrations, *, no_database: bool = False) -
             graph.require_known(script, current_heads(context))
             return reading.drift(migrations.settings, context, script)
 
-        found = running.inspect(migrations, read)
+        found = running.inspect(migrations, read, models=False)
     except DatabaseUnreachable:
         return [CheckItem(name, True, f"skipped: {mask_url(migrations.url)} is not reachable")]
     except MigrationsError as error:

@@ -29,7 +29,7 @@ from fastapi_alembic.jobs import running
 from fastapi_alembic.jobs.common import current_heads, first_line, resolve
 from fastapi_alembic.lint.guard import DataLossGuard, DataLossPlan
 from fastapi_alembic.project import our_stdout
-from fastapi_alembic.reports import MoveResult, StepInfo
+from fastapi_alembic.reports import MoveResult, StepInfo, StepStart
 from fastapi_alembic.runtime import HEADS_UNDER_LOCK_KEY
 from fastapi_alembic.urls import mask_text, mask_url
 
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from fastapi_alembic.migrations import Migrations
 
 StepCallback = Callable[[StepInfo], None]
+StartCallback = Callable[[StepStart], None]
 DataLossCallback = Callable[[DataLossPlan], None]
 
 
@@ -49,10 +50,11 @@ def upgrade(
     accept_data_loss: bool,
     on_data_loss: DataLossCallback | None,
     guard_data_loss: bool,
+    on_start: StartCallback | None = None,
 ) -> MoveResult:
     """The body of ``Migrations.upgrade``."""
     if target in ("head", "heads") and not sql:
-        migrations.settings.require_models()  # a wrong setting is an error even at head
+        migrations.check_models(required=False)  # a wrong setting is an error even at head
         fast = running.fast_head_check(migrations)
         if fast is not None and fast.at_head and (target == "heads" or len(fast.heads) <= 1):
             return MoveResult(fast.current, fast.current)
@@ -63,6 +65,7 @@ def upgrade(
         target,
         sql=sql,
         on_step=on_step,
+        on_start=on_start,
         guard=guard if guard_data_loss else None,
     )
 
@@ -74,16 +77,25 @@ def downgrade(
     sql: bool,
     on_step: StepCallback | None,
     on_data_loss: DataLossCallback | None,
+    on_start: StartCallback | None = None,
 ) -> MoveResult:
     """The body of ``Migrations.downgrade``."""
     # Only measured when someone listens: a downgrade never refuses.
     guard = DataLossGuard("downgrade", True, on_data_loss) if on_data_loss else None
-    return _move(migrations, "downgrade", target, sql=sql, on_step=on_step, guard=guard)
+    return _move(
+        migrations,
+        "downgrade",
+        target,
+        sql=sql,
+        on_step=on_step,
+        on_start=on_start,
+        guard=guard,
+    )
 
 
 def stamp(migrations: Migrations, revision: str) -> MoveResult:
     """The body of ``Migrations.stamp``."""
-    config = migrations.environment_config()
+    config = migrations.environment_config(models=False)
     script = migrations.script_directory(config)
     if revision not in ("base", "heads"):
         resolve(script, revision)
@@ -118,10 +130,13 @@ def _move(
     *,
     sql: bool,
     on_step: StepCallback | None,
+    on_start: StartCallback | None = None,
     guard: DataLossGuard | None = None,
 ) -> MoveResult:
-    timer = _StepTimer(on_step)
-    config = migrations.environment_config(on_version_apply=timer)
+    events = _StepEvents(on_start, on_step)
+    config = migrations.environment_config(
+        models=False, on_version_apply=events, before_version_apply=events.started
+    )
     script = migrations.script_directory(config)
     graph.require_target(script, target, direction)
     if direction == "upgrade" and (target == "head" or target.startswith("+")):
@@ -141,7 +156,7 @@ def _move(
         if connection is not None:
             # Alembic's context begins the transactions (autocommit_block needs it to).
             connection.commit()
-        timer.start()
+        events.start()
         try:
             with running.running_env(migrations):
                 run(config, target)
@@ -152,7 +167,7 @@ def _move(
         # Where the database was once the lock was ours: another migrator may have moved it.
         before = config.attributes.get(HEADS_UNDER_LOCK_KEY, before)
         after = running.with_environment(migrations, config, script, current_heads)
-        return MoveResult(before, after, tuple(timer.steps))
+        return MoveResult(before, after, events.steps)
 
     return running.connected(migrations, config, work, own_transactions=True)
 
@@ -226,35 +241,70 @@ def _explain_failure(
     return MigrationFailed(f"{what} failed with {type(original).__name__}: {reason}; {outcome}")
 
 
-class _StepTimer:
-    """Alembic's on_version_apply hook, turned into timed steps."""
+class _StepEvents:
+    """A run's steps as events: started (told by the plan env.py runs, see
+    environment.announcing) and finished (Alembic's on_version_apply), each timed.
 
-    def __init__(self, on_step: StepCallback | None) -> None:
+    O(1) per step: a history of thousands of revisions pays nothing per step for this."""
+
+    def __init__(self, on_start: StartCallback | None, on_step: StepCallback | None) -> None:
+        self.on_start = on_start
         self.on_step = on_step
-        self.steps: list[StepInfo] = []
-        self._last = time.perf_counter()
+        #: The last run of each step: a try rolled back after a lock timeout ran some already.
+        self._done: dict[tuple[str, str], StepInfo] = {}
+        self._running: StepStart | None = None
+        self._clock = time.perf_counter()
+
+    @property
+    def steps(self) -> tuple[StepInfo, ...]:
+        return tuple(self._done.values())
 
     def start(self) -> None:
-        self.steps.clear()
-        self._last = time.perf_counter()
+        self._done.clear()
+        self._running = None
+        self._clock = time.perf_counter()
 
-    def __call__(self, *, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
-        now = time.perf_counter()
-        seconds, self._last = now - self._last, now
+    def started(self, step: Any, index: int, total: int | None) -> None:
         if step.is_stamp:
             return
         revision = step.up_revision
-        info = StepInfo(
+        self._running = StepStart(
             revision=step.up_revision_id or "",
             message=((revision.doc if revision is not None else "") or "").strip(),
             direction="up" if step.is_upgrade else "down",
-            seconds=seconds,
+            index=index,
+            total=total,
         )
-        # A try rolled back after a lock timeout ran this step already: keep the last run.
-        self.steps = [
-            s for s in self.steps if (s.revision, s.direction) != (info.revision, info.direction)
-        ]
-        self.steps.append(info)
+        self._clock = time.perf_counter()
+        if self.on_start is not None:
+            with our_stdout():
+                self.on_start(self._running)
+
+    def __call__(self, *, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
+        now = time.perf_counter()
+        seconds, self._clock = now - self._clock, now
+        if step.is_stamp:
+            return
+        revision = step.up_revision
+        direction = "up" if step.is_upgrade else "down"
+        running = self._running
+        self._running = None
+        if running is not None and (running.revision, running.direction) != (
+            step.up_revision_id,
+            direction,
+        ):
+            running = None
+        info = StepInfo(
+            revision=step.up_revision_id or "",
+            message=((revision.doc if revision is not None else "") or "").strip(),
+            direction=direction,
+            seconds=seconds,
+            index=running.index if running else 0,
+            total=running.total if running else None,
+        )
+        key = (info.revision, info.direction)
+        self._done.pop(key, None)  # a step run again goes where it ran last
+        self._done[key] = info
         if self.on_step is not None:
             with our_stdout():
                 self.on_step(info)

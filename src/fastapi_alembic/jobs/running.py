@@ -131,10 +131,13 @@ def inspect(
     migrations: Migrations,
     read: Callable[[MigrationContext, ScriptDirectory], T],
     connection: Connection | None = None,
+    *,
+    models: bool = True,
 ) -> T:
     """Connect, and run ``read`` inside env.py against the database, changing nothing. On
-    ``connection`` (the caller's, left as it was found) when given and env.py takes one."""
-    config = migrations.environment_config()
+    ``connection`` (the caller's, left as it was found) when given and env.py takes one.
+    ``models``: whether ``read`` needs the models (see Migrations.environment_config)."""
+    config = migrations.environment_config(models=models)
     script = migrations.script_directory(config)
 
     def work(_connection: Connection | None) -> T:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 
 from fastapi_alembic.config import Settings
 from fastapi_alembic.db import connect, is_async_url, make_engine, run_with_connection
+from fastapi_alembic.dialects import for_url
 from fastapi_alembic.runtime import ledger
 from fastapi_alembic.runtime.probe import read_versions, versions_from_rows, versions_statement
 from fastapi_alembic.runtime.scan import (
@@ -195,6 +196,8 @@ def fast_head_check(
         return None
     version_table, schema = where
     url = settings.require_url()
+    if connection is None and for_url(url).absent(url):
+        return None  # connecting would create it (SQLite): the caller decides what that means
 
     def read(connection: Connection) -> tuple[str, ...]:
         ledger.refuse_interrupted(connection, settings.ledger_table, schema, url)

@@ -1,0 +1,67 @@
+"""The verb table: every verb, where its function lives, and which shared options it takes.
+
+cli/commands.py registers the verbs from this table, in this order, and docs/cli.md carries the
+same table for people; tests/test_cli_surface.py checks the two against the registered
+commands. Every verb takes --config, --directory, --name, --verbose and --json; a verb that
+reads a database takes --url; a verb that loads the models (itself, or by running an env.py
+that does) takes --metadata.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Verb:
+    name: str
+    #: The module under fastapi_alembic.cli holding the function named like the verb.
+    module: str
+    #: Takes --url: it reads (or writes) a database.
+    url: bool
+    #: Takes --metadata: it loads the models.
+    metadata: bool
+    #: Help for a shared option that means something more precise on this verb.
+    help_for: dict[str, str] = field(default_factory=dict)
+    #: Click's context settings for the command.
+    context: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def shared(self) -> frozenset[str]:
+        from fastapi_alembic.cli.options import ALWAYS
+
+        return ALWAYS | {
+            name for name, on in (("url", self.url), ("metadata", self.metadata)) if on
+        }
+
+
+VERBS = (
+    Verb("init", "setup", url=False, metadata=True),
+    Verb("adopt", "setup", url=False, metadata=True),
+    Verb("make", "authoring", url=True, metadata=True),
+    Verb("upgrade", "moving", url=True, metadata=True),
+    # "-1" is a target, not an option.
+    Verb("downgrade", "moving", url=True, metadata=True, context={"ignore_unknown_options": True}),
+    Verb("status", "inspecting", url=True, metadata=True),
+    Verb("check", "inspecting", url=True, metadata=True),
+    Verb("current", "inspecting", url=True, metadata=True),
+    Verb("heads", "inspecting", url=False, metadata=False),
+    Verb("history", "inspecting", url=True, metadata=True),
+    Verb("show", "inspecting", url=False, metadata=False),
+    Verb("stamp", "moving", url=True, metadata=True),
+    Verb("log", "ledger", url=True, metadata=True),
+    Verb("merge", "authoring", url=False, metadata=False),
+    Verb(
+        "test",
+        "testing",
+        url=True,
+        metadata=True,
+        help_for={
+            "url": "The server for the scratch databases (never the database itself). Default: "
+            "the server of $DATABASE_URL or of url in pyproject, else SQLite files in the "
+            "temporary folder."
+        },
+    ),
+    Verb("lint", "linting", url=True, metadata=True),
+)
