@@ -103,10 +103,11 @@ class Project:
     def revision_files(self) -> list[Path]:
         return sorted(self.versions.glob("*.py"))
 
-    def cli(self, *args: str, url: str | None = None) -> Result:
-        """Run a verb in this process (fast); the models module must not change between calls."""
+    def cli(self, *args: str, url: str | None = None, no_url: bool = False) -> Result:
+        """Run a verb in this process (fast); the models module must not change between calls.
+        ``no_url``: with DATABASE_URL unset."""
         runner = CliRunner()
-        env = {"DATABASE_URL": url or self.url}
+        env: dict[str, str | None] = {"DATABASE_URL": None if no_url else url or self.url}
         cwd = Path.cwd()
         os.chdir(self.root)
         try:

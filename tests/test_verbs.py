@@ -100,3 +100,56 @@ def test_check_fails_when_models_are_ahead_of_the_migrations(
     assert "create table posts" in result.stdout
     assert "fastapi-alembic make" in result.stdout
     assert "Check failed." in result.stdout
+
+
+def test_current_marks_head_and_history_marks_the_database(project: Project) -> None:
+    first = snapshot(project.url)[1][0]
+    history = project.cli("history").stdout.splitlines()
+    assert history == [
+        f"{first} -> 5ec0nd000001 (head), hand written 5ec0nd000001",
+        f"<base> -> {first} (current), create tables",
+    ]
+    assert project.cli("upgrade").exit_code == 0
+    assert project.cli("current").stdout == "5ec0nd000001 (head)\n"
+    assert json.loads(project.cli("current", "--json").stdout) == {
+        "current": ["5ec0nd000001"],
+        "heads": ["5ec0nd000001"],
+        "at_head": True,
+    }
+    history = project.cli("history").stdout.splitlines()
+    assert history[0] == f"{first} -> 5ec0nd000001 (head) (current), hand written 5ec0nd000001"
+    assert history[1] == f"<base> -> {first}, create tables"
+    marks = json.loads(project.cli("history", "--json").stdout)
+    assert [(r["revision"], r["is_current"]) for r in marks] == [
+        ("5ec0nd000001", True),
+        (first, False),
+    ]
+    graph = project.cli("history", "--graph").stdout
+    assert "5ec0nd000001 (head, current) hand written" in graph
+    # Named with --url on the command line as well.
+    given = project.cli("history", "--url", project.url, no_url=True)
+    assert "(current)" in given.stdout, given.output
+    # No URL anywhere: no mark, nothing said.
+    unmarked = project.cli("history", no_url=True)
+    assert unmarked.exit_code == 0, unmarked.output
+    assert "(current)" not in unmarked.stdout and unmarked.stderr == ""
+    assert {
+        r["is_current"] for r in json.loads(project.cli("history", "--json", no_url=True).stdout)
+    } == {None}
+
+
+def test_history_says_why_it_cannot_mark_the_database(project: Project, tmp_path: Path) -> None:
+    """A database that cannot be read: the history unmarked, a note on standard error, exit 0,
+    and a SQLite file that does not exist is not created by looking."""
+    missing = tmp_path / "elsewhere" / "not-there.db"
+    missing.parent.mkdir()
+    for url, phrase in (
+        (f"sqlite:///{missing}", "does not exist"),
+        ("postgresql+psycopg://u:s3cr3t@127.0.0.1:1/db", "Cannot connect"),
+    ):
+        shown = project.cli("history", "--url", url)
+        assert shown.exit_code == 0, shown.output
+        assert "(current)" not in shown.stdout and "(head)" in shown.stdout
+        assert shown.stderr.startswith("Note: the database's revision is not marked: ")
+        assert phrase in shown.stderr and "s3cr3t" not in shown.output
+    assert not missing.exists()

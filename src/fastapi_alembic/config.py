@@ -107,7 +107,10 @@ class Settings:
             text = (self.directory / "env.py").read_text(encoding="utf-8")
         except OSError:
             return False
-        return re.search(r"run_migrations\((?:.|\n)*?\btarget_metadata\s*=", text) is not None
+        # Our run_migrations(...) call itself (not Alembic's context.run_migrations()),
+        # naming target_metadata inside its own parentheses.
+        call = r"(?<![\w.])run_migrations\((?:[^()]|\([^()]*\))*?\btarget_metadata\s*="
+        return re.search(call, text) is not None
 
     def require_url(self) -> URL:
         if self.url is None:

@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from fastapi_alembic import revisions as graph
 from fastapi_alembic.autogen import OperationInfo, describe_operations
 from fastapi_alembic.autogen.defaults import drop_identity_noise
+from fastapi_alembic.errors import ConfigError
 from fastapi_alembic.jobs import running
 from fastapi_alembic.jobs.common import current_heads
 from fastapi_alembic.reports import Status
@@ -58,6 +59,12 @@ def notes(migrations: Migrations) -> tuple[str, ...]:
 
 def compare(migration_context: MigrationContext) -> list[OperationInfo]:
     metadata = migration_context.opts["target_metadata"]
+    if metadata is None:  # Alembic would raise its --autogenerate CommandError
+        raise ConfigError(
+            "env.py gives Alembic no models (its target_metadata is None): set metadata = "
+            '"yourapp.models:Base" under [tool.fastapi-alembic] in pyproject.toml, or pass '
+            "--metadata."
+        )
     upgrade_ops_list = produce_migrations(migration_context, metadata).upgrade_ops_list
     for container in upgrade_ops_list:
         drop_identity_noise(container, migration_context.dialect)
