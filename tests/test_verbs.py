@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Project, head_of, move_result, snapshot, write_revision
+from helpers import Project, assert_clean_failure, head_of, move_result, snapshot, write_revision
 
 
 @pytest.fixture
@@ -153,3 +153,17 @@ def test_history_says_why_it_cannot_mark_the_database(project: Project, tmp_path
         assert shown.stderr.startswith("Note: the database's revision is not marked: ")
         assert phrase in shown.stderr and "s3cr3t" not in shown.output
     assert not missing.exists()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_current_check_never_creates_a_sqlite_file(project: Project, tmp_path: Path) -> None:
+    """Through the start-up fast path (a new process) and the full command alike."""
+    missing = tmp_path / "elsewhere.db"
+    url = f"sqlite:///{missing}"
+    for args in (("current", "--check"), ("current", "--check", "--json")):
+        for result in (project.run(*args, url=url), project.cli(*args, url=url)):
+            assert_clean_failure(result, 3, f"The SQLite database file {missing} does not exist")
+    assert not missing.exists()
+    # upgrade makes it, as it always has.
+    assert project.run("upgrade", url=url).exit_code == 0
+    assert project.run("current", "--check", url=url).exit_code == 0

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         MoveResult,
         Status,
         StepInfo,
+        StepStart,
     )
     from fastapi_alembic.revisions import RevisionInfo
     from fastapi_alembic.urls import mask_url
@@ -56,6 +57,7 @@ _HOME = {
     "MoveResult": "reports",
     "Status": "reports",
     "StepInfo": "reports",
+    "StepStart": "reports",
     "RevisionInfo": "revisions",
     "mask_url": "urls",
 }
@@ -79,6 +81,7 @@ __all__ = [
     "Settings",
     "Status",
     "StepInfo",
+    "StepStart",
     "load_settings",
     "mask_url",
 ]
