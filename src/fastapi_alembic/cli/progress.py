@@ -75,7 +75,6 @@ class MoveProgress:
         self.mode: Mode = mode
         self.console: Console = out
         self._line = _LiveLine(f"{verb.capitalize()} to {target}…")
-        self._live: Live | None = None
 
     @staticmethod
     def mode_for(as_json: bool) -> Mode:
@@ -99,12 +98,8 @@ class MoveProgress:
             redirect_stdout=False,
             # Lock waits and warnings print above the line when they share the terminal.
             redirect_stderr=sys.stderr.isatty(),
-        ) as live:
-            self._live = live
-            try:
-                yield self
-            finally:
-                self._live = None
+        ):
+            yield self
 
     def say(self, text: str) -> None:
         """A line for people, above the live line when there is one."""
@@ -116,10 +111,10 @@ class MoveProgress:
             return
         what = f"{_VERBS[start.direction]} {_of(start.index, start.total)}: {start.revision}"
         if self.mode == "live":
+            # Shown at the live line's next refresh (8 a second): a run of quick migrations
+            # pays no drawing per start.
             self._line.label = f"{what}  {start.message}"
             self._line.since = time.monotonic()
-            if self._live is not None:
-                self._live.refresh()
             return
         self.console.print(f"{what}  {escape(start.message)}")
 
