@@ -111,6 +111,8 @@ def test_help_texts_have_no_hard_line_breaks() -> None:
         assert _flat(paragraphs[0]) in listing, verb.name
         for param in command.params:
             assert "\n" not in (getattr(param, "help", None) or ""), (verb.name, param.name)
+    for param in _command().params:
+        assert "\n" not in (getattr(param, "help", None) or ""), param.name
 
 
 def test_flags_show_no_value_placeholder() -> None:
@@ -214,6 +216,14 @@ def test_name_before_or_after_the_verb(sqlite_project: Project) -> None:
         found = sqlite_project.cli(*args)
         assert found.exit_code == 0, (args, found.output)
         assert found.stdout.startswith(head), (args, found.output)
+
+
+def test_lint_lists_its_rules_in_json() -> None:
+    listed = CliRunner().invoke(app, ["lint", "--rules", "--json"])
+    assert listed.exit_code == 0, listed.output
+    rules = {rule["id"]: rule for rule in json.loads(listed.stdout)}
+    assert rules["drop-mapped-column"]["severity"] == "error"
+    assert set(rules["drop-mapped-column"]) == {"id", "severity", "backends", "title"}
 
 
 def test_init_reports_in_json(tmp_path: Path) -> None:
