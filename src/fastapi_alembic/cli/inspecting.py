@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from fastapi_alembic.cli import graph
+from fastapi_alembic.cli.graph import draw
 from fastapi_alembic.cli.options import Shared
 from fastapi_alembic.cli.output import emit_json, err, out, reports_errors, say, show_checks
 from fastapi_alembic.dialects import for_url
@@ -132,7 +132,7 @@ def history(
             ]
         )
     elif draw_graph:
-        for line in graph.draw(revisions, current or ()):
+        for line in draw(revisions, current or ()):
             out.print(line, markup=False)
     else:
         for info in revisions:
