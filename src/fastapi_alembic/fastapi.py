@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Literal
@@ -131,8 +132,9 @@ def _refuse(error: MigrationsError) -> None:
     sentence under a traceback of framework frames, so it is left out."""
     sentence = mask_text(str(error))
     logger.error("%s", sentence)
-    final_line = f"{type(error).__module__}.{type(error).__qualname__}: {error}"
-    logging.getLogger("uvicorn.error").addFilter(_LeaveOutTraceback(final_line))
+    if "uvicorn" in sys.modules:  # served by uvicorn (a test client reports nothing itself)
+        final_line = f"{type(error).__module__}.{type(error).__qualname__}: {error}"
+        logging.getLogger("uvicorn.error").addFilter(_LeaveOutTraceback(final_line))
 
 
 class _LeaveOutTraceback(logging.Filter):
