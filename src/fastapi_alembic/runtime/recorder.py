@@ -11,6 +11,7 @@ version-table update: a migration killed anywhere in between leaves a started ro
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -104,6 +105,9 @@ class LedgerRecorder:
     def _wrap(
         self, script: Any, direction: str, original: Callable[..., Any]
     ) -> Callable[..., Any]:
+        # Alembic names the step by the function's __name__ ("Running upgrade a -> b, ..."):
+        # the wrapper keeps the revision's own.
+        @functools.wraps(original)
         def run(*args: Any, **kwargs: Any) -> Any:
             self.started(script.revision, direction, script.path)
             try:
