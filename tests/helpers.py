@@ -163,6 +163,20 @@ def move_result(stdout: str) -> dict:  # type: ignore[type-arg]
     return last  # type: ignore[no-any-return]
 
 
+def assert_ruff_clean(files: list[Path]) -> None:
+    """``ruff check`` and ``ruff format --check`` pass on ``files`` with Ruff's defaults."""
+    assert files
+
+    def ruff(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(BIN / "ruff"), *args, "--isolated", *map(str, files)]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+    checked = ruff("check", "--output-format", "concise")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    formatted = ruff("format", "--check", "--diff")
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+
+
 def head_of(project: Project) -> str:
     return project.cli("heads", "--json").stdout.split('"revision": "')[1].split('"')[0]
 

@@ -18,9 +18,16 @@ _KEPT_CONTROLS = {"\n", "\t"}
 
 
 def clean_message(message: str) -> str:
-    """``message`` as text that can be written in UTF-8: bytes that were not valid UTF-8 on
-    the command line (they arrive as lone surrogates) become U+FFFD."""
-    return message.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    """``message`` as text that can be written in UTF-8 (bytes that were not valid UTF-8 on
+    the command line arrive as lone surrogates and become U+FFFD), laid out as ``ruff format``
+    keeps a docstring: no whitespace around it or at the end of a line, and spaces rather than
+    tabs for a line's indentation."""
+    text = message.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    lines = []
+    for line in text.strip(" \t\n").split("\n"):
+        body = line.lstrip(" \t")
+        lines.append((line[: len(line) - len(body)].expandtabs(8) + body).rstrip(" \t"))
+    return "\n".join(lines)
 
 
 def docstring_body(message: str) -> str:

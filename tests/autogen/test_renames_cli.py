@@ -59,7 +59,7 @@ def test_rename_given_ahead_keeps_the_data_both_ways(fresh_url: str, tmp_path: P
     assert "rename to phone" in made.stdout
     assert "!" not in made.stdout  # nothing destructive
     revision = _newest(project)
-    assert "new_column_name='phone'" in revision and "drop_column" not in revision
+    assert 'new_column_name="phone"' in revision and "drop_column" not in revision
     assert project.cli("upgrade").exit_code == 0
     assert _sql(fresh_url, "SELECT phone FROM users") == [("555",)]
     assert project.cli("downgrade", "-1").exit_code == 0
@@ -77,7 +77,7 @@ def test_no_input_writes_drop_and_add_with_a_warning(fresh_url: str, tmp_path: P
     assert "Warning: The column users.phone_number is dropped and users.phone added" in made.stdout
     assert "--rename users.phone_number:users.phone" in made.stdout
     revision = _newest(project)
-    assert "drop_column('phone_number')" in revision and "add_column" in revision
+    assert 'drop_column("phone_number")' in revision and "add_column" in revision
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -101,8 +101,8 @@ def test_a_terminal_is_asked(
     assert result.exit_code == 0, result.output
     assert "Was users.phone_number renamed to users.phone? [y/N]" in result.output
     revision = _newest(project)
-    assert ("new_column_name='phone'" in revision) is (answer == "y")
-    assert ("drop_column('phone_number')" in revision) is (answer == "n")
+    assert ('new_column_name="phone"' in revision) is (answer == "y")
+    assert ('drop_column("phone_number")' in revision) is (answer == "n")
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

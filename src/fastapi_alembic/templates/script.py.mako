@@ -1,9 +1,10 @@
 <%!
+    from fastapi_alembic.autogen.layout import ruff_clean
     from fastapi_alembic.messages import docstring_body
-%>"""${message | docstring_body}
+%><%block filter="ruff_clean">"""${message | docstring_body}
 
 Revision ID: ${up_revision}
-Revises: ${down_revision | comma,n}
+Revises:${" " + comma(down_revision) if down_revision else ""}
 Create Date: ${create_date}
 """
 
@@ -24,3 +25,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     ${downgrades if downgrades else "pass"}
+</%block>
