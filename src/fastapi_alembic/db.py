@@ -7,6 +7,7 @@ Everything above this module works on a plain sync ``Connection``: for async dri
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,11 +36,64 @@ def is_async_url(url: URL) -> bool:
         ) from None
 
 
+#: The extra that installs a driver, by (backend, driver); None stands for the bare URL
+#: (``postgresql://``), which urls.parse_url points at the driver the extra installs.
+_EXTRAS = {
+    ("postgresql", None): "postgresql",
+    ("postgresql", "psycopg"): "postgresql",
+    ("postgresql", "psycopg_async"): "postgresql",
+    ("postgresql", "asyncpg"): "asyncpg",
+    ("mysql", None): "mysql",
+    ("mysql", "pymysql"): "mysql",
+    ("mysql", "aiomysql"): "aiomysql",
+    ("sqlite", "aiosqlite"): "aiosqlite",
+}
+#: The package to install for a driver no extra of ours brings, by SQLAlchemy's driver name.
+_PACKAGES = {
+    "psycopg2": "psycopg2-binary",
+    "psycopg2cffi": "psycopg2cffi",
+    "pg8000": "pg8000",
+    "asyncmy": "asyncmy",
+    "mysqldb": "mysqlclient",
+    "mysqlconnector": "mysql-connector-python",
+    "mariadbconnector": "mariadb",
+    "pysqlcipher": "sqlcipher3-binary",
+    "oracledb": "oracledb",
+    "cx_oracle": "cx_Oracle",
+    "pyodbc": "pyodbc",
+    "aioodbc": "aioodbc",
+    "pymssql": "pymssql",
+}
+
+
+def missing_driver(url: URL, error: ImportError) -> ConfigError:
+    """The sentence for a driver (or greenlet, which async drivers need) that is not
+    installed, naming the extra that brings it for ``url``, or else the package to install."""
+    backend = url.get_backend_name()
+    driver = url.drivername.partition("+")[2] or None
+    extra = _EXTRAS.get(("mysql" if backend == "mariadb" else backend, driver))
+    if extra is not None:
+        install = f'`pip install "fastapi-alembic[{extra}]"`'
+    elif error.name == "greenlet":
+        install = "`pip install greenlet`"
+    else:
+        package = _PACKAGES.get(driver or "") or (error.name or driver or backend).split(".")[0]
+        install = f"`pip install {package}`"
+    why = f"no module named {error.name!r}" if error.name else str(error).rstrip(".")
+    return ConfigError(
+        f"The driver for {url.drivername} is not installed ({why}): install it with {install}."
+    )
+
+
 def make_engine(url: URL, **options: Any) -> Engine | AsyncEngine:
     """An engine for ``url`` with the dialect's adjustments, sync or async by driver."""
     options.setdefault("poolclass", NullPool)
     try:
         if is_async_url(url):
+            # Async engines run the driver through greenlet; without it SQLAlchemy fails only
+            # at the first query, with a ValueError.
+            if importlib.util.find_spec("greenlet") is None:
+                raise missing_driver(url, ModuleNotFoundError(name="greenlet"))
             # Imported here: sync-only installs need no greenlet.
             from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -48,10 +102,7 @@ def make_engine(url: URL, **options: Any) -> Engine | AsyncEngine:
             return async_engine
         engine = create_engine(url, **options)
     except ImportError as error:
-        raise ConfigError(
-            f"The driver for {url.drivername} is not installed ({error}): install it, "
-            "for example `pip install fastapi-alembic[postgresql]`."
-        ) from None
+        raise missing_driver(url, error) from None
     for_url(url).prepare_engine(engine)
     return engine
 
