@@ -1,9 +1,11 @@
-"""Where settings come from: arguments, then the environment, then pyproject.toml.
+"""Where settings come from: arguments, then the environment, then pyproject.toml (and for
+the URL last, alembic.ini's sqlalchemy.url: see alembic_ini.py).
 
 [tool.fastapi-alembic]
 metadata = "app.models:Base"      # a MetaData, or a declarative Base that has one
 directory = "migrations"          # default
-url = "sqlite:///app.db"          # optional: DATABASE_URL or --url win over it
+url = "sqlite:///app.db"          # optional: DATABASE_URL or --url win over it; a relative
+                                  # SQLite path is the project root's
 lock_wait = 300                   # seconds to wait for another migrator (the migration lock)
 lock_timeout = 5                  # seconds a statement waits for a table lock (0: no limit)
 lock_retries = 3                  # tries again after a lock timeout, with growing pauses
@@ -28,9 +30,10 @@ from typing import Any
 from sqlalchemy import MetaData
 from sqlalchemy.engine import URL
 
+from fastapi_alembic.alembic_ini import read_ini_url
 from fastapi_alembic.errors import ConfigError
 from fastapi_alembic.project import running_project_code
-from fastapi_alembic.urls import mask_url, parse_url
+from fastapi_alembic.urls import anchored, mask_url, parse_url
 
 TOOL_KEY = "fastapi-alembic"
 URL_ENVIRONMENT_VARIABLE = "DATABASE_URL"
@@ -76,6 +79,8 @@ class Settings:
     ledger_table: str = DEFAULT_LEDGER_TABLE
     #: The alembic.ini section to read (``alembic -n NAME``; our ``--name``).
     section: str = "alembic"
+    #: Where the URL was looked for, for the sentence when there is none.
+    url_searched: str = ""
     #: Whether INFO messages (Alembic's "Running upgrade ...", an env.py's own) are shown
     #: while a job runs: the CLI says False unless -v; None leaves logging as the app set it.
     verbose: bool | None = None
@@ -114,9 +119,11 @@ class Settings:
 
     def require_url(self) -> URL:
         if self.url is None:
+            searched = self.url_searched or f"--url, {URL_ENVIRONMENT_VARIABLE}"
             raise ConfigError(
-                f"No database URL is set: export {URL_ENVIRONMENT_VARIABLE}, pass --url, "
-                f"or set url under [tool.{TOOL_KEY}] in pyproject.toml."
+                f"No database URL is set: looked in {searched}; export "
+                f"{URL_ENVIRONMENT_VARIABLE}, pass --url, or set url under [tool.{TOOL_KEY}] in "
+                "pyproject.toml."
             )
         return self.url
 
@@ -127,8 +134,12 @@ class Settings:
 
 def find_pyproject(start: Path) -> Path | None:
     """The nearest pyproject.toml at or above ``start``."""
+    return _find_file(start, "pyproject.toml")
+
+
+def _find_file(start: Path, name: str) -> Path | None:
     for folder in (start, *start.parents):
-        candidate = folder / "pyproject.toml"
+        candidate = folder / name
         if candidate.is_file():
             return candidate
     return None
@@ -185,23 +196,45 @@ def load_settings(
     lock_timeout: float | None = None,
     lock_retries: int | None = None,
     section: str | None = None,
+    alembic_ini: Path | None = None,
 ) -> Settings:
-    """Merge the sources in order: arguments > environment > pyproject.toml."""
+    """Merge the sources in order: arguments > environment > pyproject.toml > alembic.ini.
+
+    The project root is ``root``, else the folder of the pyproject.toml in use, else of the
+    nearest alembic.ini, else the current folder: relative paths (the migrations folder, a
+    SQLite file) are taken from there. ``alembic_ini`` is the ini file plain ``alembic`` was
+    given (default: the root's alembic.ini)."""
     environ = os.environ if environ is None else environ
+    start = Path(root).resolve() if root else Path.cwd()
     pyproject: Path | None
     if config_path is not None:
         pyproject = Path(config_path).resolve()
         if not pyproject.is_file():
             raise ConfigError(f"The config file {config_path} does not exist.")
-    elif metadata is not None and url is not None and directory is not None:
-        pyproject = None  # fully specified in code: do not read a file
     else:
-        pyproject = find_pyproject(Path(root).resolve() if root else Path.cwd())
-    table = read_tool_table(pyproject) if pyproject else {}
-    project_root = Path(root).resolve() if root else (pyproject.parent if pyproject else Path.cwd())
+        pyproject = find_pyproject(start)
+    # Fully specified in code: no file is read (the root is still the project's folder).
+    specified = config_path is None and all(v is not None for v in (metadata, url, directory))
+    table = read_tool_table(pyproject) if pyproject and not specified else {}
+    if root:
+        project_root = start
+    elif pyproject is not None:
+        project_root = pyproject.parent
+    else:
+        ini_found = _find_file(start, "alembic.ini")
+        project_root = ini_found.parent if ini_found else start
+    section = section or "alembic"
 
     raw_url = url or environ.get(URL_ENVIRONMENT_VARIABLE) or table.get("url")
-    section = section or "alembic"
+    searched = ""
+    if not raw_url:
+        from_ini = read_ini_url(alembic_ini or project_root / "alembic.ini", section)
+        raw_url = from_ini.url
+        where = f"in {pyproject}" if pyproject else f"(no pyproject.toml at or above {start})"
+        searched = (
+            f"--url (alembic -x url=...), the {URL_ENVIRONMENT_VARIABLE} environment variable, "
+            f"url under [tool.{TOOL_KEY}] {where}, and {from_ini.missing}"
+        )
     folder = Path(
         directory
         or table.get("directory")
@@ -211,9 +244,10 @@ def load_settings(
     settings = Settings(
         root=project_root,
         directory=folder if folder.is_absolute() else project_root / folder,
-        url=parse_url(raw_url) if raw_url else None,
+        url=anchored(parse_url(raw_url), project_root) if raw_url else None,
+        url_searched=searched,
         metadata_ref=metadata_ref or table.get("metadata"),
-        pyproject=pyproject,
+        pyproject=None if specified else pyproject,
         lint=dict(table.get("lint", {})),
         lock_wait=_number("lock_wait", lock_wait, table, DEFAULT_LOCK_WAIT),
         lock_timeout=_number("lock_timeout", lock_timeout, table, DEFAULT_LOCK_TIMEOUT),

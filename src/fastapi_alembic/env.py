@@ -149,17 +149,15 @@ def _settings_for_plain_alembic(config: Config, url: str | Callable[[], Any] | N
         "lock_retries": int(numbers["lock_retries"]) if "lock_retries" in numbers else None,
     }
     given = x_arguments.get("url") or (url() if callable(url) else url)
-    settings = load_settings(
-        url=str(given) if given else None, directory=root / script_location, root=root, **locks
+    # The last fallback is sqlalchemy.url in the ini file and section Alembic was given.
+    return load_settings(
+        url=str(given) if given else None,
+        directory=root / script_location,
+        root=root,
+        section=config.config_ini_section,
+        alembic_ini=ini,
+        **locks,
     )
-    ini_url = config.get_main_option("sqlalchemy.url")
-    if settings.url is None and ini_url and ini_url != _INI_PLACEHOLDER:
-        # An adopted project whose env.py read alembic.ini's sqlalchemy.url still does.
-        settings = load_settings(url=ini_url, directory=root / script_location, root=root, **locks)
-    return settings
-
-
-_INI_PLACEHOLDER = "driver://user:pass@localhost/dbname"  # what `alembic init` writes
 
 
 def _as_number(text: str) -> float | str:

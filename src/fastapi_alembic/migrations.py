@@ -31,7 +31,7 @@ from fastapi_alembic.jobs.moving import DataLossCallback, StartCallback, StepCal
 from fastapi_alembic.reports import CheckReport, MadeRevision, MoveResult, Status
 from fastapi_alembic.revisions import RevisionInfo
 from fastapi_alembic.runtime import gate, ledger, reading
-from fastapi_alembic.urls import parse_url
+from fastapi_alembic.urls import anchored, parse_url
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
@@ -100,7 +100,10 @@ class Migrations:
 
     def with_url(self, url: str | URL) -> Migrations:
         """The same migrations aimed at another database."""
-        return Migrations(settings=replace(self.settings, url=parse_url(url)))
+        # A relative SQLite path is the project's, as for the URL the settings gave.
+        return Migrations(
+            settings=replace(self.settings, url=anchored(parse_url(url), self.settings.root))
+        )
 
     # -- wiring ---------------------------------------------------------------------------
 

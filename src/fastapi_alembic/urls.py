@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -42,6 +43,24 @@ def parse_url(raw: str | URL) -> URL:
         if importlib.util.find_spec(native) is None and importlib.util.find_spec(fallback):
             url = url.set(drivername=f"{backend}+{fallback}")
     return url
+
+
+def anchored(url: URL, root: Path) -> URL:
+    """``url`` with a relative SQLite file path made absolute against ``root`` (the project's
+    folder), so that every way in (the CLI from a subfolder, the API, the lifespan, plain
+    ``alembic``) reaches the same file. In-memory databases and absolute paths are unchanged."""
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return url
+    if database.startswith("file:"):  # a URI filename (?uri=true): file:path?options
+        path, mark, options = database.removeprefix("file:").partition("?")
+        memory = url.query.get("mode") == "memory" or "mode=memory" in options
+        if not path or path.startswith(("/", ":memory:")) or memory:
+            return url
+        return url.set(database=f"file:{(root / path).as_posix()}{mark}{options}")
+    if Path(database).is_absolute():
+        return url
+    return url.set(database=str(root / database))
 
 
 def mask_url(url: str | URL) -> str:

@@ -69,31 +69,44 @@ def _probe(options: Mapping[str, str]) -> tuple[str, ...] | None:
 
 def _settings(options: Mapping[str, str]) -> tuple[str, Path, Path, str] | None:
     """(url, migrations folder, project root, ledger table) as config.load_settings finds them."""
+    start = Path.cwd()
     if "--config" in options:
         pyproject: Path | None = Path(options["--config"]).resolve()
     else:
-        start = Path.cwd()
-        pyproject = next(
-            (
-                f / "pyproject.toml"
-                for f in (start, *start.parents)
-                if (f / "pyproject.toml").is_file()
-            ),
-            None,
-        )
+        pyproject = _nearest(start, "pyproject.toml")
     table: dict[str, Any] = {}
     if pyproject is not None:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
         table = data.get("tool", {}).get("fastapi-alembic", {})
         if not isinstance(table, dict) or set(table) - _KNOWN_SETTINGS:
             return None
-    root = pyproject.parent if pyproject is not None else Path.cwd()
+    # The project root as config.load_settings finds it.
+    ini = None if pyproject is not None else _nearest(start, "alembic.ini")
+    root = pyproject.parent if pyproject else ini.parent if ini else start
     url = options.get("--url") or os.environ.get("DATABASE_URL") or table.get("url")
     folder = Path(options.get("--directory") or table.get("directory") or "migrations")
     ledger_table = table.get("ledger_table") or "fastapi_alembic_ledger"
     if not isinstance(url, str) or not isinstance(ledger_table, str):
         return None
-    return url.strip(), folder if folder.is_absolute() else root / folder, root, ledger_table
+    url = _anchored(url.strip(), root)
+    return url, folder if folder.is_absolute() else root / folder, root, ledger_table
+
+
+def _nearest(start: Path, name: str) -> Path | None:
+    return next((f / name for f in (start, *start.parents) if (f / name).is_file()), None)
+
+
+def _anchored(url: str, root: Path) -> str:
+    """A plain relative SQLite file path made absolute against the project root, as
+    urls.anchored does (anything fancier is left for the full path: _sqlite declines it)."""
+    match = _URL.match(url)
+    if match is None or match["backend"] != "sqlite" or not match["rest"].startswith("/"):
+        return url
+    path = match["rest"][1:]
+    if not path or path.startswith(("/", ":memory:", "file:")) or "?" in path:
+        return url
+    driver = f"+{match['driver']}" if match["driver"] else ""
+    return f"sqlite{driver}:///{root / path}"
 
 
 @dataclass(frozen=True)
