@@ -10,6 +10,7 @@ lock_wait = 300                   # seconds to wait for another migrator (the mi
 lock_timeout = 5                  # seconds a statement waits for a table lock (0: no limit)
 lock_retries = 3                  # tries again after a lock timeout, with growing pauses
 ledger_table = "fastapi_alembic_ledger"   # default: the applied-migration ledger's table
+test_database_prefix = "faa"      # default: starts the names of test and scratch databases
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import URL
 
 from fastapi_alembic.alembic_ini import read_ini_url
+from fastapi_alembic.database_names import DEFAULT_PREFIX, prefix_problem
 from fastapi_alembic.errors import ConfigError
 from fastapi_alembic.project import running_project_code
 from fastapi_alembic.urls import anchored, mask_url, parse_url
@@ -48,6 +50,7 @@ _KNOWN_KEYS = {
     "lock_timeout",
     "lock_retries",
     "ledger_table",
+    "test_database_prefix",
 }
 #: sub-tables, read by the part they configure: [tool.fastapi-alembic.lint] by lint/settings.py
 _TABLE_KEYS = {"lint"}
@@ -77,6 +80,9 @@ class Settings:
     lock_retries: int = DEFAULT_LOCK_RETRIES
     #: The applied-migration ledger's table, beside the version table.
     ledger_table: str = DEFAULT_LEDGER_TABLE
+    #: Starts the names of the databases made on a server for tests and checks
+    #: (fastapi_alembic.database_names).
+    test_database_prefix: str = DEFAULT_PREFIX
     #: The alembic.ini section to read (``alembic -n NAME``; our ``--name``).
     section: str = "alembic"
     #: Where the URL was looked for, for the sentence when there is none.
@@ -170,6 +176,10 @@ def read_tool_table(pyproject: Path) -> dict[str, Any]:
             check_number(key, value, f"under [tool.{TOOL_KEY}] in {pyproject}")
         elif not isinstance(value, str):
             raise ConfigError(f"{key} under [tool.{TOOL_KEY}] in {pyproject} must be a string.")
+        elif key == "test_database_prefix":
+            problem = prefix_problem(value, f"test_database_prefix in {pyproject}")
+            if problem is not None:
+                raise ConfigError(problem)
     return table
 
 
@@ -253,6 +263,7 @@ def load_settings(
         lock_timeout=_number("lock_timeout", lock_timeout, table, DEFAULT_LOCK_TIMEOUT),
         lock_retries=int(_number("lock_retries", lock_retries, table, DEFAULT_LOCK_RETRIES)),
         ledger_table=table.get("ledger_table") or DEFAULT_LEDGER_TABLE,
+        test_database_prefix=table.get("test_database_prefix") or DEFAULT_PREFIX,
         section=section,
     )
     if metadata is not None:

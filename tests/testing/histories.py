@@ -3,6 +3,7 @@ helpers the toolkit's tests share (a conftest.py here would shadow the root one'
 
 from __future__ import annotations
 
+import os
 import textwrap
 import uuid
 from collections.abc import Iterator
@@ -132,6 +133,18 @@ def downgrade() -> None:
 def new_history(tmp_path: Path) -> History:
     """A fresh project folder under the test's tmp_path."""
     return History(tmp_path / f"app_{uuid.uuid4().hex[:6]}")
+
+
+def dead_pid() -> int:
+    """A process id no process has on this machine."""
+    for pid in range(4_000_000, 4_100_000, 7919):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            continue
+    raise AssertionError("no free process id found")
 
 
 def server_for(backend: str, tmp_path: Path) -> str:

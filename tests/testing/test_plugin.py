@@ -110,8 +110,8 @@ def test_fixtures_under_two_workers(backend: str, tmp_path: Path) -> None:
         else:
             run_user_suite(history, f"--migrate-url={server}")
         # Every copy was dropped; the template stays for the next run.
-        assert dbs.store.names(f"fmc_{dbs.app}_") == []
-        assert dbs.store.names(f"fmt_{dbs.app}_") == [dbs.template_name]
+        assert dbs.store.names(f"{dbs.prefix}_c_{dbs.app}_") == []
+        assert dbs.store.names(f"{dbs.prefix}_t_{dbs.app}_") == [dbs.template_name]
     finally:
         dbs.discard()
 
@@ -130,8 +130,8 @@ def test_without_a_url_copies_come_from_sqlite_files(tmp_path: Path) -> None:
         history.migrations(), f"sqlite:///{default_sqlite_folder() / 'server.db'}"
     )
     try:
-        assert dbs.store.names(f"fmt_{dbs.app}_") == [dbs.template_name]
-        assert dbs.store.names(f"fmc_{dbs.app}_") == []
+        assert dbs.store.names(f"{dbs.prefix}_t_{dbs.app}_") == [dbs.template_name]
+        assert dbs.store.names(f"{dbs.prefix}_c_{dbs.app}_") == []
     finally:
         dbs.discard()
 
@@ -253,3 +253,45 @@ def test_a_sqlmodel_app_gets_sqlmodel_sessions(tmp_path: Path) -> None:
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "3 passed" in output, output
+
+
+def _run_with_prefix(history: History, server: str, prefix: str, *args: str) -> None:
+    dbs = TemplateDatabases(history.migrations(), server, prefix=prefix)
+    default = TemplateDatabases(history.migrations(), server)
+    try:
+        run_user_suite(history, f"--migrate-url={server}", *args)
+        assert dbs.store.names(f"{prefix}_t_{dbs.app}_") == [dbs.template_name]
+        assert default.store.names(f"faa_t_{dbs.app}_") == []  # the default prefix unused
+    finally:
+        dbs.discard()
+        default.close()
+
+
+def test_the_database_names_take_the_prefix_option(backend: str, tmp_path: Path) -> None:
+    history = new_history(tmp_path).add_good()
+    prefix = f"plugin{os.getpid()}"
+    _run_with_prefix(history, server_for(backend, tmp_path), prefix, f"--migrate-prefix={prefix}")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_database_names_take_the_prefix_ini_setting(backend: str, tmp_path: Path) -> None:
+    history = new_history(tmp_path).add_good()
+    prefix = f"pluginini{os.getpid()}"
+    pyproject = history.root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text()
+        + f'\n[tool.pytest.ini_options]\naddopts = "-p no:cacheprovider"\nmigrate_prefix = "{prefix}"\n'
+    )
+    _run_with_prefix(history, server_for(backend, tmp_path), prefix)
+
+
+def test_a_bad_prefix_fails_the_tests_that_need_a_database(tmp_path: Path) -> None:
+    history = new_history(tmp_path).add_good()
+    (history.root / "test_user_app.py").write_text("def test_a(migrated_url):\n    pass\n")
+    done = pytest_in(history.root, "--migrate-prefix=Bad-Prefix", "-p", "no:cacheprovider")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (
+        "The test database prefix 'Bad-Prefix' (--migrate-prefix or migrate_prefix) is not valid"
+        in (done.stdout)
+    )
+    assert "Traceback" not in done.stdout

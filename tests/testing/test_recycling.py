@@ -139,7 +139,7 @@ def test_a_copy_whose_schema_changed_is_dropped(
     fresh = state(used)
     run(used, ddl)
     hand_back(dbs, used)
-    assert used.database not in dbs.store.names(f"fmc_{dbs.app}_")
+    assert used.database not in dbs.store.names(f"{dbs.prefix}_c_{dbs.app}_")
     another = dbs.create()
     assert another.database != used.database
     assert state(another) == fresh
@@ -179,7 +179,7 @@ def test_without_recycling_every_copy_is_dropped(backend: str, tmp_path: Path) -
         try:
             first = dbs.create()
             dbs.drop(first)
-            assert dbs.store.names(f"fmc_{dbs.app}_") == []
+            assert dbs.store.names(f"{dbs.prefix}_c_{dbs.app}_") == []
             assert dbs.create().database != first.database
         finally:
             dbs.discard()
@@ -194,7 +194,7 @@ def test_copies_kept_for_recycling_are_dropped_at_close(backend: str, tmp_path: 
         for url in urls:
             dbs.drop(url, wait=False)
         dbs.close()
-        assert dbs.store.names(f"fmc_{dbs.app}_") == []
+        assert dbs.store.names(f"{dbs.prefix}_c_{dbs.app}_") == []
     finally:
         dbs.discard()
 
@@ -206,7 +206,7 @@ def test_sqlite_copies_are_never_recycled(backend: str, tmp_path: Path) -> None:
         assert not dbs.recycle  # a file copy costs less than a reset
         first = dbs.create()
         dbs.drop(first)
-        assert dbs.store.names(f"fmc_{dbs.app}_") == []
+        assert dbs.store.names(f"{dbs.prefix}_c_{dbs.app}_") == []
 
 
 @SERVERS
@@ -218,7 +218,7 @@ def test_a_comment_is_a_schema_change_too(templates: TemplateDatabases, backend:
     else:
         run(used, "ALTER TABLE users COMMENT = 'changed by a test'")
     hand_back(dbs, used)
-    assert used.database not in dbs.store.names(f"fmc_{dbs.app}_")
+    assert used.database not in dbs.store.names(f"{dbs.prefix}_c_{dbs.app}_")
 
 
 PLUGIN_TEST = """
@@ -246,7 +246,7 @@ def test_the_plugin_recycles_unless_told_not_to(
     assert done.returncode == 0, done.stdout + done.stderr
     dbs = TemplateDatabases(history.migrations(), server)
     try:
-        assert dbs.store.names(f"fmc_{dbs.app}_") == []  # recycled or not, none is left
+        assert dbs.store.names(f"{dbs.prefix}_c_{dbs.app}_") == []  # recycled or not, none is left
     finally:
         dbs.discard()
 

@@ -17,6 +17,7 @@ from testing.histories import (
     ADD_AGE,
     CREATE_POSTS,
     CREATE_USERS,
+    dead_pid,
     new_history,
     restricted_user,
     server_for,
@@ -46,17 +47,6 @@ def schema_of_tables(connection: Connection) -> dict[str, dict[str, object]]:
     }
 
 
-def dead_pid() -> int:
-    for pid in range(4_000_000, 4_100_000, 7919):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return pid
-        except PermissionError:
-            continue
-    raise AssertionError("no free process id found")
-
-
 @pytest.mark.parametrize("ahead", [0, 1], ids=["on-demand", "made-ahead"])
 def test_copies_are_at_head_and_independent(backend: str, tmp_path: Path, ahead: int) -> None:
     history = new_history(tmp_path).add_good()
@@ -84,14 +74,14 @@ def test_copies_are_at_head_and_independent(backend: str, tmp_path: Path, ahead:
                 shape = run_with_connection(make_url(second), lambda c: schema_of_tables(c))
                 assert shape["posts"]["foreign keys"] == [(["user_id"], "users", ["id"])]
                 assert shape["users"]["unique"] == [["email"]]
-                made = dbs.store.names(f"fmc_{dbs.app}_")
+                made = dbs.store.names(f"{dbs.prefix}_c_{dbs.app}_")
                 assert {make_url(first).database, make_url(second).database} <= {
                     make_url(dbs.store.url_of(n)).database for n in made
                 }
             with dbs.database() as third:  # after the others were handed back
                 assert scalar(third, "SELECT COUNT(*) FROM users") == 1
         # Closed: nothing is left, not even a copy made ahead and never used.
-        assert dbs.store.names(f"fmc_{dbs.app}_") == []
+        assert dbs.store.names(f"{dbs.prefix}_c_{dbs.app}_") == []
     finally:
         dbs.discard()
 
@@ -117,7 +107,9 @@ def test_template_is_reused_until_a_migration_changes(backend: str, tmp_path: Pa
         latest.write_text(latest.read_text() + "\n# edited\n")
         with TemplateDatabases(migrations, server) as changed, changed.database():
             assert changed.template_name != old_name
-            assert changed.store.names(f"fmt_{changed.app}_") == [changed.template_name]
+            assert changed.store.names(f"{changed.prefix}_t_{changed.app}_") == [
+                changed.template_name
+            ]
         assert builds.read_text().count("built") == 2
     finally:
         first.discard()
@@ -135,8 +127,8 @@ def test_failing_migration_names_it_and_keeps_no_template(backend: str, tmp_path
         assert f"Migration {broken} (backfill names) failed" in message
         assert "Building the test template" in message
         assert "\n" not in message
-        assert dbs.store.names(f"fmt_{dbs.app}_") == []
-        assert dbs.store.names(f"fmb_{dbs.app}_") == []
+        assert dbs.store.names(f"{dbs.prefix}_t_{dbs.app}_") == []
+        assert dbs.store.names(f"{dbs.prefix}_b_{dbs.app}_") == []
         with pytest.raises(MigrationFailed):  # remembered, not rebuilt for every test
             dbs.create()
 
@@ -147,11 +139,11 @@ def test_leftovers_of_a_crashed_run_are_dropped(backend: str, tmp_path: Path) ->
     crashed = TemplateDatabases(history.migrations(), server)
     try:
         template = crashed.template()
-        leftover = f"fmc_{crashed.app}_{crashed.host}_{dead_pid()}_deadbeef"
+        leftover = f"{crashed.prefix}_c_{crashed.app}_{crashed.host}_{dead_pid()}_deadbeef"
         crashed.store.copy(template, leftover)
         crashed.store.close()  # the process "dies" without dropping its copy
         with TemplateDatabases(history.migrations(), server) as next_run, next_run.database():
-            assert leftover not in next_run.store.names(f"fmc_{next_run.app}_")
+            assert leftover not in next_run.store.names(f"{next_run.prefix}_c_{next_run.app}_")
     finally:
         crashed.discard()
 
@@ -166,7 +158,7 @@ def test_a_connection_left_open_does_not_stop_the_drop(backend: str, tmp_path: P
             leaked = engine.connect()  # a test that forgot to close, inside a transaction
             leaked.execute(text("INSERT INTO users (id, email) VALUES (1, 'a@b.c')"))
             dbs.drop(url)
-            assert dbs.store.names(f"fmc_{dbs.app}_") == []
+            assert dbs.store.names(f"{dbs.prefix}_c_{dbs.app}_") == []
             with suppress(Exception):
                 leaked.close()
             engine.dispose()
@@ -206,7 +198,7 @@ def test_a_build_killed_halfway_is_never_used_and_is_cleaned_up(
         with dbs, dbs.database() as url:  # the same migration files: the same template name
             assert scalar(url, "SELECT version_num FROM alembic_version") == history.revisions[-1]
             assert scalar(url, "SELECT COUNT(*) FROM posts") == 0
-            assert dbs.store.names(f"fmb_{dbs.app}_") == []
+            assert dbs.store.names(f"{dbs.prefix}_b_{dbs.app}_") == []
     finally:
         dbs.discard()
 
@@ -225,7 +217,7 @@ def test_in_memory_sqlite_copies_with_the_backup_api(tmp_path: Path) -> None:
             assert (
                 scalar(second, "SELECT version_num FROM alembic_version") == history.revisions[-1]
             )
-        assert dbs.store.names("fmc_") == []
+        assert dbs.store.names(f"{dbs.prefix}_c_") == []
 
 
 @pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)

@@ -60,7 +60,8 @@ VERBS = (
         help_for={
             "url": "The server for the scratch databases (never the database itself). Default: "
             "the server of $DATABASE_URL or of url in pyproject, else SQLite files in the "
-            "temporary folder."
+            "temporary folder. With --list-templates or --drop-templates: the test databases' "
+            "server. Default: $FASTAPI_ALEMBIC_TEST_URL, else the pytest plugin's SQLite folder."
         },
     ),
     Verb("lint", "linting", url=True, metadata=True),

@@ -11,6 +11,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from fastapi_alembic import revisions as graph
+from fastapi_alembic.database_names import scratch_name
 from fastapi_alembic.dialects import DialectSupport, for_url
 from fastapi_alembic.environment import WrongDatabase
 from fastapi_alembic.errors import DatabaseStateError, DatabaseUnreachable, MigrationsError
@@ -100,7 +101,8 @@ def _check_models(migrations: Migrations, scratch_url: str | URL | None) -> Chec
     # folder of) the app's database, and carry none of its URI options.
     server = dialect.scratch_server(base)
     try:
-        scratch_db = dialect.create_database(server, dialect.scratch_name("check"))
+        name = scratch_name(migrations.settings.test_database_prefix, "check")
+        scratch_db = dialect.create_database(server, name)
     except (DBAPIError, OSError) as error:
         hint = dialect.template_store(server).privilege_hint
         raise DatabaseUnreachable(

@@ -30,15 +30,18 @@ See docs/testing.md.
 from __future__ import annotations
 
 import contextlib
-import getpass
 import os
-import tempfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import pytest
 
+from fastapi_alembic.database_names import (
+    TEST_URL_VARIABLE,
+    default_sqlite_folder,
+    prefix_problem,
+)
 from fastapi_alembic.errors import ConfigError, MigrationsError
 
 # Imported lazily: installing the package must not slow down every pytest run that never
@@ -51,7 +54,7 @@ if TYPE_CHECKING:
     from fastapi_alembic.reports import CheckReport
     from fastapi_alembic.testing.templates import TemplateDatabases
 
-URL_ENVIRONMENT_VARIABLE = "FASTAPI_ALEMBIC_TEST_URL"
+URL_ENVIRONMENT_VARIABLE = TEST_URL_VARIABLE
 _STORES_KEY = pytest.StashKey[dict[tuple[str, str], "TemplateDatabases"]]()
 _REPORTS_KEY = pytest.StashKey[dict[tuple[str, str], "CheckReport | MigrationsError"]]()
 
@@ -66,6 +69,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             "Server (or sqlite:///folder/any.db) where migrated test databases are made. "
             f"Default: ${URL_ENVIRONMENT_VARIABLE}, else SQLite files in the temporary folder."
         ),
+    )
+    group.addoption(
+        "--migrate-prefix",
+        dest="migrate_prefix",
+        default=None,
+        help=(
+            "Starts the names of the test databases made on the server (default: the "
+            "migrate_prefix ini setting, else test_database_prefix under "
+            "[tool.fastapi-alembic], else faa)."
+        ),
+    )
+    parser.addini(
+        "migrate_prefix",
+        "Starts the names of the test databases FastAPI-Alembic makes (default: faa).",
+        default="",
     )
     group.addoption(
         "--migrate-no-recycle",
@@ -104,13 +122,16 @@ def _close_stores(config: pytest.Config) -> None:
     stores.clear()
 
 
-def default_sqlite_folder() -> Path:
-    """A per-user folder that outlives the run, so a SQLite template is reused next time."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "user"
-    return Path(tempfile.gettempdir()) / f"fastapi-alembic-{user}"
+def _prefix(request: pytest.FixtureRequest) -> str | None:
+    """--migrate-prefix, else the migrate_prefix ini setting; None: the app's own setting."""
+    option = request.config.getoption("migrate_prefix", default=None)
+    return str(option or request.config.getini("migrate_prefix") or "") or None
+
+
+def check_prefix(prefix: str) -> None:
+    problem = prefix_problem(prefix, "--migrate-prefix or migrate_prefix")
+    if problem is not None:
+        raise ConfigError(problem)
 
 
 def _fail(error: MigrationsError) -> NoReturn:
@@ -163,8 +184,11 @@ def migrate_templates(
 
         try:
             recycle = not request.config.getoption("migrate_no_recycle", default=False)
+            prefix = _prefix(request)
+            if prefix is not None:
+                check_prefix(prefix)
             store = stores[key] = TemplateDatabases(
-                migrations, migrate_base_url, ahead=1, recycle=recycle
+                migrations, migrate_base_url, ahead=1, recycle=recycle, prefix=prefix
             )
         except MigrationsError as error:
             _fail(error)
@@ -292,6 +316,11 @@ def migration_suite(
     key = (str(migrations.directory.resolve()), migrate_base_url)
     if key not in reports:
         try:
+            prefix = _prefix(request)
+            if prefix is not None:
+                check_prefix(prefix)
+                settings = replace(migrations.settings, test_database_prefix=prefix)
+                migrations = type(migrations)(settings=settings)
             reports[key] = run_suite(migrations, migrate_base_url)
         except MigrationsError as error:
             reports[key] = error

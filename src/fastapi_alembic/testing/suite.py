@@ -24,6 +24,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from fastapi_alembic import revisions as graph
+from fastapi_alembic.database_names import scratch_name
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.errors import DatabaseUnreachable, MigrationFailed, MigrationsError
@@ -146,7 +147,9 @@ class _Suite:
         """A scratch database for ``checks``; a database error while they run fails them
         with its first line instead of ending the suite with a traceback."""
         try:
-            url = self.dialect.create_database(self.server, self.dialect.scratch_name(purpose))
+            prefix = self.migrations.settings.test_database_prefix
+            name = scratch_name(prefix, purpose)
+            url = self.dialect.create_database(self.server, name)
         except DBAPIError as error:
             reason = mask_text(first_line(error), self.server.password).rstrip(".")
             hint = self.dialect.template_store(self.server).privilege_hint

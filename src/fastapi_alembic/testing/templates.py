@@ -15,23 +15,17 @@ template's fingerprint, its sessions are ended and its rows and counters are res
 copy's, and it waits in a per-process pool for the next caller (a reset costs a fraction of
 CREATE DATABASE ... TEMPLATE). Any other copy is dropped. ``recycle=False`` turns it off.
 
-Names (all short enough for PostgreSQL and MySQL)::
-
-    fmt_<app>_<key>                   the template of one app at one state of its migrations
-    fmb_<app>_<host>_<pid>_<random>   a template being built
-    fmc_<app>_<host>_<pid>_<random>   a copy handed out
-
-``<app>`` hashes the migrations folder's path and ``<key>`` its files. A copy or a build left
-by a process that died (a crashed or killed run) is dropped by the next run on the same host.
+Names start with a prefix (``faa`` by default, ``prefix=`` here) and follow the scheme in
+fastapi_alembic.database_names: ``faa_t_<app>_<key>`` is a template, ``faa_b_...`` a template
+being built, ``faa_c_...`` a copy. A copy or a build left by a process that died (a crashed or
+killed run) is dropped by the next run on the same host; fastapi_alembic.testing.leftovers lists
+and drops them on demand.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import socket
-import sys
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -40,13 +34,29 @@ from types import TracebackType
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
+from fastapi_alembic.database_names import (
+    BUILDING,
+    COPY,
+    DEFAULT_PREFIX,
+    TEMPLATE,
+    app_tag,
+    host_tag,
+    parse,
+    prefix_problem,
+    process_alive,
+    template_name,
+    unique_name,
+)
 from fastapi_alembic.dialects import for_url
-from fastapi_alembic.errors import DatabaseUnreachable, MigrationFailed, MigrationsError
+from fastapi_alembic.errors import (
+    ConfigError,
+    DatabaseUnreachable,
+    MigrationFailed,
+    MigrationsError,
+)
 from fastapi_alembic.migrations import Migrations
 from fastapi_alembic.testing.copies import _learn, _recycled, _Worker
 from fastapi_alembic.urls import mask_text, mask_url, parse_url
-
-TEMPLATE, BUILDING, COPY = "fmt", "fmb", "fmc"
 
 
 def migrations_key(directory: Path) -> str:
@@ -62,28 +72,13 @@ def migrations_key(directory: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def _short_hash(text: str, length: int) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:length]
-
-
-def _process_alive(pid: int) -> bool:
-    if sys.platform == "win32":  # no cheap probe: assume it is alive and leave its databases
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class TemplateDatabases:
     """Copies of one app's migrated template on one server (or SQLite folder).
 
     ``server`` is where templates and copies are made: a server URL (its database part is
     ignored), a ``sqlite:///folder/any.db`` URL whose folder holds the files, or ``sqlite://``
-    for in-memory databases that live as long as this object.
+    for in-memory databases that live as long as this object. ``prefix`` starts the name of
+    every database made (default ``faa``, or ``test_database_prefix`` in pyproject.toml).
     """
 
     def __init__(
@@ -93,8 +88,13 @@ class TemplateDatabases:
         *,
         ahead: int = 0,
         recycle: bool = True,
+        prefix: str | None = None,
     ) -> None:
         self.migrations = migrations
+        self.prefix = prefix or migrations.settings.test_database_prefix or DEFAULT_PREFIX
+        problem = prefix_problem(self.prefix)
+        if problem is not None:
+            raise ConfigError(problem)
         #: On a server, how many copies a background connection keeps ready, so that a test
         #: waits only when tests come faster than the server copies (0: copy when asked).
         self.ahead = ahead
@@ -105,8 +105,8 @@ class TemplateDatabases:
         #: handed out again instead of being dropped (servers only: a SQLite copy is cheaper).
         self.recycle = recycle and self.store.recycles
         self._pool: list[str] = []  # recycled copies, ready to hand out again
-        self.app = _short_hash(str(migrations.directory.resolve()), 6)
-        self.host = _short_hash(socket.gethostname(), 4)
+        self.app = app_tag(migrations.directory)
+        self.host = host_tag()
         self._template: str | None = None
         self._failure: MigrationsError | None = None
         self._copies: set[str] = set()
@@ -131,7 +131,7 @@ class TemplateDatabases:
 
     @property
     def template_name(self) -> str:
-        return f"{TEMPLATE}_{self.app}_{migrations_key(self.migrations.directory)}"
+        return template_name(self.prefix, self.app, migrations_key(self.migrations.directory))
 
     def template(self) -> str:
         """The template's name, migrating it to head first when it is not there yet.
@@ -200,7 +200,7 @@ class TemplateDatabases:
     # -- copies -----------------------------------------------------------------------------
 
     def _unique(self, kind: str) -> str:
-        return f"{kind}_{self.app}_{self.host}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        return unique_name(self.prefix, kind, self.app)
 
     def create(self) -> URL:
         """A copy of the template at head. Drop it (or hand it back) with :meth:`drop`.
@@ -231,7 +231,7 @@ class TemplateDatabases:
         goes on (the next test need not wait for it); :meth:`close` waits for it.
         """
         name = self.store.name_of(parse_url(url))
-        ours = f"{COPY}_{self.app}_{self.host}_{os.getpid()}_"
+        ours = f"{self.prefix}_{COPY}_{self.app}_{self.host}_{os.getpid()}_"
         if name not in self._copies and name.startswith(ours):
             # One of ours, handed back already: once more would put it in the pool twice
             # (two tests on one database), or drop it from under the pool.
@@ -286,7 +286,7 @@ class TemplateDatabases:
         self.close()
         self._template = None
         with self._clear_errors("drop the template databases"):
-            for name in self.store.names(f"{TEMPLATE}_{self.app}_"):
+            for name in self.store.names(f"{self.prefix}_{TEMPLATE}_{self.app}_"):
                 self.store.drop(name)
         self.store.close()
 
@@ -296,15 +296,18 @@ class TemplateDatabases:
         """Drop copies and builds of this app left by processes of this host that died."""
         self._swept = True
         for kind in (COPY, BUILDING):
-            for name in self.store.names(f"{kind}_{self.app}_{self.host}_"):
-                pid = name.split("_")[3]
-                if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+            for name in self.store.names(f"{self.prefix}_{kind}_{self.app}_{self.host}_"):
+                found = parse(self.prefix, name)
+                pid = found.pid if found is not None else None
+                if pid is not None and pid != os.getpid() and not process_alive(pid):
                     self._quietly_drop(name)
 
     def _drop_older_templates(self, keep: str) -> None:
         """A new template replaces the app's older ones (best effort: one may be in use)."""
         try:
-            older = [n for n in self.store.names(f"{TEMPLATE}_{self.app}_") if n != keep]
+            older = [
+                n for n in self.store.names(f"{self.prefix}_{TEMPLATE}_{self.app}_") if n != keep
+            ]
         except (DBAPIError, MigrationsError, OSError):
             return
         for name in older:
