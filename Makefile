@@ -5,7 +5,7 @@ PORT ?= 8000
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv/bin
 
-.PHONY: demo demo-todo test test-autogen test-envs test-matrix test-lowest lint typecheck bench docs clean
+.PHONY: demo demo-todo test test-wheel test-autogen test-envs test-matrix test-lowest lint typecheck bench docs clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -29,8 +29,20 @@ typecheck: .venv/.synced
 	$(VENV)/mypy
 
 test: lint typecheck
+	$(MAKE) test-wheel
 	$(VENV)/pytest -n 2
 	$(MAKE) test-lowest
+
+# The package as users get it: the wheel built, installed (not editable) into a fresh virtual
+# environment, and the tour's first steps run from it on SQLite (tests/packaging/smoke.py), so
+# a file left out of the wheel fails here. Seconds: uv's cache serves the dependencies.
+WHEEL_TEST := .wheel-test
+test-wheel: | $(UV)
+	rm -rf $(WHEEL_TEST)
+	$(UV) build --quiet --wheel --out-dir $(WHEEL_TEST)/dist
+	$(UV) venv --quiet --python $(PYTHON) $(WHEEL_TEST)/venv
+	$(UV) pip install --quiet --compile-bytecode --python $(WHEEL_TEST)/venv/bin/python $(WHEEL_TEST)/dist/*.whl
+	$(WHEEL_TEST)/venv/bin/python tests/packaging/smoke.py
 
 # The oldest versions pyproject.toml allows (Alembic, SQLAlchemy, Typer, Rich, sqlglot), in a
 # venv of their own, on a representative slice of the tests (SQLite: every verb, the env.py shapes;
@@ -39,8 +51,8 @@ LOWEST := .venv-lowest/bin
 .venv-lowest/.synced: pyproject.toml | $(UV)
 	rm -rf .venv-lowest
 	$(UV) venv --quiet --python $(PYTHON) .venv-lowest
-	$(UV) pip install --quiet --python $(LOWEST)/python --resolution lowest-direct -e ".[aiosqlite]"
-	$(UV) pip install --quiet --python $(LOWEST)/python pytest pytest-xdist pydantic-settings
+	$(UV) pip install --quiet --compile-bytecode --python $(LOWEST)/python --resolution lowest-direct -e ".[aiosqlite]"
+	$(UV) pip install --quiet --compile-bytecode --python $(LOWEST)/python pytest pytest-xdist pydantic-settings
 	touch $@
 
 test-lowest: .venv-lowest/.synced
@@ -73,7 +85,7 @@ bench-concurrency: .venv/.synced
 	$(VENV)/python bench/concurrent_start.py
 
 clean:
-	rm -rf .venv .venv-lowest .tools .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-lowest .wheel-test .tools .pytest_cache .mypy_cache .ruff_cache
 
 docs: .venv/.synced
 	$(VENV)/python -m fastapi_alembic.lint.docs docs/lint.md

@@ -30,6 +30,7 @@ CASES = [
     # (URL, modules made missing, what the sentence says to install)
     ("sqlite+aiosqlite:///app.db", "aiosqlite", 'pip install "fastapi-alembic[aiosqlite]"'),
     ("sqlite+aiosqlite:///app.db", "greenlet", 'pip install "fastapi-alembic[aiosqlite]"'),
+    ("postgresql+psycopg_async://app@127.0.0.1/app", "greenlet", "pip install greenlet"),
     ("postgresql+asyncpg://app@127.0.0.1/app", "asyncpg", 'pip install "fastapi-alembic[asyncpg]"'),
     (
         "postgresql://app@127.0.0.1/app",

@@ -48,6 +48,8 @@ _EXTRAS = {
     ("mysql", "aiomysql"): "aiomysql",
     ("sqlite", "aiosqlite"): "aiosqlite",
 }
+#: The extras that bring greenlet (SQLAlchemy's asyncio extra) with their async driver.
+_ASYNC_EXTRAS = {"asyncpg", "aiomysql", "aiosqlite"}
 #: The package to install for a driver no extra of ours brings, by SQLAlchemy's driver name.
 _PACKAGES = {
     "psycopg2": "psycopg2-binary",
@@ -72,10 +74,10 @@ def missing_driver(url: URL, error: ImportError) -> ConfigError:
     backend = url.get_backend_name()
     driver = url.drivername.partition("+")[2] or None
     extra = _EXTRAS.get(("mysql" if backend == "mariadb" else backend, driver))
-    if extra is not None:
+    if error.name == "greenlet" and extra not in _ASYNC_EXTRAS:
+        install = "`pip install greenlet`"  # psycopg's async side: the extra brings no greenlet
+    elif extra is not None:
         install = f'`pip install "fastapi-alembic[{extra}]"`'
-    elif error.name == "greenlet":
-        install = "`pip install greenlet`"
     else:
         package = _PACKAGES.get(driver or "") or (error.name or driver or backend).split(".")[0]
         install = f"`pip install {package}`"
