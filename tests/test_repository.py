@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,3 +36,31 @@ def test_no_database_or_lock_file_is_tracked() -> None:
     run_time = re.compile(r"\.(db|sqlite)(-journal|-wal|-shm|\..+\.lock)?$")
     leftovers = [name for name in tracked_files() if run_time.search(name)]
     assert leftovers == [], f"tracked run-time files: {leftovers}"
+
+
+def test_the_readme_install_section_lists_every_extra() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    extras = set(pyproject["project"]["optional-dependencies"])
+    assert {"postgresql", "asyncpg", "mysql", "aiomysql", "aiosqlite", "fastapi"} <= extras
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    install = readme.split("## Install\n", 1)[1].split("\n## ", 1)[0]
+    assert 'pip install "fastapi-alembic[postgresql]"' in install
+    assert 'uv add "fastapi-alembic[postgresql]"' in install
+    listed = set(re.findall(r"^\| `(\w+)` \|", install, flags=re.MULTILINE))
+    assert listed == extras
+    assert 'pip install "./fastapi-alembic[postgresql]"' in install  # from a checkout
+    # Every async extra brings greenlet, which SQLAlchemy's async engines need.
+    for extra in ("asyncpg", "aiomysql", "aiosqlite"):
+        assert any(
+            d.startswith("sqlalchemy[asyncio]")
+            for d in pyproject["project"]["optional-dependencies"][extra]
+        ), extra
+
+
+def test_make_test_runs_the_wheel_smoke_test() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\ntest: ", 1)[1].split("\n\n", 1)[0]
+    assert "$(MAKE) test-wheel" in recipe
+    wheel = makefile.split("\ntest-wheel:", 1)[1].split("\n\n", 1)[0]
+    assert "--wheel" in wheel and "pip install" in wheel and "-e " not in wheel
+    assert "tests/packaging/smoke.py" in wheel
