@@ -71,6 +71,8 @@ def installed_package() -> Path:
 def main() -> None:
     os.chdir(tempfile.gettempdir())  # never the checkout: its src/ must not be imported
     installed_package()
+    version = importlib.metadata.version("fastapi-alembic")
+    step("fastapi-alembic", "--version", cwd=Path.cwd(), expect=f"fastapi-alembic {version}")
     with tempfile.TemporaryDirectory(prefix="fastapi-alembic-wheel-") as folder:
         project = Path(folder)
         (project / "models.py").write_text(textwrap.dedent(MODELS))
