@@ -101,8 +101,9 @@ def _check_models(migrations: Migrations, scratch_url: str | URL | None) -> Chec
     # folder of) the app's database, and carry none of its URI options.
     server = dialect.scratch_server(base)
     try:
-        name = scratch_name(migrations.settings.test_database_prefix, "check")
-        scratch_db = dialect.create_database(server, name)
+        scratch_db = dialect.create_database(
+            server, scratch_name(migrations.settings.test_database_prefix, "check")
+        )
     except (DBAPIError, OSError) as error:
         hint = dialect.template_store(server).privilege_hint
         raise DatabaseUnreachable(

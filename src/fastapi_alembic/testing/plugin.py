@@ -7,7 +7,9 @@ Fixtures:
     rootdir. Override it in a conftest for another app.
 ``migrate_base_url`` (session)
     Where templates and copies are made: ``--migrate-url``, else $FASTAPI_ALEMBIC_TEST_URL,
-    else a SQLite folder in the temporary directory.
+    else a SQLite folder in the temporary directory. Their names start with
+    ``--migrate-prefix``, else the ``migrate_prefix`` ini setting, else
+    ``test_database_prefix`` under [tool.fastapi-alembic], else ``faa``.
 ``migrated_url`` / ``migrated_engine`` / ``migrated_session`` (function)
     A fresh copy of the template at head: its URL, a sync engine, a Session. Dropped after,
     or on a server, when the test left the schema unchanged, reset to the template's rows
