@@ -44,6 +44,8 @@ class Environment:
     model_columns: dict[str, set[str]] | None = None
     #: top-level packages of the application (imports of these from a revision are models)
     app_packages: tuple[str, ...] = ()
+    #: modules the project's script.py.mako imports into every revision it writes
+    template_imports: frozenset[str] = frozenset()
     #: the lock_timeout (seconds) FastAPI-Alembic's runner sets around every migration; 0: none
     runner_lock_timeout: float = 0.0
     #: the head revisions: the models describe the schema there
@@ -64,6 +66,7 @@ class Hit:
     column: str | None = None
     line: int | None = None
     severity: Severity | None = None  # overrides the rule's own, for a finding of another level
+    name: str | None = None  # what else the finding is about: a module, a setting, an index
 
 
 @dataclass

@@ -104,6 +104,10 @@ class Action:
     sql: str | None = None
     error: str | None = None
     enum_position: str | None = None  # BEFORE/AFTER for ALTER TYPE ADD VALUE
+    referent: str | None = None  # foreign key: the table it points at
+    referent_columns: tuple[str, ...] = ()  # foreign key: the columns it points at
+    condition: str | None = None  # check constraint: its condition, as SQL
+    assignments: tuple[tuple[str, str], ...] = ()  # UPDATE: (column, value as SQL)
 
     @property
     def is_ddl(self) -> bool:
