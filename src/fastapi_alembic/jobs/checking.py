@@ -79,9 +79,10 @@ def _check_lint(
             if since or since_git:
                 narrowed = revisions_after(migrations, since=since, since_git=since_git)
                 pending = [r for r in pending if r in narrowed]
-            scope = f"not yet applied to {mask_url(migrations.url)}"
+            where = mask_url(migrations.url)
+            scope = f"not yet applied to {where}"
             if not pending:
-                return CheckItem(name, True, f"no revision {scope}: nothing new to lint")
+                return CheckItem(name, True, f"every revision is applied to {where}: nothing new")
             report = migrations.lint(pending, database=True)
         elif since or since_git:
             report = migrations.lint(since=since, since_git=since_git, database=False)
@@ -159,12 +160,15 @@ def _check_models(migrations: Migrations, scratch_url: str | URL | None) -> Chec
         _drop_scratch(dialect, scratch_db)
     if differences:
         listed = "; ".join(d.description for d in differences)
-        return CheckItem(
-            name,
-            False,
-            f"a database migrated to head differs from the models: {listed}. "
-            'Run `fastapi-alembic make "..."` to write the missing migration.',
+        write = 'Run `fastapi-alembic make "..."` to write the missing migration.'
+        if len(differences) <= 3:
+            detail = f"a database migrated to head differs from the models: {listed}. {write}"
+            return CheckItem(name, False, detail)
+        detail = (
+            f"a database migrated to head differs from the models in {len(differences)} ways. "
+            + write
         )
+        return CheckItem(name, False, detail, details=tuple(d.description for d in differences))
     return CheckItem(name, True, "a database migrated to head matches the models")
 
 

@@ -51,14 +51,15 @@ def lint(
         for backend in backends
     }
     created = frozenset(
-        action.table
+        (action.new_name if action.kind is Kind.RENAME_TABLE else action.table) or ""
         for reading in upgrades.values()
         for action in reading.actions
-        if action.kind is Kind.CREATE_TABLE and action.table
+        if action.kind in {Kind.CREATE_TABLE, Kind.RENAME_TABLE}
     )
     states = {backend: SchemaState() for backend in backends}
     findings: dict[tuple[Any, ...], Finding] = {}
     silenced = 0
+    small: set[tuple[Any, ...]] = set()
     checked: list[str] = []
     for item in history:
         wanted = selected is None or item.revision in selected
@@ -78,8 +79,12 @@ def lint(
                 down = read_function(getattr(item.module, "downgrade", None), backend, item.path)
                 hits += _run(rules, shared.context("downgrade", down, states[backend]))
             for rule, context, hit in hits:
+                if rule.id in settings.ignore:
+                    continue
                 finding = _finding(rule, context, hit, settings, environment)
-                if finding is None:
+                if finding is None:  # about a table too small (or empty) to matter
+                    if not _silenced(rule.id, file_silences):
+                        small.add((item.revision, rule.id, hit.line, hit.table, hit.column))
                     continue
                 if _silenced(rule.id, file_silences):
                     silenced += 1
@@ -104,7 +109,7 @@ def lint(
         findings.values(),
         key=lambda f: (checked.index(f.revision), f.direction != "upgrade", f.line or 0),
     )
-    return LintReport(tuple(ordered), tuple(checked), backends, silenced)
+    return LintReport(tuple(ordered), tuple(checked), backends, silenced, left_out=len(small))
 
 
 @dataclass(frozen=True)
@@ -199,8 +204,6 @@ def _finding(
     settings: LintSettings,
     environment: Environment,
 ) -> Finding | None:
-    if rule.id in settings.ignore:
-        return None
     severity = settings.severity.get(rule.id) or hit.severity or rule.severity
     table = hit.table or (hit.action.table if hit.action else None)
     message = hit.message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from alembic.script import ScriptDirectory
@@ -74,7 +75,7 @@ def lint_project(
         if aware is not None:
             environment, measured = aware, mask_url(url)
     report = lint(history, selected, environment, options)
-    return LintReport(report.findings, report.revisions, report.backends, report.silenced, measured)
+    return replace(report, database=measured)
 
 
 def revisions_after(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import itertools
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -159,22 +160,30 @@ class RowLedger:
 
     def _rows_for(self, connection: Connection, table: Table) -> tuple[list[Row], str | None]:
         references: dict[str, list[Any]] = {}
+        pairs = _association(table)
+        # An association table's rows must be distinct pairs: more parents to choose from.
+        pool_size = self.ROWS_PER_TABLE * (10 if pairs else 1)
         for fk in table.foreign_keys:
             if fk.parent.name in references:
                 continue
             target = fk.column
-            newest = select(target).order_by(target.desc()).limit(self.ROWS_PER_TABLE)
+            newest = select(target).order_by(target.desc()).limit(pool_size)
             values = list(connection.execute(newest).scalars())  # fresh pairs each round
             if fk.column.table is table:  # a self-reference: leave it empty when it may be
                 values = []
             if not values and not fk.parent.nullable:
                 return [], f"no rows in {target.table.name} for {fk.parent.name} to point at"
             references[fk.parent.name] = values
+        chosen: list[tuple[Any, ...]] = []
+        if pairs:
+            chosen = _new_combinations(connection, table, pairs, references, self.ROWS_PER_TABLE)
+            if not chosen:
+                return [], f"every combination of {', '.join(pairs)} is in {table.name} already"
         rows: list[Row] = []
-        for index in range(self.ROWS_PER_TABLE):
-            row: Row = {}
+        for index in range(len(chosen) if pairs else self.ROWS_PER_TABLE):
+            row: Row = dict(zip(pairs, chosen[index], strict=True)) if pairs else {}
             for column in table.columns:
-                if column.computed is not None:
+                if column.computed is not None or column.name in row:
                     continue
                 if column.name in references:
                     pool = references[column.name]
@@ -207,8 +216,11 @@ class RowLedger:
     ) -> Any:
         if not isinstance(kind, types.TypeDecorator):
             return self._value(kind)
-        # The value the app would store: a Python value its own bind processing accepts.
         stored = kind.impl_instance
+        if type(kind).process_bind_param is types.TypeDecorator.process_bind_param:
+            # It hands values to its impl as they are (SQLModel's AutoString): one of those.
+            return self._value(stored if _knows(stored) else reflected)
+        # The value the app would store: a Python value its own bind processing accepts.
         length = getattr(reflected, "length", None)
         for candidate in self._candidates(kind):
             try:
@@ -272,6 +284,48 @@ class RowLedger:
         if python is list:
             return [n]
         raise NotImplementedError(python)
+
+
+def _knows(kind: types.TypeEngine[Any]) -> bool:
+    """Whether a value can be made for ``kind`` from its Python type."""
+    try:
+        kind.python_type  # noqa: B018 - raises NotImplementedError for a type without one
+    except NotImplementedError:
+        return False
+    return True
+
+
+def _association(table: Table) -> tuple[str, ...]:
+    """The foreign key columns whose values together name a row: an association table's
+    (its primary key is made of them, or it has none); empty for any other table."""
+    references = tuple(dict.fromkeys(fk.parent.name for fk in table.foreign_keys))
+    if len(references) < 2:
+        return ()
+    key = {c.name for c in table.primary_key.columns}
+    return references if not key or key <= set(references) else ()
+
+
+def _new_combinations(
+    connection: Connection,
+    table: Table,
+    columns: tuple[str, ...],
+    pools: dict[str, list[Any]],
+    wanted: int,
+) -> list[tuple[Any, ...]]:
+    """Up to ``wanted`` combinations of the pools' values the table does not hold yet."""
+    present = {
+        tuple(_comparable(v) for v in row)
+        for row in connection.execute(select(*(table.c[c] for c in columns)))
+    }
+    chosen: list[tuple[Any, ...]] = []
+    for combination in itertools.product(*(pools[c] or [None] for c in columns)):
+        key = tuple(_comparable(v) for v in combination)
+        if key not in present:
+            present.add(key)
+            chosen.append(combination)
+            if len(chosen) == wanted:
+                break
+    return chosen
 
 
 _INTEGER_LIMITS = {"TINYINT": 127, "SMALLINT": 32767, "SMALLINTEGER": 32767, "MEDIUMINT": 8388607}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from typing import Any
 
 from alembic.script import Script
 from sqlalchemy.engine import URL
@@ -48,6 +49,8 @@ ROWS_SURVIVE = "rows survive every upgrade"
 CHECKS = (ONE_HEAD, STEP_BY_STEP, STAIRWAY, MODELS_MATCH, NO_TRACE, ROWS_SURVIVE)
 
 CheckCallback = Callable[[CheckItem], None]
+#: Up to this many differences are named on the check's line; more go one a line below it.
+INLINE = 3
 
 
 def default_server(migrations: Migrations) -> URL:
@@ -106,21 +109,42 @@ class _Suite:
         self._env_checked = False
 
     def _add(self, item: CheckItem) -> None:
+        password = self.server.password
         item = CheckItem(
             item.name,
             item.ok,
-            mask_text(item.detail, self.server.password),
+            mask_text(item.detail, password),
             item.partial,
             item.skipped,
+            tuple(mask_text(line, password) for line in item.details),
         )
         self.items.append(item)
         if self.on_check is not None:
             self.on_check(item)
 
-    def report(self, name: str, ok: bool, detail: str) -> None:
-        self._add(CheckItem(name, ok, detail))
+    def report(self, name: str, ok: bool, detail: str, details: list[str] | None = None) -> None:
+        self._add(CheckItem(name, ok, detail, details=tuple(details or ())))
 
-    def partly(self, name: str, covered: str, skipped: list[SkippedRevision]) -> None:
+    def report_many(self, name: str, ok: bool, found: list[str], summary: str) -> None:
+        """One finding on the check's line; several counted there, one line each below."""
+        if len(found) == 1:
+            self.report(name, ok, found[0])
+        else:
+            self.report(name, ok, summary, found)
+
+    def declared_types(self) -> dict[tuple[str, str], Any]:
+        try:
+            return model_types(self.migrations.settings.metadata)
+        except MigrationsError:
+            return {}
+
+    def partly(
+        self,
+        name: str,
+        covered: str,
+        skipped: list[SkippedRevision],
+        details: list[str] | None = None,
+    ) -> None:
         """A check that covered only part of the history: never a pass."""
         reasons = list(dict.fromkeys(s.reason for s in skipped))
         left_out = "; ".join(
@@ -131,7 +155,16 @@ class _Suite:
             if covered
             else (f"not checked: {left_out}")
         )
-        self._add(CheckItem(name, False, detail, partial=True, skipped=tuple(skipped)))
+        self._add(
+            CheckItem(
+                name,
+                False,
+                detail,
+                partial=True,
+                skipped=tuple(skipped),
+                details=tuple(details or ()),
+            )
+        )
 
     def skips(
         self, order: list[Script], start: int, end: int, reason: str
@@ -248,21 +281,26 @@ class _Suite:
             return
         if differences:
             listed = "; ".join(d.description for d in differences)
-            self.report(
-                MODELS_MATCH,
-                False,
-                f"a database at head differs from the models: {listed}. "
-                'Write the missing migration with `fastapi-alembic make "..."`',
-            )
+            write = 'Write the missing migration with `fastapi-alembic make "..."`'
+            if len(differences) <= INLINE:
+                detail = f"a database at head differs from the models: {listed}. {write}"
+                self.report(MODELS_MATCH, False, detail)
+            else:
+                detail = f"a database at head differs from the models in {len(differences)} ways. {write}"
+                self.report(MODELS_MATCH, False, detail, [d.description for d in differences])
         else:
             self.report(MODELS_MATCH, True, "a database at head matches the models")
 
     # -- 3 and 5 ------------------------------------------------------------------------------
 
     def stairway(self, scratch: Migrations, order: list[Script], checks: tuple[str, ...]) -> None:
+        """Up, down and up again, each down-step with generated rows in every table: a
+        downgrade meets the rows a real database holds (a NOT NULL column re-added without a
+        default fails there, not on empty tables)."""
         traces: list[str] = []
         done = 0
         failure: str | None = None
+        rows = RowLedger(self.declared_types())
         before = schema_of(scratch.url)
         for script in order[: self.reachable]:
             name = _named(script)
@@ -273,9 +311,15 @@ class _Suite:
                 break
             after_up = schema_of(scratch.url)
             try:
+                run_with_connection(scratch.url, rows.insert)
+            except SQLAlchemyError as error:
+                failure = f"making rows at {name} failed: {first_line(error)}"
+                break
+            try:
                 scratch.downgrade(_parent_of(script))
             except MigrationsError as error:
-                failure = f"down from {name} failed: {_reason(error)}"
+                held = " with rows in its tables" if rows.inserted else ""
+                failure = f"down from {name} failed{held}: {_reason(error)}"
                 break
             after_down = schema_of(scratch.url)
             differences = describe_differences(before, after_down)
@@ -301,15 +345,25 @@ class _Suite:
                 *stopped,
             ]
         if STAIRWAY in checks:
+            went = f"{done} revision(s) went up, down (with rows in the tables) and up again"
             if failure is not None:
                 self.report(STAIRWAY, False, failure)
             elif stopped:
-                self.partly(STAIRWAY, f"{done} revision(s) went up, down and up again", stopped)
+                self.partly(STAIRWAY, went, stopped)
+            elif rows.inserted == 0 and rows.skipped:
+                reason = "no rows could be made for any table"
+                self.partly(
+                    STAIRWAY,
+                    f"{done} revision(s) went up, down and up again, on empty tables",
+                    [SkippedRevision(s.revision, reason) for s in order],
+                    [f"no rows could be made for {note}" for note in rows.skipped],
+                )
             else:
-                self.report(STAIRWAY, True, f"{done} revision(s) went up, down and up again")
+                self.report(STAIRWAY, True, went, _unfilled(rows))
         if NO_TRACE in checks:
             if traces:
-                self.report(NO_TRACE, False, "; ".join(traces))
+                summary = f"{len(traces)} of {done} downgrade(s) left a trace"
+                self.report_many(NO_TRACE, False, traces, summary)
             elif stopped:
                 covered = f"{done} of {len(order)} downgrade(s) restored the schema exactly"
                 self.partly(NO_TRACE, covered if done else "", stopped)
@@ -319,11 +373,7 @@ class _Suite:
     # -- 6 ------------------------------------------------------------------------------------
 
     def rows_survive(self, scratch: Migrations, order: list[Script]) -> None:
-        try:
-            declared = model_types(self.migrations.settings.metadata)
-        except MigrationsError:
-            declared = {}
-        ledger = RowLedger(declared)
+        ledger = RowLedger(self.declared_types())
         losses: list[str] = []
         on_purpose: list[str] = []
         for script in order[: self.reachable]:
@@ -352,14 +402,34 @@ class _Suite:
                 on_purpose.append(f"{name} changes rows on purpose ({why}): {'; '.join(lost)}")
             else:
                 losses.extend(f"{name} {loss}" for loss in lost)
-        notes = "".join(f"; {note}" for note in on_purpose)
-        if ledger.skipped:
-            notes += f" (no rows could be made for: {'; '.join(ledger.skipped)})"
+        notes = on_purpose + _unfilled(ledger)
         if losses:
-            self.report(ROWS_SURVIVE, False, "; ".join(losses) + notes)
+            revisions = len({loss.split(" ", 1)[0] for loss in losses})
+            summary = (
+                f"{len(losses)} loss(es) of generated rows or values in {revisions} revision(s)"
+            )
+            if len(losses) == 1:
+                self.report(ROWS_SURVIVE, False, losses[0], notes)
+            else:
+                self.report(ROWS_SURVIVE, False, summary, losses + notes)
             return
-        survived = f"{ledger.inserted} generated row(s) survived every later upgrade{notes}"
+        if ledger.inserted == 0 and ledger.skipped:
+            # Nothing was there to lose: that is no evidence that rows survive.
+            reason = "no rows could be made for any table"
+            self.partly(
+                ROWS_SURVIVE,
+                "",
+                [SkippedRevision(s.revision, reason) for s in order],
+                notes,
+            )
+            return
+        survived = f"{ledger.inserted} generated row(s) survived every later upgrade"
         if self.reachable < len(order):
-            self.partly(ROWS_SURVIVE, survived, self.unreachable(order))
+            self.partly(ROWS_SURVIVE, survived, self.unreachable(order), notes)
         else:
-            self.report(ROWS_SURVIVE, True, survived)
+            self.report(ROWS_SURVIVE, True, survived, notes)
+
+
+def _unfilled(ledger: RowLedger) -> list[str]:
+    """A line per table no rows could be made for, and why."""
+    return [f"no rows could be made for {note}" for note in ledger.skipped]
