@@ -102,9 +102,12 @@ class RuleContext:
                 tables.add(action.new_name)
             elif action.kind is Kind.ADD_COLUMN:
                 columns.add((action.table, action.column))
-            elif action.kind is Kind.ALTER_COLUMN and action.new_name:
-                if (action.table, action.column) in columns or action.table in tables:
-                    columns.add((action.table, action.new_name))
+            elif (
+                action.kind is Kind.ALTER_COLUMN
+                and action.new_name
+                and ((action.table, action.column) in columns or action.table in tables)
+            ):
+                columns.add((action.table, action.new_name))
         if table in tables:
             return True
         return column is not None and (table, column) in columns
