@@ -19,7 +19,7 @@ BASE = """
         sa.Column("name", sa.String(length=50), nullable=True),
         sa.Column("status", sa.Enum("new", "active", "gone", name="user_status"), nullable=True),
         sa.Column("balance", sa.Numeric(precision=10, scale=2), nullable=True),
-        sa.Column("created_at", sa.DateTime(), server_default=sa.text("now()"), nullable=False),
+        sa.Column("created_at", sa.DateTime(), server_default=sa.func.now(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_users_email"), "users", ["email"], unique=True)
@@ -40,8 +40,14 @@ BASE = """
         sa.Column("state", sa.Enum("new", "paid", "shipped", name="order_state"), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event", sa.String(length=100), nullable=True),
+    )
 """
 BASE_DOWN = """
+    op.drop_table("audit_log")
     op.drop_table("orders")
     op.drop_table("posts")
     op.drop_index(op.f("ix_users_email"), table_name="users")
@@ -213,8 +219,8 @@ CORPUS: list[Entry] = [
     ),
     entry(
         "primary key added later",
-        LOCK + '    op.create_primary_key("pk_posts_title", "posts", ["title"])\n',
-        '    op.drop_constraint("pk_posts_title", "posts", type_="primary")\n',
+        LOCK + '    op.create_primary_key("pk_audit_log", "audit_log", ["id"])\n',
+        '    op.drop_constraint("pk_audit_log", "audit_log", type_="primary")\n',
         "add-primary-key",
         backend="postgresql",
     ),
@@ -542,13 +548,8 @@ class Scores:
         return sum(bool(o.found) for o in self.safe) / len(self.safe)
 
 
-def evaluate(folder: Path) -> Scores:
-    """Lint every entry on top of the base schema, in ``folder``."""
-    from fastapi_alembic.lint.context import Environment
-    from fastapi_alembic.lint.engine import lint
-    from fastapi_alembic.lint.model import BACKENDS
-    from lint_helpers import load, revision_source
-
+def prepare_app(folder: Path) -> None:
+    """The application package some entries import their models from, importable."""
     package = folder / "app" / "lintcorpus_app"
     package.mkdir(parents=True, exist_ok=True)
     (package / "__init__.py").write_text("")
@@ -557,6 +558,16 @@ def evaluate(folder: Path) -> Scores:
     )
     if str(folder / "app") not in sys.path:
         sys.path.insert(0, str(folder / "app"))
+
+
+def evaluate(folder: Path) -> Scores:
+    """Lint every entry on top of the base schema, in ``folder``."""
+    from fastapi_alembic.lint.context import Environment
+    from fastapi_alembic.lint.engine import lint
+    from fastapi_alembic.lint.model import BACKENDS
+    from lint_helpers import load, revision_source
+
+    prepare_app(folder)
     base = load(folder, revision_source(BASE, BASE_DOWN), "base0corpus0")
     outcomes = []
     for item in CORPUS:

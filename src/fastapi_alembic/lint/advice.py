@@ -39,6 +39,7 @@ class Subject:
     existing: ColumnFacts | None = None  # the column before the step
     added: ColumnFacts | None = None  # the column an add_column adds
     unique: bool = False
+    nullable: bool | None = None  # the nullability an alter asks for
     constraint: str | None = None  # foreign_key, check, unique, primary_key
     referent: str | None = None
     referent_columns: tuple[str, ...] = ()

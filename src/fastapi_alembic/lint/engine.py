@@ -173,6 +173,7 @@ def subject_of(context: RuleContext, hit: Hit) -> Subject:
         if action and action.kind is Kind.ADD_COLUMN and action.columns
         else None,
         unique=action.unique if action else False,
+        nullable=action.nullable if action else None,
         constraint=action.constraint if action else None,
         referent=action.referent if action else None,
         referent_columns=action.referent_columns if action else (),

@@ -9,17 +9,32 @@ import sqlalchemy as sa
 from fastapi_alembic.dialects.mysql_lint import online_ddl_blocker
 from fastapi_alembic.lint.advice import Subject, constraint_name, py, py_list, py_type
 from fastapi_alembic.lint.context import Hit, RuleContext
-from fastapi_alembic.lint.model import Kind, Severity
+from fastapi_alembic.lint.model import Action, Kind, Severity
 from fastapi_alembic.lint.rule import Rule
 from fastapi_alembic.lint.types import facts
 
 _TOOLS = "an online schema change tool (gh-ost, pt-online-schema-change)"
 
 
+def _checks_off(action: Action) -> bool | None:
+    """True for SET foreign_key_checks = 0, False for = 1, None for anything else."""
+    if action.kind is not Kind.SET_OPTION or action.setting != "foreign_key_checks":
+        return None
+    value = (action.sql or "").replace(" ", "").rstrip(";").rpartition("=")[2].lower()
+    return value in {"0", "off", "false"}
+
+
 def check(context: RuleContext) -> Iterator[Hit]:
+    checks_off = False
     for action in context.actions:
+        switched = _checks_off(action)
+        if switched is not None:
+            checks_off = switched
+            continue
         if not context.existed(action.table):
             continue
+        if checks_off and action.kind is Kind.ADD_CONSTRAINT and action.constraint == "foreign_key":
+            continue  # with foreign_key_checks off MySQL adds the key in place
         known = context.before.column(action.table, action.column)
         blocker = online_ddl_blocker(action, action.old_type or (known.type if known else None))
         if blocker:

@@ -34,8 +34,10 @@ def _step(s: Subject) -> str:
         arguments = [py(s.column)]
         if s.new_type is not None:
             arguments.append(f"type_={py_type(s.new_type)}")
-        if s.existing is not None and s.existing.nullable is not None and s.new_type is None:
-            arguments.append(f"existing_type={py_type(s.existing.type)}")
+        if s.nullable is not None:
+            arguments.append(f"nullable={s.nullable}")
+        if s.type_now is not None:
+            arguments.append(f"existing_type={py_type(s.type_now)}")
         return f"batch_op.alter_column({', '.join(arguments)})"
     return "..."
 
