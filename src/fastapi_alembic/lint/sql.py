@@ -111,7 +111,7 @@ def _actions(expression: exp.Expression) -> list[Action]:
             for item in expression.expressions
             if isinstance(item, exp.EQ) and isinstance(item.this, exp.Column)
         )
-        whole = expression.args.get("where") is None
+        whole = _always(expression.args.get("where"))
         return [Action(kind, table=table, whole_table=whole, assignments=assignments)]
     if isinstance(expression, exp.Insert):
         return [Action(Kind.INSERT, table=_table(expression.this))]
@@ -127,6 +127,20 @@ def _actions(expression: exp.Expression) -> list[Action]:
     if isinstance(expression, exp.Command):
         return _command(expression)
     return [Action(Kind.OTHER)]
+
+
+def _always(where: exp.Expression | None) -> bool:
+    """Whether a WHERE clause picks every row: none at all, WHERE TRUE, WHERE 1 = 1."""
+    if where is None:
+        return True
+    condition = where.this if isinstance(where, exp.Where) else where
+    while isinstance(condition, exp.Paren):
+        condition = condition.this
+    if isinstance(condition, exp.Boolean):
+        return bool(condition.this)
+    if isinstance(condition, exp.EQ) and isinstance(condition.this, exp.Literal):
+        return condition.this == condition.expression
+    return False
 
 
 def _is_assignment(item: exp.Expression) -> bool:
@@ -224,12 +238,15 @@ def _alter_action(table: str | None, change: exp.Expression, not_valid: bool) ->
     if isinstance(change, exp.ModifyColumn):
         definition = change.this
         facts = _column(definition)
+        renamed_from = change.args.get("rename_from")  # MySQL's CHANGE old new TYPE
+        old = renamed_from.name if isinstance(renamed_from, exp.Expression) else None
         return Action(
             Kind.ALTER_COLUMN,
             table=table,
-            column=facts.name,
+            column=old or facts.name,
             new_type=facts.type,
             nullable=facts.nullable if not facts.nullable else None,
+            new_name=facts.name if old and old != facts.name else None,
         )
     if isinstance(change, exp.AlterRename):
         return Action(Kind.RENAME_TABLE, table=table, new_name=_table(change.this))

@@ -15,7 +15,7 @@ BATCH = 5000
 def check(context: RuleContext) -> Iterator[Hit]:
     for action in context.of_kind(Kind.UPDATE, Kind.DELETE):
         if action.whole_table and not action.autocommit and context.existed(action.table):
-            verb = "updates" if action.kind is Kind.UPDATE else "deletes from"
+            verb = "updates" if action.kind is Kind.UPDATE else "deletes"
             yield Hit(
                 f"{verb} every row of {action.table} in one statement inside the migration's "
                 "transaction: each row stays locked until the whole migration ends",
