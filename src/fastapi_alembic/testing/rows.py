@@ -100,6 +100,15 @@ class RowLedger:
         tracked.rows = _read(connection, table, key)
         tracked.count = len(tracked.rows) if key else _count(connection, table)
 
+    def clear(self, connection: Connection) -> None:
+        """Delete every row of every table (children first) and forget them."""
+        metadata = MetaData()
+        metadata.reflect(bind=connection)
+        for table in reversed(metadata.sorted_tables):
+            if table.name not in BOOKKEEPING_TABLES:
+                connection.execute(table.delete())
+        self.tracked.clear()
+
     def retrack(self, connection: Connection) -> None:
         """Take every table as it is now: after a revision that changes rows on purpose."""
         metadata = MetaData()
