@@ -10,8 +10,8 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
-from fastapi_alembic import revisions as graph
 from fastapi_alembic.errors import ConfigError
+from fastapi_alembic.revisions import ordered
 
 
 def changed_since(script: ScriptDirectory, ref: str, root: Path) -> set[str]:
@@ -28,7 +28,7 @@ def changed_since(script: ScriptDirectory, ref: str, root: Path) -> set[str]:
     listed = _git(root, ["diff", "--name-only", "--no-renames", "--diff-filter=d", base, "--"], "")
     untracked = _git(root, ["ls-files", "--others", "--exclude-standard", "--full-name"], "")
     changed = {(top / name).resolve() for name in (listed + "\n" + untracked).splitlines() if name}
-    return {s.revision for s in graph.ordered(script) if Path(s.path).resolve() in changed}
+    return {s.revision for s in ordered(script) if Path(s.path).resolve() in changed}
 
 
 def _git(root: Path, arguments: list[str], not_a_repository: str) -> str:

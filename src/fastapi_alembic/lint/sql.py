@@ -139,7 +139,7 @@ def _always(where: exp.Expression | None) -> bool:
     if isinstance(condition, exp.Boolean):
         return bool(condition.this)
     if isinstance(condition, exp.EQ) and isinstance(condition.this, exp.Literal):
-        return condition.this == condition.expression
+        return bool(condition.this == condition.expression)
     return False
 
 

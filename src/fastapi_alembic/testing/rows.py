@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import itertools
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,11 +15,17 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError, StatementError
 
 from fastapi_alembic.testing.schema import BOOKKEEPING_TABLES
+from fastapi_alembic.testing.tables import (
+    Row,
+    association,
+    count_rows,
+    new_combinations,
+    read_rows,
+    same_row,
+)
 
 #: The app's own column types by (table, column): a reflected CHAR(32) may be a GUID.
 ModelTypes = Mapping[tuple[str, str], types.TypeEngine[Any]]
-
-Row = dict[str, Any]  # column -> comparable value, NULLs left out
 
 
 @dataclass
@@ -97,8 +102,8 @@ class RowLedger:
         """Remember the table as it is now (our rows and any a migration wrote)."""
         key = tuple(c.name for c in table.primary_key.columns)
         tracked = self.tracked[table.name] = _Tracked(key)
-        tracked.rows = _read(connection, table, key)
-        tracked.count = len(tracked.rows) if key else _count(connection, table)
+        tracked.rows = read_rows(connection, table, key)
+        tracked.count = len(tracked.rows) if key else count_rows(connection, table)
 
     def clear(self, connection: Connection) -> None:
         """Delete every row of every table (children first) and forget them."""
@@ -133,7 +138,7 @@ class RowLedger:
                 del self.tracked[name]  # dropped or renamed: not ours to judge
                 continue
             if not tracked.key or any(c not in table.c for c in tracked.key):
-                count = _count(connection, table)
+                count = count_rows(connection, table)
                 if count < tracked.count:
                     losses.append(
                         f"lost {tracked.count - count} of {tracked.count} row(s) in table {name}"
@@ -144,7 +149,7 @@ class RowLedger:
         return losses
 
     def _compare(self, connection: Connection, table: Table, tracked: _Tracked) -> list[str]:
-        present = _read(connection, table, tracked.key)
+        present = read_rows(connection, table, tracked.key)
         fresh = {k: row for k, row in present.items() if k not in tracked.rows}
         foreign = {fk.parent.name for fk in table.foreign_keys}
         lost = 0
@@ -152,7 +157,7 @@ class RowLedger:
         for key, before in tracked.rows.items():
             now = present.get(key)
             if now is None:
-                now = _same_row(before, fresh, set(table.c.keys()) - set(tracked.key) - foreign)
+                now = same_row(before, fresh, set(table.c.keys()) - set(tracked.key) - foreign)
             if now is None:
                 lost += 1
                 continue
@@ -169,7 +174,7 @@ class RowLedger:
 
     def _rows_for(self, connection: Connection, table: Table) -> tuple[list[Row], str | None]:
         references: dict[str, list[Any]] = {}
-        pairs = _association(table)
+        pairs = association(table)
         # An association table's rows must be distinct pairs: more parents to choose from.
         pool_size = self.ROWS_PER_TABLE * (10 if pairs else 1)
         for fk in table.foreign_keys:
@@ -185,7 +190,7 @@ class RowLedger:
             references[fk.parent.name] = values
         chosen: list[tuple[Any, ...]] = []
         if pairs:
-            chosen = _new_combinations(connection, table, pairs, references, self.ROWS_PER_TABLE)
+            chosen = new_combinations(connection, table, pairs, references, self.ROWS_PER_TABLE)
             if not chosen:
                 return [], f"every combination of {', '.join(pairs)} is in {table.name} already"
         rows: list[Row] = []
@@ -304,39 +309,6 @@ def _knows(kind: types.TypeEngine[Any]) -> bool:
     return True
 
 
-def _association(table: Table) -> tuple[str, ...]:
-    """The foreign key columns whose values together name a row: an association table's
-    (its primary key is made of them, or it has none); empty for any other table."""
-    references = tuple(dict.fromkeys(fk.parent.name for fk in table.foreign_keys))
-    if len(references) < 2:
-        return ()
-    key = {c.name for c in table.primary_key.columns}
-    return references if not key or key <= set(references) else ()
-
-
-def _new_combinations(
-    connection: Connection,
-    table: Table,
-    columns: tuple[str, ...],
-    pools: dict[str, list[Any]],
-    wanted: int,
-) -> list[tuple[Any, ...]]:
-    """Up to ``wanted`` combinations of the pools' values the table does not hold yet."""
-    present = {
-        tuple(_comparable(v) for v in row)
-        for row in connection.execute(select(*(table.c[c] for c in columns)))
-    }
-    chosen: list[tuple[Any, ...]] = []
-    for combination in itertools.product(*(pools[c] or [None] for c in columns)):
-        key = tuple(_comparable(v) for v in combination)
-        if key not in present:
-            present.add(key)
-            chosen.append(combination)
-            if len(chosen) == wanted:
-                break
-    return chosen
-
-
 _INTEGER_LIMITS = {"TINYINT": 127, "SMALLINT": 32767, "SMALLINTEGER": 32767, "MEDIUMINT": 8388607}
 
 
@@ -348,52 +320,6 @@ class _ignored:
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> bool:
         return kind is not None and issubclass(kind, NotImplementedError | TypeError)
-
-
-def _read(connection: Connection, table: Table, key: tuple[str, ...]) -> dict[tuple[Any, ...], Row]:
-    """Every row of ``table`` by primary key, values made comparable, NULLs left out.
-
-    Read by position, never by label: a column named like a key word, or a result row that
-    does not carry a label, must not stop the check.
-    """
-    if not key:
-        return {}
-    names = list(table.c.keys())
-    rows: dict[tuple[Any, ...], Row] = {}
-    for values in connection.execute(select(*table.c)):
-        row = {n: _comparable(v) for n, v in zip(names, values, strict=True) if v is not None}
-        rows[tuple(row.get(c) for c in key)] = row
-    return rows
-
-
-def _count(connection: Connection, table: Table) -> int:
-    return len(connection.execute(select(*table.c[:1])).all())
-
-
-def _same_row(before: Row, candidates: dict[tuple[Any, ...], Row], columns: set[str]) -> Row | None:
-    """The new row holding the same values in ``columns`` as ``before``, which it replaces."""
-    compared = [c for c in before if c in columns]
-    if not compared:
-        return None
-    for key, row in candidates.items():
-        if all(row.get(c) == before[c] for c in compared):
-            del candidates[key]
-            return row
-    return None
-
-
-def _comparable(value: Any) -> Any:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int | float | decimal.Decimal):
-        return decimal.Decimal(str(value)).normalize()
-    if isinstance(value, uuid.UUID):
-        return value.hex
-    if isinstance(value, memoryview | bytearray):
-        return bytes(value)
-    if isinstance(value, dict | list):
-        return repr(value)
-    return value
 
 
 def first_line(error: BaseException) -> str:

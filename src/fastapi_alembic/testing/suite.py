@@ -16,7 +16,7 @@ check 6 reports what it changed without failing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -27,9 +27,10 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from fastapi_alembic import revisions as graph
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import for_url
-from fastapi_alembic.errors import DatabaseUnreachable, MigrationFailed, MigrationsError
+from fastapi_alembic.errors import DatabaseUnreachable, MigrationsError
 from fastapi_alembic.migrations import Migrations
-from fastapi_alembic.reports import CheckItem, CheckReport, SkippedRevision
+from fastapi_alembic.reports import CheckReport, SkippedRevision
+from fastapi_alembic.testing.outcomes import CheckCallback, CheckRecorder, reason_of
 from fastapi_alembic.testing.rows import RowLedger, first_line, model_types
 from fastapi_alembic.testing.schema import describe_differences, schema_of
 from fastapi_alembic.testing.scripts import (
@@ -48,7 +49,6 @@ NO_TRACE = "downgrades leave no trace"
 ROWS_SURVIVE = "rows survive every upgrade"
 CHECKS = (ONE_HEAD, STEP_BY_STEP, STAIRWAY, MODELS_MATCH, NO_TRACE, ROWS_SURVIVE)
 
-CheckCallback = Callable[[CheckItem], None]
 #: Up to this many differences are named on the check's line; more go one a line below it.
 INLINE = 3
 
@@ -82,89 +82,21 @@ def _among(requested: tuple[str, ...], *names: str) -> tuple[str, ...]:
     return tuple(name for name in names if name in requested)
 
 
-def _reason(error: BaseException) -> str:
-    text = str(error)
-    if isinstance(error, MigrationFailed):  # what the scratch database was left as is no news
-        text = text.rpartition("; ")[0] or text
-        if text.startswith("Migration "):  # the caller names the revision already
-            text = text.partition(" failed with ")[2] or text
-    return text.rstrip(".")
-
-
-def _listed(skipped: list[SkippedRevision]) -> str:
-    shown = ", ".join(s.revision for s in skipped[:3])
-    return shown + (f" and {len(skipped) - 3} more" if len(skipped) > 3 else "")
-
-
-class _Suite:
+class _Suite(CheckRecorder):
     def __init__(self, migrations: Migrations, server: URL, on_check: CheckCallback | None) -> None:
+        super().__init__(server, on_check)
         self.migrations = migrations
-        self.server = server
         self.dialect = for_url(server)
-        self.on_check = on_check
-        self.items: list[CheckItem] = []
         #: Where every check stops: the first revision that does not upgrade, and why.
         self.reachable = 0
         self.blocked = ""
         self._env_checked = False
-
-    def _add(self, item: CheckItem) -> None:
-        password = self.server.password
-        item = CheckItem(
-            item.name,
-            item.ok,
-            mask_text(item.detail, password),
-            item.partial,
-            item.skipped,
-            tuple(mask_text(line, password) for line in item.details),
-        )
-        self.items.append(item)
-        if self.on_check is not None:
-            self.on_check(item)
-
-    def report(self, name: str, ok: bool, detail: str, details: list[str] | None = None) -> None:
-        self._add(CheckItem(name, ok, detail, details=tuple(details or ())))
-
-    def report_many(self, name: str, ok: bool, found: list[str], summary: str) -> None:
-        """One finding on the check's line; several counted there, one line each below."""
-        if len(found) == 1:
-            self.report(name, ok, found[0])
-        else:
-            self.report(name, ok, summary, found)
 
     def declared_types(self) -> dict[tuple[str, str], Any]:
         try:
             return model_types(self.migrations.settings.metadata)
         except MigrationsError:
             return {}
-
-    def partly(
-        self,
-        name: str,
-        covered: str,
-        skipped: list[SkippedRevision],
-        details: list[str] | None = None,
-    ) -> None:
-        """A check that covered only part of the history: never a pass."""
-        reasons = list(dict.fromkeys(s.reason for s in skipped))
-        left_out = "; ".join(
-            f"{_listed([s for s in skipped if s.reason == r])}: {r}" for r in reasons
-        )
-        detail = (
-            f"partial: {covered}; not checked: {left_out}"
-            if covered
-            else (f"not checked: {left_out}")
-        )
-        self._add(
-            CheckItem(
-                name,
-                False,
-                detail,
-                partial=True,
-                skipped=tuple(skipped),
-                details=tuple(details or ()),
-            )
-        )
 
     def skips(
         self, order: list[Script], start: int, end: int, reason: str
@@ -252,7 +184,7 @@ class _Suite:
             try:
                 scratch.upgrade(script.revision, guard_data_loss=False)
             except MigrationsError as error:
-                reason = _reason(error)
+                reason = reason_of(error)
                 self.reachable = index
                 if self.dialect.is_foreign_sql_error(reason):
                     self.blocked = f"the history does not run on {backend} from {script.revision}"
@@ -277,7 +209,7 @@ class _Suite:
         try:
             differences = scratch.differences()
         except MigrationsError as error:
-            self.report(MODELS_MATCH, False, _reason(error))
+            self.report(MODELS_MATCH, False, reason_of(error))
             return
         if differences:
             listed = "; ".join(d.description for d in differences)
@@ -307,7 +239,7 @@ class _Suite:
             try:
                 scratch.upgrade(script.revision, guard_data_loss=False)
             except MigrationsError as error:
-                failure = f"up to {name} failed: {_reason(error)}"
+                failure = f"up to {name} failed: {reason_of(error)}"
                 break
             after_up = schema_of(scratch.url)
             try:
@@ -319,7 +251,7 @@ class _Suite:
                 scratch.downgrade(_parent_of(script))
             except MigrationsError as error:
                 held = " with rows in its tables" if rows.inserted else ""
-                failure = f"down from {name} failed{held}: {_reason(error)}"
+                failure = f"down from {name} failed{held}: {reason_of(error)}"
                 break
             try:  # up again on empty tables: the rows check climbs with rows
                 run_with_connection(scratch.url, rows.clear)
@@ -333,7 +265,7 @@ class _Suite:
             try:
                 scratch.upgrade(script.revision, guard_data_loss=False)
             except MigrationsError as error:
-                failure = f"up again to {name} failed: {_reason(error)}"
+                failure = f"up again to {name} failed: {reason_of(error)}"
                 break
             again = schema_of(scratch.url)
             if not differences and (changed := describe_differences(after_up, again)):
@@ -389,7 +321,7 @@ class _Suite:
                 self.report(
                     ROWS_SURVIVE,
                     False,
-                    f"upgrading to {name} with rows in the tables failed: {_reason(error)}",
+                    f"upgrading to {name} with rows in the tables failed: {reason_of(error)}",
                 )
                 return
             try:
