@@ -148,13 +148,14 @@ def test_the_example_advice_in_the_docs_parses() -> None:
 def test_an_unnamed_foreign_key_is_named_in_the_message_and_the_advice(tmp_path: Path) -> None:
     report = lint_snippet(
         tmp_path,
-        'op.create_foreign_key(None, "posts", "users", ["owner_id"], ["id"])',
+        'op.create_foreign_key(None, "posts", "users", ["owner_id"], ["id"], ondelete="CASCADE")',
         backends=("postgresql",),
     )
     finding = next(f for f in report.findings if f.rule == "constraint-without-not-valid")
     assert "  " not in finding.message, finding.message
     assert finding.message.startswith("adds an unnamed foreign key (owner_id) on posts")
     assert '"fk_posts_owner_id_users"' in finding.safe
+    assert 'ondelete="CASCADE", postgresql_not_valid=True' in finding.safe  # same key, kept
     assert "VALIDATE CONSTRAINT fk_posts_owner_id_users" in finding.safe
 
 

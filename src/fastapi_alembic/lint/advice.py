@@ -43,6 +43,7 @@ class Subject:
     constraint: str | None = None  # foreign_key, check, unique, primary_key
     referent: str | None = None
     referent_columns: tuple[str, ...] = ()
+    referent_options: tuple[tuple[str, str], ...] = ()
     condition: str | None = None
     assignments: tuple[tuple[str, str], ...] = ()
     sql: str | None = None
@@ -329,3 +330,21 @@ def _concurrently(sql: str) -> str:
         return sql
     statement.set("concurrently", True)
     return statement.sql(dialect="postgres")
+
+
+def foreign_key_call(subject: Subject, name: str, *extra: str) -> str:
+    """``op.create_foreign_key(...)`` for the subject's key, its ON DELETE/UPDATE kept."""
+    options = [
+        f"{key}={value}" if key == "deferrable" else f"{key}={py(value)}"
+        for key, value in subject.referent_options
+    ]
+    arguments = [
+        py(name),
+        py(subject.table),
+        py(subject.referent or "?"),
+        py_list(subject.columns or ("?",)),
+        py_list(subject.referent_columns or ("id",)),
+        *options,
+        *extra,
+    ]
+    return f"op.create_foreign_key({', '.join(arguments)})"

@@ -177,6 +177,7 @@ def subject_of(context: RuleContext, hit: Hit) -> Subject:
         constraint=action.constraint if action else None,
         referent=action.referent if action else None,
         referent_columns=action.referent_columns if action else (),
+        referent_options=action.referent_options if action else (),
         condition=action.condition if action else None,
         assignments=action.assignments if action else (),
         sql=action.sql if action else None,

@@ -106,6 +106,8 @@ class Action:
     enum_position: str | None = None  # BEFORE/AFTER for ALTER TYPE ADD VALUE
     referent: str | None = None  # foreign key: the table it points at
     referent_columns: tuple[str, ...] = ()  # foreign key: the columns it points at
+    #: foreign key: ondelete, onupdate, deferrable, initially, match, as given
+    referent_options: tuple[tuple[str, str], ...] = ()
     condition: str | None = None  # check constraint: its condition, as SQL
     assignments: tuple[tuple[str, str], ...] = ()  # UPDATE: (column, value as SQL)
 

@@ -387,6 +387,11 @@ def _add_constraint(operation: Any) -> Action:
         column_names=columns,
         referent=getattr(operation, "referent_table", None),
         referent_columns=tuple(str(c) for c in getattr(operation, "remote_cols", None) or ()),
+        referent_options=tuple(
+            (key, str(kw[key]))
+            for key in ("ondelete", "onupdate", "deferrable", "initially", "match")
+            if kw.get(key) is not None
+        ),
         condition=_condition_text(condition) if condition is not None else None,
     )
 

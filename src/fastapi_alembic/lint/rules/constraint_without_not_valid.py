@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi_alembic.lint.advice import Subject, constraint_name, ident, py, py_list
+from fastapi_alembic.lint.advice import Subject, constraint_name, foreign_key_call, ident, py
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Action, Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -47,11 +47,7 @@ def advice(s: Subject) -> str:
             "postgresql_not_valid=True)"
         )
     else:
-        add = (
-            f"op.create_foreign_key({py(name)}, {py(s.table)}, {py(s.referent or '?')}, "
-            f"{py_list(s.columns or ('?',))}, {py_list(s.referent_columns or ('id',))}, "
-            "postgresql_not_valid=True)"
-        )
+        add = foreign_key_call(s, name, "postgresql_not_valid=True")
     return f"""\
 # Add it for new rows only (instant), then check the old rows without blocking writes:
 {add}{note}

@@ -7,7 +7,13 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 
 from fastapi_alembic.dialects.mysql_lint import online_ddl_blocker
-from fastapi_alembic.lint.advice import Subject, constraint_name, py, py_list, py_type
+from fastapi_alembic.lint.advice import (
+    Subject,
+    constraint_name,
+    foreign_key_call,
+    py,
+    py_type,
+)
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Action, Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -47,8 +53,7 @@ def advice(s: Subject) -> str:
         return f"""\
 # With foreign_key_checks off, MySQL adds the key in place instead of copying {s.table}:
 op.execute("SET foreign_key_checks = 0")
-op.create_foreign_key({py(name)}, {py(s.table)}, {py(s.referent or "?")}, \
-{py_list(s.columns or ("?",))}, {py_list(s.referent_columns or ("id",))})
+{foreign_key_call(s, name)}
 op.execute("SET foreign_key_checks = 1")
 # ...and find the rows it does not match yourself: old rows are not checked."""
     if s.kind is Kind.ALTER_COLUMN and s.new_type is not None:
