@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, Table, select, types
+from sqlalchemy import Connection, MetaData, Table, inspect, select, types
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError, StatementError
 
@@ -62,8 +62,11 @@ class RowLedger:
 
     ROWS_PER_TABLE = 2
 
-    def __init__(self, declared: ModelTypes | None = None) -> None:
+    def __init__(self, declared: ModelTypes | None = None, *, track: bool = True) -> None:
         self.declared = dict(declared or {})
+        #: whether to remember the rows for verify() (the stairway only needs them there)
+        self.track = track
+        self._filled: MetaData | None = None  # the tables as the last insert() found them
         self.tracked: dict[str, _Tracked] = {}
         self.skipped: list[str] = []
         self.inserted = 0
@@ -96,7 +99,9 @@ class RowLedger:
                     self.skipped.append(note)
                 continue
             self.inserted += len(rows)
-            self._track(connection, table)
+            if self.track:
+                self._track(connection, table)
+        self._filled = metadata
 
     def _track(self, connection: Connection, table: Table) -> None:
         """Remember the table as it is now (our rows and any a migration wrote)."""
@@ -107,10 +112,13 @@ class RowLedger:
 
     def clear(self, connection: Connection) -> None:
         """Delete every row of every table (children first) and forget them."""
-        metadata = MetaData()
-        metadata.reflect(bind=connection)
+        present = set(inspect(connection).get_table_names())
+        metadata = self._filled
+        if metadata is None or not present <= set(metadata.tables):
+            metadata = MetaData()  # a table insert() did not see: read them all again
+            metadata.reflect(bind=connection)
         for table in reversed(metadata.sorted_tables):
-            if table.name not in BOOKKEEPING_TABLES:
+            if table.name in present and table.name not in BOOKKEEPING_TABLES:
                 connection.execute(table.delete())
         self.tracked.clear()
 

@@ -232,7 +232,7 @@ class _Suite(CheckRecorder):
         traces: list[str] = []
         done = 0
         failure: str | None = None
-        rows = RowLedger(self.declared_types())
+        rows = RowLedger(self.declared_types(), track=False)
         before = schema_of(scratch.url)
         for script in order[: self.reachable]:
             name = _named(script)
