@@ -69,6 +69,53 @@ Advice = Callable[[Subject], str]
 
 # -- Python --------------------------------------------------------------------------------
 
+#: Ruff's (and Black's) line length, which the advice is laid out for.
+WIDTH = 100
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call written as Ruff formats it: on one line when it fits, else its arguments on
+    one indented line, else one argument a line with a trailing comma (nested calls alike)."""
+
+    function: str
+    arguments: tuple[str | Call, ...]
+    keyword: str = ""  # written as keyword=function(...) when an argument of another call
+
+    def flat(self) -> str:
+        inner = ", ".join(a if isinstance(a, str) else a.flat() for a in self.arguments)
+        return f"{self.keyword}{self.function}({inner})"
+
+    def render(self, indent: int = 0, prefix: str = "", suffix: str = "") -> str:
+        pad = " " * indent
+        one_line = f"{pad}{prefix}{self.flat()}{suffix}"
+        if len(one_line) <= WIDTH or not self.arguments:
+            return one_line
+        head = f"{pad}{prefix}{self.keyword}{self.function}("
+        inner = ", ".join(a if isinstance(a, str) else a.flat() for a in self.arguments)
+        if len(pad) + 4 + len(inner) <= WIDTH:
+            return f"{head}\n{pad}    {inner}\n{pad}){suffix}"
+        lines = [head]
+        for argument in self.arguments:
+            if isinstance(argument, Call):
+                lines.append(argument.render(indent + 4, suffix=","))
+            else:
+                lines.append(f"{pad}    {argument},")
+        lines.append(f"{pad}){suffix}")
+        return "\n".join(lines)
+
+
+def call(function: str, *arguments: str | Call, prefix: str = "", indent: int = 0) -> str:
+    """``function(arguments)`` laid out as Ruff would."""
+    return Call(function, arguments).render(indent, prefix)
+
+
+def kw(name: str, value: str | Call) -> str | Call:
+    """A keyword argument, ``name=value``."""
+    if isinstance(value, Call):
+        return Call(value.function, value.arguments, keyword=f"{name}=")
+    return f"{name}={value}"
+
 
 def py(text: str) -> str:
     """A Python string literal (double quotes, as Ruff writes them)."""
@@ -93,6 +140,15 @@ def py_type(type_: TypeFacts | None) -> str:
         else:
             return written
     return _py_type_from_facts(type_)
+
+
+def type_argument(type_: TypeFacts | None) -> str | Call:
+    """A column type as a call argument: an enum's values may need lines of their own."""
+    if type_ is not None and type_.family == "enum":
+        values = tuple(py(v) for v in type_.enum_values or ())
+        named = (f"name={py(type_.name)}",) if type_.name else ()
+        return Call("sa.Enum", (*values, *named))
+    return py_type(type_)
 
 
 def _py_type_from_facts(type_: TypeFacts) -> str:
@@ -248,27 +304,25 @@ def describe(actions: tuple[Action, ...]) -> str:
     return ", ".join(said[:3]) + (" and more" if len(said) > 3 else "")
 
 
-def reverse_of(action: Action) -> str | None:
-    """The Alembic call that undoes one step, when lint can write it."""
+def reverse_of(action: Action, indent: int = 0) -> str | None:
+    """The Alembic call that undoes one step, when lint can write it ("" for none needed)."""
     table = py(action.table or "")
     if action.kind is Kind.CREATE_TABLE:
-        return f"op.drop_table({table})"
+        return call("op.drop_table", table, indent=indent)
     if action.kind is Kind.ADD_COLUMN and action.column:
-        return f"op.drop_column({table}, {py(action.column)})"
+        return call("op.drop_column", table, py(action.column), indent=indent)
     if action.kind is Kind.CREATE_INDEX and action.name:
-        where = f", table_name={table}" if action.table else ""
-        return f"op.drop_index({py(action.name)}{where})"
+        where = (f"table_name={table}",) if action.table else ()
+        return call("op.drop_index", py(action.name), *where, indent=indent)
     if action.kind is Kind.RENAME_TABLE and action.new_name:
-        return f"op.rename_table({py(action.new_name)}, {table})"
+        return call("op.rename_table", py(action.new_name), table, indent=indent)
     if action.kind is Kind.ALTER_COLUMN and action.new_name and action.column:
-        return (
-            f"op.alter_column({table}, {py(action.new_name)}, new_column_name={py(action.column)})"
-        )
+        rename_back = f"new_column_name={py(action.column)}"
+        return call("op.alter_column", table, py(action.new_name), rename_back, indent=indent)
     types = {"foreign_key": "foreignkey", "unique": "unique", "check": "check"}
     if action.kind is Kind.ADD_CONSTRAINT and action.name and action.constraint in types:
-        return (
-            f"op.drop_constraint({py(action.name)}, {table}, type_={py(types[action.constraint])})"
-        )
+        kind = f"type_={py(types[action.constraint])}"
+        return call("op.drop_constraint", py(action.name), table, kind, indent=indent)
     if action.kind is Kind.SET_OPTION:
         return ""  # nothing to undo
     return None
@@ -278,46 +332,59 @@ def guard(subject: Subject, condition: str, what: str) -> str:
     """Python that counts the rows matching ``condition`` and stops the migration if any."""
     table = ident(subject.table, subject.backend)
     query = f"SELECT count(*) FROM {table} WHERE {condition}"
-    return (
-        f"bad = op.get_bind().execute(sa.text({py(query)})).scalar()\n"
-        "if bad:\n"
-        f"    raise RuntimeError(f{py('{bad} row(s) of ' + subject.table + ' ' + what)})"
+    message = "f" + py("{bad} row(s) of " + subject.table + " " + what)
+    return "\n".join(
+        [
+            call("sa.text", py(query), prefix="query = "),
+            "bad = op.get_bind().execute(query).scalar()",
+            "if bad:",
+            call("RuntimeError", message, prefix="raise ", indent=4),
+        ]
     )
 
 
-def alter_column(subject: Subject, arguments: str, column: str | None = None) -> str:
+def alter_column(subject: Subject, *arguments: str | Call, column: str | None = None) -> str:
     """``op.alter_column(...)`` for the subject's column; a batch on SQLite, whose ALTER TABLE
     cannot change a column."""
     name = py(column or subject.column or "?")
     if subject.backend == "sqlite":
-        return (
-            f"with op.batch_alter_table({py(subject.table)}) as batch_op:\n"
-            f"    batch_op.alter_column({name}, {arguments})"
+        return f"with op.batch_alter_table({py(subject.table)}) as batch_op:\n" + call(
+            "batch_op.alter_column", name, *arguments, indent=4
         )
-    return f"op.alter_column({py(subject.table)}, {name}, {arguments})"
+    return call("op.alter_column", py(subject.table), name, *arguments)
 
 
 def create_index_concurrently(subject: Subject) -> str:
     """The subject's index made with CONCURRENTLY, in an autocommit block (PostgreSQL)."""
+    block = "with op.get_context().autocommit_block():\n"
     if not subject.columns and subject.sql:
-        return (
-            "with op.get_context().autocommit_block():\n"
-            f"    op.execute({py(_concurrently(subject.sql))})"
-        )
-    unique = ", unique=True" if subject.unique else ""
-    return (
-        "with op.get_context().autocommit_block():\n"
-        f"    op.create_index({py(index_name(subject))}, {py(subject.table)}, "
-        f"{py_list(subject.columns or ('?',))}{unique}, postgresql_concurrently=True)"
+        return block + execute(_concurrently(subject.sql), indent=4)
+    unique = ("unique=True",) if subject.unique else ()
+    return block + call(
+        "op.create_index",
+        py(index_name(subject)),
+        py(subject.table),
+        py_list(subject.columns or ("?",)),
+        *unique,
+        "postgresql_concurrently=True",
+        indent=4,
     )
 
 
 def drop_index_concurrently(subject: Subject) -> str:
-    where = f", table_name={py(subject.table)}" if subject.table not in {"", "?"} else ""
-    return (
-        "with op.get_context().autocommit_block():\n"
-        f"    op.drop_index({py(index_name(subject))}{where}, postgresql_concurrently=True)"
+    where = (f"table_name={py(subject.table)}",) if subject.table not in {"", "?"} else ()
+    return "with op.get_context().autocommit_block():\n" + call(
+        "op.drop_index",
+        py(index_name(subject)),
+        *where,
+        "postgresql_concurrently=True",
+        indent=4,
     )
+
+
+def execute(sql: str, indent: int = 0) -> str:
+    """``op.execute("...")``, laid out as Ruff would."""
+    return call("op.execute", py(sql), indent=indent)
 
 
 def _concurrently(sql: str) -> str:
@@ -338,7 +405,8 @@ def foreign_key_call(subject: Subject, name: str, *extra: str) -> str:
         f"{key}={value}" if key == "deferrable" else f"{key}={py(value)}"
         for key, value in subject.referent_options
     ]
-    arguments = [
+    return call(
+        "op.create_foreign_key",
         py(name),
         py(subject.table),
         py(subject.referent or "?"),
@@ -346,5 +414,11 @@ def foreign_key_call(subject: Subject, name: str, *extra: str) -> str:
         py_list(subject.referent_columns or ("id",)),
         *options,
         *extra,
-    ]
-    return f"op.create_foreign_key({', '.join(arguments)})"
+    )
+
+
+def add_column(table: str, column: str, type_: TypeFacts | None, *more: str | Call) -> str:
+    """``op.add_column(table, sa.Column(column, type, ...))``, laid out as Ruff would."""
+    return call(
+        "op.add_column", py(table), Call("sa.Column", (py(column), type_argument(type_), *more))
+    )

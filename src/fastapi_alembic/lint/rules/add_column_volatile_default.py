@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from fastapi_alembic.lint.advice import Subject, py, py_type
+from fastapi_alembic.lint.advice import Subject, add_column, call, py
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import ColumnFacts, Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -49,8 +49,8 @@ def advice(s: Subject) -> str:
     default = default_code(added.server_default or "")
     return f"""\
 # Add {s.target} without a default (instant), then give new rows the default:
-op.add_column({py(s.table)}, sa.Column({py(added.name)}, {py_type(added.type)}, nullable=True))
-op.alter_column({py(s.table)}, {py(added.name)}, server_default={default})
+{add_column(s.table, added.name, added.type, "nullable=True")}
+{call("op.alter_column", py(s.table), py(added.name), f"server_default={default}")}
 # ...fill the old rows in batches in a data migration, then set NOT NULL if needed."""
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from fastapi_alembic.lint.advice import Subject, ident, py, py_type
+from fastapi_alembic.lint.advice import Subject, add_column, call, execute, ident, py
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import ColumnFacts, Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -34,9 +34,9 @@ def advice(s: Subject) -> str:
     default = f"nextval('{sequence}')"
     return f"""\
 # Add the column empty, number new rows from a sequence, and the old ones in batches:
-op.add_column({py(s.table)}, sa.Column({py(added.name)}, {py_type(added.type)}, nullable=True))
-op.execute({py(create)})
-op.alter_column({py(s.table)}, {py(added.name)}, server_default=sa.text({py(default)}))
+{add_column(s.table, added.name, added.type, "nullable=True")}
+{execute(create)}
+{call("op.alter_column", py(s.table), py(added.name), f"server_default=sa.text({py(default)})")}
 # ...number the old rows in batches in a data migration."""
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 
 from fastapi_alembic.dialects.postgresql_lint import rewrites_on_type_change
-from fastapi_alembic.lint.advice import Subject, py, py_type
+from fastapi_alembic.lint.advice import Subject, add_column
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -35,7 +35,7 @@ def advice(s: Subject) -> str:
     new_column = f"{column}_new"[:63]
     return f"""\
 # Add a new column, fill it in batches, switch the code over, then drop the old one:
-op.add_column({py(s.table)}, sa.Column({py(new_column)}, {py_type(s.new_type)}, nullable=True))
+{add_column(s.table, new_column, s.new_type, "nullable=True")}
 # ...a data migration copies {column} into {new_column} in batches of a few thousand rows...
 # ...a later revision swaps the columns once the code uses {new_column}."""
 

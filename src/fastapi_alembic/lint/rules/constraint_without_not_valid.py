@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi_alembic.lint.advice import Subject, constraint_name, foreign_key_call, ident, py
+from fastapi_alembic.lint.advice import (
+    Subject,
+    call,
+    constraint_name,
+    execute,
+    foreign_key_call,
+    ident,
+    py,
+)
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Action, Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -36,23 +44,26 @@ def check(context: RuleContext) -> Iterator[Hit]:
 
 def advice(s: Subject) -> str:
     name = constraint_name(s)
-    note = "" if s.name else "  # named here: VALIDATE CONSTRAINT needs a name"
+    note = "" if s.name else "\n# (named here: VALIDATE CONSTRAINT needs its name)"
     validate = (
         f"ALTER TABLE {ident(s.table, s.backend)} VALIDATE CONSTRAINT {ident(name, s.backend)}"
     )
     if s.constraint == "check":
         condition = s.condition or "TRUE"
-        add = (
-            f"op.create_check_constraint({py(name)}, {py(s.table)}, {py(condition)}, "
-            "postgresql_not_valid=True)"
+        add = call(
+            "op.create_check_constraint",
+            py(name),
+            py(s.table),
+            py(condition),
+            "postgresql_not_valid=True",
         )
     else:
         add = foreign_key_call(s, name, "postgresql_not_valid=True")
     return f"""\
-# Add it for new rows only (instant), then check the old rows without blocking writes:
-{add}{note}
+# Add it for new rows only (instant), then check the old rows without blocking writes:{note}
+{add}
 # In the next revision (or after a commit):
-op.execute({py(validate)})"""
+{execute(validate)}"""
 
 
 RULE = Rule(

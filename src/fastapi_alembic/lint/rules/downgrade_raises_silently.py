@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi_alembic.lint.advice import Subject, describe, py
+from fastapi_alembic.lint.advice import Subject, call, describe, py
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Action, Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -32,7 +32,7 @@ def advice(s: Subject) -> str:
     return f"""\
 # If it is one-way on purpose, say so and why; else fix what raised ({s.error or "?"}):
 def downgrade():
-    raise NotImplementedError({py(reason)})"""
+{call("NotImplementedError", py(reason), prefix="raise ", indent=4)}"""
 
 
 RULE = Rule(

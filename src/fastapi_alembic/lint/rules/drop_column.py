@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi_alembic.lint.advice import Subject, ident, py
+from fastapi_alembic.lint.advice import Subject, call, execute, ident, py
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -33,8 +33,8 @@ def advice(s: Subject) -> str:
     return f"""\
 # Release 1: remove {s.target} from the model (or map it with deferred()) and deploy.
 # Release 2: drop it, after keeping the values if they may be needed:
-op.execute({py(copy)})
-op.drop_column({py(s.table)}, {py(column)})"""
+{execute(copy)}
+{call("op.drop_column", py(s.table), py(column))}"""
 
 
 RULE = Rule(

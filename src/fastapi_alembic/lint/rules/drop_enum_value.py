@@ -6,7 +6,15 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from fastapi_alembic.lint.advice import Subject, alter_column, ident, py, py_type, sql_text
+from fastapi_alembic.lint.advice import (
+    Subject,
+    alter_column,
+    execute,
+    ident,
+    kw,
+    sql_text,
+    type_argument,
+)
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -43,7 +51,7 @@ def advice(s: Subject) -> str:
     head = f"""\
 # Move the rows off {", ".join(dropped) or "the dropped values"} first (here to {target}: pick \
 the value they should hold), then change the type:
-op.execute({py(move)})"""
+{execute(move)}"""
     if s.backend == "postgresql":
         name = (s.new_type.name if s.new_type else None) or (old.name if old else None) or column
         old_name = f"{name}_old"[:63]
@@ -55,10 +63,9 @@ op.execute({py(move)})"""
             f"USING {quoted}::text::{ident(name, s.backend)}",
             f"DROP TYPE {ident(old_name, s.backend)}",
         ]
-        return head + "".join(f"\nop.execute({py(step)})" for step in steps)
-    existing = f", existing_type={py_type(old)}" if old is not None else ""
-    new_type = py_type(s.new_type)
-    return head + "\n" + alter_column(s, f"type_={new_type}{existing}")
+        return head + "".join(f"\n{execute(step)}" for step in steps)
+    existing = (kw("existing_type", type_argument(old)),) if old is not None else ()
+    return head + "\n" + alter_column(s, kw("type_", type_argument(s.new_type)), *existing)
 
 
 RULE = Rule(

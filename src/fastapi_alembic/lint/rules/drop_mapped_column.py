@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi_alembic.lint.advice import Subject, py
+from fastapi_alembic.lint.advice import Subject, call, py
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -29,7 +29,7 @@ def advice(s: Subject) -> str:
     return f"""\
 # Release 1: remove {s.target} from the model (or map it with deferred()) and deploy.
 # Release 2, in a later revision, drop the column:
-op.drop_column({py(s.table)}, {py(s.column or "?")})"""
+{call("op.drop_column", py(s.table), py(s.column or "?"))}"""
 
 
 RULE = Rule(

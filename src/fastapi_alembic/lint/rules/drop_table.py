@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi_alembic.lint.advice import Subject, py
+from fastapi_alembic.lint.advice import Subject, call, py
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -21,9 +21,9 @@ def advice(s: Subject) -> str:
     return f"""\
 # Release 1: stop using {s.table} in the code, keep the data.
 # Release 2 (once nothing reads it), keep it under another name instead of dropping it:
-op.rename_table({py(s.table)}, {py(kept)})
+{call("op.rename_table", py(s.table), py(kept))}
 # ... and only in a later revision, when you are sure nothing needs it:
-op.drop_table({py(kept)})"""
+{call("op.drop_table", py(kept))}"""
 
 
 RULE = Rule(

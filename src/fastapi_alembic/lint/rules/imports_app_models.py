@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from fastapi_alembic.lint.advice import Subject, py, py_type
+from fastapi_alembic.lint.advice import Call, Subject, call, py, type_argument
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import ColumnFacts, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -34,10 +34,10 @@ def check(context: RuleContext) -> Iterator[Hit]:
             )
 
 
-def _column(column: ColumnFacts) -> str:
+def _column(column: ColumnFacts) -> Call:
     if column.type is None:
-        return f"sa.column({py(column.name)})"
-    return f"sa.column({py(column.name)}, {py_type(column.type)})"
+        return Call("sa.column", (py(column.name),))
+    return Call("sa.column", (py(column.name), type_argument(column.type)))
 
 
 def advice(s: Subject) -> str:
@@ -46,10 +46,10 @@ def advice(s: Subject) -> str:
         return f"""\
 # Do not import {module} here: describe each table this revision reads or writes as it is
 # at this revision, with sa.table("name", sa.column("id", sa.Integer), ...)."""
-    columns = ", ".join(_column(c) for c in s.table_columns[:4] or (ColumnFacts("id"),))
+    columns = (_column(c) for c in s.table_columns[:4] or (ColumnFacts("id"),))
     return f"""\
 # Do not import {module} here: describe {s.table} as it is at this revision, and use that:
-table = sa.table({py(s.table)}, {columns})
+{call("sa.table", py(s.table), *columns, prefix="table = ")}
 rows = op.get_bind().execute(sa.select(table)).all()"""
 
 

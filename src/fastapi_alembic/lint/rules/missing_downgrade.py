@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi_alembic.lint.advice import Subject, describe, py, reverse_of
+from fastapi_alembic.lint.advice import Subject, call, describe, py, reverse_of
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Action, Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -24,17 +24,17 @@ def advice(s: Subject) -> str:
     undo: list[str] = []
     by_hand: list[Action] = []
     for action in reversed(s.upgrade):
-        reverse = reverse_of(action)
+        reverse = reverse_of(action, indent=4)
         if reverse is None:
             by_hand.append(action)
         elif reverse:
             undo.append(reverse)
     if not undo:
         reason = f"irreversible: revision {s.revision} {describe(s.upgrade)}"
-        return f"""\
-def downgrade():
-    raise NotImplementedError({py(reason)})"""
-    lines = ["def downgrade():", *(f"    {line}" for line in undo)]
+        return "def downgrade():\n" + call(
+            "NotImplementedError", py(reason), prefix="raise ", indent=4
+        )
+    lines = ["def downgrade():", *undo]
     if by_hand:
         lines.append(f"    # ...and undo by hand what upgrade() {describe(tuple(by_hand))}")
     return "\n".join(lines)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 
 from fastapi_alembic.dialects.mysql_lint import enum_reordered
-from fastapi_alembic.lint.advice import Subject, alter_column, py, py_type
+from fastapi_alembic.lint.advice import Call, Subject, alter_column, kw, py, type_argument
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -36,12 +36,12 @@ def advice(s: Subject) -> str:
     after = tuple(s.new_type.enum_values or ()) if s.new_type else ()
     appended = (*before, *(v for v in after if v not in before))
     name = (s.new_type.name if s.new_type else None) or (old.name if old else None)
-    values = ", ".join(py(v) for v in appended)
-    new_type = f"sa.Enum({values}, name={py(name)})" if name else f"sa.Enum({values})"
-    existing = f", existing_type={py_type(old)}" if old else ""
+    named = (f"name={py(name)}",) if name else ()
+    new_type = Call("sa.Enum", (*(py(v) for v in appended), *named), keyword="type_=")
+    existing = (kw("existing_type", type_argument(old)),) if old else ()
     return f"""\
 # Keep the values {s.target} has, in their order, and add the new ones at the end (instant):
-{alter_column(s, f"type_={new_type}{existing}")}"""
+{alter_column(s, new_type, *existing)}"""
 
 
 RULE = Rule(

@@ -9,10 +9,9 @@ import sqlalchemy as sa
 from fastapi_alembic.dialects.mysql_lint import online_ddl_blocker
 from fastapi_alembic.lint.advice import (
     Subject,
+    add_column,
     constraint_name,
     foreign_key_call,
-    py,
-    py_type,
 )
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Action, Kind, Severity
@@ -61,7 +60,7 @@ op.execute("SET foreign_key_checks = 1")
         new_column = f"{column}_new"[:63]
         return f"""\
 # Adding a column is instant; changing {s.target}'s type copies {s.table}. Add a new column,
-op.add_column({py(s.table)}, sa.Column({py(new_column)}, {py_type(s.new_type)}, nullable=True))
+{add_column(s.table, new_column, s.new_type, "nullable=True")}
 # ...backfill it in batches, switch the code over, and drop {column} in a later revision;
 # or run this ALTER with {_TOOLS}."""
     what = {

@@ -8,13 +8,14 @@ import sqlalchemy as sa
 
 from fastapi_alembic.lint.advice import (
     Subject,
+    add_column,
     alter_column,
     char_length,
     guard,
     ident,
-    py,
-    py_type,
+    kw,
     shortened,
+    type_argument,
 )
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
@@ -64,15 +65,15 @@ def advice(s: Subject) -> str:
     column = s.column or "?"
     old, new = s.type_now, s.new_type or facts(sa.Text())
     assert new is not None
-    existing = f", existing_type={py_type(old)}" if old is not None else ""
-    alter = alter_column(s, f"type_={py_type(new)}{existing}")
+    existing = (kw("existing_type", type_argument(old)),) if old is not None else ()
+    alter = alter_column(s, kw("type_", type_argument(new)), *existing)
     quoted = ident(column, s.backend)
     found = _condition(quoted, new, s.backend)
     if found is None:
         new_column = f"{column}_new"[:63]
         return f"""\
 # Convert into a new column instead, so no value is lost on the way:
-op.add_column({py(s.table)}, sa.Column({py(new_column)}, {py_type(new)}, nullable=True))
+{add_column(s.table, new_column, new, "nullable=True")}
 # ...a data migration converts {s.target} into {new_column}, and lists the rows it cannot;
 # ...a later revision drops {column} and renames {new_column} once the code uses it."""
     condition, what = found

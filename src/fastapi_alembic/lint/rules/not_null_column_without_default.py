@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from fastapi_alembic.lint.advice import Subject, alter_column, py, py_type
+from fastapi_alembic.lint.advice import Subject, add_column, alter_column, kw, py, type_argument
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import ColumnFacts, Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -49,20 +49,17 @@ def _constant(type_: TypeFacts | None) -> str | None:
 
 def advice(s: Subject) -> str:
     added = s.added or ColumnFacts(s.column or "?")
-    type_ = py_type(added.type)
     default = _constant(added.type)
     if default is None:
+        existing = kw("existing_type", type_argument(added.type))
         return f"""\
 # Add {s.target} nullable, fill it for every row, and only then make it NOT NULL:
-op.add_column({py(s.table)}, sa.Column({py(added.name)}, {type_}, nullable=True))
+{add_column(s.table, added.name, added.type, "nullable=True")}
 # ...a data migration gives every row of {s.table} its {added.name}, in batches...
-{alter_column(s, f"nullable=False, existing_type={type_}", added.name)}"""
+{alter_column(s, "nullable=False", existing, column=added.name)}"""
     return f"""\
 # Give the old rows (and the inserts of the code still running) a value; pick the right one:
-op.add_column(
-    {py(s.table)},
-    sa.Column({py(added.name)}, {type_}, nullable=False, server_default={default}),
-)"""
+{add_column(s.table, added.name, added.type, "nullable=False", f"server_default={default}")}"""
 
 
 RULE = Rule(

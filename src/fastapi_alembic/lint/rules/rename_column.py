@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from fastapi_alembic.lint.advice import Subject, ident, py, py_type
+from fastapi_alembic.lint.advice import Subject, add_column, execute, ident
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import ColumnFacts, Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -35,8 +35,8 @@ def advice(s: Subject) -> str:
     backfill = f"UPDATE {table} SET {new_sql} = {old_sql} WHERE {new_sql} IS NULL"
     return f"""\
 # Release 1: add {new} and write both (in the code, or with a trigger), backfill it:
-op.add_column({py(s.table)}, sa.Column({py(new)}, {py_type(s.type_now)}, nullable=True))
-op.execute({py(backfill)})
+{add_column(s.table, new, s.type_now, "nullable=True")}
+{execute(backfill)}
 # Release 2: the code reads {new} only. Release 3: drop {column}."""
 
 

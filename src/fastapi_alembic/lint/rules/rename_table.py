@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi_alembic.lint.advice import Subject, ident, py
+from fastapi_alembic.lint.advice import Subject, call, execute, ident, py
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -31,10 +31,10 @@ def advice(s: Subject) -> str:
     )
     return f"""\
 # Release 1: rename, and keep the old name as a view the old code can still use:
-op.rename_table({py(s.table)}, {py(new)})
-op.execute({py(f"CREATE VIEW {old_sql} AS SELECT * FROM {new_sql}")}){writable}
+{call("op.rename_table", py(s.table), py(new))}
+{execute(f"CREATE VIEW {old_sql} AS SELECT * FROM {new_sql}")}{writable}
 # Release 2, in a later revision, when no code uses {s.table} any more:
-op.execute({py(f"DROP VIEW {old_sql}")})"""
+{execute(f"DROP VIEW {old_sql}")}"""
 
 
 RULE = Rule(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi_alembic.lint.advice import Subject, ident, py, py_type
+from fastapi_alembic.lint.advice import Subject, call, execute, ident, py, py_type
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -33,14 +33,14 @@ def advice(s: Subject) -> str:
     column = s.column or "?"
     check_name = f"{s.table}_{column}_not_null"[:63]
     table, quoted, name = (ident(x, s.backend) for x in (s.table, column, check_name))
-    existing = f", existing_type={py_type(s.type_now)}" if s.type_now is not None else ""
+    existing = (f"existing_type={py_type(s.type_now)}",) if s.type_now is not None else ()
     add = f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({quoted} IS NOT NULL) NOT VALID"
     return f"""\
 # A validated check proves the column has no NULL, so SET NOT NULL skips the scan (PostgreSQL 12+):
-op.execute({py(add)})
-op.execute({py(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}")})
-op.alter_column({py(s.table)}, {py(column)}, nullable=False{existing})
-op.drop_constraint({py(check_name)}, {py(s.table)}, type_="check")"""
+{execute(add)}
+{execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}")}
+{call("op.alter_column", py(s.table), py(column), "nullable=False", *existing)}
+{call("op.drop_constraint", py(check_name), py(s.table), 'type_="check"')}"""
 
 
 RULE = Rule(

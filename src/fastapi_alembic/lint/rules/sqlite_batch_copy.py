@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 
 from fastapi_alembic.dialects.sqlite_lint import batch_recreates
-from fastapi_alembic.lint.advice import Subject, py, py_type
+from fastapi_alembic.lint.advice import Call, Subject, call, kw, py, type_argument
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -29,17 +29,17 @@ def check(context: RuleContext) -> Iterator[Hit]:
 
 def _step(s: Subject) -> str:
     if s.kind is Kind.DROP_COLUMN and s.column:
-        return f"batch_op.drop_column({py(s.column)})"
+        return call("batch_op.drop_column", py(s.column), indent=4)
     if s.kind is Kind.ALTER_COLUMN and s.column:
-        arguments = [py(s.column)]
+        arguments: list[str | Call] = [py(s.column)]
         if s.new_type is not None:
-            arguments.append(f"type_={py_type(s.new_type)}")
+            arguments.append(kw("type_", type_argument(s.new_type)))
         if s.nullable is not None:
             arguments.append(f"nullable={s.nullable}")
         if s.type_now is not None:
-            arguments.append(f"existing_type={py_type(s.type_now)}")
-        return f"batch_op.alter_column({', '.join(arguments)})"
-    return "..."
+            arguments.append(kw("existing_type", type_argument(s.type_now)))
+        return call("batch_op.alter_column", *arguments, indent=4)
+    return "    ..."
 
 
 def advice(s: Subject) -> str:
@@ -47,7 +47,7 @@ def advice(s: Subject) -> str:
 # Group every change to {s.table} in ONE batch, so it is copied once, when it is small
 # or while nothing writes to it:
 with op.batch_alter_table({py(s.table)}) as batch_op:
-    {_step(s)}
+{_step(s)}
     # ...and every other change to {s.table} in this revision"""
 
 

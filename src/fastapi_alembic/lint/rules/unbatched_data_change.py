@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi_alembic.lint.advice import Subject, ident, py, row_key
+from fastapi_alembic.lint.advice import Subject, call, ident, py, row_key
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -67,9 +67,10 @@ def advice(s: Subject) -> str:
 # until it changes no row."""
     return f"""\
 # In batches, each committed on its own, until no row is left to change:
+{call("sa.text", py(statement), prefix="batch = ")}
 connection = op.get_bind()
 with op.get_context().autocommit_block():
-    while connection.execute(sa.text({py(statement)})).rowcount:
+    while connection.execute(batch).rowcount:
         pass"""
 
 

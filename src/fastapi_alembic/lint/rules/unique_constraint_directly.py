@@ -9,8 +9,8 @@ from fastapi_alembic.lint.advice import (
     Subject,
     constraint_name,
     create_index_concurrently,
+    execute,
     ident,
-    py,
 )
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
@@ -43,7 +43,7 @@ def advice(s: Subject) -> str:
     return f"""\
 # Build the unique index without blocking writes, then make it the constraint (instant):
 {create_index_concurrently(index)}
-op.execute({py(attach)})"""
+{execute(attach)}"""
 
 
 RULE = Rule(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi_alembic.lint.advice import Subject, py
+from fastapi_alembic.lint.advice import Subject, execute, py
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import BACKENDS, Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -55,7 +55,7 @@ def advice(s: Subject) -> str:
     return f"""\
 # This is {" or ".join(backends)} SQL: run it only there,
 if {test}:
-    op.execute({py(sql)})
+{execute(sql, indent=4)}
 # or, if the project only ever runs there, tell lint: dialects = [{listed}]
 # under [tool.fastapi-alembic] in pyproject.toml."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi_alembic.lint.advice import Subject, first_table, ident, py
+from fastapi_alembic.lint.advice import Subject, call, first_table, ident, py
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Severity
 from fastapi_alembic.lint.rule import Rule
@@ -34,7 +34,8 @@ def advice(s: Subject) -> str:
         )
     query = f"SELECT * FROM {ident(table, s.backend)} LIMIT 1"
     return f"""{head}, for example:
-row = op.get_bind().execute(sa.text({py(query)})).first()
+{call("sa.text", py(query), prefix="query = ")}
+row = op.get_bind().execute(query).first()
 if row is not None:
     ...  # what needs a row of {table}"""
 
