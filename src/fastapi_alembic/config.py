@@ -11,6 +11,8 @@ lock_timeout = 5                  # seconds a statement waits for a table lock (
 lock_retries = 3                  # tries again after a lock timeout, with growing pauses
 ledger_table = "fastapi_alembic_ledger"   # default: the applied-migration ledger's table
 test_database_prefix = "faa"      # default: starts the names of test and scratch databases
+dialects = ["postgresql"]         # the backends the project runs on (lint); default: the URL's
+lint-baseline = "3f2a9c1e7b55"    # `check` lints only the revisions after it (adopt writes it)
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ _KNOWN_KEYS = {
     "lock_retries",
     "ledger_table",
     "test_database_prefix",
+    "dialects",
+    "lint-baseline",
 }
 #: sub-tables, read by the part they configure: [tool.fastapi-alembic.lint] by lint/settings.py
 _TABLE_KEYS = {"lint"}
@@ -59,6 +63,8 @@ DEFAULT_LOCK_WAIT = 300.0
 DEFAULT_LOCK_TIMEOUT = 5.0
 DEFAULT_LOCK_RETRIES = 3
 _NUMBER_KEYS = {"lock_wait", "lock_timeout", "lock_retries"}
+#: The backend names ``dialects`` takes (MariaDB is linted as MySQL).
+DIALECT_NAMES = ("postgresql", "mysql", "mariadb", "sqlite")
 
 
 @dataclass
@@ -83,6 +89,10 @@ class Settings:
     #: Starts the names of the databases made on a server for tests and checks
     #: (fastapi_alembic.database_names).
     test_database_prefix: str = DEFAULT_PREFIX
+    #: The backends the project runs on, as configured (empty: the URL's, else all).
+    dialects: tuple[str, ...] = ()
+    #: The revision `check` lints after when it has no database (adopt writes the head).
+    lint_baseline: str | None = None
     #: The alembic.ini section to read (``alembic -n NAME``; our ``--name``).
     section: str = "alembic"
     #: Where the URL was looked for, for the sentence when there is none.
@@ -174,6 +184,8 @@ def read_tool_table(pyproject: Path) -> dict[str, Any]:
             continue
         if key in _NUMBER_KEYS:
             check_number(key, value, f"under [tool.{TOOL_KEY}] in {pyproject}")
+        elif key == "dialects":
+            check_dialects(value, f"under [tool.{TOOL_KEY}] in {pyproject}")
         elif not isinstance(value, str):
             raise ConfigError(f"{key} under [tool.{TOOL_KEY}] in {pyproject} must be a string.")
         elif key == "test_database_prefix":
@@ -181,6 +193,17 @@ def read_tool_table(pyproject: Path) -> dict[str, Any]:
             if problem is not None:
                 raise ConfigError(problem)
     return table
+
+
+def check_dialects(value: Any, where: str) -> tuple[str, ...]:
+    """``dialects``: a non-empty list of the backends lint knows."""
+    names = ", ".join(DIALECT_NAMES)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f'dialects {where} must be a list of backends, e.g. ["postgresql"].')
+    for name in value:
+        if name.lower() not in DIALECT_NAMES:
+            raise ConfigError(f"dialects {where} names {name!r}: the backends are {names}.")
+    return tuple(v.lower() for v in value)
 
 
 def check_number(key: str, value: Any, where: str) -> float:
@@ -264,6 +287,8 @@ def load_settings(
         lock_retries=int(_number("lock_retries", lock_retries, table, DEFAULT_LOCK_RETRIES)),
         ledger_table=table.get("ledger_table") or DEFAULT_LEDGER_TABLE,
         test_database_prefix=table.get("test_database_prefix") or DEFAULT_PREFIX,
+        dialects=tuple(v.lower() for v in table.get("dialects", ())),
+        lint_baseline=table.get("lint-baseline") or None,
         section=section,
     )
     if metadata is not None:

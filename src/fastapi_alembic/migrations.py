@@ -24,7 +24,7 @@ from fastapi_alembic.config import Settings, alembic_toml_argument, load_setting
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.env import SETTINGS_KEY
 from fastapi_alembic.environment import GUARD_KEY, DatabaseGuard
-from fastapi_alembic.errors import DatabaseUnreachable
+from fastapi_alembic.errors import DatabaseUnreachable, MigrationsError
 from fastapi_alembic.jobs import authoring, checking, moving, reporting, running
 from fastapi_alembic.jobs.common import current_heads, resolve
 from fastapi_alembic.jobs.moving import DataLossCallback, StartCallback, StepCallback
@@ -191,7 +191,11 @@ class Migrations:
         ``plan.write()`` writes it. Nothing is written here."""
         from fastapi_alembic.adoption import plan_adoption
 
-        return plan_adoption(self.settings)
+        try:  # the head becomes the lint baseline: `check` gates what comes after adopting
+            heads = tuple(self.script_directory().get_heads())
+        except MigrationsError:  # a history Alembic cannot load yet: adopt says what it can
+            heads = ()
+        return plan_adoption(self.settings, heads)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -349,15 +353,29 @@ class Migrations:
     # -- checks ---------------------------------------------------------------------------
 
     def check(
-        self, *, scratch_url: str | URL | None = None, no_database: bool = False
+        self,
+        *,
+        scratch_url: str | URL | None = None,
+        no_database: bool = False,
+        since: str | None = None,
+        since_git: str | None = None,
     ) -> CheckReport:
-        """For CI: one head; migrations reproduce the models; the database is at head.
+        """For CI: one head; migrations reproduce the models; the database is at head; what
+        is new passes lint.
 
-        A database that cannot be reached fails the last check, unless ``no_database`` says
-        there is none to check (then the scratch database's server is ``scratch_url``, or the
-        configured URL's).
+        A database that cannot be reached fails the "at head" check, unless ``no_database``
+        says there is none to check (then the scratch database's server is ``scratch_url``, or
+        the configured URL's). Lint gates the revisions not yet applied to the database;
+        without one, those after ``since``, those whose files changed since the git ref
+        ``since_git``, or those after the ``lint-baseline`` setting (else every revision).
         """
-        return checking.check(self, scratch_url=scratch_url, no_database=no_database)
+        return checking.check(
+            self,
+            scratch_url=scratch_url,
+            no_database=no_database,
+            since=since,
+            since_git=since_git,
+        )
 
     def notes(self) -> tuple[str, ...]:
         """What status and check mention beside their findings."""
@@ -387,17 +405,21 @@ class Migrations:
         revisions: Sequence[str] = (),
         *,
         since: str | None = None,
+        since_git: str | None = None,
         dialect: str | None = None,
         database: bool = True,
     ) -> LintReport:
         """Check revisions for operations that lose data or lock tables (docs/lint.md).
 
-        Without ``revisions``, every revision (or those after ``since``). With a URL and
-        ``database``, severities follow the real tables' sizes and the server's version.
+        Without ``revisions``, every revision (or those after ``since``, or those whose files
+        changed since the git ref ``since_git``). With a URL and ``database``, severities
+        follow the real tables' sizes and the server's version.
         """
         from fastapi_alembic.lint.runner import lint_project
 
-        return lint_project(self, revisions, since=since, dialect=dialect, database=database)
+        return lint_project(
+            self, revisions, since=since, since_git=since_git, dialect=dialect, database=database
+        )
 
     # -- FastAPI ----------------------------------------------------------------------------
 

@@ -149,9 +149,11 @@ class CheckItem:
 
     name: str
     ok: bool
-    detail: str
+    detail: str  # one sentence
     partial: bool = False
     skipped: tuple[SkippedRevision, ...] = ()
+    #: one line each under the sentence: every loss, trace or note (a long history has many)
+    details: tuple[str, ...] = ()
 
     @property
     def status(self) -> str:
@@ -163,6 +165,7 @@ class CheckItem:
             "ok": self.ok,
             "status": self.status,
             "detail": self.detail,
+            "details": list(self.details),
             "skipped": [s.to_dict() for s in self.skipped],
         }
 

@@ -8,6 +8,7 @@ test_corpus.py and bench/lint_corpus.py (precision and recall).
 from __future__ import annotations
 
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ BASE = """
         sa.Column("name", sa.String(length=50), nullable=True),
         sa.Column("status", sa.Enum("new", "active", "gone", name="user_status"), nullable=True),
         sa.Column("balance", sa.Numeric(precision=10, scale=2), nullable=True),
-        sa.Column("created_at", sa.DateTime(), server_default=sa.text("now()"), nullable=False),
+        sa.Column("created_at", sa.DateTime(), server_default=sa.func.now(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_users_email"), "users", ["email"], unique=True)
@@ -40,8 +41,14 @@ BASE = """
         sa.Column("state", sa.Enum("new", "paid", "shipped", name="order_state"), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event", sa.String(length=100), nullable=True),
+    )
 """
 BASE_DOWN = """
+    op.drop_table("audit_log")
     op.drop_table("orders")
     op.drop_table("posts")
     op.drop_index(op.f("ix_users_email"), table_name="users")
@@ -60,13 +67,15 @@ class Entry:
     expected: frozenset[str] = frozenset()  # empty: a safe revision
     backend: str | None = None  # None: lint for every backend
     header: str = ""
+    #: modules the project's script.py.mako imports into every revision
+    template: tuple[str, ...] = ()
 
     @property
     def dangerous(self) -> bool:
         return bool(self.expected)
 
 
-def entry(name: str, upgrade: str, downgrade: str, *expected: str, **kw: str | None) -> Entry:
+def entry(name: str, upgrade: str, downgrade: str, *expected: str, **kw: object) -> Entry:
     return Entry(name, upgrade, downgrade, frozenset(expected), **kw)  # type: ignore[arg-type]
 
 
@@ -213,8 +222,8 @@ CORPUS: list[Entry] = [
     ),
     entry(
         "primary key added later",
-        LOCK + '    op.create_primary_key("pk_posts_title", "posts", ["title"])\n',
-        '    op.drop_constraint("pk_posts_title", "posts", type_="primary")\n',
+        LOCK + '    op.create_primary_key("pk_audit_log", "audit_log", ["id"])\n',
+        '    op.drop_constraint("pk_audit_log", "audit_log", type_="primary")\n',
         "add-primary-key",
         backend="postgresql",
     ),
@@ -353,6 +362,50 @@ CORPUS: list[Entry] = [
         "silence-without-reason",
         "drop-column",
         backend="sqlite",
+    ),
+    # -- misses found since, and alarms beside real findings ------------------------------------
+    entry(
+        "mysql CHANGE renames a column",
+        '    op.execute("ALTER TABLE users CHANGE name full_name VARCHAR(50)")\n',
+        '    op.execute("ALTER TABLE users CHANGE full_name name VARCHAR(50)")\n',
+        "rename-column",
+        backend="mysql",
+    ),
+    entry(
+        "whole-table update behind WHERE 1=1",
+        "    op.execute(\"UPDATE users SET status = 'active' WHERE 1 = 1\")\n",
+        "    pass\n",
+        "unbatched-data-change",
+        "missing-downgrade",
+        backend="sqlite",
+    ),
+    entry(
+        "drop an index right before its table",
+        LOCK
+        + '    op.drop_index("ix_posts_title", table_name="posts")\n    op.drop_table("posts")\n',
+        '    op.create_table("posts", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("title", sa.String(200)))\n'
+        '    op.create_index("ix_posts_title", "posts", ["title"])\n',
+        "drop-table",
+        backend="postgresql",
+    ),
+    entry(
+        "unnamed foreign key, as autogenerate writes it",
+        AUTO
+        + LOCK
+        + '    op.create_foreign_key(None, "posts", "users", ["owner_id"], ["id"])\n'
+        + END,
+        AUTO + '    op.drop_constraint(None, "posts", type_="foreignkey")\n' + END,
+        "constraint-without-not-valid",
+        backend="postgresql",
+    ),
+    entry(
+        "mysql foreign key with checks on",
+        AUTO
+        + '    op.create_foreign_key("fk_orders_user_id", "orders", "users", ["user_id"], ["id"])\n'
+        + END,
+        AUTO + '    op.drop_constraint("fk_orders_user_id", "orders", type_="foreignkey")\n' + END,
+        "mysql-online-ddl",
+        backend="mysql",
     ),
     # -- safe ----------------------------------------------------------------------------------
     entry(
@@ -495,13 +548,117 @@ CORPUS: list[Entry] = [
         '    op.add_column("posts", sa.Column("published", sa.Boolean(), nullable=True))\n',
         backend="sqlite",
     ),
+    # -- false alarms real histories raised, now safe -----------------------------------------
+    entry(
+        "widen a varchar, the downgrade narrows it back",
+        LOCK
+        + '    op.alter_column("posts", "title", existing_type=sa.String(200), type_=sa.String(300))\n',
+        LOCK
+        + '    op.alter_column("posts", "title", existing_type=sa.String(300), type_=sa.String(200))\n',
+    ),
+    entry(
+        "varchar to text on postgres",
+        LOCK
+        + '    op.alter_column("posts", "title", existing_type=sa.String(200), type_=sa.Text())\n',
+        LOCK
+        + '    op.alter_column("posts", "title", existing_type=sa.Text(), type_=sa.String(200))\n',
+        backend="postgresql",
+    ),
+    entry(
+        "varchar to text on sqlite: the batch copies, the downgrade is no error",
+        '    with op.batch_alter_table("users") as batch_op:\n        batch_op.alter_column("email", existing_type=sa.String(255), type_=sa.Text())\n',
+        '    with op.batch_alter_table("users") as batch_op:\n        batch_op.alter_column("email", existing_type=sa.Text(), type_=sa.String(255))\n',
+        "sqlite-batch-copy",
+        backend="sqlite",
+    ),
+    entry(
+        "a rename make was asked for",
+        AUTO
+        + LOCK
+        + "    # fastapi-alembic: allow rename-column -- renamed on request\n"
+        + '    op.alter_column("users", "name", new_column_name="display_name", existing_type=sa.String(length=50), existing_nullable=True)\n'
+        + END,
+        AUTO
+        + '    op.alter_column("users", "display_name", new_column_name="name", existing_type=sa.String(length=50), existing_nullable=True)\n'
+        + END,
+        backend="postgresql",
+    ),
+    entry(
+        "an enum value added, as make writes it on postgres",
+        AUTO
+        + "    op.execute(\"ALTER TYPE order_state ADD VALUE 'refunded' AFTER 'shipped'\")\n"
+        + END,
+        AUTO
+        + "    op.execute(\"DO $$ BEGIN IF EXISTS (SELECT 1 FROM orders WHERE state::text IN ('refunded')) THEN RAISE EXCEPTION 'rows hold refunded'; END IF; END $$\")\n"
+        + "    op.execute('ALTER TYPE order_state RENAME TO order_state_old')\n"
+        + "    op.execute(\"CREATE TYPE order_state AS ENUM ('new', 'paid', 'shipped')\")\n"
+        + "    op.execute('ALTER TABLE orders ALTER COLUMN state TYPE order_state USING state::text::order_state')\n"
+        + "    op.execute('DROP TYPE order_state_old')\n"
+        + END,
+        backend="postgresql",
+    ),
+    entry(
+        "an enum value added, as make writes it on mariadb",
+        AUTO
+        + "    op.alter_column('orders', 'state', existing_type=mysql.ENUM('new', 'paid', 'shipped'), type_=sa.Enum('new', 'paid', 'shipped', 'refunded', name='order_state'), existing_nullable=True)\n"
+        + END,
+        AUTO
+        + "    op.alter_column('orders', 'state', existing_type=sa.Enum('new', 'paid', 'shipped', 'refunded', name='order_state'), type_=mysql.ENUM('new', 'paid', 'shipped'), existing_nullable=True)\n"
+        + END,
+        backend="mysql",
+        header="from sqlalchemy.dialects import mysql",
+    ),
+    entry(
+        "postgres-only raw SQL in a postgres project",
+        LOCK
+        + '    op.execute("ALTER TABLE posts ADD CONSTRAINT fk_posts_owner FOREIGN KEY (owner_id) REFERENCES users (id) NOT VALID")\n'
+        + '    op.execute("ALTER TABLE posts VALIDATE CONSTRAINT fk_posts_owner")\n',
+        '    op.execute("ALTER TABLE posts DROP CONSTRAINT fk_posts_owner")\n',
+        backend="postgresql",
+    ),
+    entry(
+        "rename a column the revision just added",
+        LOCK + '    op.add_column("users", sa.Column("nick", sa.String(30), nullable=True))\n'
+        '    op.alter_column("users", "nick", new_column_name="nickname")\n',
+        '    op.drop_column("users", "nickname")\n',
+    ),
+    entry(
+        "index on a table renamed in the same revision",
+        '    op.create_table("tmp_tags", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("name", sa.String(20)))\n'
+        '    op.rename_table("tmp_tags", "tags")\n'
+        '    op.create_index("ix_tags_name", "tags", ["name"])\n',
+        '    op.drop_index("ix_tags_name", table_name="tags")\n    op.drop_table("tags")\n',
+        backend="postgresql",
+    ),
+    entry(
+        "column types the template imports into every revision",
+        AUTO
+        + '    op.add_column("users", sa.Column("token", lintcorpus_app.models.types.GUID(32), nullable=True))\n'
+        + END,
+        AUTO + '    op.drop_column("users", "token")\n' + END,
+        backend="sqlite",
+        header="import lintcorpus_app.models.types",
+        template=("lintcorpus_app.models.types",),
+    ),
+    entry(
+        "mysql foreign key added with checks off, as lint advises",
+        '    op.execute("SET foreign_key_checks = 0")\n'
+        '    op.create_foreign_key("fk_orders_user_id", "orders", "users", ["user_id"], ["id"])\n'
+        '    op.execute("SET foreign_key_checks = 1")\n',
+        '    op.drop_constraint("fk_orders_user_id", "orders", type_="foreignkey")\n',
+        backend="mysql",
+    ),
 ]
 
 
 @dataclass(frozen=True)
 class Outcome:
     entry: Entry
+    #: every rule found, warnings in downgrade() included
     found: frozenset[str]
+    #: the rules found as alarms: all but warnings about downgrade(), which fail nothing
+    alarms: frozenset[str] = frozenset()
+    backend: str | None = None  # the database's backend, when linted with one
 
     @property
     def missed(self) -> frozenset[str]:
@@ -509,7 +666,7 @@ class Outcome:
 
     @property
     def unexpected(self) -> frozenset[str]:
-        return self.found - self.entry.expected
+        return self.alarms - self.entry.expected
 
 
 @dataclass(frozen=True)
@@ -531,37 +688,109 @@ class Scores:
 
     @property
     def precision(self) -> float:
-        """Findings that were expected, over every finding."""
+        """Findings that were expected, over every alarm raised and expected finding."""
         right = sum(len(o.found & o.entry.expected) for o in self.outcomes)
-        total = sum(len(o.found) for o in self.outcomes)
+        total = sum(len(o.alarms | (o.found & o.entry.expected)) for o in self.outcomes)
         return right / total if total else 1.0
 
     @property
     def false_alarm_rate(self) -> float:
-        """Safe revisions with any finding."""
-        return sum(bool(o.found) for o in self.safe) / len(self.safe)
+        """Safe revisions with any alarm (a warning about downgrade() is not one)."""
+        return sum(bool(o.alarms) for o in self.safe) / len(self.safe)
 
 
-def evaluate(folder: Path) -> Scores:
-    """Lint every entry on top of the base schema, in ``folder``."""
-    from fastapi_alembic.lint.context import Environment
-    from fastapi_alembic.lint.engine import lint
-    from fastapi_alembic.lint.model import BACKENDS
-    from lint_helpers import load, revision_source
+#: With a database, every table of the base schema holds this many rows, and lint counts a
+#: table as large from LARGE rows: every rule that depends on size or rows applies.
+ROWS, LARGE = 3, 2
 
+
+def prepare_app(folder: Path) -> None:
+    """The application package some entries import their models from, importable."""
     package = folder / "app" / "lintcorpus_app"
-    package.mkdir(parents=True, exist_ok=True)
+    (package / "models").mkdir(parents=True, exist_ok=True)
     (package / "__init__.py").write_text("")
-    (package / "models.py").write_text(
+    (package / "models" / "__init__.py").write_text(
         "import sqlalchemy as sa\nUser = sa.table('users', sa.column('id'), sa.column('name'))\n"
+    )
+    (package / "models" / "types.py").write_text(
+        "import sqlalchemy as sa\n\n\nclass GUID(sa.types.TypeDecorator):\n"
+        "    impl = sa.String\n    cache_ok = True\n"
     )
     if str(folder / "app") not in sys.path:
         sys.path.insert(0, str(folder / "app"))
+
+
+def prepare_database(url: str) -> None:
+    """The base schema in the (empty) database at ``url``, and ROWS rows in each table."""
+    import sqlalchemy as sa
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    from fastapi_alembic.db import run_with_connection
+    from fastapi_alembic.urls import parse_url
+
+    def work(connection: sa.Connection) -> None:
+        context = MigrationContext.configure(connection)
+        with Operations.context(context), context.begin_transaction():
+            exec(textwrap.dedent(BASE), {"op": Operations(context), "sa": sa})
+            for n in range(1, ROWS + 1):
+                values = {
+                    "users": f"({n}, 'u{n}@example.com', 'n{n}', 'new', 1.5)",
+                    "posts": f"({n}, 't{n}', 'b', {n}, NULL)",
+                    "orders": f"({n}, {n}, 2.5, 'paid')",
+                    "audit_log": f"({n}, 'e{n}')",
+                }
+                columns = {
+                    "users": "(id, email, name, status, balance)",
+                    "posts": "(id, title, body, owner_id, published)",
+                    "orders": "(id, user_id, total, state)",
+                    "audit_log": "(id, event)",
+                }
+                for table, row in values.items():
+                    connection.execute(
+                        sa.text(f"INSERT INTO {table} {columns[table]} VALUES {row}")
+                    )
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("ANALYZE"))  # the catalog's estimates, as on a live server
+
+    run_with_connection(parse_url(url), work, own_transactions=True)
+
+
+def evaluate(folder: Path, url: str | None = None) -> Scores:
+    """Lint every entry on top of the base schema, in ``folder``; with ``url`` (an empty
+    database), lint with that database's sizes and version, its backend's entries only."""
+    from fastapi_alembic.lint.context import Environment
+    from fastapi_alembic.lint.database import backend_of, measure
+    from fastapi_alembic.lint.engine import lint
+    from fastapi_alembic.lint.model import BACKENDS, Direction, Severity
+    from fastapi_alembic.urls import parse_url
+    from lint_helpers import load, revision_source
+
+    prepare_app(folder)
     base = load(folder, revision_source(BASE, BASE_DOWN), "base0corpus0")
+    backend = backend_of(parse_url(url)) if url else None
+    if url:
+        prepare_database(url)
     outcomes = []
     for item in CORPUS:
+        if backend and item.backend not in (None, backend):
+            continue
         revision = load(folder, revision_source(item.upgrade, item.downgrade, item.header))
-        backends = (item.backend,) if item.backend else BACKENDS
-        report = lint([base, revision], {revision.revision}, Environment(backends=backends))
-        outcomes.append(Outcome(item, frozenset(f.rule for f in report.findings)))
+        backends = (backend,) if backend else (item.backend,) if item.backend else BACKENDS
+        environment = Environment(
+            backends=backends, template_imports=frozenset(item.template), threshold=LARGE
+        )
+        if url:
+            measured = measure(parse_url(url), environment)
+            assert measured is not None, url
+            environment = measured
+        report = lint([base, revision], {revision.revision}, environment)
+        downgrade: Direction = "downgrade"
+        alarms = frozenset(
+            f.rule
+            for f in report.findings
+            if not (f.direction == downgrade and f.severity is not Severity.ERROR)
+        )
+        found = frozenset(f.rule for f in report.findings)
+        outcomes.append(Outcome(item, found, alarms, backend))
     return Scores(tuple(outcomes))

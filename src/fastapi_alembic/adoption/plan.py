@@ -102,8 +102,9 @@ class AdoptionPlan:
         }
 
 
-def plan_adoption(settings: Settings) -> AdoptionPlan:
-    """What adopting the project at ``settings.root`` would change; writes nothing."""
+def plan_adoption(settings: Settings, heads: tuple[str, ...] = ()) -> AdoptionPlan:
+    """What adopting the project at ``settings.root`` would change; writes nothing. With one
+    head, it is written as ``lint-baseline``: `check` then lints only what comes after."""
     root = settings.root
     directory = find_migrations_folder(settings)
     env_path = directory / "env.py"
@@ -148,7 +149,8 @@ def plan_adoption(settings: Settings) -> AdoptionPlan:
     mako = _script_template(directory / "script.py.mako", uses_sqlmodel)
     if mako is not None:
         plan.changes.append(mako)
-    pyproject = _pyproject_change(settings, table, reference, directory)
+    baseline = heads[0] if len(heads) == 1 and not reading.wired else None
+    pyproject = _pyproject_change(settings, table, reference, directory, baseline)
     if pyproject is not None:
         plan.changes.append(pyproject)
     return plan
@@ -341,15 +343,22 @@ def add_sqlmodel_import(text: str) -> str:
 
 
 def _pyproject_change(
-    settings: Settings, table: dict[str, Any], reference: str | None, directory: Path
+    settings: Settings,
+    table: dict[str, Any],
+    reference: str | None,
+    directory: Path,
+    baseline: str | None = None,
 ) -> FileChange | None:
-    """[tool.fastapi-alembic] with what it lacks: the models and the migrations folder."""
+    """[tool.fastapi-alembic] with what it lacks: the models, the migrations folder, and the
+    history's head as the lint baseline."""
     wanted: dict[str, str] = {}
     if reference is not None and "metadata" not in table:
         wanted["metadata"] = reference
     relative = Path(os.path.relpath(directory, settings.root)).as_posix()
     if relative != DEFAULT_DIRECTORY and "directory" not in table:
         wanted["directory"] = relative
+    if baseline is not None and "lint-baseline" not in table:
+        wanted["lint-baseline"] = baseline
     if not wanted:
         return None
     path = settings.pyproject or settings.root / "pyproject.toml"

@@ -21,8 +21,16 @@ from fastapi_alembic.errors import ConfigError
 Ask = Callable[[str], bool]
 
 
+#: The silence ``make`` writes above a rename the user asked for: lint's rename rules are
+#: about renames nobody meant, and this one was meant.
+ON_REQUEST = "# fastapi-alembic: allow {rule} -- renamed on request"
+
+
 class RenameColumnOp(ops.AlterColumnOp):
     """``alter_column(..., new_column_name=...)`` whose reverse renames back."""
+
+    #: the user asked for it (--rename, or yes to the question): written with its silence
+    requested = False
 
     def reverse(self) -> RenameColumnOp:
         assert self.modify_name is not None
@@ -39,6 +47,8 @@ class RenameColumnOp(ops.AlterColumnOp):
 class RenameTableOp(ops.RenameTableOp):
     """``rename_table`` whose reverse renames back (Alembic's has no reverse)."""
 
+    requested = False
+
     def reverse(self) -> RenameTableOp:
         return RenameTableOp(self.new_table_name, self.table_name, schema=self.schema)
 
@@ -47,7 +57,7 @@ class RenameTableOp(ops.RenameTableOp):
 
 
 @renderers.dispatch_for(RenameColumnOp)
-def _render_rename_column(autogen_context: Any, op: RenameColumnOp) -> str:
+def _render_rename_column(autogen_context: Any, op: RenameColumnOp) -> list[str]:
     # Written here rather than by Alembic's alter_column renderer, which leaves the new name
     # out before Alembic 1.14 (its autogenerate never renamed a column).
     batch = autogen_context._has_batch
@@ -71,14 +81,20 @@ def _render_rename_column(autogen_context: Any, op: RenameColumnOp) -> str:
     if op.schema and not batch:
         args.append(f"schema={op.schema!r}")
     prefix = "batch_op." if batch else "op."
-    return f"{prefix}alter_column(" + ",\n               ".join(args) + ")"
+    call = f"{prefix}alter_column(" + ",\n               ".join(args) + ")"
+    if op.requested:  # one line each: Alembic's printer indents line by line
+        return [ON_REQUEST.format(rule="rename-column"), call]
+    return [call]
 
 
 @renderers.dispatch_for(RenameTableOp)
-def _render_rename_table(autogen_context: Any, op: RenameTableOp) -> str:
+def _render_rename_table(autogen_context: Any, op: RenameTableOp) -> list[str]:
     # Alembic's autogenerate never makes a rename_table, so it has no renderer for one.
     schema = f", schema={op.schema!r}" if op.schema else ""
-    return f"op.rename_table({op.table_name!r}, {op.new_table_name!r}{schema})"
+    call = f"op.rename_table({op.table_name!r}, {op.new_table_name!r}{schema})"
+    if op.requested:
+        return [ON_REQUEST.format(rule="rename-table"), call]
+    return [call]
 
 
 @dataclass(frozen=True)
@@ -197,6 +213,7 @@ class RenameResolver:
             operations.remove(moved)
         at = operations.index(drop)
         rename = RenameTableOp(drop.table_name, create.table_name, schema=drop.schema)
+        rename.requested = True
         operations[at : at + 1] = [rename, *new_indexes]
         _keep_foreign_keys(upgrade_ops, drop.table_name, create.table_name)
 
@@ -226,7 +243,8 @@ class RenameResolver:
                 ):
                     continue
                 at = operations.index(add)
-                operations[at] = _rename_column(table_ops, old, new)
+                operations[at] = rename = _rename_column(table_ops, old, new)
+                rename.requested = True
                 operations.remove(drop)
                 added.remove(add)
                 changed = True

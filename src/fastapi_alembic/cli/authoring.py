@@ -75,9 +75,28 @@ def make(
         emit_json({**made.to_dict(), "lint": report.to_dict() if report else None})
         return
     _show_written(made)
-    if report is not None and report.findings:
+    if report is not None:
+        _show_lint(report, made.revision)
+
+
+def _show_lint(report: LintReport, revision: str) -> None:
+    """The findings, and what `check` will make of the revision: passed, or why not."""
+    if report.findings:
         say(f"[bold]Lint[/] ({escape(report.summary())}):")
         show_findings(report.findings)
+    if report.errors:
+        say(
+            f"[bold red]`fastapi-alembic check` fails on {revision} until each error above is "
+            "fixed (the safe way is under it) or silenced in the file with the reason it is "
+            "safe.[/]"
+        )
+    if report.left_out:
+        say(
+            f"[yellow]{report.left_out} finding(s) left out because their tables are small in "
+            f"{escape(report.database or 'the database')}; `fastapi-alembic check "
+            "--no-database` takes every table as large and reports them (`fastapi-alembic "
+            f"lint {revision} --no-database` shows them).[/]"
+        )
 
 
 def _lint_written(migrations: Migrations, made: MadeRevision) -> LintReport | None:

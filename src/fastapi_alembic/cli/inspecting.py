@@ -186,10 +186,33 @@ def check(
             "head' instead of failing because it cannot be reached.",
         ),
     ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Lint only the revisions after this one (default without a database: after "
+            "lint-baseline, else every revision).",
+            metavar="REV",
+            show_default=False,
+        ),
+    ] = None,
+    since_git: Annotated[
+        str | None,
+        typer.Option(
+            "--since-git",
+            help="Lint only the revisions whose files were added or changed since this git "
+            "ref, e.g. origin/main.",
+            metavar="REF",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """For CI: one head, migrations reproduce the models, the database is at head, lint passes
-    and applied migration files are unchanged."""
-    report = shared.build().check(scratch_url=scratch_url, no_database=no_database)
+    """For CI: one head, migrations reproduce the models, the database is at head, the
+    revisions not yet applied there (or new since --since/--since-git) pass lint, and applied
+    migration files are unchanged."""
+    report = shared.build().check(
+        scratch_url=scratch_url, no_database=no_database, since=since, since_git=since_git
+    )
     if shared.json:
         emit_json(report.to_dict())
     else:

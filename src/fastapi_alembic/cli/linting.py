@@ -36,9 +36,9 @@ def show_findings(findings: tuple[Finding, ...], indent: str = "  ") -> None:
         backends = f" [dim]({', '.join(finding.backends)})[/]" if finding.backends else ""
         say(f"{indent}{_MARK[finding.severity]} [bold]{finding.rule}[/] {where}{backends}")
         say(f"{indent}    {escape(finding.message)}")
-        if finding.rule in shown:
-            continue
-        shown.add(finding.rule)
+        if finding.safe in shown:
+            continue  # said just above for the same rule and subject
+        shown.add(finding.safe)
         say(f"{indent}    [dim]safe way:[/]")
         for line in finding.safe.splitlines():
             say(f"{indent}      [green]{escape(line)}[/]")
@@ -102,11 +102,21 @@ def lint(
             "--since", help="Check only the revisions after this one.", show_default=False
         ),
     ] = None,
+    since_git: Annotated[
+        str | None,
+        typer.Option(
+            "--since-git",
+            help="Check only the revisions whose files were added or changed since this git ref.",
+            metavar="REF",
+            show_default=False,
+        ),
+    ] = None,
     dialect: Annotated[
         str | None,
         typer.Option(
             "--dialect",
-            help="postgresql, mysql, mariadb or sqlite. Default: the URL's, else all of them.",
+            help="postgresql, mysql, mariadb or sqlite. Default: dialects under "
+            "[tool.fastapi-alembic], else the URL's, else all of them.",
             show_default=False,
         ),
     ] = None,
@@ -124,7 +134,7 @@ def lint(
         _show_rules(shared.json)
         return
     report = shared.build().lint(
-        revisions or (), since=since, dialect=dialect, database=not no_database
+        revisions or (), since=since, since_git=since_git, dialect=dialect, database=not no_database
     )
     if shared.json or report_format is ReportFormat.json:
         emit_json(report.to_dict())

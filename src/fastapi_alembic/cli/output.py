@@ -90,8 +90,23 @@ def show_checks(report: CheckReport) -> None:
     marks = {"passed": "[green]✓[/]", "failed": "[bold red]✗[/]", "partial": "[yellow]◐[/]"}
     for item in report.items:
         say(f"{marks[item.status]} {item.name}: {escape(item.detail)}")
+        for line in item.details[:DETAILS_SHOWN]:
+            say(f"    {escape(shortened(line))}")
+        if len(item.details) > DETAILS_SHOWN:
+            more = len(item.details) - DETAILS_SHOWN
+            say(f"    [dim]… and {more} more (--json lists every one)[/]")
     for note in report.notes:
         say(f"[yellow]Note:[/] {escape(note)}")
+
+
+#: Detail lines shown under a check; --json has all of them.
+DETAILS_SHOWN = 12
+#: The longest detail line shown (a database's error message can be long).
+DETAIL_WIDTH = 200
+
+
+def shortened(line: str) -> str:
+    return line if len(line) <= DETAIL_WIDTH else line[: DETAIL_WIDTH - 1] + "…"
 
 
 def checks_summary(report: CheckReport) -> str:

@@ -18,9 +18,15 @@ def batch_recreates(action: Action) -> bool:
     if action.kind is Kind.ADD_COLUMN:
         column = action.columns[0] if action.columns else None
         return column is not None and (column.primary_key or column.autoincrement)
+    if action.kind is Kind.ALTER_COLUMN and action.new_name and _renames_only(action):
+        return False  # ALTER TABLE ... RENAME COLUMN (SQLite 3.25+): no copy
     return action.kind in {
         Kind.DROP_COLUMN,
         Kind.ALTER_COLUMN,
         Kind.ADD_CONSTRAINT,
         Kind.DROP_CONSTRAINT,
     }
+
+
+def _renames_only(action: Action) -> bool:
+    return action.new_type is None and action.nullable is None and not action.server_default_changed

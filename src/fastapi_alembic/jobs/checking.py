@@ -26,7 +26,12 @@ if TYPE_CHECKING:
 
 
 def check(
-    migrations: Migrations, *, scratch_url: str | URL | None, no_database: bool
+    migrations: Migrations,
+    *,
+    scratch_url: str | URL | None,
+    no_database: bool,
+    since: str | None = None,
+    since_git: str | None = None,
 ) -> CheckReport:
     """The body of ``Migrations.check``."""
     script = migrations.script_directory(migrations.environment_config())
@@ -43,30 +48,64 @@ def check(
         )
     ]
     items.append(_check_models(migrations, scratch_url))
+    current: tuple[str, ...] | None = None
     if no_database:
         items.append(CheckItem("database at head", True, "skipped: --no-database"))
     else:
-        items.append(_check_database_at_head(migrations, script, heads))
-    items.append(_check_lint(migrations, database=not no_database))
+        item, current = _check_database_at_head(migrations, script, heads)
+        items.append(item)
+    items.append(_check_lint(migrations, script, current, since=since, since_git=since_git))
     items.extend(_check_applied_files(migrations, no_database=no_database))
     return CheckReport(tuple(items), notes=migrations.notes())
 
 
-def _check_lint(migrations: Migrations, *, database: bool) -> CheckItem:
+def _check_lint(
+    migrations: Migrations,
+    script: ScriptDirectory,
+    current: tuple[str, ...] | None,
+    *,
+    since: str | None,
+    since_git: str | None,
+) -> CheckItem:
+    """Lint what is new: with a database, the revisions not applied there (an applied one is
+    history: its findings, and the rows its tables hold now, no longer decide anything);
+    without one, those after --since, changed since --since-git, or after the baseline."""
+    from fastapi_alembic.lint.runner import revisions_after  # sqlglot: only when checking
+
+    name = "migrations pass lint"
+    baseline = migrations.settings.lint_baseline
     try:
-        report = migrations.lint(database=database)
-    except DatabaseUnreachable:  # said by "database at head"; lint without the sizes
-        report = migrations.lint(database=False)
+        if current is not None:
+            pending = [s.revision for s in graph.pending(script, current)]
+            if since or since_git:
+                narrowed = revisions_after(migrations, since=since, since_git=since_git)
+                pending = [r for r in pending if r in narrowed]
+            where = mask_url(migrations.url)
+            scope = f"not yet applied to {where}"
+            if not pending:
+                return CheckItem(name, True, f"every revision is applied to {where}: nothing new")
+            report = migrations.lint(pending, database=True)
+        elif since or since_git:
+            report = migrations.lint(since=since, since_git=since_git, database=False)
+            scope = f"after {since}" if since else f"changed since {since_git} (git)"
+        elif baseline:
+            report = migrations.lint(since=baseline, database=False)
+            scope = f"after the baseline {baseline} (lint-baseline)"
+        else:
+            report = migrations.lint(database=False)
+            scope = "every revision"
     except MigrationsError as error:
-        return CheckItem("migrations pass lint", False, str(error))
-    detail = report.summary()
+        return CheckItem(name, False, str(error))
+    if not report.revisions:
+        return CheckItem(name, True, f"no revision {scope}: nothing new to lint")
+    detail = f"{scope}: {report.summary()}"
     if report.errors:
         first = report.errors[0]
         detail += (
             f"; first: {first.revision} {first.rule}: {first.message}. "
-            "Run `fastapi-alembic lint` for the safe way to write each"
+            f"Run `fastapi-alembic lint {first.revision}` for the safe way to write it"
         )
-    return CheckItem("migrations pass lint", report.ok, detail)
+    return CheckItem(name, report.ok, detail)
 
 
 def _check_applied_files(migrations: Migrations, *, no_database: bool = False) -> list[CheckItem]:
@@ -124,18 +163,22 @@ def _check_models(migrations: Migrations, scratch_url: str | URL | None) -> Chec
         _drop_scratch(dialect, scratch_db)
     if differences:
         listed = "; ".join(d.description for d in differences)
-        return CheckItem(
-            name,
-            False,
-            f"a database migrated to head differs from the models: {listed}. "
-            'Run `fastapi-alembic make "..."` to write the missing migration.',
+        write = 'Run `fastapi-alembic make "..."` to write the missing migration.'
+        if len(differences) <= 3:
+            detail = f"a database migrated to head differs from the models: {listed}. {write}"
+            return CheckItem(name, False, detail)
+        detail = (
+            f"a database migrated to head differs from the models in {len(differences)} ways. "
+            + write
         )
+        return CheckItem(name, False, detail, details=tuple(d.description for d in differences))
     return CheckItem(name, True, "a database migrated to head matches the models")
 
 
 def _check_database_at_head(
     migrations: Migrations, script: ScriptDirectory, heads: tuple[str, ...]
-) -> CheckItem:
+) -> tuple[CheckItem, tuple[str, ...] | None]:
+    """The check, and the database's revisions when they could be read and are known."""
     name = "database at head"
     absent = for_url(migrations.url).absent(migrations.url)
     try:
@@ -143,25 +186,22 @@ def _check_database_at_head(
             raise DatabaseUnreachable(absent)
         current = migrations.current()
     except DatabaseUnreachable as error:
-        return CheckItem(
-            name,
-            False,
-            f"{str(error).rstrip('.')}; pass --no-database if this check runs without one",
-        )
+        detail = f"{str(error).rstrip('.')}; pass --no-database if this check runs without one"
+        return CheckItem(name, False, detail), None
     except DatabaseStateError as error:
-        return CheckItem(name, False, str(error))
+        return CheckItem(name, False, str(error)), None
     if set(current) == set(heads):
-        return CheckItem(name, True, f"{mask_url(migrations.url)} is at head")
+        return CheckItem(name, True, f"{mask_url(migrations.url)} is at head"), current
     try:
         graph.require_known(script, current)
     except DatabaseStateError as error:
-        return CheckItem(name, False, str(error))
+        return CheckItem(name, False, str(error)), None
     behind = len(graph.pending(script, current))
-    return CheckItem(
-        name,
-        False,
-        f"{mask_url(migrations.url)} is {behind} revision(s) behind head: run `fastapi-alembic upgrade`",
+    detail = (
+        f"{mask_url(migrations.url)} is {behind} revision(s) behind head: "
+        "run `fastapi-alembic upgrade`"
     )
+    return CheckItem(name, False, detail), current
 
 
 def _drop_scratch(dialect: DialectSupport, url: URL) -> None:

@@ -44,6 +44,8 @@ class Environment:
     model_columns: dict[str, set[str]] | None = None
     #: top-level packages of the application (imports of these from a revision are models)
     app_packages: tuple[str, ...] = ()
+    #: modules the project's script.py.mako imports into every revision it writes
+    template_imports: frozenset[str] = frozenset()
     #: the lock_timeout (seconds) FastAPI-Alembic's runner sets around every migration; 0: none
     runner_lock_timeout: float = 0.0
     #: the head revisions: the models describe the schema there
@@ -64,6 +66,7 @@ class Hit:
     column: str | None = None
     line: int | None = None
     severity: Severity | None = None  # overrides the rule's own, for a finding of another level
+    name: str | None = None  # what else the finding is about: a module, a setting, an index
 
 
 @dataclass
@@ -88,15 +91,26 @@ class RuleContext:
         return (a for a in self.reading.actions if a.kind in kinds)
 
     def created_here(self, table: str | None, column: str | None = None) -> bool:
-        """Whether this revision's upgrade made the table (or the column)."""
+        """Whether this revision's upgrade made the table (or the column), under this name or
+        one it renamed it from: a rename of what the revision itself made moves no live data."""
+        tables: set[str | None] = set()
+        columns: set[tuple[str | None, str | None]] = set()
         for action in self.upgrade.actions:
-            if action.table != table:
-                continue
             if action.kind is Kind.CREATE_TABLE:
-                return True
-            if column is not None and action.kind is Kind.ADD_COLUMN and action.column == column:
-                return True
-        return False
+                tables.add(action.table)
+            elif action.kind is Kind.RENAME_TABLE and action.table in tables:
+                tables.add(action.new_name)
+            elif action.kind is Kind.ADD_COLUMN:
+                columns.add((action.table, action.column))
+            elif (
+                action.kind is Kind.ALTER_COLUMN
+                and action.new_name
+                and ((action.table, action.column) in columns or action.table in tables)
+            ):
+                columns.add((action.table, action.new_name))
+        if table in tables:
+            return True
+        return column is not None and (table, column) in columns
 
     def existed(self, table: str | None) -> bool:
         """A table that existed before this revision (so may hold rows and be in use)."""

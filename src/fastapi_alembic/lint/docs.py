@@ -23,10 +23,20 @@ Alembic operations, and the raw SQL parsed), and checks it against the rules bel
 [cli.md](cli.md#lint-revision) for the command, silences and settings.
 
 Most rules are about a table that existed before the revision: an index on a table the same
-revision creates is fine. Without a database, such a table is assumed to be large. With one,
-a rule marked *size* applies only from `large-table-rows` rows (default 10,000), and a rule
-marked *rows* only to a table with rows. A `downgrade()` that drops what its own `upgrade()`
-made is never a finding.
+revision creates is fine, and so is a rename of a table or column the same revision made.
+Without a database, such a table is assumed to be large. With one, a rule marked *size*
+applies only from `large-table-rows` rows (default 10,000), and a rule marked *rows* only to a
+table with rows. A `downgrade()` that drops what its own `upgrade()` made is never a finding;
+any other finding in `downgrade()` is at most a warning (`downgrade-severity = "error"` under
+`[tool.fastapi-alembic.lint]` keeps each rule's severity there).
+
+The rules run for the project's backends: `dialects` under `[tool.fastapi-alembic]`, else the
+URL's, else all three. `fastapi-alembic check` lints what is new: the revisions the database
+has not applied, or without one those after `--since`, `--since-git` or `lint-baseline`.
+
+Each finding comes with the safe way written for it: its own table, column, type, index or
+constraint, in code valid for its backend. Below, each rule's safe way is shown for an example
+finding.
 """
 
 
@@ -46,7 +56,17 @@ def _rule_section(rule: Rule) -> str:
     ]
     if rule.scope:
         lines.append(f"| with a database | {scope[rule.scope]} |")
-    lines += ["", "The safe way:", "", "```python", rule.safe, "```", ""]
+    example = rule.example
+    about = f"`{example.target}`" if example.table != "?" else f"revision {example.revision}"
+    lines += [
+        "",
+        f"The safe way, as lint writes it for a finding about {about} on {example.backend}:",
+        "",
+        "```python",
+        rule.safe,
+        "```",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -104,6 +104,12 @@ class Action:
     sql: str | None = None
     error: str | None = None
     enum_position: str | None = None  # BEFORE/AFTER for ALTER TYPE ADD VALUE
+    referent: str | None = None  # foreign key: the table it points at
+    referent_columns: tuple[str, ...] = ()  # foreign key: the columns it points at
+    #: foreign key: ondelete, onupdate, deferrable, initially, match, as given
+    referent_options: tuple[tuple[str, str], ...] = ()
+    condition: str | None = None  # check constraint: its condition, as SQL
+    assignments: tuple[tuple[str, str], ...] = ()  # UPDATE: (column, value as SQL)
 
     @property
     def is_ddl(self) -> bool:

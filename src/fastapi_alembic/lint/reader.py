@@ -377,6 +377,7 @@ def _add_constraint(operation: Any) -> Action:
         str(c)
         for c in getattr(operation, "columns", None) or getattr(operation, "local_cols", None) or ()
     )
+    condition = getattr(operation, "condition", None)
     return Action(
         Kind.ADD_CONSTRAINT,
         table=table,
@@ -384,4 +385,25 @@ def _add_constraint(operation: Any) -> Action:
         constraint=kind,
         not_valid=bool(kw.get("postgresql_not_valid")),
         column_names=columns,
+        referent=getattr(operation, "referent_table", None),
+        referent_columns=tuple(str(c) for c in getattr(operation, "remote_cols", None) or ()),
+        referent_options=tuple(
+            (key, str(kw[key]))
+            for key in ("ondelete", "onupdate", "deferrable", "initially", "match")
+            if kw.get(key) is not None
+        ),
+        condition=_condition_text(condition) if condition is not None else None,
     )
+
+
+def _condition_text(condition: Any) -> str:
+    """A check constraint's condition as SQL (a string, text() or an expression)."""
+    if isinstance(condition, str):
+        return condition
+    text = getattr(condition, "text", None)
+    if isinstance(text, str):
+        return text
+    try:
+        return str(condition.compile(compile_kwargs={"literal_binds": True}))
+    except Exception:  # an expression only a dialect can compile
+        return str(condition)

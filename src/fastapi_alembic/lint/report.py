@@ -15,6 +15,8 @@ class LintReport:
     backends: tuple[str, ...]
     silenced: int = 0
     database: str | None = None  # the masked URL whose tables decided severities
+    #: findings left out because the database's table was under the size they matter at
+    left_out: int = 0
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -33,6 +35,7 @@ class LintReport:
             f"{len(self.revisions)} revision(s) checked for {', '.join(self.backends)}: "
             f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)"
             + (f", {self.silenced} silenced" if self.silenced else "")
+            + (f", {self.left_out} left out (small tables)" if self.left_out else "")
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -44,5 +47,6 @@ class LintReport:
             "errors": len(self.errors),
             "warnings": len(self.warnings),
             "silenced": self.silenced,
+            "left_out": self.left_out,
             "findings": [f.to_dict() for f in self.findings],
         }

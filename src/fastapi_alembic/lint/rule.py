@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fastapi_alembic.lint.advice import Advice, Subject
 from fastapi_alembic.lint.context import Check, SizeScope
 from fastapi_alembic.lint.model import BACKENDS, Direction, Severity
 
@@ -24,10 +25,16 @@ class Rule:
     severity: Severity
     title: str  # what it finds, in a few words
     why: str  # why it is dangerous
-    safe: str  # the safe way, as Alembic code to paste
+    advice: Advice  # the safe way for one finding, as Alembic code to paste
+    example: Subject  # a finding to show the advice for in docs/lint.md
     check: Check
     backends: tuple[str, ...] = BACKENDS
     versions: str = "all versions"
     directions: tuple[Direction, ...] = ("upgrade",)
     #: "size": harmless on a table under the row threshold; "rows": harmless on an empty table
     scope: SizeScope = None
+
+    @property
+    def safe(self) -> str:
+        """The safe way, written for the rule's example finding."""
+        return self.advice(self.example)

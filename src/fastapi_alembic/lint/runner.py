@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from alembic.script import ScriptDirectory
@@ -17,6 +18,7 @@ from fastapi_alembic.lint.engine import RevisionFile, lint
 from fastapi_alembic.lint.model import BACKENDS
 from fastapi_alembic.lint.report import LintReport
 from fastapi_alembic.lint.rules import BY_ID
+from fastapi_alembic.lint.selection import changed_since, template_imports
 from fastapi_alembic.lint.settings import lint_settings
 from fastapi_alembic.urls import mask_url
 
@@ -28,26 +30,37 @@ DIALECTS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql", "s
 
 def lint_project(
     migrations: Migrations,
-    revisions: Sequence[str] = (),
+    revisions: Sequence[str] | None = (),
     *,
     since: str | None = None,
+    since_git: str | None = None,
     dialect: str | None = None,
     database: bool = True,
 ) -> LintReport:
+    """Lint ``revisions`` (None: none at all), else those after ``since``, else those whose
+    files changed since the git ref ``since_git``, else every revision (or those after the
+    ``since`` setting)."""
     settings = migrations.settings
     options = lint_settings(settings.lint, set(BY_ID))
     script = migrations.script_directory()
     history = [RevisionFile.of(s) for s in graph.ordered(script)]
-    selected = _select(script, revisions, since or (None if revisions else options.since))
+    if revisions is None:
+        selected: set[str] | None = set()
+    elif since_git and not revisions and not since:
+        selected = changed_since(script, since_git, settings.root)
+    else:
+        selected = _select(script, revisions, since or (None if revisions else options.since))
+    names = (dialect,) if dialect else settings.dialects
     environment = Environment(
-        backends=_backends(dialect, settings.url and backend_of(settings.url)),
+        backends=_backends(names, settings.url and backend_of(settings.url)),
         threshold=options.threshold,
         app_packages=_app_packages(settings.metadata_ref),
+        template_imports=template_imports(migrations.directory / "script.py.mako"),
         model_columns=_model_columns(migrations),
         heads=frozenset(script.get_heads()),
         runner_lock_timeout=settings.lock_timeout,
     )
-    if dialect and dialect.lower() == "mariadb":
+    if any(name.lower() == "mariadb" for name in names):
         environment.mariadb = True
     url = settings.url
     measured = None
@@ -62,18 +75,36 @@ def lint_project(
         if aware is not None:
             environment, measured = aware, mask_url(url)
     report = lint(history, selected, environment, options)
-    return LintReport(report.findings, report.revisions, report.backends, report.silenced, measured)
+    return replace(report, database=measured)
 
 
-def _backends(dialect: str | None, from_url: str | None) -> tuple[str, ...]:
-    if dialect:
-        backend = DIALECTS.get(dialect.lower())
+def revisions_after(
+    migrations: Migrations, *, since: str | None = None, since_git: str | None = None
+) -> set[str]:
+    """The revisions after ``since``, else those whose files changed since ``since_git``."""
+    script = migrations.script_directory()
+    if since:
+        return _select(script, (), since) or set()
+    if since_git:
+        return changed_since(script, since_git, migrations.settings.root)
+    return {s.revision for s in graph.ordered(script)}
+
+
+def _backends(names: Sequence[str], from_url: str | None) -> tuple[str, ...]:
+    """The backends to lint for: those named (--dialect, else the dialects setting), else
+    the URL's, else every backend."""
+    backends: list[str] = []
+    for name in names:
+        backend = DIALECTS.get(name.lower())
         if backend is None:
             raise ConfigError(
-                f"--dialect {dialect!r} is not one lint knows: use postgresql, mysql, mariadb "
+                f"--dialect {name!r} is not one lint knows: use postgresql, mysql, mariadb "
                 "or sqlite."
             )
-        return (backend,)
+        if backend not in backends:
+            backends.append(backend)
+    if backends:
+        return tuple(backends)
     return (from_url,) if from_url else BACKENDS
 
 

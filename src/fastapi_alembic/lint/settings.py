@@ -5,6 +5,7 @@ ignore = ["missing-lock-timeout"]
 severity = { sqlite-batch-copy = "info", drop-column = "warning" }
 since = "3f2a9c1e"          # lint only the revisions after this one
 large-table-rows = 10000    # with a database: the size from which lock rules are errors
+downgrade-severity = "warning"  # findings in downgrade() at most warnings; "error": as upgrade
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi_alembic.errors import ConfigError
 from fastapi_alembic.lint.model import Severity
 
 DEFAULT_THRESHOLD = 10_000
-_KEYS = {"ignore", "severity", "since", "large-table-rows"}
+_KEYS = {"ignore", "severity", "since", "large-table-rows", "downgrade-severity"}
 WHERE = "[tool.fastapi-alembic.lint]"
 
 
@@ -26,6 +27,8 @@ class LintSettings:
     severity: dict[str, Severity] = field(default_factory=dict)
     since: str | None = None
     threshold: int = DEFAULT_THRESHOLD
+    #: the highest severity of a finding in downgrade(): "error" keeps each rule's own
+    downgrade_severity: Severity = Severity.WARNING
 
 
 def lint_settings(table: dict[str, Any], known_rules: set[str]) -> LintSettings:
@@ -58,8 +61,18 @@ def lint_settings(table: dict[str, Any], known_rules: set[str]) -> LintSettings:
     threshold = table.get("large-table-rows", DEFAULT_THRESHOLD)
     if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 0:
         raise ConfigError(f"large-table-rows under {WHERE} must be a whole number of rows.")
+    downgrade = table.get("downgrade-severity", Severity.WARNING.value)
+    if downgrade not in levels:
+        raise ConfigError(
+            f"downgrade-severity under {WHERE} is {downgrade!r}: use error (each rule's own), "
+            "warning (the default) or info."
+        )
     return LintSettings(
-        frozenset(ignore), {r: Severity(v) for r, v in severities.items()}, since, threshold
+        frozenset(ignore),
+        {r: Severity(v) for r, v in severities.items()},
+        since,
+        threshold,
+        Severity(downgrade),
     )
 
 

@@ -32,7 +32,10 @@ def silences(source: str) -> tuple[Silence, ...]:
             continue
         names, _, reason = rest.partition("--")
         rules = tuple(n for n in names.replace(",", " ").split() if n)
-        found.append(Silence(rules, reason.strip(), token.start[0]))
+        reason = reason.strip()
+        if reason.startswith("<") and reason.endswith(">"):
+            reason = ""  # the placeholder of lint's own advice, pasted as it was
+        found.append(Silence(rules, reason, token.start[0]))
     return tuple(found)
 
 

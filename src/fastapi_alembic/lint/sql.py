@@ -38,7 +38,10 @@ def statement_text(statement: Any, dialect: Any) -> str:
     text = getattr(statement, "text", None)
     if isinstance(text, str):  # sa.text(): keep it as written, :name parameters included
         return text
-    return str(statement.compile(dialect=dialect))
+    try:  # values written in: a rule's advice can repeat the statement as it is
+        return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    except Exception:  # a value with no literal form
+        return str(statement.compile(dialect=dialect))
 
 
 def read_sql(sql: str, backend: str) -> list[Action]:
@@ -103,7 +106,13 @@ def _actions(expression: exp.Expression) -> list[Action]:
     if isinstance(expression, exp.Update | exp.Delete):
         kind = Kind.UPDATE if isinstance(expression, exp.Update) else Kind.DELETE
         table = _table(expression.this)
-        return [Action(kind, table=table, whole_table=expression.args.get("where") is None)]
+        assignments = tuple(
+            (item.this.name, item.expression.sql())
+            for item in expression.expressions
+            if isinstance(item, exp.EQ) and isinstance(item.this, exp.Column)
+        )
+        whole = _always(expression.args.get("where"))
+        return [Action(kind, table=table, whole_table=whole, assignments=assignments)]
     if isinstance(expression, exp.Insert):
         return [Action(Kind.INSERT, table=_table(expression.this))]
     if isinstance(expression, exp.TruncateTable):
@@ -118,6 +127,20 @@ def _actions(expression: exp.Expression) -> list[Action]:
     if isinstance(expression, exp.Command):
         return _command(expression)
     return [Action(Kind.OTHER)]
+
+
+def _always(where: exp.Expression | None) -> bool:
+    """Whether a WHERE clause picks every row: none at all, WHERE TRUE, WHERE 1 = 1."""
+    if where is None:
+        return True
+    condition = where.this if isinstance(where, exp.Where) else where
+    while isinstance(condition, exp.Paren):
+        condition = condition.this
+    if isinstance(condition, exp.Boolean):
+        return bool(condition.this)
+    if isinstance(condition, exp.EQ) and isinstance(condition.this, exp.Literal):
+        return bool(condition.this == condition.expression)
+    return False
 
 
 def _is_assignment(item: exp.Expression) -> bool:
@@ -139,6 +162,7 @@ def _create(expression: exp.Create) -> list[Action]:
                 name=index.name or None,
                 unique=bool(expression.args.get("unique")),
                 concurrently=bool(expression.args.get("concurrently")),
+                column_names=tuple(c.name for c in index.find_all(exp.Column)),
             )
         ]
     if kind == "TABLE":
@@ -214,12 +238,15 @@ def _alter_action(table: str | None, change: exp.Expression, not_valid: bool) ->
     if isinstance(change, exp.ModifyColumn):
         definition = change.this
         facts = _column(definition)
+        renamed_from = change.args.get("rename_from")  # MySQL's CHANGE old new TYPE
+        old = renamed_from.name if isinstance(renamed_from, exp.Expression) else None
         return Action(
             Kind.ALTER_COLUMN,
             table=table,
-            column=facts.name,
+            column=old or facts.name,
             new_type=facts.type,
             nullable=facts.nullable if not facts.nullable else None,
+            new_name=facts.name if old and old != facts.name else None,
         )
     if isinstance(change, exp.AlterRename):
         return Action(Kind.RENAME_TABLE, table=table, new_name=_table(change.this))
@@ -235,20 +262,34 @@ def _alter_action(table: str | None, change: exp.Expression, not_valid: bool) ->
 def _add_constraint(table: str | None, change: exp.AddConstraint, not_valid: bool) -> Action:
     name = None
     kind = "other"
+    action = Action(Kind.ADD_CONSTRAINT, table=table, not_valid=not_valid)
     for node in change.walk():
         if isinstance(node, exp.Constraint) and name is None:
             name = node.name or None
         if isinstance(node, exp.ForeignKey):
             kind = "foreign_key"
+            action.column_names = tuple(e.name for e in node.expressions)
+            reference = node.args.get("reference")
+            target = reference.this if reference is not None else None
+            if isinstance(target, exp.Schema):
+                action.referent = _table(target.this)
+                action.referent_columns = tuple(e.name for e in target.expressions)
         elif isinstance(node, exp.CheckColumnConstraint | exp.Check):
             kind = "check"
+            condition = node.this
+            action.condition = condition.sql() if isinstance(condition, exp.Expression) else None
         elif isinstance(node, exp.PrimaryKey | exp.PrimaryKeyColumnConstraint):
             kind = "primary_key"
+            action.column_names = tuple(e.name for e in node.expressions)
         elif isinstance(node, exp.UniqueColumnConstraint):
             kind = "unique"
+            columns = node.this
+            if isinstance(columns, exp.Schema):
+                action.column_names = tuple(e.name for e in columns.expressions)
         if kind != "other":
             break
-    return Action(Kind.ADD_CONSTRAINT, table=table, name=name, constraint=kind, not_valid=not_valid)
+    action.name, action.constraint = name, kind
+    return action
 
 
 def _command(expression: exp.Command) -> list[Action]:

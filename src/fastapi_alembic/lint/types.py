@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -24,6 +24,10 @@ class TypeFacts:
     scale: int | None = None
     enum_values: tuple[str, ...] | None = None
     text: str = ""
+    #: the enum type's name (PostgreSQL's CREATE TYPE), when it has one
+    name: str | None = field(default=None, compare=False)
+    #: the SQLAlchemy type it was read from (None for a type written in raw SQL)
+    source: Any = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         return self.text or self.family
@@ -42,12 +46,17 @@ def facts(type_: Any) -> TypeFacts | None:
             return None
     if isinstance(type_, sa.types.TypeDecorator):
         type_ = type_.impl_instance
+    return replace(_facts(type_), source=type_)
+
+
+def _facts(type_: Any) -> TypeFacts:
     try:
         text = str(type_.compile())
     except Exception:  # a dialect-only type: name it by class
         text = type(type_).__name__.upper()
     if isinstance(type_, sa.Enum):
-        return TypeFacts("enum", enum_values=tuple(type_.enums), text=text)
+        name = getattr(type_, "name", None)
+        return TypeFacts("enum", enum_values=tuple(type_.enums), text=text, name=name)
     if isinstance(type_, sa.Boolean):
         return TypeFacts("boolean", text=text)
     if isinstance(type_, sa.Integer):

@@ -10,16 +10,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, Table, select, types
+from sqlalchemy import Connection, MetaData, Table, inspect, select, types
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError, StatementError
 
 from fastapi_alembic.testing.schema import BOOKKEEPING_TABLES
+from fastapi_alembic.testing.tables import (
+    Row,
+    association,
+    count_rows,
+    new_combinations,
+    read_rows,
+    same_row,
+)
 
 #: The app's own column types by (table, column): a reflected CHAR(32) may be a GUID.
 ModelTypes = Mapping[tuple[str, str], types.TypeEngine[Any]]
-
-Row = dict[str, Any]  # column -> comparable value, NULLs left out
 
 
 @dataclass
@@ -56,8 +62,11 @@ class RowLedger:
 
     ROWS_PER_TABLE = 2
 
-    def __init__(self, declared: ModelTypes | None = None) -> None:
+    def __init__(self, declared: ModelTypes | None = None, *, track: bool = True) -> None:
         self.declared = dict(declared or {})
+        #: whether to remember the rows for verify() (the stairway only needs them there)
+        self.track = track
+        self._filled: MetaData | None = None  # the tables as the last insert() found them
         self.tracked: dict[str, _Tracked] = {}
         self.skipped: list[str] = []
         self.inserted = 0
@@ -90,14 +99,28 @@ class RowLedger:
                     self.skipped.append(note)
                 continue
             self.inserted += len(rows)
-            self._track(connection, table)
+            if self.track:
+                self._track(connection, table)
+        self._filled = metadata
 
     def _track(self, connection: Connection, table: Table) -> None:
         """Remember the table as it is now (our rows and any a migration wrote)."""
         key = tuple(c.name for c in table.primary_key.columns)
         tracked = self.tracked[table.name] = _Tracked(key)
-        tracked.rows = _read(connection, table, key)
-        tracked.count = len(tracked.rows) if key else _count(connection, table)
+        tracked.rows = read_rows(connection, table, key)
+        tracked.count = len(tracked.rows) if key else count_rows(connection, table)
+
+    def clear(self, connection: Connection) -> None:
+        """Delete every row of every table (children first) and forget them."""
+        present = set(inspect(connection).get_table_names())
+        metadata = self._filled
+        if metadata is None or not present <= set(metadata.tables):
+            metadata = MetaData()  # a table insert() did not see: read them all again
+            metadata.reflect(bind=connection)
+        for table in reversed(metadata.sorted_tables):
+            if table.name in present and table.name not in BOOKKEEPING_TABLES:
+                connection.execute(table.delete())
+        self.tracked.clear()
 
     def retrack(self, connection: Connection) -> None:
         """Take every table as it is now: after a revision that changes rows on purpose."""
@@ -123,7 +146,7 @@ class RowLedger:
                 del self.tracked[name]  # dropped or renamed: not ours to judge
                 continue
             if not tracked.key or any(c not in table.c for c in tracked.key):
-                count = _count(connection, table)
+                count = count_rows(connection, table)
                 if count < tracked.count:
                     losses.append(
                         f"lost {tracked.count - count} of {tracked.count} row(s) in table {name}"
@@ -134,7 +157,7 @@ class RowLedger:
         return losses
 
     def _compare(self, connection: Connection, table: Table, tracked: _Tracked) -> list[str]:
-        present = _read(connection, table, tracked.key)
+        present = read_rows(connection, table, tracked.key)
         fresh = {k: row for k, row in present.items() if k not in tracked.rows}
         foreign = {fk.parent.name for fk in table.foreign_keys}
         lost = 0
@@ -142,7 +165,7 @@ class RowLedger:
         for key, before in tracked.rows.items():
             now = present.get(key)
             if now is None:
-                now = _same_row(before, fresh, set(table.c.keys()) - set(tracked.key) - foreign)
+                now = same_row(before, fresh, set(table.c.keys()) - set(tracked.key) - foreign)
             if now is None:
                 lost += 1
                 continue
@@ -159,22 +182,30 @@ class RowLedger:
 
     def _rows_for(self, connection: Connection, table: Table) -> tuple[list[Row], str | None]:
         references: dict[str, list[Any]] = {}
+        pairs = association(table)
+        # An association table's rows must be distinct pairs: more parents to choose from.
+        pool_size = self.ROWS_PER_TABLE * (10 if pairs else 1)
         for fk in table.foreign_keys:
             if fk.parent.name in references:
                 continue
             target = fk.column
-            newest = select(target).order_by(target.desc()).limit(self.ROWS_PER_TABLE)
+            newest = select(target).order_by(target.desc()).limit(pool_size)
             values = list(connection.execute(newest).scalars())  # fresh pairs each round
             if fk.column.table is table:  # a self-reference: leave it empty when it may be
                 values = []
             if not values and not fk.parent.nullable:
                 return [], f"no rows in {target.table.name} for {fk.parent.name} to point at"
             references[fk.parent.name] = values
+        chosen: list[tuple[Any, ...]] = []
+        if pairs:
+            chosen = new_combinations(connection, table, pairs, references, self.ROWS_PER_TABLE)
+            if not chosen:
+                return [], f"every combination of {', '.join(pairs)} is in {table.name} already"
         rows: list[Row] = []
-        for index in range(self.ROWS_PER_TABLE):
-            row: Row = {}
+        for index in range(len(chosen) if pairs else self.ROWS_PER_TABLE):
+            row: Row = dict(zip(pairs, chosen[index], strict=True)) if pairs else {}
             for column in table.columns:
-                if column.computed is not None:
+                if column.computed is not None or column.name in row:
                     continue
                 if column.name in references:
                     pool = references[column.name]
@@ -207,8 +238,11 @@ class RowLedger:
     ) -> Any:
         if not isinstance(kind, types.TypeDecorator):
             return self._value(kind)
-        # The value the app would store: a Python value its own bind processing accepts.
         stored = kind.impl_instance
+        if type(kind).process_bind_param is types.TypeDecorator.process_bind_param:
+            # It hands values to its impl as they are (SQLModel's AutoString): one of those.
+            return self._value(stored if _knows(stored) else reflected)
+        # The value the app would store: a Python value its own bind processing accepts.
         length = getattr(reflected, "length", None)
         for candidate in self._candidates(kind):
             try:
@@ -274,6 +308,15 @@ class RowLedger:
         raise NotImplementedError(python)
 
 
+def _knows(kind: types.TypeEngine[Any]) -> bool:
+    """Whether a value can be made for ``kind`` from its Python type."""
+    try:
+        kind.python_type  # noqa: B018 - raises NotImplementedError for a type without one
+    except NotImplementedError:
+        return False
+    return True
+
+
 _INTEGER_LIMITS = {"TINYINT": 127, "SMALLINT": 32767, "SMALLINTEGER": 32767, "MEDIUMINT": 8388607}
 
 
@@ -285,52 +328,6 @@ class _ignored:
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> bool:
         return kind is not None and issubclass(kind, NotImplementedError | TypeError)
-
-
-def _read(connection: Connection, table: Table, key: tuple[str, ...]) -> dict[tuple[Any, ...], Row]:
-    """Every row of ``table`` by primary key, values made comparable, NULLs left out.
-
-    Read by position, never by label: a column named like a key word, or a result row that
-    does not carry a label, must not stop the check.
-    """
-    if not key:
-        return {}
-    names = list(table.c.keys())
-    rows: dict[tuple[Any, ...], Row] = {}
-    for values in connection.execute(select(*table.c)):
-        row = {n: _comparable(v) for n, v in zip(names, values, strict=True) if v is not None}
-        rows[tuple(row.get(c) for c in key)] = row
-    return rows
-
-
-def _count(connection: Connection, table: Table) -> int:
-    return len(connection.execute(select(*table.c[:1])).all())
-
-
-def _same_row(before: Row, candidates: dict[tuple[Any, ...], Row], columns: set[str]) -> Row | None:
-    """The new row holding the same values in ``columns`` as ``before``, which it replaces."""
-    compared = [c for c in before if c in columns]
-    if not compared:
-        return None
-    for key, row in candidates.items():
-        if all(row.get(c) == before[c] for c in compared):
-            del candidates[key]
-            return row
-    return None
-
-
-def _comparable(value: Any) -> Any:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int | float | decimal.Decimal):
-        return decimal.Decimal(str(value)).normalize()
-    if isinstance(value, uuid.UUID):
-        return value.hex
-    if isinstance(value, memoryview | bytearray):
-        return bytes(value)
-    if isinstance(value, dict | list):
-        return repr(value)
-    return value
 
 
 def first_line(error: BaseException) -> str:

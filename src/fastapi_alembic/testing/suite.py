@@ -16,8 +16,9 @@ check 6 reports what it changed without failing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from typing import Any
 
 from alembic.script import Script
 from sqlalchemy.engine import URL
@@ -27,9 +28,10 @@ from fastapi_alembic import revisions as graph
 from fastapi_alembic.database_names import scratch_name
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import for_url
-from fastapi_alembic.errors import DatabaseUnreachable, MigrationFailed, MigrationsError
+from fastapi_alembic.errors import DatabaseUnreachable, MigrationsError
 from fastapi_alembic.migrations import Migrations
-from fastapi_alembic.reports import CheckItem, CheckReport, SkippedRevision
+from fastapi_alembic.reports import CheckReport, SkippedRevision
+from fastapi_alembic.testing.outcomes import CheckCallback, CheckRecorder, reason_of
 from fastapi_alembic.testing.rows import RowLedger, first_line, model_types
 from fastapi_alembic.testing.schema import describe_differences, schema_of
 from fastapi_alembic.testing.scripts import (
@@ -48,7 +50,8 @@ NO_TRACE = "downgrades leave no trace"
 ROWS_SURVIVE = "rows survive every upgrade"
 CHECKS = (ONE_HEAD, STEP_BY_STEP, STAIRWAY, MODELS_MATCH, NO_TRACE, ROWS_SURVIVE)
 
-CheckCallback = Callable[[CheckItem], None]
+#: Up to this many differences are named on the check's line; more go one a line below it.
+INLINE = 3
 
 
 def default_server(migrations: Migrations) -> URL:
@@ -80,59 +83,21 @@ def _among(requested: tuple[str, ...], *names: str) -> tuple[str, ...]:
     return tuple(name for name in names if name in requested)
 
 
-def _reason(error: BaseException) -> str:
-    text = str(error)
-    if isinstance(error, MigrationFailed):  # what the scratch database was left as is no news
-        text = text.rpartition("; ")[0] or text
-        if text.startswith("Migration "):  # the caller names the revision already
-            text = text.partition(" failed with ")[2] or text
-    return text.rstrip(".")
-
-
-def _listed(skipped: list[SkippedRevision]) -> str:
-    shown = ", ".join(s.revision for s in skipped[:3])
-    return shown + (f" and {len(skipped) - 3} more" if len(skipped) > 3 else "")
-
-
-class _Suite:
+class _Suite(CheckRecorder):
     def __init__(self, migrations: Migrations, server: URL, on_check: CheckCallback | None) -> None:
+        super().__init__(server, on_check)
         self.migrations = migrations
-        self.server = server
         self.dialect = for_url(server)
-        self.on_check = on_check
-        self.items: list[CheckItem] = []
         #: Where every check stops: the first revision that does not upgrade, and why.
         self.reachable = 0
         self.blocked = ""
         self._env_checked = False
 
-    def _add(self, item: CheckItem) -> None:
-        item = CheckItem(
-            item.name,
-            item.ok,
-            mask_text(item.detail, self.server.password),
-            item.partial,
-            item.skipped,
-        )
-        self.items.append(item)
-        if self.on_check is not None:
-            self.on_check(item)
-
-    def report(self, name: str, ok: bool, detail: str) -> None:
-        self._add(CheckItem(name, ok, detail))
-
-    def partly(self, name: str, covered: str, skipped: list[SkippedRevision]) -> None:
-        """A check that covered only part of the history: never a pass."""
-        reasons = list(dict.fromkeys(s.reason for s in skipped))
-        left_out = "; ".join(
-            f"{_listed([s for s in skipped if s.reason == r])}: {r}" for r in reasons
-        )
-        detail = (
-            f"partial: {covered}; not checked: {left_out}"
-            if covered
-            else (f"not checked: {left_out}")
-        )
-        self._add(CheckItem(name, False, detail, partial=True, skipped=tuple(skipped)))
+    def declared_types(self) -> dict[tuple[str, str], Any]:
+        try:
+            return model_types(self.migrations.settings.metadata)
+        except MigrationsError:
+            return {}
 
     def skips(
         self, order: list[Script], start: int, end: int, reason: str
@@ -222,7 +187,7 @@ class _Suite:
             try:
                 scratch.upgrade(script.revision, guard_data_loss=False)
             except MigrationsError as error:
-                reason = _reason(error)
+                reason = reason_of(error)
                 self.reachable = index
                 if self.dialect.is_foreign_sql_error(reason):
                     self.blocked = f"the history does not run on {backend} from {script.revision}"
@@ -247,38 +212,54 @@ class _Suite:
         try:
             differences = scratch.differences()
         except MigrationsError as error:
-            self.report(MODELS_MATCH, False, _reason(error))
+            self.report(MODELS_MATCH, False, reason_of(error))
             return
         if differences:
             listed = "; ".join(d.description for d in differences)
-            self.report(
-                MODELS_MATCH,
-                False,
-                f"a database at head differs from the models: {listed}. "
-                'Write the missing migration with `fastapi-alembic make "..."`',
-            )
+            write = 'Write the missing migration with `fastapi-alembic make "..."`'
+            if len(differences) <= INLINE:
+                detail = f"a database at head differs from the models: {listed}. {write}"
+                self.report(MODELS_MATCH, False, detail)
+            else:
+                detail = f"a database at head differs from the models in {len(differences)} ways. {write}"
+                self.report(MODELS_MATCH, False, detail, [d.description for d in differences])
         else:
             self.report(MODELS_MATCH, True, "a database at head matches the models")
 
     # -- 3 and 5 ------------------------------------------------------------------------------
 
     def stairway(self, scratch: Migrations, order: list[Script], checks: tuple[str, ...]) -> None:
+        """Up, down and up again, each down-step with generated rows in every table: a
+        downgrade meets the rows a real database holds (a NOT NULL column re-added without a
+        default fails there, not on empty tables)."""
         traces: list[str] = []
         done = 0
         failure: str | None = None
+        rows = RowLedger(self.declared_types(), track=False)
         before = schema_of(scratch.url)
         for script in order[: self.reachable]:
             name = _named(script)
             try:
                 scratch.upgrade(script.revision, guard_data_loss=False)
             except MigrationsError as error:
-                failure = f"up to {name} failed: {_reason(error)}"
+                failure = f"up to {name} failed: {reason_of(error)}"
                 break
             after_up = schema_of(scratch.url)
             try:
+                run_with_connection(scratch.url, rows.insert)
+            except SQLAlchemyError as error:
+                failure = f"making rows at {name} failed: {first_line(error)}"
+                break
+            try:
                 scratch.downgrade(_parent_of(script))
             except MigrationsError as error:
-                failure = f"down from {name} failed: {_reason(error)}"
+                held = " with rows in its tables" if rows.inserted else ""
+                failure = f"down from {name} failed{held}: {reason_of(error)}"
+                break
+            try:  # up again on empty tables: the rows check climbs with rows
+                run_with_connection(scratch.url, rows.clear)
+            except SQLAlchemyError as error:
+                failure = f"emptying the tables after down from {name} failed: {first_line(error)}"
                 break
             after_down = schema_of(scratch.url)
             differences = describe_differences(before, after_down)
@@ -287,7 +268,7 @@ class _Suite:
             try:
                 scratch.upgrade(script.revision, guard_data_loss=False)
             except MigrationsError as error:
-                failure = f"up again to {name} failed: {_reason(error)}"
+                failure = f"up again to {name} failed: {reason_of(error)}"
                 break
             again = schema_of(scratch.url)
             if not differences and (changed := describe_differences(after_up, again)):
@@ -304,15 +285,25 @@ class _Suite:
                 *stopped,
             ]
         if STAIRWAY in checks:
+            went = f"{done} revision(s) went up, down (with rows in the tables) and up again"
             if failure is not None:
                 self.report(STAIRWAY, False, failure)
             elif stopped:
-                self.partly(STAIRWAY, f"{done} revision(s) went up, down and up again", stopped)
+                self.partly(STAIRWAY, went, stopped)
+            elif rows.inserted == 0 and rows.skipped:
+                reason = "no rows could be made for any table"
+                self.partly(
+                    STAIRWAY,
+                    f"{done} revision(s) went up, down and up again, on empty tables",
+                    [SkippedRevision(s.revision, reason) for s in order],
+                    [f"no rows could be made for {note}" for note in rows.skipped],
+                )
             else:
-                self.report(STAIRWAY, True, f"{done} revision(s) went up, down and up again")
+                self.report(STAIRWAY, True, went, _unfilled(rows))
         if NO_TRACE in checks:
             if traces:
-                self.report(NO_TRACE, False, "; ".join(traces))
+                summary = f"{len(traces)} of {done} downgrade(s) left a trace"
+                self.report_many(NO_TRACE, False, traces, summary)
             elif stopped:
                 covered = f"{done} of {len(order)} downgrade(s) restored the schema exactly"
                 self.partly(NO_TRACE, covered if done else "", stopped)
@@ -322,11 +313,7 @@ class _Suite:
     # -- 6 ------------------------------------------------------------------------------------
 
     def rows_survive(self, scratch: Migrations, order: list[Script]) -> None:
-        try:
-            declared = model_types(self.migrations.settings.metadata)
-        except MigrationsError:
-            declared = {}
-        ledger = RowLedger(declared)
+        ledger = RowLedger(self.declared_types())
         losses: list[str] = []
         on_purpose: list[str] = []
         for script in order[: self.reachable]:
@@ -337,7 +324,7 @@ class _Suite:
                 self.report(
                     ROWS_SURVIVE,
                     False,
-                    f"upgrading to {name} with rows in the tables failed: {_reason(error)}",
+                    f"upgrading to {name} with rows in the tables failed: {reason_of(error)}",
                 )
                 return
             try:
@@ -355,14 +342,34 @@ class _Suite:
                 on_purpose.append(f"{name} changes rows on purpose ({why}): {'; '.join(lost)}")
             else:
                 losses.extend(f"{name} {loss}" for loss in lost)
-        notes = "".join(f"; {note}" for note in on_purpose)
-        if ledger.skipped:
-            notes += f" (no rows could be made for: {'; '.join(ledger.skipped)})"
+        notes = on_purpose + _unfilled(ledger)
         if losses:
-            self.report(ROWS_SURVIVE, False, "; ".join(losses) + notes)
+            revisions = len({loss.split(" ", 1)[0] for loss in losses})
+            summary = (
+                f"{len(losses)} loss(es) of generated rows or values in {revisions} revision(s)"
+            )
+            if len(losses) == 1:
+                self.report(ROWS_SURVIVE, False, losses[0], notes)
+            else:
+                self.report(ROWS_SURVIVE, False, summary, losses + notes)
             return
-        survived = f"{ledger.inserted} generated row(s) survived every later upgrade{notes}"
+        if ledger.inserted == 0 and ledger.skipped:
+            # Nothing was there to lose: that is no evidence that rows survive.
+            reason = "no rows could be made for any table"
+            self.partly(
+                ROWS_SURVIVE,
+                "",
+                [SkippedRevision(s.revision, reason) for s in order],
+                notes,
+            )
+            return
+        survived = f"{ledger.inserted} generated row(s) survived every later upgrade"
         if self.reachable < len(order):
-            self.partly(ROWS_SURVIVE, survived, self.unreachable(order))
+            self.partly(ROWS_SURVIVE, survived, self.unreachable(order), notes)
         else:
-            self.report(ROWS_SURVIVE, True, survived)
+            self.report(ROWS_SURVIVE, True, survived, notes)
+
+
+def _unfilled(ledger: RowLedger) -> list[str]:
+    """A line per table no rows could be made for, and why."""
+    return [f"no rows could be made for {note}" for note in ledger.skipped]

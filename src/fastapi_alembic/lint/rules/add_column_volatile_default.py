@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import sqlalchemy as sa
+
+from fastapi_alembic.lint.advice import Subject, add_column, call, py
 from fastapi_alembic.lint.context import Hit, RuleContext
-from fastapi_alembic.lint.model import Kind, Severity
+from fastapi_alembic.lint.model import ColumnFacts, Kind, Severity
 from fastapi_alembic.lint.rule import Rule
 from fastapi_alembic.lint.sql import volatile_default
+from fastapi_alembic.lint.types import facts
 
 
 def check(context: RuleContext) -> Iterator[Hit]:
@@ -33,6 +37,23 @@ def check(context: RuleContext) -> Iterator[Hit]:
         )
 
 
+def default_code(default: str) -> str:
+    """A server default as Alembic code: an expression as sa.text(), a constant as itself."""
+    if "(" in default or default.upper().startswith("CURRENT_") or default.startswith("'"):
+        return f"sa.text({py(default)})"
+    return py(default)
+
+
+def advice(s: Subject) -> str:
+    added = s.added or ColumnFacts(s.column or "?")
+    default = default_code(added.server_default or "")
+    return f"""\
+# Add {s.target} without a default (instant), then give new rows the default:
+{add_column(s.table, added.name, added.type, "nullable=True")}
+{call("op.alter_column", py(s.table), py(added.name), f"server_default={default}")}
+# ...fill the old rows in batches in a data migration, then set NOT NULL if needed."""
+
+
 RULE = Rule(
     id="add-column-volatile-default",
     category="locking",
@@ -41,10 +62,12 @@ RULE = Rule(
     why="From PostgreSQL 11 a constant default is stored once and the ALTER is instant, but a "
     "volatile one (random(), gen_random_uuid(), clock_timestamp()) is evaluated for every row, "
     "rewriting the table under an ACCESS EXCLUSIVE lock; before 11 every default does that.",
-    safe="""\
-op.add_column("users", sa.Column("token", sa.Uuid(), nullable=True))
-op.alter_column("users", "token", server_default=sa.text("gen_random_uuid()"))  # new rows
-# ...fill the old rows in batches in a data migration, then set NOT NULL if needed.""",
+    advice=advice,
+    example=Subject(
+        table="users",
+        column="token",
+        added=ColumnFacts("token", facts(sa.Uuid()), server_default="gen_random_uuid()"),
+    ),
     check=check,
     backends=("postgresql",),
     versions="volatile defaults: all versions; any default: before 11",

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
+from fastapi_alembic.lint.advice import (
+    Subject,
+    constraint_name,
+    create_index_concurrently,
+    execute,
+    ident,
+)
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -20,6 +28,20 @@ def check(context: RuleContext) -> Iterator[Hit]:
             )
 
 
+def advice(s: Subject) -> str:
+    name = constraint_name(replace(s, constraint="primary_key"))
+    index = f"{name}_idx"[:63]
+    attach = (
+        f"ALTER TABLE {ident(s.table, s.backend)} ADD CONSTRAINT {ident(name, s.backend)} "
+        f"PRIMARY KEY USING INDEX {ident(index, s.backend)}"
+    )
+    build = create_index_concurrently(replace(s, name=index, unique=True, sql=None))
+    return f"""\
+# Build the unique index without blocking writes, then make it the primary key:
+{build}
+{execute(attach)}"""
+
+
 RULE = Rule(
     id="add-primary-key",
     category="locking",
@@ -27,16 +49,8 @@ RULE = Rule(
     title="Adding a primary key to an existing table",
     why="ADD PRIMARY KEY sets the columns NOT NULL (a scan) and builds a unique index, all under "
     "an ACCESS EXCLUSIVE lock.",
-    safe="""\
-with op.get_context().autocommit_block():
-    op.create_index(
-        "events_pkey_idx",
-        "events",
-        ["id"],
-        unique=True,
-        postgresql_concurrently=True,
-    )
-op.execute("ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY USING INDEX events_pkey_idx")""",
+    advice=advice,
+    example=Subject(table="events", name="events_pkey", constraint="primary_key", columns=("id",)),
     check=check,
     backends=("postgresql",),
     scope="size",

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import sqlalchemy as sa
+
+from fastapi_alembic.lint.advice import Subject, add_column, call, execute, ident, py
 from fastapi_alembic.lint.context import Hit, RuleContext
-from fastapi_alembic.lint.model import Kind, Severity
+from fastapi_alembic.lint.model import ColumnFacts, Kind, Severity
 from fastapi_alembic.lint.rule import Rule
+from fastapi_alembic.lint.types import facts
 
 
 def check(context: RuleContext) -> Iterator[Hit]:
@@ -22,6 +26,20 @@ def check(context: RuleContext) -> Iterator[Hit]:
             )
 
 
+def advice(s: Subject) -> str:
+    added = s.added or ColumnFacts(s.column or "?", facts(sa.BigInteger()))
+    sequence = f"{s.table}_{added.name}_seq"[:63]
+    owned = f"{ident(s.table, s.backend)}.{ident(added.name, s.backend)}"
+    create = f"CREATE SEQUENCE {ident(sequence, s.backend)} OWNED BY {owned}"
+    default = f"nextval('{sequence}')"
+    return f"""\
+# Add the column empty, number new rows from a sequence, and the old ones in batches:
+{add_column(s.table, added.name, added.type, "nullable=True")}
+{execute(create)}
+{call("op.alter_column", py(s.table), py(added.name), f"server_default=sa.text({py(default)})")}
+# ...number the old rows in batches in a data migration."""
+
+
 RULE = Rule(
     id="add-serial-column",
     category="locking",
@@ -29,11 +47,8 @@ RULE = Rule(
     title="Adding a serial or identity column to an existing table",
     why="A serial or identity column's default is nextval(), volatile: PostgreSQL rewrites the "
     "table to number every row, under an ACCESS EXCLUSIVE lock.",
-    safe="""\
-op.add_column("events", sa.Column("seq", sa.BigInteger(), nullable=True))
-op.execute("CREATE SEQUENCE events_seq_seq OWNED BY events.seq")
-op.alter_column("events", "seq", server_default=sa.text("nextval('events_seq_seq')"))
-# ...number the old rows in batches in a data migration.""",
+    advice=advice,
+    example=Subject(table="events", column="seq", added=ColumnFacts("seq", facts(sa.BigInteger()))),
     check=check,
     backends=("postgresql",),
     scope="size",

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import sqlalchemy as sa
+
 from fastapi_alembic.dialects.postgresql_lint import rewrites_on_type_change
+from fastapi_alembic.lint.advice import Subject, add_column
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
+from fastapi_alembic.lint.types import facts
 
 
 def check(context: RuleContext) -> Iterator[Hit]:
@@ -26,6 +30,16 @@ def check(context: RuleContext) -> Iterator[Hit]:
             )
 
 
+def advice(s: Subject) -> str:
+    column = s.column or "?"
+    new_column = f"{column}_new"[:63]
+    return f"""\
+# Add a new column, fill it in batches, switch the code over, then drop the old one:
+{add_column(s.table, new_column, s.new_type, "nullable=True")}
+# ...a data migration copies {column} into {new_column} in batches of a few thousand rows...
+# ...a later revision swaps the columns once the code uses {new_column}."""
+
+
 RULE = Rule(
     id="alter-column-type-rewrite",
     category="locking",
@@ -34,11 +48,10 @@ RULE = Rule(
     why="Most type changes (integer to bigint, varchar to integer, timestamp to timestamptz...) "
     "rewrite every row and rebuild every index under an ACCESS EXCLUSIVE lock. Only a few are "
     "free: a longer varchar, varchar to text, a wider numeric.",
-    safe="""\
-# Add a new column, fill it in batches, switch the code over, then drop the old one:
-op.add_column("events", sa.Column("id_new", sa.BigInteger(), nullable=True))
-# ...a data migration copies id into id_new in batches of a few thousand rows...
-# ...a later revision swaps the columns once the code uses id_new.""",
+    advice=advice,
+    example=Subject(
+        table="events", column="id", old_type=facts(sa.Integer()), new_type=facts(sa.BigInteger())
+    ),
     check=check,
     backends=("postgresql",),
     scope="size",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from fastapi_alembic.lint.advice import Subject, call, describe, py
 from fastapi_alembic.lint.context import Hit, RuleContext
-from fastapi_alembic.lint.model import Severity
+from fastapi_alembic.lint.model import Action, Kind, Severity
 from fastapi_alembic.lint.rule import Rule
 
 
@@ -23,6 +24,17 @@ def check(context: RuleContext) -> Iterator[Hit]:
     )
 
 
+def advice(s: Subject) -> str:
+    reason = (
+        f"irreversible: revision {s.revision} {describe(s.upgrade)}; "
+        "restore from a backup taken before it"
+    )
+    return f"""\
+# If it is one-way on purpose, say so and why; else fix what raised ({s.error or "?"}):
+def downgrade():
+{call("NotImplementedError", py(reason), prefix="raise ", indent=4)}"""
+
+
 RULE = Rule(
     id="downgrade-raises-silently",
     category="hygiene",
@@ -30,11 +42,15 @@ RULE = Rule(
     title="A downgrade() that raises without a reason",
     why="Whoever runs the downgrade in an emergency gets a bare exception (or a bug's traceback) "
     "instead of knowing that the revision was written to be one-way, and why.",
-    safe="""\
-def downgrade():
-    raise NotImplementedError(
-        "irreversible: posts.body was split into title and content; restore from backup"
-    )""",
+    advice=advice,
+    example=Subject(
+        table="?",
+        error="NotImplementedError",
+        upgrade=(
+            Action(Kind.ADD_COLUMN, table="posts", column="title"),
+            Action(Kind.DROP_COLUMN, table="posts", column="body"),
+        ),
+    ),
     check=check,
     directions=("downgrade",),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from fastapi_alembic.lint.advice import Subject, call, execute, ident, py
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -20,6 +21,22 @@ def check(context: RuleContext) -> Iterator[Hit]:
             )
 
 
+def advice(s: Subject) -> str:
+    column = s.column or "?"
+    backup = f"{s.table}_{column}_backup"[:63]
+    kept = [*(k for k in s.key if k != column), column] if s.key else []
+    selected = ", ".join(ident(c, s.backend) for c in kept) or "*"
+    copy = (
+        f"CREATE TABLE {ident(backup, s.backend)} AS "
+        f"SELECT {selected} FROM {ident(s.table, s.backend)}"
+    )
+    return f"""\
+# Release 1: remove {s.target} from the model (or map it with deferred()) and deploy.
+# Release 2: drop it, after keeping the values if they may be needed:
+{execute(copy)}
+{call("op.drop_column", py(s.table), py(column))}"""
+
+
 RULE = Rule(
     id="drop-column",
     category="data-loss",
@@ -27,11 +44,8 @@ RULE = Rule(
     title="Dropping a column",
     why="The column's values are deleted from every row; a downgrade adds the column back "
     "empty. Code still running that selects or inserts the column fails until it is replaced.",
-    safe="""\
-# Release 1: remove the column from the model (or mark it deferred) and deploy.
-# Release 2: drop it, after keeping the values if they may be needed:
-op.execute("CREATE TABLE users_phone_backup AS SELECT id, phone FROM users")
-op.drop_column("users", "phone")""",
+    advice=advice,
+    example=Subject(table="users", column="phone", key=("id",)),
     check=check,
     directions=("upgrade", "downgrade"),
     scope="rows",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from fastapi_alembic.lint.advice import Subject, call, py
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -24,6 +25,13 @@ def check(context: RuleContext) -> Iterator[Hit]:
             )
 
 
+def advice(s: Subject) -> str:
+    return f"""\
+# Release 1: remove {s.target} from the model (or map it with deferred()) and deploy.
+# Release 2, in a later revision, drop the column:
+{call("op.drop_column", py(s.table), py(s.column or "?"))}"""
+
+
 RULE = Rule(
     id="drop-mapped-column",
     category="compatibility",
@@ -31,9 +39,7 @@ RULE = Rule(
     title="Dropping a column the models still map",
     why="SQLAlchemy selects every mapped column: once the column is gone, every query on the "
     "model fails, in the code being deployed and in the code still running.",
-    safe="""\
-# Release 1: remove the attribute from the model (or map it with deferred()) and deploy.
-# Release 2: drop the column:
-op.drop_column("users", "legacy_flag")""",
+    advice=advice,
+    example=Subject(table="users", column="legacy_flag"),
     check=check,
 )

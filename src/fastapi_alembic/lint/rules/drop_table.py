@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from fastapi_alembic.lint.advice import Subject, call, py
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -15,6 +16,16 @@ def check(context: RuleContext) -> Iterator[Hit]:
             yield Hit(f"drops table {action.table} and every row in it", action, action.table)
 
 
+def advice(s: Subject) -> str:
+    kept = f"{s.table}_deleted"[:63]
+    return f"""\
+# Release 1: stop using {s.table} in the code, keep the data.
+# Release 2 (once nothing reads it), keep it under another name instead of dropping it:
+{call("op.rename_table", py(s.table), py(kept))}
+# ... and only in a later revision, when you are sure nothing needs it:
+{call("op.drop_table", py(kept))}"""
+
+
 RULE = Rule(
     id="drop-table",
     category="data-loss",
@@ -22,12 +33,8 @@ RULE = Rule(
     title="Dropping a table",
     why="Every row in the table is deleted, and a downgrade brings back an empty table, not the "
     "data. The code still running when the revision is applied may also still read the table.",
-    safe="""\
-# Release 1: stop using the table in the code, keep the data.
-# Release 2 (once nothing reads it), keep a copy, then drop it:
-op.rename_table("old_table", "old_table_deleted_2024_06")
-# ... and only later, when you are sure:
-op.drop_table("old_table_deleted_2024_06")""",
+    advice=advice,
+    example=Subject(table="orders"),
     check=check,
     directions=("upgrade", "downgrade"),
     scope="rows",

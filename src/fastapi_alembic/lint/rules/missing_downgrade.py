@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from fastapi_alembic.lint.advice import Subject, call, describe, py, reverse_of
 from fastapi_alembic.lint.context import Hit, RuleContext
-from fastapi_alembic.lint.model import Kind, Severity
+from fastapi_alembic.lint.model import Action, Kind, Severity
 from fastapi_alembic.lint.rule import Rule
 
 
@@ -19,6 +20,26 @@ def check(context: RuleContext) -> Iterator[Hit]:
         yield Hit(f"revision {context.revision}'s downgrade() does nothing", line=None)
 
 
+def advice(s: Subject) -> str:
+    undo: list[str] = []
+    by_hand: list[Action] = []
+    for action in reversed(s.upgrade):
+        reverse = reverse_of(action, indent=4)
+        if reverse is None:
+            by_hand.append(action)
+        elif reverse:
+            undo.append(reverse)
+    if not undo:
+        reason = f"irreversible: revision {s.revision} {describe(s.upgrade)}"
+        return "def downgrade():\n" + call(
+            "NotImplementedError", py(reason), prefix="raise ", indent=4
+        )
+    lines = ["def downgrade():", *undo]
+    if by_hand:
+        lines.append(f"    # ...and undo by hand what upgrade() {describe(tuple(by_hand))}")
+    return "\n".join(lines)
+
+
 RULE = Rule(
     id="missing-downgrade",
     category="hygiene",
@@ -26,14 +47,11 @@ RULE = Rule(
     title="A missing or empty downgrade()",
     why="`downgrade` then reports success while leaving the schema as it was: the database "
     "records the older revision, and the next upgrade fails on objects that already exist.",
-    safe="""\
-def downgrade():
-    op.drop_column("users", "phone")
-
-
-# or, when it truly cannot be undone, say so:
-def downgrade():
-    raise NotImplementedError("irreversible: the old values were merged into full_name")""",
+    advice=advice,
+    example=Subject(
+        table="?",
+        upgrade=(Action(Kind.ADD_COLUMN, table="users", column="phone"),),
+    ),
     check=check,
     directions=("downgrade",),
 )

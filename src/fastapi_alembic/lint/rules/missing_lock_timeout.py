@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from fastapi_alembic.lint.advice import Subject
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -33,6 +34,13 @@ def check(context: RuleContext) -> Iterator[Hit]:
             return
 
 
+def advice(s: Subject) -> str:
+    return f"""\
+# First thing in {s.direction}(), before it alters {s.table}: fail fast rather than queue
+op.execute("SET lock_timeout = '5s'")
+# (or leave lock_timeout under [tool.fastapi-alembic] on: FastAPI-Alembic's runner sets it)"""
+
+
 RULE = Rule(
     id="missing-lock-timeout",
     category="locking",
@@ -44,10 +52,8 @@ RULE = Rule(
     "to be retried. FastAPI-Alembic's runner sets one around every migration (lock_timeout "
     "under [tool.fastapi-alembic], default 5 s, with retries), so this fires only where that is "
     "turned off (lock_timeout = 0) and the revision sets none itself.",
-    safe="""\
-def upgrade():
-    op.execute("SET lock_timeout = '5s'")
-    op.add_column("users", sa.Column("phone", sa.String(50), nullable=True))""",
+    advice=advice,
+    example=Subject(table="users"),
     check=check,
     backends=("postgresql",),
     scope="size",

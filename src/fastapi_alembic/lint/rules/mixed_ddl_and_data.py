@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from fastapi_alembic.lint.advice import Subject
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -23,7 +24,17 @@ def check(context: RuleContext) -> Iterator[Hit]:
             "the DDL's locks are held while the data is rewritten",
             first,
             first.table,
+            name=ddl[0].table,
         )
+
+
+def advice(s: Subject) -> str:
+    altered = s.name or s.table
+    return f"""\
+# Keep the schema change to {altered} in this revision, and move the change to the rows
+# of {s.table} into a revision of its own (its own transaction), made with:
+#   fastapi-alembic make --empty "update {s.table}"
+# and, where the schema needs the data first, a third revision for the constraint."""
 
 
 RULE = Rule(
@@ -34,10 +45,7 @@ RULE = Rule(
     why="In one transaction, the ALTER's exclusive lock is held for as long as the data change "
     "runs; and if the data change fails, the schema change is rolled back with it (or, on "
     "MySQL, is already committed). Separate revisions fail and retry cleanly.",
-    safe="""\
-# revision 1: the schema
-op.add_column("users", sa.Column("plan", sa.String(20), nullable=True))
-# revision 2 (its own file): the data, in batches
-# revision 3: the constraint, once the data is there""",
+    advice=advice,
+    example=Subject(table="users", name="users"),
     check=check,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from fastapi_alembic.lint.advice import Subject, call, execute, ident, py, py_type
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
@@ -28,6 +29,20 @@ def check(context: RuleContext) -> Iterator[Hit]:
             )
 
 
+def advice(s: Subject) -> str:
+    column = s.column or "?"
+    check_name = f"{s.table}_{column}_not_null"[:63]
+    table, quoted, name = (ident(x, s.backend) for x in (s.table, column, check_name))
+    existing = (f"existing_type={py_type(s.type_now)}",) if s.type_now is not None else ()
+    add = f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({quoted} IS NOT NULL) NOT VALID"
+    return f"""\
+# A validated check proves the column has no NULL, so SET NOT NULL skips the scan (PostgreSQL 12+):
+{execute(add)}
+{execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}")}
+{call("op.alter_column", py(s.table), py(column), "nullable=False", *existing)}
+{call("op.drop_constraint", py(check_name), py(s.table), 'type_="check"')}"""
+
+
 RULE = Rule(
     id="set-not-null",
     category="locking",
@@ -35,13 +50,8 @@ RULE = Rule(
     title="SET NOT NULL without a validated check",
     why="ALTER COLUMN ... SET NOT NULL holds an ACCESS EXCLUSIVE lock while it reads every row. "
     "From PostgreSQL 12 a validated CHECK (col IS NOT NULL) lets it skip the scan.",
-    safe="""\
-op.execute(
-    "ALTER TABLE users ADD CONSTRAINT users_phone_not_null CHECK (phone IS NOT NULL) NOT VALID"
-)
-op.execute("ALTER TABLE users VALIDATE CONSTRAINT users_phone_not_null")
-op.alter_column("users", "phone", nullable=False)  # no scan: the check proves it
-op.drop_constraint("users_phone_not_null", "users", type_="check")""",
+    advice=advice,
+    example=Subject(table="users", column="phone"),
     check=check,
     backends=("postgresql",),
     versions="all versions (the check route needs 12+)",

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import sqlalchemy as sa
+
 from fastapi_alembic.dialects.sqlite_lint import batch_recreates
+from fastapi_alembic.lint.advice import Call, Subject, call, kw, py, type_argument
 from fastapi_alembic.lint.context import Hit, RuleContext
-from fastapi_alembic.lint.model import Severity
+from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
+from fastapi_alembic.lint.types import facts
 
 
 def check(context: RuleContext) -> Iterator[Hit]:
@@ -23,6 +27,30 @@ def check(context: RuleContext) -> Iterator[Hit]:
             )
 
 
+def _step(s: Subject) -> str:
+    if s.kind is Kind.DROP_COLUMN and s.column:
+        return call("batch_op.drop_column", py(s.column), indent=4)
+    if s.kind is Kind.ALTER_COLUMN and s.column:
+        arguments: list[str | Call] = [py(s.column)]
+        if s.new_type is not None:
+            arguments.append(kw("type_", type_argument(s.new_type)))
+        if s.nullable is not None:
+            arguments.append(f"nullable={s.nullable}")
+        if s.type_now is not None:
+            arguments.append(kw("existing_type", type_argument(s.type_now)))
+        return call("batch_op.alter_column", *arguments, indent=4)
+    return "    ..."
+
+
+def advice(s: Subject) -> str:
+    return f"""\
+# Group every change to {s.table} in ONE batch, so it is copied once, when it is small
+# or while nothing writes to it:
+with op.batch_alter_table({py(s.table)}) as batch_op:
+{_step(s)}
+    # ...and every other change to {s.table} in this revision"""
+
+
 RULE = Rule(
     id="sqlite-batch-copy",
     category="sqlite",
@@ -31,11 +59,14 @@ RULE = Rule(
     why="SQLite's ALTER TABLE can only add and rename columns; for anything else Alembic's batch "
     "mode creates a new table, copies every row and swaps it in, holding the database's write "
     "lock for the whole copy. Fine on small tables; plan for it on large ones.",
-    safe="""\
-# Group every change to the table in ONE batch, so it is copied once:
-with op.batch_alter_table("users") as batch_op:
-    batch_op.alter_column("name", type_=sa.String(100))
-    batch_op.drop_column("legacy")""",
+    advice=advice,
+    example=Subject(
+        backend="sqlite",
+        table="users",
+        column="name",
+        kind=Kind.ALTER_COLUMN,
+        new_type=facts(sa.String(100)),
+    ),
     check=check,
     backends=("sqlite",),
     scope="size",

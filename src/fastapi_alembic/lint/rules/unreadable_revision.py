@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from fastapi_alembic.lint.advice import Subject, call, first_table, ident, py
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Severity
 from fastapi_alembic.lint.rule import Rule
@@ -16,7 +17,27 @@ def check(context: RuleContext) -> Iterator[Hit]:
             f"revision {context.revision}'s upgrade() raised {type(error).__name__} ({error}) "
             "while lint read it without a database: what follows was not checked",
             line=context.reading.raised_line,
+            name=type(error).__name__,
         )
+
+
+def advice(s: Subject) -> str:
+    table = first_table(s)
+    where = f" at line {s.line}" if s.line else ""
+    head = f"""\
+# upgrade() stopped{where} with {s.error or "an error"}: lint reads it with no rows in any table,
+# as a fresh database has none. Let the code handle that case"""
+    if table == "?":
+        return (
+            head
+            + "; or, if it is fine, say why:\n# fastapi-alembic: allow unreadable-revision -- <why>"
+        )
+    query = f"SELECT * FROM {ident(table, s.backend)} LIMIT 1"
+    return f"""{head}, for example:
+{call("sa.text", py(query), prefix="query = ")}
+row = op.get_bind().execute(query).first()
+if row is not None:
+    ...  # what needs a row of {table}"""
 
 
 RULE = Rule(
@@ -27,9 +48,7 @@ RULE = Rule(
     why="Lint runs upgrade() against operations that record instead of running, and a "
     "connection that returns no rows. Code that needs real rows to go on (a fetched value "
     "used as a number, say) stops there, and the operations after it are not checked.",
-    safe="""\
-row = op.get_bind().execute(sa.text("SELECT max(id) FROM users")).scalar()
-if row is not None:  # also true of a fresh, empty database
-    ...""",
+    advice=advice,
+    example=Subject(table="users", error="TypeError", line=14),
     check=check,
 )
