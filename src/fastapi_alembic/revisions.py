@@ -16,7 +16,8 @@ from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import MultipleHeads, ResolutionError, RevisionError
 from alembic.util import CommandError
 
-from fastapi_alembic.errors import ConfigError, DatabaseStateError, ScriptError
+from fastapi_alembic.errors import ConfigError, DatabaseStateError, RevisionExited, ScriptError
+from fastapi_alembic.exits import contained
 
 
 @dataclass(frozen=True)
@@ -119,18 +120,22 @@ def load_script_directory(config: Config, directory: Path) -> ScriptDirectory:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            script.revision_map.heads  # noqa: B018 - building the map imports every file
-        except (KeyError, RevisionError) as error:
-            for warning in caught:
-                missing = _MISSING_PARENT.search(str(warning.message))
-                if missing:
-                    child = re.search(r"-> (\w+)", missing[2])
-                    raise ScriptError(
-                        f"Revision {child[1] if child else missing[2]} names parent revision "
-                        f"{missing[1]}, which is "
-                        f"not in {directory / 'versions'}: restore that file or fix the "
-                        "down_revision."
-                    ) from None
+            with contained(lambda how, error: _exit_on_load(how, error, directory)):
+                script.revision_map.heads  # noqa: B018 - building the map imports every file
+        except RevisionExited:
+            raise
+        except RevisionError as error:
+            illegal = _ILLEGAL_ID.search(str(error))
+            if illegal:
+                raise ScriptError(
+                    _reserved_sentence(_defining_file(script, illegal[1], directory), illegal[1])
+                ) from None
+            _missing_parent(caught, directory)
+            raise ScriptError(
+                f"The revision graph in {directory} is broken: {str(error).rstrip('.')}."
+            ) from None
+        except KeyError as error:
+            _missing_parent(caught, directory)
             raise ScriptError(
                 f"The revision graph in {directory} is broken: {str(error).rstrip('.')}."
             ) from None
@@ -140,6 +145,7 @@ def load_script_directory(config: Config, directory: Path) -> ScriptDirectory:
             ) from None
         except Exception as error:  # a migration file that does not import
             raise ScriptError(describe_load_failure(error, directory)) from None
+    refuse_reserved_ids(script, directory)
     for warning in caught:
         duplicate = _DUPLICATE.search(str(warning.message))
         if duplicate:
@@ -153,6 +159,76 @@ def load_script_directory(config: Config, directory: Path) -> ScriptDirectory:
 
 
 _DUPLICATE = re.compile(r"Revision (\S+) is present more than once")
+_ILLEGAL_ID = re.compile(r"not allowed in revision identifier '(.*)'$", re.DOTALL)
+
+
+def _missing_parent(caught: list[warnings.WarningMessage], directory: Path) -> None:
+    for warning in caught:
+        missing = _MISSING_PARENT.search(str(warning.message))
+        if missing:
+            child = re.search(r"-> (\w+)", missing[2])
+            raise ScriptError(
+                f"Revision {child[1] if child else missing[2]} names parent revision "
+                f"{missing[1]}, which is "
+                f"not in {directory / 'versions'}: restore that file or fix the "
+                "down_revision."
+            ) from None
+
+
+def _exit_on_load(how: str, error: BaseException, directory: Path) -> str:
+    return (
+        f"The migration file {_failing_file(error, directory)} {how} when it is loaded, so "
+        "nothing was run: a migration file must not end the process; remove that call (raise "
+        "an exception to make a migration fail)."
+    )
+
+
+#: Names Alembic gives a meaning of its own in a target (upgrade head, downgrade base).
+RESERVED_IDS = frozenset({"base", "head", "heads"})
+_RESERVED_CHARACTERS = ("@", ":", "+", "'", '"', "`", "/", "\\")
+
+
+def reserved_id_problem(revision: object) -> str | None:
+    """Why ``revision`` cannot be a revision id ("which ..."), or None when it can."""
+    if not isinstance(revision, str):
+        return f"is a {type(revision).__name__}, not a string"
+    if not revision.strip():
+        return "is empty"
+    if revision.strip().lower() in RESERVED_IDS:
+        return "Alembic reserves for targets (base, head, heads)"
+    if revision.startswith("-"):
+        return "starts with '-', read as a relative step such as -1"
+    found = [c for c in _RESERVED_CHARACTERS if c in revision]
+    if found:
+        listed = ", ".join(repr(c) for c in found)
+        return f"contains {listed}, a character targets or file paths give a meaning to"
+    return None
+
+
+def _reserved_sentence(where: object, revision: object) -> str:
+    problem = reserved_id_problem(revision) or "contains '-', read as a relative step"
+    return (
+        f"The migration file {where} has revision = {revision!r}, which {problem}: give it "
+        "an id of letters, digits and underscores (make writes 12 hex digits) and update the "
+        "down_revision that names it."
+    )
+
+
+def _defining_file(script: ScriptDirectory, revision: str, directory: Path) -> Path:
+    files = files_defining(script, revision)
+    return files[0] if files else directory / "versions"
+
+
+def refuse_reserved_ids(script: ScriptDirectory, directory: Path) -> None:
+    """Refuse a revision whose id Alembic would misread as a target (base, head, heads), or
+    that is empty, or holds a character with a meaning of its own in targets or paths."""
+    seen: set[int] = set()
+    for found in script.revision_map._revision_map.values():
+        if not isinstance(found, Script) or id(found) in seen:
+            continue
+        seen.add(id(found))
+        if reserved_id_problem(found.revision) is not None:
+            raise ScriptError(_reserved_sentence(found.path, found.revision))
 
 
 def files_defining(script: ScriptDirectory, revision: str) -> list[Path]:
@@ -216,6 +292,40 @@ def failing_revision(error: BaseException, script: ScriptDirectory) -> Script | 
         if found is not None:
             return found
     return None
+
+
+def exited_while_running(
+    how: str, error: BaseException, script: ScriptDirectory, *, transactional: bool
+) -> str:
+    """The sentence for revision code that tried to end the process while migrations ran."""
+    culprit = failing_revision(error, script)
+    frames = traceback.extract_tb(error.__traceback__)
+    function = next(
+        (f.name for f in frames if culprit and _same_file(f.filename, culprit.path)), None
+    )
+    where = (
+        f"{function}() of migration {culprit.revision} ({culprit.path})"
+        if culprit and function in ("upgrade", "downgrade")
+        else f"Migration {culprit.revision} ({culprit.path})"
+        if culprit
+        else "A migration"
+    )
+    direction = function if function in ("upgrade", "downgrade") else "migration"
+    if transactional:
+        outcome = f"the whole {direction} was rolled back and the database is unchanged"
+    else:
+        outcome = (
+            "this database commits DDL as it goes, so the migrations before it stay applied "
+            "and this one may be partly applied: check the schema before you retry"
+        )
+    return (
+        f"{where[0].upper()}{where[1:]} {how}: a migration must not end the process (raise an "
+        f"exception to make it fail); {outcome}."
+    )
+
+
+def _same_file(one: str, other: str) -> bool:
+    return Path(one).resolve() == Path(other).resolve()
 
 
 def require_single_head(script: ScriptDirectory) -> None:

@@ -83,6 +83,7 @@ class Action:
     kind: Kind
     table: str | None = None
     column: str | None = None
+    schema: str | None = None  # the table's schema (a database on MySQL), when named
     line: int | None = None
     source: Literal["op", "sql"] = "op"
     batch: bool = False  # inside batch_alter_table
@@ -104,6 +105,7 @@ class Action:
     sql: str | None = None
     error: str | None = None
     enum_position: str | None = None  # BEFORE/AFTER for ALTER TYPE ADD VALUE
+    using: str | None = None  # alter: PostgreSQL's USING expression for the new type
 
     @property
     def is_ddl(self) -> bool:
@@ -129,6 +131,9 @@ class Reading:
     defined: bool = True  # the function exists
     raised: BaseException | None = None
     raised_line: int | None = None
+    #: What was raised is the reader's own limit (a stand-in lacking something), not the
+    #: revision's: it was not read to the end, and that says nothing about the revision.
+    reader_limit: bool = False
 
 
 @dataclass(frozen=True)
