@@ -303,13 +303,9 @@ def exited_while_running(
     function = next(
         (f.name for f in frames if culprit and _same_file(f.filename, culprit.path)), None
     )
-    where = (
-        f"{function}() of migration {culprit.revision} ({culprit.path})"
-        if culprit and function in ("upgrade", "downgrade")
-        else f"Migration {culprit.revision} ({culprit.path})"
-        if culprit
-        else "A migration"
-    )
+    where = f"Migration {culprit.revision} ({culprit.path})" if culprit else "A migration"
+    if function in ("upgrade", "downgrade"):
+        how = f"{how} in {function}()"
     direction = function if function in ("upgrade", "downgrade") else "migration"
     if transactional:
         outcome = f"the whole {direction} was rolled back and the database is unchanged"
@@ -319,8 +315,8 @@ def exited_while_running(
             "and this one may be partly applied: check the schema before you retry"
         )
     return (
-        f"{where[0].upper()}{where[1:]} {how}: a migration must not end the process (raise an "
-        f"exception to make it fail); {outcome}."
+        f"{where} {how}: a migration must not end the process (raise an exception to make it "
+        f"fail); {outcome}."
     )
 
 

@@ -144,9 +144,9 @@ def read_function(function: Callable[[], Any] | None, backend: str, path: str) -
 
     def exited(how: str, _error: BaseException) -> str:
         return (
-            f"The migration file {path} {how} in {name}(), which ran to be read (by lint, "
-            "or by the data-loss guard before an upgrade), so nothing was run: a migration "
-            "must not end the process; raise an exception to make it fail."
+            f"The migration file {path} {how} in {name}() (run with operations that record, "
+            "to read it): a migration must not end the process; raise an exception to make "
+            "it fail."
         )
 
     with _installed(operations), contained(exited):

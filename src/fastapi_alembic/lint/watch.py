@@ -21,7 +21,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, event
 
 from fastapi_alembic.dialects import for_url
-from fastapi_alembic.errors import DatabaseStateError, DataLossRefused
+from fastapi_alembic.errors import DatabaseStateError, DataLossRefused, RevisionExited
 from fastapi_alembic.lint.database import backend_of
 from fastapi_alembic.lint.model import Action, Kind
 from fastapi_alembic.lint.operations import statement_text, to_actions
@@ -253,7 +253,15 @@ class Watch:
         for step in planned(guard.script, current, "upgrade", guard.target or "heads"):
             if _opted_out(step):
                 continue
-            reading = read_function(getattr(step.module, "upgrade", None), self.backend, step.path)
+            try:
+                reading = read_function(
+                    getattr(step.module, "upgrade", None), self.backend, step.path
+                )
+            except RevisionExited as error:
+                raise RevisionExited(
+                    f"{str(error).rstrip('.')}; nothing was run: the data-loss guard reads the "
+                    "revisions before an upgrade where DDL is not transactional."
+                ) from None
             losses += self._measure_read(reading.actions, names, step.revision)
         if began and self.connection.in_transaction():
             self.connection.rollback()  # reads only; Alembic begins the migration's own

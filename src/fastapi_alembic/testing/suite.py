@@ -27,7 +27,12 @@ from fastapi_alembic import revisions as graph
 from fastapi_alembic.database_names import scratch_name
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import for_url
-from fastapi_alembic.errors import DatabaseUnreachable, MigrationFailed, MigrationsError
+from fastapi_alembic.errors import (
+    DatabaseUnreachable,
+    MigrationFailed,
+    MigrationsError,
+    RevisionExited,
+)
 from fastapi_alembic.migrations import Migrations
 from fastapi_alembic.reports import CheckItem, CheckReport, SkippedRevision
 from fastapi_alembic.testing.rows import RowLedger, first_line, model_types
@@ -221,6 +226,8 @@ class _Suite:
         for index, script in enumerate(order):
             try:
                 scratch.upgrade(script.revision, guard_data_loss=False)
+            except RevisionExited:
+                raise  # a revision that ends the process stops every verb
             except MigrationsError as error:
                 reason = _reason(error)
                 self.reachable = index
@@ -246,6 +253,8 @@ class _Suite:
             return
         try:
             differences = scratch.differences()
+        except RevisionExited:
+            raise  # a revision that ends the process stops every verb
         except MigrationsError as error:
             self.report(MODELS_MATCH, False, _reason(error))
             return
@@ -271,12 +280,16 @@ class _Suite:
             name = _named(script)
             try:
                 scratch.upgrade(script.revision, guard_data_loss=False)
+            except RevisionExited:
+                raise  # a revision that ends the process stops every verb
             except MigrationsError as error:
                 failure = f"up to {name} failed: {_reason(error)}"
                 break
             after_up = schema_of(scratch.url)
             try:
                 scratch.downgrade(_parent_of(script))
+            except RevisionExited:
+                raise  # a revision that ends the process stops every verb
             except MigrationsError as error:
                 failure = f"down from {name} failed: {_reason(error)}"
                 break
@@ -286,6 +299,8 @@ class _Suite:
                 traces.append(f"downgrading {name} left {'; '.join(differences)}")
             try:
                 scratch.upgrade(script.revision, guard_data_loss=False)
+            except RevisionExited:
+                raise  # a revision that ends the process stops every verb
             except MigrationsError as error:
                 failure = f"up again to {name} failed: {_reason(error)}"
                 break
@@ -324,6 +339,8 @@ class _Suite:
     def rows_survive(self, scratch: Migrations, order: list[Script]) -> None:
         try:
             declared = model_types(self.migrations.settings.metadata)
+        except RevisionExited:
+            raise  # a revision that ends the process stops every verb
         except MigrationsError:
             declared = {}
         ledger = RowLedger(declared)
@@ -333,6 +350,8 @@ class _Suite:
             name = _named(script)
             try:
                 scratch.upgrade(script.revision, guard_data_loss=False)
+            except RevisionExited:
+                raise  # a revision that ends the process stops every verb
             except MigrationsError as error:
                 self.report(
                     ROWS_SURVIVE,
