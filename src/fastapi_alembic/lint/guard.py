@@ -124,8 +124,8 @@ class DataLossGuard:
         if self.direction == "upgrade" and not self.accept:
             raise DataLossRefused(
                 f"The upgrade refuses to run: {loss.describe()} (revision {loss.revision}); "
-                f"{watch.outcome(loss.revision)}; pass --accept-data-loss "
-                "(accept_data_loss=True) to go on, or change the revision."
+                "pass --accept-data-loss (accept_data_loss=True) to go on, or change the "
+                f"revision; {watch.outcome(loss.revision)}."
             )
         if self.direction == "upgrade" and self.backup is None:
             self.backup = watch.back_up(loss.revision)

@@ -37,7 +37,9 @@ if TYPE_CHECKING:
 NO_PRE_READ = re.compile(r"#\s*fastapi-alembic:\s*no-pre-read\b", re.IGNORECASE)
 # Raw SQL that can lose data, or rename and create what the guard follows: anything else is
 # not parsed at all (the parser costs a quarter of a second to load).
-_WORTH_PARSING = re.compile(r"^\s*(?:DROP|DELETE|TRUNCATE|ALTER|CREATE\s+TABLE)\b", re.I)
+_WORTH_PARSING = re.compile(
+    r"^\s*(?:DROP|DELETE|TRUNCATE|ALTER|CREATE\s+(?:TABLE|TYPE))\b", re.IGNORECASE
+)
 #: Alembic's own dispatch, kept before the guard replaces it while a command runs.
 original_invoke = AbstractOperations.invoke
 
@@ -154,7 +156,10 @@ class Watch:
     def _read_sql(self, sql: str) -> list[Action]:
         if not _WORTH_PARSING.match(sql):
             return []
+        from fastapi_alembic.lint.losses import created_enum
         from fastapi_alembic.lint.sql import read_sql
+
+        self.created_types.update(created_enum(sql))  # whether or not the parser reads it
 
         return [a for a in read_sql(sql, self.backend) if a.kind is not Kind.UNPARSED_SQL]
 
@@ -268,8 +273,9 @@ class Watch:
         if losses:
             described = " and ".join(f"{x.describe()} (revision {x.revision})" for x in losses)
             raise DataLossRefused(
-                f"The upgrade refuses to run: {described}; nothing was run; pass "
-                "--accept-data-loss (accept_data_loss=True) to go on, or change the revision."
+                f"The upgrade refuses to run: {described}; pass --accept-data-loss "
+                "(accept_data_loss=True) to go on, or change the revision; nothing was run "
+                "(read ahead: this database commits DDL as it goes)."
             )
 
     def _measure_read(self, actions: list[Action], names: Names, revision: str) -> list[Loss]:
