@@ -234,10 +234,11 @@ class Watch:
         try:
             backup = for_url(self.url).backup_before_loss(self.url, revision)
         except (OSError, sqlite3.Error) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
             raise DatabaseStateError(
                 f"Could not back up {mask_url(self.url)} before the accepted data loss "
-                f"({error}), so the upgrade was rolled back and the database is unchanged: "
-                "free some space beside the database file and run it again."
+                f"({reason}), so the upgrade was rolled back and the database is unchanged: "
+                "make room beside the database file (or make it writable) and run it again."
             ) from None
         return str(backup) if backup else None
 

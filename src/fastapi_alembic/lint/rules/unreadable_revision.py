@@ -25,8 +25,10 @@ RULE = Rule(
     severity=Severity.WARNING,
     title="An upgrade() lint cannot read to the end",
     why="Lint runs upgrade() against operations that record instead of running, and a "
-    "connection that returns no rows. Code that needs real rows to go on (a fetched value "
-    "used as a number, say) stops there, and the operations after it are not checked.",
+    "connection that records and returns no rows (a value that must exist, from scalar_one(), "
+    "is empty, zero and false). Code that needs real rows to go on (a fetched row unpacked "
+    "into names, say), or a part of the connection the recorder has no stand-in for, stops "
+    "there, and the operations after it are not checked.",
     safe="""\
 row = op.get_bind().execute(sa.text("SELECT max(id) FROM users")).scalar()
 if row is not None:  # also true of a fresh, empty database
