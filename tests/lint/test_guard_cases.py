@@ -8,10 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from backends import BACKENDS
+from envshapes import async_url
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import for_url
 from helpers import Project, assert_clean_failure, snapshot, write_revision
@@ -249,3 +252,40 @@ def test_the_backup_holds_the_rows_from_before_the_upgrade(tmp_path: Path) -> No
     assert rows(f"sqlite:///{backup}") == [(1, "ada", 3)]  # before the UPDATE, too
     assert not for_url(make_url(url)).absent(make_url(url))
     assert [p.name for p in tmp_path.glob("*.partial")] == []
+
+
+@pytest.mark.parametrize("template", ["generic", "async"])
+def test_an_env_py_with_an_engine_of_its_own(
+    fresh_url: str, backend: str, tmp_path: Path, template: str
+) -> None:
+    """Alembic's own templates run the migrations on their own engine, whose SQLite driver
+    commits DDL as it runs: there the revisions are read ahead, so nothing runs."""
+    url = fresh_url if template == "generic" else async_url(fresh_url)
+    made = Project.create(tmp_path, url)
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'directory = "alembic"\n')
+    command.init(
+        Config(str(tmp_path / "alembic.ini")), str(tmp_path / "alembic"), template=template
+    )
+    env_py = tmp_path / "alembic" / "env.py"
+    env_py.write_text(
+        env_py.read_text().replace(
+            "target_metadata = None",
+            f"from {made.module} import Base\ntarget_metadata = Base.metadata",
+        )
+    )
+    versions = tmp_path / "alembic" / "versions"
+    made.versions.mkdir(parents=True)  # write_revision writes there: move each file after
+    for name, parent, body in (
+        ("aaaa00000001", None, CREATE),
+        ("bbbb00000002", "aaaa00000001", 'op.rename_table("people", "old"); op.drop_table("old")'),
+    ):
+        write_revision(made, name, parent, body=body).rename(versions / f"{name}.py")
+    assert made.cli("upgrade", "aaaa00000001").exit_code == 0
+    sql(fresh_url, "INSERT INTO people (id, note, price) VALUES (1, 'ada', 3)")
+    before = snapshot(fresh_url), rows(fresh_url)
+    result = made.cli("upgrade")
+    assert_clean_failure(result, 3, "dropping old (renamed from people in this upgrade)")
+    transactional = backend == "postgres"  # its own engine: SQLite's driver commits DDL
+    assert ("rolled back" if transactional else "nothing was run") in result.stderr
+    assert (snapshot(fresh_url), rows(fresh_url)) == before

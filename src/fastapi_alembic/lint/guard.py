@@ -104,8 +104,12 @@ class DataLossGuard:
         if self.losses and self.report is not None:
             self.report(DataLossPlan(self.direction, tuple(self.losses), self.backup))
 
-    def _watch(self, migration_context: MigrationContext) -> Watch:
+    def _watch(self, migration_context: MigrationContext, *, running: bool = False) -> Watch:
+        """A watch of one try; ``running``: started at the first operation (by an env.py that
+        runs the migrations itself), where what the driver really does can be asked."""
         watch = Watch(self, migration_context)
+        if running:
+            watch.transactional = watch.transactional and watch.in_transaction()
         _WATCHES[id(migration_context)] = watch
         self.losses = watch.losses  # a new try starts over
         if not watch.transactional and not self._pre_read:
@@ -147,7 +151,7 @@ def _watched_invoke(self: AbstractOperations, operation: Any) -> Any:
         if guard is None:
             return original_invoke(self, operation)
         # An env.py that runs the migrations by itself: start at its first operation.
-        watch = guard._watch(context)
+        watch = guard._watch(context, running=True)
     return watch.invoke(self, operation)
 
 

@@ -104,14 +104,41 @@ class Watch:
         self.created_types: dict[str, TypeFacts] = {}
         self.losses: list[Loss] = []
         self.inside = 0  # in an operation: its own statements are not the revision's
-        self.committed = False  # something ran outside the transaction (autocommit_block)
+        self.committed = False  # part of this run is committed (autocommit_block, a driver)
+        self.operations = 0
         self._meter: Meter | None = None
         self._paths: dict[str, Script | None] = {}
         event.listen(connection, "before_cursor_execute", self._statement)
+        event.listen(connection, "commit", self._commit)
 
     def close(self) -> None:
-        if event.contains(self.connection, "before_cursor_execute", self._statement):
-            event.remove(self.connection, "before_cursor_execute", self._statement)
+        for name, listener in (
+            ("before_cursor_execute", self._statement),
+            ("commit", self._commit),
+        ):
+            if event.contains(self.connection, name, listener):
+                event.remove(self.connection, name, listener)
+
+    def _commit(self, _connection: Any) -> None:
+        self.committed = True
+
+    def in_transaction(self) -> bool:
+        """Whether the statements run now can still be rolled back: a transaction is open,
+        not in autocommit, and (SQLite) the driver really opened one (Python's sqlite3 runs
+        DDL outside any transaction unless told otherwise, as FastAPI-Alembic's engine is)."""
+        connection = self.context.connection or self.connection
+        if not connection.in_transaction() or _autocommitting(self.context):
+            return False
+        if self.backend != "sqlite":
+            return True
+        driver = connection.connection.dbapi_connection
+        known = getattr(driver, "in_transaction", None)
+        if isinstance(known, bool):
+            return known
+        # A driver that does not say (aiosqlite's adapter): only with sqlite3's implicit
+        # transactions off (isolation_level None, as FastAPI-Alembic's engine sets it, with an
+        # explicit BEGIN) does DDL run inside the transaction.
+        return getattr(driver, "isolation_level", "") is None
 
     @property
     def meter(self) -> Meter:
@@ -128,8 +155,10 @@ class Watch:
         pending = _batch_renames(operations)
         for action in actions:
             self._check(action, pending)
-        if _autocommitting(self.context):
-            self.committed = True  # entering the block committed all before it, too
+        if not self.in_transaction():
+            # What ran before is committed by now (entering autocommit_block() commits it).
+            self.committed = self.committed or self.operations > 0 or _autocommitting(self.context)
+        self.operations += 1
         self.inside += 1
         try:
             result = original_invoke(operations, operation)
@@ -151,7 +180,10 @@ class Watch:
             except Exception:
                 return []
             return self._read_sql(sql)
-        return to_actions(operation, self.backend)
+        try:
+            return to_actions(operation, self.backend)
+        except Exception:  # an operation of a plugin's we cannot describe: it loses nothing we know
+            return []
 
     def _read_sql(self, sql: str) -> list[Action]:
         if not _WORTH_PARSING.match(sql):
@@ -218,8 +250,9 @@ class Watch:
             return "it was rolled back and the database is unchanged"
         if self.transactional:
             return (
-                "it was rolled back, but what an autocommit_block() committed before it stays "
-                "applied: check the schema before you retry"
+                "what was committed before it (by an autocommit_block() or a transaction per "
+                "migration) stays applied and the rest was rolled back: check the schema "
+                "before you retry"
             )
         return (
             "this database commits DDL as it goes, so the migrations before it stay applied "
@@ -276,7 +309,7 @@ class Watch:
             raise DataLossRefused(
                 f"The upgrade refuses to run: {described}; pass --accept-data-loss "
                 "(accept_data_loss=True) to go on, or change the revision; nothing was run "
-                "(read ahead: this database commits DDL as it goes)."
+                "(the revisions were read ahead: DDL commits as it runs on this connection)."
             )
 
     def _measure_read(self, actions: list[Action], names: Names, revision: str) -> list[Loss]:
