@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging.config
 from collections.abc import Callable
 from configparser import ConfigParser
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,14 @@ from fastapi_alembic.config import Settings, check_number, load_settings
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.errors import MigrationsError
+from fastapi_alembic.exits import contained
+from fastapi_alembic.revisions import exited_while_running
 from fastapi_alembic.runtime import run_guarded
 from fastapi_alembic.runtime.recorder import LedgerRecorder
 
 SETTINGS_KEY = "fastapi_alembic.settings"
+#: The data-loss guard of the command running the migrations (lint/guard.py), if any.
+DATA_LOSS_KEY = "fastapi_alembic.data_loss"
 CONNECTION_KEY = "connection"  # the key Alembic's own cookbook uses
 
 
@@ -69,8 +74,18 @@ def run_migrations(*, url: str | Callable[[], Any] | None = None, **configure_op
         context.configure(connection=connection, **recorder.hooks(options))
         migration_context = context.get_context()
 
+        transactional = for_url(connection.engine.url).transactional_ddl
+
+        def exited(how: str, error: BaseException) -> str:
+            return exited_while_running(how, error, context.script, transactional=transactional)
+
+        data_loss = config.attributes.get(DATA_LOSS_KEY)
+
         def run() -> None:
-            with recorder.recording(migration_context):
+            # The data-loss guard first: where it reads the revisions ahead (under the lock,
+            # before the first migration), it reads them, not the ledger's wrappers.
+            guarding = data_loss.running(migration_context) if data_loss else nullcontext()
+            with contained(exited), guarding, recorder.recording(migration_context):
                 _run_in_transaction()
 
         # Under the migration lock, with lock timeouts: see fastapi_alembic.runtime.

@@ -27,6 +27,14 @@ class ScriptError(MigrationsError):
     exit_code = 2
 
 
+class RevisionExited(ScriptError):
+    """A revision file tried to end the process (``sys.exit``, ``raise SystemExit``,
+    ``os._exit``, ``KeyboardInterrupt``) while it was loaded, run or read. What ran of a
+    migration was rolled back where the database allows; the sentence says which."""
+
+    exit_code = 2
+
+
 class NothingToDo(MigrationsError):
     """The request found nothing to do, such as ``make`` with no model changes."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 import traceback
@@ -16,7 +15,14 @@ from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import MultipleHeads, ResolutionError, RevisionError
 from alembic.util import CommandError
 
-from fastapi_alembic.errors import ConfigError, DatabaseStateError, ScriptError
+from fastapi_alembic.errors import ConfigError, DatabaseStateError, RevisionExited, ScriptError
+from fastapi_alembic.exits import contained
+from fastapi_alembic.revision_ids import (
+    defining_file,
+    files_defining,
+    refuse_reserved_ids,
+    reserved_sentence,
+)
 
 
 @dataclass(frozen=True)
@@ -119,18 +125,22 @@ def load_script_directory(config: Config, directory: Path) -> ScriptDirectory:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            script.revision_map.heads  # noqa: B018 - building the map imports every file
-        except (KeyError, RevisionError) as error:
-            for warning in caught:
-                missing = _MISSING_PARENT.search(str(warning.message))
-                if missing:
-                    child = re.search(r"-> (\w+)", missing[2])
-                    raise ScriptError(
-                        f"Revision {child[1] if child else missing[2]} names parent revision "
-                        f"{missing[1]}, which is "
-                        f"not in {directory / 'versions'}: restore that file or fix the "
-                        "down_revision."
-                    ) from None
+            with contained(lambda how, error: _exit_on_load(how, error, directory)):
+                script.revision_map.heads  # noqa: B018 - building the map imports every file
+        except RevisionExited:
+            raise
+        except RevisionError as error:
+            illegal = _ILLEGAL_ID.search(str(error))
+            if illegal:
+                raise ScriptError(
+                    reserved_sentence(defining_file(script, illegal[1], directory), illegal[1])
+                ) from None
+            _missing_parent(caught, directory)
+            raise ScriptError(
+                f"The revision graph in {directory} is broken: {str(error).rstrip('.')}."
+            ) from None
+        except KeyError as error:
+            _missing_parent(caught, directory)
             raise ScriptError(
                 f"The revision graph in {directory} is broken: {str(error).rstrip('.')}."
             ) from None
@@ -140,6 +150,7 @@ def load_script_directory(config: Config, directory: Path) -> ScriptDirectory:
             ) from None
         except Exception as error:  # a migration file that does not import
             raise ScriptError(describe_load_failure(error, directory)) from None
+    refuse_reserved_ids(script, directory)
     for warning in caught:
         duplicate = _DUPLICATE.search(str(warning.message))
         if duplicate:
@@ -153,38 +164,27 @@ def load_script_directory(config: Config, directory: Path) -> ScriptDirectory:
 
 
 _DUPLICATE = re.compile(r"Revision (\S+) is present more than once")
+_ILLEGAL_ID = re.compile(r"not allowed in revision identifier '(.*)'$", re.DOTALL)
 
 
-def files_defining(script: ScriptDirectory, revision: str) -> list[Path]:
-    """The revision files whose ``revision = ...`` is ``revision``, read without importing."""
-    found: list[Path] = []
-    for location in script._version_locations:
-        folder = Path(location)
-        paths = folder.rglob("*.py") if script.recursive_version_locations else folder.glob("*.py")
-        for path in sorted(paths):
-            try:
-                text = path.read_text(encoding="utf-8")
-                if revision not in text:
-                    continue
-                tree = ast.parse(text)
-            except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
-                continue
-            if any(_assigns_revision(node, revision) for node in tree.body):
-                found.append(path)
-    return found
+def _missing_parent(caught: list[warnings.WarningMessage], directory: Path) -> None:
+    for warning in caught:
+        missing = _MISSING_PARENT.search(str(warning.message))
+        if missing:
+            child = re.search(r"-> (\w+)", missing[2])
+            raise ScriptError(
+                f"Revision {child[1] if child else missing[2]} names parent revision "
+                f"{missing[1]}, which is "
+                f"not in {directory / 'versions'}: restore that file or fix the "
+                "down_revision."
+            ) from None
 
 
-def _assigns_revision(node: ast.stmt, revision: str) -> bool:
-    if isinstance(node, ast.Assign):
-        targets, value = node.targets, node.value
-    elif isinstance(node, ast.AnnAssign) and node.value is not None:
-        targets, value = [node.target], node.value
-    else:
-        return False
+def _exit_on_load(how: str, error: BaseException, directory: Path) -> str:
     return (
-        any(isinstance(t, ast.Name) and t.id == "revision" for t in targets)
-        and isinstance(value, ast.Constant)
-        and value.value == revision
+        f"The migration file {_failing_file(error, directory)} {how} when it is loaded, so "
+        "nothing was run: a migration file must not end the process; remove that call (raise "
+        "an exception to make a migration fail)."
     )
 
 
@@ -216,6 +216,36 @@ def failing_revision(error: BaseException, script: ScriptDirectory) -> Script | 
         if found is not None:
             return found
     return None
+
+
+def exited_while_running(
+    how: str, error: BaseException, script: ScriptDirectory, *, transactional: bool
+) -> str:
+    """The sentence for revision code that tried to end the process while migrations ran."""
+    culprit = failing_revision(error, script)
+    frames = traceback.extract_tb(error.__traceback__)
+    function = next(
+        (f.name for f in frames if culprit and _same_file(f.filename, culprit.path)), None
+    )
+    where = f"Migration {culprit.revision} ({culprit.path})" if culprit else "A migration"
+    if function in ("upgrade", "downgrade"):
+        how = f"{how} in {function}()"
+    direction = function if function in ("upgrade", "downgrade") else "migration"
+    if transactional:
+        outcome = f"the whole {direction} was rolled back and the database is unchanged"
+    else:
+        outcome = (
+            "this database commits DDL as it goes, so the migrations before it stay applied "
+            "and this one may be partly applied: check the schema before you retry"
+        )
+    return (
+        f"{where} {how}: a migration must not end the process (raise an exception to make it "
+        f"fail); {outcome}."
+    )
+
+
+def _same_file(one: str, other: str) -> bool:
+    return Path(one).resolve() == Path(other).resolve()
 
 
 def require_single_head(script: ScriptDirectory) -> None:

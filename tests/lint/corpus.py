@@ -319,7 +319,8 @@ CORPUS: list[Entry] = [
         "    session = Session(bind=op.get_bind())\n    session.execute(sa.update(User).values(name='x'))\n",
         "    pass\n",
         "imports-app-models",
-        "unreadable-revision",  # a Session cannot run on the recording connection
+        "unbatched-data-change",  # the Session runs on the recording connection: its UPDATE is read
+        "missing-downgrade",
         backend="sqlite",
         header="from sqlalchemy.orm import Session\nfrom lintcorpus_app.models import User",
     ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -181,7 +182,11 @@ def test_a_build_killed_halfway_is_never_used_and_is_cleaned_up(
     history = new_history(tmp_path)
     history.add("create users", *CREATE_USERS)
     # Dies (as if killed) after the first migration made its table, in the middle of the build.
-    history.add("maybe die", 'import os\n    if os.environ.get("DIE_NOW"):\n        os._exit(9)')
+    history.add(
+        "maybe die",
+        'import os, signal\n    if os.environ.get("DIE_NOW"):\n'
+        "        os.kill(os.getpid(), signal.SIGKILL)",
+    )
     history.add("create posts", *CREATE_POSTS)
     history.add("add users.age", *ADD_AGE)
     server = server_for(backend, tmp_path)
@@ -192,7 +197,7 @@ def test_a_build_killed_halfway_is_never_used_and_is_cleaned_up(
         text=True,
         timeout=120,
     )
-    assert child.returncode == 9, child.stderr
+    assert child.returncode == -signal.SIGKILL, child.stderr
     dbs = TemplateDatabases(history.migrations(), server)
     try:
         with dbs, dbs.database() as url:  # the same migration files: the same template name

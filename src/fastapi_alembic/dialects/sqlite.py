@@ -17,6 +17,16 @@ from sqlalchemy.exc import DBAPIError
 from fastapi_alembic.dialects.base import DialectSupport, TemplateStore, read_leaving_no_transaction
 
 
+def copy_database(source_path: Path, target: Path) -> None:
+    """A consistent copy of a database file, with SQLite's online backup API (it reads the
+    last committed state, whatever another connection is writing)."""
+    with (
+        closing(sqlite3.connect(source_path)) as source,
+        closing(sqlite3.connect(target)) as copy,
+    ):
+        source.backup(copy)
+
+
 class SQLiteSupport(DialectSupport):
     name = "sqlite"
     char_length_function = "length"
@@ -33,11 +43,15 @@ class SQLiteSupport(DialectSupport):
             target = source_path.with_name(
                 f"{source_path.stem}.before-{label}-{number}{source_path.suffix}"
             )
-        with (
-            closing(sqlite3.connect(source_path)) as source,
-            closing(sqlite3.connect(target)) as copy,
-        ):
-            source.backup(copy)
+        # Written under a temporary name and renamed once complete: a full disk or a crash
+        # never leaves a partial file that looks like a backup.
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        try:
+            copy_database(source_path, partial)
+            os.replace(partial, target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
         return target
 
     foreign_sql_errors = (

@@ -14,7 +14,12 @@ from fastapi_alembic import revisions as graph
 from fastapi_alembic.database_names import scratch_name
 from fastapi_alembic.dialects import DialectSupport, for_url
 from fastapi_alembic.environment import WrongDatabase
-from fastapi_alembic.errors import DatabaseStateError, DatabaseUnreachable, MigrationsError
+from fastapi_alembic.errors import (
+    DatabaseStateError,
+    DatabaseUnreachable,
+    MigrationsError,
+    RevisionExited,
+)
 from fastapi_alembic.jobs import running
 from fastapi_alembic.jobs.common import current_heads, first_line
 from fastapi_alembic.reports import CheckItem, CheckReport
@@ -94,6 +99,8 @@ def _check_lint(
         else:
             report = migrations.lint(database=False)
             scope = "every revision"
+    except RevisionExited:
+        raise  # a revision that ends the process stops every verb
     except MigrationsError as error:
         return CheckItem(name, False, str(error))
     if not report.revisions:
@@ -125,6 +132,8 @@ def _check_applied_files(migrations: Migrations, *, no_database: bool = False) -
         found = running.inspect(migrations, read, models=False)
     except DatabaseUnreachable:
         return [CheckItem(name, True, f"skipped: {mask_url(migrations.url)} is not reachable")]
+    except RevisionExited:
+        raise  # a revision that ends the process stops every verb
     except MigrationsError as error:
         return [CheckItem(name, False, str(error))]
     if found:
@@ -156,6 +165,8 @@ def _check_models(migrations: Migrations, scratch_url: str | URL | None) -> Chec
             scratch.upgrade("heads", guard_data_loss=False)
         except WrongDatabase:
             raise  # not a finding about the migrations: the env.py must be fixed first
+        except RevisionExited:
+            raise  # a revision that ends the process stops every verb
         except MigrationsError as error:
             return CheckItem(name, False, f"upgrading a scratch database failed: {error}")
         differences = scratch.differences()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, Literal
 
 from alembic import command
@@ -16,8 +17,8 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from fastapi_alembic import revisions as graph
-from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import for_url
+from fastapi_alembic.env import DATA_LOSS_KEY
 from fastapi_alembic.errors import (
     DatabaseStateError,
     DatabaseUnreachable,
@@ -58,7 +59,7 @@ def upgrade(
         fast = running.fast_head_check(migrations)
         if fast is not None and fast.at_head and (target == "heads" or len(fast.heads) <= 1):
             return MoveResult(fast.current, fast.current)
-    guard = DataLossGuard("upgrade", accept_data_loss, on_data_loss)
+    guard = DataLossGuard("upgrade", accept_data_loss, on_data_loss, target=target)
     return _move(
         migrations,
         "upgrade",
@@ -81,7 +82,7 @@ def downgrade(
 ) -> MoveResult:
     """The body of ``Migrations.downgrade``."""
     # Only measured when someone listens: a downgrade never refuses.
-    guard = DataLossGuard("downgrade", True, on_data_loss) if on_data_loss else None
+    guard = DataLossGuard("downgrade", True, on_data_loss, target=target) if on_data_loss else None
     return _move(
         migrations,
         "downgrade",
@@ -145,25 +146,27 @@ def _move(
         return _offline(migrations, direction, target, config, script)
     run = command.upgrade if direction == "upgrade" else command.downgrade
 
+    if guard is not None:
+        # Each operation is measured as it is about to run, under the lock (lint/guard.py).
+        guard.script = script
+        config.attributes[DATA_LOSS_KEY] = guard
+
     def work(connection: Connection | None) -> MoveResult:
         before = running.with_environment(migrations, config, script, current_heads)
         graph.require_known(script, before)
-        if guard is not None:
-            if connection is not None:
-                guard(connection, script, before, target)
-            else:  # env.py connects by itself: look with a connection of our own
-                run_with_connection(migrations.url, lambda own: guard(own, script, before, target))
         if connection is not None:
             # Alembic's context begins the transactions (autocommit_block needs it to).
             connection.commit()
         events.start()
         try:
-            with running.running_env(migrations):
+            with running.running_env(migrations), guard.installed() if guard else nullcontext():
                 run(config, target)
         except MigrationsError:
             raise
         except Exception as error:
             raise _explain_failure(migrations, error, direction, target, script) from None
+        if guard is not None:
+            guard.finish()
         # Where the database was once the lock was ours: another migrator may have moved it.
         before = config.attributes.get(HEADS_UNDER_LOCK_KEY, before)
         after = running.with_environment(migrations, config, script, current_heads)

@@ -22,6 +22,14 @@ src/fastapi_alembic/lint/rules/: edit the rule, not this file. -->
 Alembic operations, and the raw SQL parsed), and checks it against the rules below. See
 [cli.md](cli.md#lint-revision) for the command, silences and settings.
 
+It reads them by running them, once per backend it lints, with an `op` that records each
+operation instead of running it and an `op.get_bind()` that records each statement and answers
+with no rows: `sa.Enum(...).create(bind)`, `table.drop(bind)`, `metadata.create_all(bind)`, an
+ORM `Session(bind=op.get_bind())` that reads and writes, and queries (`scalar_one()` and
+`one()` give a value that is empty, zero and false) are all read on. `op.get_context().as_sql`
+is true while a revision is read: keep a side effect (a file written, a message sent) under
+`if not op.get_context().as_sql:` and it runs only when the migration does.
+
 Most rules are about a table that existed before the revision: an index on a table the same
 revision creates is fine, and so is a rename of a table or column the same revision made.
 Without a database, such a table is assumed to be large. With one, a rule marked *size*

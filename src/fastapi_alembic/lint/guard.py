@@ -1,212 +1,44 @@
-"""The data-loss guard: before an upgrade drops or narrows anything, count what would be lost.
+"""The data-loss guard: before an upgrade drops, narrows or empties anything, count what
+would be lost, and refuse unless told it may.
 
-The revisions about to run are read the way lint reads them (recording, not running); each
-drop of a table or column, and each narrowing type change, is measured against the live
-database: rows in the table, non-empty values in the column, values too long for the new type.
+It checks each operation as it is about to run, on the migration's own connection, under the
+migration lock, so a revision's Python runs once per upgrade: a drop, a narrowing type change,
+a ``postgresql_using`` that does not read the column, a ``TRUNCATE`` or a ``DELETE`` without
+``WHERE`` (through ``op.execute`` or the bind) is measured in the database as it is at that
+moment, after the renames before it. Where DDL is transactional (PostgreSQL, SQLite) a refusal
+rolls the whole upgrade back. Where it commits as it goes (MySQL, MariaDB) a refusal halfway
+would leave a migration half applied, so there the revisions are first read (their upgrade()
+run against recording operations, lint's reader) and measured before anything runs; a
+revision can opt out of that reading with ``# fastapi-alembic: no-pre-read``. See
+docs/production.md.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any, Literal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
-from alembic.script import Script, ScriptDirectory
-from alembic.script.revision import RevisionError
-from alembic.util import CommandError
-from sqlalchemy import Connection, String, cast, column, func, inspect, select, table
+from alembic.operations.base import AbstractOperations
+from alembic.script import ScriptDirectory
 
-from fastapi_alembic.dialects import for_url
+from fastapi_alembic.env import DATA_LOSS_KEY
 from fastapi_alembic.errors import DataLossRefused
-from fastapi_alembic.lint.database import backend_of
-from fastapi_alembic.lint.model import Action, Kind
-from fastapi_alembic.lint.types import TypeFacts, facts, narrowing
+from fastapi_alembic.lint.watch import Watch, original_invoke, planned, reads_only
 
+if TYPE_CHECKING:
+    from alembic.runtime.migration import MigrationContext
 
-@dataclass(frozen=True)
-class Loss:
-    """What one operation of one revision would delete."""
+    from fastapi_alembic.lint.losses import Loss
 
-    revision: str
-    table: str
-    column: str | None
-    count: int
-    what: str  # "rows", "non-empty values", "values longer than 20 characters"
-
-    def describe(self) -> str:
-        verb = "dropping" if self.what in {"rows", "non-empty values"} else "narrowing"
-        target = f"{self.table}.{self.column}" if self.column else self.table
-        return f"{verb} {target} would delete {self.count:,} {self.what}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "revision": self.revision,
-            "table": self.table,
-            "column": self.column,
-            "count": self.count,
-            "what": self.what,
-        }
-
-
-def planned(
-    script: ScriptDirectory,
-    current: tuple[str, ...],
-    direction: Literal["upgrade", "downgrade"],
-    target: str,
-) -> list[Script]:
-    """The revisions an upgrade or downgrade to ``target`` runs, in the order it runs them.
-
-    Alembic's own resolution, so relative targets (+2, -1, ae10-1) mean what they mean when
-    it runs; a target it cannot resolve plans nothing here and fails there, with its message.
-    """
-    try:
-        if direction == "upgrade":
-            found = script.iterate_revisions(target, current, implicit_base=True)
-            return list(reversed([s for s in found if s is not None]))
-        found = script.iterate_revisions(current, target, select_for_downgrade=True)
-        return [s for s in found if s is not None]
-    except (CommandError, RevisionError):
-        return []
-
-
-_LOSSY = {Kind.DROP_TABLE, Kind.DROP_COLUMN, Kind.ALTER_COLUMN}
-
-
-def measure_losses(
-    connection: Connection, steps: list[Script], direction: Literal["upgrade", "downgrade"]
-) -> list[Loss]:
-    """What running ``steps`` would delete from the database ``connection`` is on."""
-    # Here, not at the top: the reader brings the SQL parser, which start-up should not load.
-    from fastapi_alembic.lint.reader import read_function
-
-    url = connection.engine.url
-    backend = backend_of(url) or "postgresql"
-    candidates = []
-    for step in steps:
-        created: dict[str, TypeFacts] = {}  # enum types the revision creates, by name
-        reading = read_function(getattr(step.module, direction, None), backend, str(step.path))
-        for action in reading.actions:
-            created.update(_created_enum(action.sql))
-            if action.kind in _LOSSY and action.table:
-                candidates.append((step.revision, _with_created_type(action, created)))
-    if not candidates:
-        return []  # the common case costs no query at all
-    inspector = inspect(connection)
-    existing = set(inspector.get_table_names())
-    columns: dict[str, dict[str, Any]] = {}
-    losses: list[Loss] = []
-    for revision, action in candidates:
-        if action.table not in existing:
-            continue
-        if action.table not in columns:
-            columns[action.table] = {
-                c["name"]: c["type"] for c in inspector.get_columns(action.table)
-            }
-        loss = _loss(connection, revision, action, columns[action.table], url)
-        if loss is not None and loss.count:
-            losses.append(loss)
-    return losses
-
-
-_CREATE_ENUM = re.compile(
-    r"^\s*CREATE\s+TYPE\s+(?P<name>[^\s(]+)\s+AS\s+ENUM\s*\((?P<values>.*)\)\s*$",
-    re.IGNORECASE | re.DOTALL,
-)
-_ENUM_VALUE = re.compile(r"'((?:[^']|'')*)'")
-
-
-def _type_name(sql_name: str) -> str:
-    """A type's name as written in SQL, without schema and quotes, for matching."""
-    return sql_name.rsplit(".", 1)[-1].strip('"').lower()
-
-
-def _created_enum(sql: str | None) -> dict[str, TypeFacts]:
-    """The enum type a ``CREATE TYPE ... AS ENUM`` statement makes, by name (PostgreSQL)."""
-    found = _CREATE_ENUM.match(sql or "")
-    if found is None:
-        return {}
-    values = tuple(v.replace("''", "'") for v in _ENUM_VALUE.findall(found["values"]))
-    return {_type_name(found["name"]): TypeFacts("enum", enum_values=values, text=found["name"])}
-
-
-def _with_created_type(action: Action, created: dict[str, TypeFacts]) -> Action:
-    """The action, its new type resolved when it names an enum type the revision created.
-
-    A PostgreSQL enum rebuild casts the column to a type made a few statements earlier: knowing
-    that type's values is what tells a cast that loses nothing from one that does.
-    """
-    new = action.new_type
-    if not isinstance(new, TypeFacts) or new.family == "enum" or not created:
-        return action
-    resolved = created.get(_type_name(new.text or new.family))
-    return replace(action, new_type=resolved) if resolved is not None else action
-
-
-def _loss(
-    connection: Connection, revision: str, action: Action, known: dict[str, Any], url: Any
-) -> Loss | None:
-    name = action.table or ""
-    if action.kind is Kind.DROP_TABLE:
-        return Loss(revision, name, None, _count(connection, name), "rows")
-    if action.kind is Kind.DROP_COLUMN and action.column in known:
-        counted = _count(connection, name, action.column)
-        return Loss(revision, name, action.column, counted, "non-empty values")
-    if action.kind is Kind.ALTER_COLUMN and action.new_type and action.column in known:
-        old = facts(known[action.column])
-        if not narrowing(old, action.new_type):
-            return None
-        new = action.new_type
-        if new.family == "enum" and new.enum_values is not None:
-            # Only the rows holding a value the new type lacks lose anything; the rest convert.
-            kept = new.enum_values
-            counted = _count(connection, name, action.column, not_in=kept)
-            removed = [v for v in (old.enum_values if old else None) or () if v not in kept]
-            lacking = f" ({', '.join(removed)})" if removed else ""
-            return Loss(
-                revision,
-                name,
-                action.column,
-                counted,
-                f"values the new type no longer holds{lacking}",
-            )
-        if old and old.family in {"string", "text"} and new.family == "string" and new.length:
-            length = getattr(func, for_url(url).char_length_function)
-            counted = _count(connection, name, action.column, (length, new.length))
-            return Loss(
-                revision,
-                name,
-                action.column,
-                counted,
-                f"values longer than {new.length} characters",
-            )
-        counted = _count(connection, name, action.column)
-        return Loss(revision, name, action.column, counted, f"values converted to {new}")
-    return None
-
-
-def _count(
-    connection: Connection,
-    table_name: str,
-    column_name: str | None = None,
-    longer_than: tuple[Any, int] | None = None,
-    not_in: tuple[str, ...] | None = None,
-) -> int:
-    source = table(table_name, *([column(column_name)] if column_name else []))
-    query = select(func.count()).select_from(source)
-    if column_name is not None:
-        query = query.where(source.c[column_name].is_not(None))
-        if longer_than is not None:
-            length, limit = longer_than
-            query = query.where(length(source.c[column_name]) > limit)
-        if not_in is not None:
-            query = query.where(cast(source.c[column_name], String).not_in(not_in))
-    return int(connection.execute(query).scalar_one())
+__all__ = ["DataLossGuard", "DataLossPlan", "planned"]
 
 
 @dataclass(frozen=True)
 class DataLossPlan:
-    """What an upgrade or downgrade is about to delete, and the backup made first (SQLite)."""
+    """What an upgrade or downgrade deleted, and the backup made first (SQLite)."""
 
     direction: str
     losses: tuple[Loss, ...]
@@ -217,34 +49,132 @@ class DataLossPlan:
 
 
 class DataLossGuard:
-    """Refuses an upgrade that would delete data unless accepted; says what a downgrade deletes."""
+    """Refuses an upgrade that would delete data unless accepted; says what a downgrade
+    deletes. Handed to env.py through ``config.attributes[DATA_LOSS_KEY]``."""
 
     def __init__(
         self,
         direction: Literal["upgrade", "downgrade"],
         accept: bool,
         report: Callable[[DataLossPlan], None] | None,
+        *,
+        script: ScriptDirectory | None = None,
+        target: str | None = None,
     ) -> None:
         self.direction = direction
         self.accept = accept
         self.report = report
+        self.script = script
+        self.target = target
+        self.losses: list[Loss] = []
+        self.backup: str | None = None
+        self._pre_read = False
 
-    def __call__(
-        self, connection: Connection, script: ScriptDirectory, current: tuple[str, ...], target: str
-    ) -> None:
-        steps = planned(script, current, self.direction, target)
-        losses = measure_losses(connection, steps, self.direction) if steps else []
-        if not losses:
+    # -- around the run -------------------------------------------------------------------
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """While the command runs: every operation of a migration using this guard is seen."""
+        _install()
+        try:
+            yield
+        finally:
+            for key, watch in list(_WATCHES.items()):
+                if watch.guard is self:
+                    watch.close()
+                    _WATCHES.pop(key, None)
+            _uninstall()
+
+    @contextmanager
+    def running(self, migration_context: MigrationContext) -> Iterator[None]:
+        """One try of the migrations (env.py calls it under the lock): measure first where
+        DDL is not transactional, then watch each operation."""
+        if reads_only(migration_context):
+            yield
             return
-        plan = DataLossPlan(self.direction, tuple(losses))
-        if self.direction == "upgrade":
-            if not self.accept:
-                raise DataLossRefused(
-                    f"The upgrade refuses to run: {plan.describe()}; pass --accept-data-loss "
-                    "(accept_data_loss=True) to go on, or change the revision."
-                )
-            url = connection.engine.url
-            backup = for_url(url).backup_before_loss(url, steps[-1].revision)
-            plan = DataLossPlan(self.direction, plan.losses, str(backup) if backup else None)
-        if self.report is not None:
-            self.report(plan)
+        watch = self._watch(migration_context)
+        try:
+            yield
+        finally:
+            watch.close()
+            _WATCHES.pop(id(migration_context), None)
+
+    def finish(self) -> None:
+        """After a run that succeeded: say what was deleted."""
+        if self.losses and self.report is not None:
+            self.report(DataLossPlan(self.direction, tuple(self.losses), self.backup))
+
+    def _watch(self, migration_context: MigrationContext, *, running: bool = False) -> Watch:
+        """A watch of one try; ``running``: started at the first operation (by an env.py that
+        runs the migrations itself), where what the driver really does can be asked."""
+        watch = Watch(self, migration_context)
+        if running:
+            watch.transactional = watch.transactional and watch.in_transaction()
+        _WATCHES[id(migration_context)] = watch
+        self.losses = watch.losses  # a new try starts over
+        if not watch.transactional and not self._pre_read:
+            self._pre_read = True
+            try:
+                watch.pre_read()
+            except BaseException:
+                watch.close()
+                _WATCHES.pop(id(migration_context), None)
+                raise
+        return watch
+
+    # -- what a loss does ---------------------------------------------------------------
+
+    def found(self, loss: Loss, watch: Watch) -> None:
+        if self.direction == "upgrade" and not self.accept:
+            raise DataLossRefused(
+                f"The upgrade refuses to run: {loss.describe()} (revision {loss.revision}); "
+                "pass --accept-data-loss (accept_data_loss=True) to go on, or change the "
+                f"revision; {watch.outcome(loss.revision)}."
+            )
+        if self.direction == "upgrade" and self.backup is None:
+            self.backup = watch.back_up(loss.revision)
+        watch.losses.append(loss)
+
+
+# -- seeing every operation: Alembic's invoke, while a guarded command runs -----------------
+
+_WATCHES: dict[int, Watch] = {}
+_lock = threading.Lock()
+_users = 0
+
+
+def _watched_invoke(self: AbstractOperations, operation: Any) -> Any:
+    context = self.migration_context
+    watch = _WATCHES.get(id(context))
+    if watch is None:
+        guard = _guard_of(context)
+        if guard is None:
+            return original_invoke(self, operation)
+        # An env.py that runs the migrations by itself: start at its first operation.
+        watch = guard._watch(context, running=True)
+    return watch.invoke(self, operation)
+
+
+def _guard_of(context: MigrationContext) -> DataLossGuard | None:
+    if reads_only(context):
+        return None
+    environment = getattr(context, "environment_context", None)
+    config = getattr(environment, "config", None)
+    guard = config.attributes.get(DATA_LOSS_KEY) if config is not None else None
+    return guard if isinstance(guard, DataLossGuard) else None
+
+
+def _install() -> None:
+    global _users
+    with _lock:
+        if _users == 0:
+            AbstractOperations.invoke = _watched_invoke  # type: ignore[method-assign]
+        _users += 1
+
+
+def _uninstall() -> None:
+    global _users
+    with _lock:
+        _users -= 1
+        if _users == 0:
+            AbstractOperations.invoke = original_invoke  # type: ignore[method-assign]

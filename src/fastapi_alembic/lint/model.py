@@ -83,6 +83,7 @@ class Action:
     kind: Kind
     table: str | None = None
     column: str | None = None
+    schema: str | None = None  # the table's schema (a database on MySQL), when named
     line: int | None = None
     source: Literal["op", "sql"] = "op"
     batch: bool = False  # inside batch_alter_table
@@ -110,6 +111,7 @@ class Action:
     referent_options: tuple[tuple[str, str], ...] = ()
     condition: str | None = None  # check constraint: its condition, as SQL
     assignments: tuple[tuple[str, str], ...] = ()  # UPDATE: (column, value as SQL)
+    using: str | None = None  # alter: PostgreSQL's USING expression for the new type
 
     @property
     def is_ddl(self) -> bool:
@@ -135,6 +137,9 @@ class Reading:
     defined: bool = True  # the function exists
     raised: BaseException | None = None
     raised_line: int | None = None
+    #: What was raised is the reader's own limit (a stand-in lacking something), not the
+    #: revision's: it was not read to the end, and that says nothing about the revision.
+    reader_limit: bool = False
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import functools
 import logging
-from typing import Any, cast
+from typing import cast
 
 import sqlglot
 from sqlglot import exp
@@ -29,19 +29,6 @@ _VOLATILE = ("random(", "gen_random_uuid(", "uuid_generate_v4(", "clock_timestam
 
 # sqlglot logs a warning whenever it falls back to a generic command; we report that ourselves.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
-
-
-def statement_text(statement: Any, dialect: Any) -> str:
-    """The SQL text of a string, text() or Core construct, compiled for ``dialect``."""
-    if isinstance(statement, str):
-        return statement
-    text = getattr(statement, "text", None)
-    if isinstance(text, str):  # sa.text(): keep it as written, :name parameters included
-        return text
-    try:  # values written in: a rule's advice can repeat the statement as it is
-        return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-    except Exception:  # a value with no literal form
-        return str(statement.compile(dialect=dialect))
 
 
 def read_sql(sql: str, backend: str) -> list[Action]:
@@ -89,14 +76,21 @@ def _table(node: exp.Expression | None) -> str | None:
     return table.name if table is not None else None
 
 
+def _schema(node: exp.Expression | None) -> str | None:
+    """The schema (MySQL: the database) a table reference names, if any."""
+    table = node if isinstance(node, exp.Table) else node.find(exp.Table) if node else None
+    return (table.db or None) if table is not None else None
+
+
 def _actions(expression: exp.Expression) -> list[Action]:
     if isinstance(expression, exp.Create):
         return _create(expression)
     if isinstance(expression, exp.Drop):
         kind = str(expression.args.get("kind") or "").upper()
-        names = [t.name for t in expression.args.get("tables") or []]
+        tables = expression.args.get("tables") or []
+        names = [t.name for t in tables]
         if kind == "TABLE":
-            return [Action(Kind.DROP_TABLE, table=name) for name in names]
+            return [Action(Kind.DROP_TABLE, table=t.name, schema=_schema(t)) for t in tables]
         if kind == "INDEX":
             concurrently = bool(expression.args.get("concurrently"))
             return [Action(Kind.DROP_INDEX, name=n, concurrently=concurrently) for n in names]
@@ -112,12 +106,21 @@ def _actions(expression: exp.Expression) -> list[Action]:
             if isinstance(item, exp.EQ) and isinstance(item.this, exp.Column)
         )
         whole = _always(expression.args.get("where"))
-        return [Action(kind, table=table, whole_table=whole, assignments=assignments)]
+        return [
+            Action(
+                kind,
+                table=table,
+                schema=_schema(expression.this),
+                whole_table=whole,
+                assignments=assignments,
+            )
+        ]
     if isinstance(expression, exp.Insert):
         return [Action(Kind.INSERT, table=_table(expression.this))]
     if isinstance(expression, exp.TruncateTable):
         return [
-            Action(Kind.DELETE, table=_table(e), whole_table=True) for e in expression.expressions
+            Action(Kind.DELETE, table=_table(e), schema=_schema(e), whole_table=True)
+            for e in expression.expressions
         ]
     if isinstance(expression, exp.Set):
         settings = [item.this.this.name for item in expression.expressions if _is_assignment(item)]
@@ -203,8 +206,10 @@ def _alter(expression: exp.Alter) -> list[Action]:
         return [Action(Kind.OTHER, table=table)]
     actions: list[Action] = []
     for change in expression.args.get("actions") or []:
-        actions.append(_alter_action(table, change, bool(expression.args.get("not_valid"))))
-    return actions or [Action(Kind.OTHER, table=table)]
+        action = _alter_action(table, change, bool(expression.args.get("not_valid")))
+        action.schema = _schema(expression.this)
+        actions.append(action)
+    return actions or [Action(Kind.OTHER, table=table, schema=_schema(expression.this))]
 
 
 def _alter_action(table: str | None, change: exp.Expression, not_valid: bool) -> Action:
@@ -222,7 +227,14 @@ def _alter_action(table: str | None, change: exp.Expression, not_valid: bool) ->
         column = change.this.name
         dtype = change.args.get("dtype")
         if isinstance(dtype, exp.DataType):
-            return Action(Kind.ALTER_COLUMN, table=table, column=column, new_type=from_sql(dtype))
+            using = change.args.get("using")
+            return Action(
+                Kind.ALTER_COLUMN,
+                table=table,
+                column=column,
+                new_type=from_sql(dtype),
+                using=using.sql(dialect="postgres") if isinstance(using, exp.Expression) else None,
+            )
         if change.args.get("allow_null") is not None:
             return Action(
                 Kind.ALTER_COLUMN,

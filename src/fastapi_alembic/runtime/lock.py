@@ -27,7 +27,7 @@ from typing import IO, TYPE_CHECKING
 from sqlalchemy import Connection
 from sqlalchemy.engine import URL
 
-from fastapi_alembic.errors import MigrationLockTimeout
+from fastapi_alembic.errors import DatabaseStateError, MigrationLockTimeout
 from fastapi_alembic.urls import mask_url
 
 if TYPE_CHECKING:
@@ -203,7 +203,15 @@ class FileLock(_Lock):
         self._file: IO[str] | None = None
 
     def acquire(self, waiting: _Waiting) -> None:
-        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release
+        try:
+            handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release
+        except OSError as error:  # a read-only file system or folder: nothing can be written
+            raise DatabaseStateError(
+                f"Cannot take the migration lock: its file {self.path} cannot be opened for "
+                f"writing ({error.strerror or error}), so nothing was changed; a SQLite "
+                "database on a read-only file system or folder cannot be migrated or stamped: "
+                "make the folder writable, or work on a copy."
+            ) from None
         try:
             while not _try_lock_file(handle):
                 waiting.still_waiting(self._owner)

@@ -28,7 +28,7 @@ from fastapi_alembic import revisions as graph
 from fastapi_alembic.database_names import scratch_name
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import for_url
-from fastapi_alembic.errors import DatabaseUnreachable, MigrationsError
+from fastapi_alembic.errors import DatabaseUnreachable, MigrationsError, RevisionExited
 from fastapi_alembic.migrations import Migrations
 from fastapi_alembic.reports import CheckReport, SkippedRevision
 from fastapi_alembic.testing.outcomes import CheckCallback, CheckRecorder, reason_of
@@ -96,6 +96,8 @@ class _Suite(CheckRecorder):
     def declared_types(self) -> dict[tuple[str, str], Any]:
         try:
             return model_types(self.migrations.settings.metadata)
+        except RevisionExited:
+            raise  # a revision that ends the process stops every verb
         except MigrationsError:
             return {}
 
@@ -186,6 +188,8 @@ class _Suite(CheckRecorder):
         for index, script in enumerate(order):
             try:
                 scratch.upgrade(script.revision, guard_data_loss=False)
+            except RevisionExited:
+                raise  # a revision that ends the process stops every verb
             except MigrationsError as error:
                 reason = reason_of(error)
                 self.reachable = index
@@ -211,6 +215,8 @@ class _Suite(CheckRecorder):
             return
         try:
             differences = scratch.differences()
+        except RevisionExited:
+            raise  # a revision that ends the process stops every verb
         except MigrationsError as error:
             self.report(MODELS_MATCH, False, reason_of(error))
             return
@@ -241,6 +247,8 @@ class _Suite(CheckRecorder):
             name = _named(script)
             try:
                 scratch.upgrade(script.revision, guard_data_loss=False)
+            except RevisionExited:
+                raise  # a revision that ends the process stops every verb
             except MigrationsError as error:
                 failure = f"up to {name} failed: {reason_of(error)}"
                 break
@@ -252,6 +260,8 @@ class _Suite(CheckRecorder):
                 break
             try:
                 scratch.downgrade(_parent_of(script))
+            except RevisionExited:
+                raise  # a revision that ends the process stops every verb
             except MigrationsError as error:
                 held = " with rows in its tables" if rows.inserted else ""
                 failure = f"down from {name} failed{held}: {reason_of(error)}"
@@ -267,6 +277,8 @@ class _Suite(CheckRecorder):
                 traces.append(f"downgrading {name} left {'; '.join(differences)}")
             try:
                 scratch.upgrade(script.revision, guard_data_loss=False)
+            except RevisionExited:
+                raise  # a revision that ends the process stops every verb
             except MigrationsError as error:
                 failure = f"up again to {name} failed: {reason_of(error)}"
                 break
@@ -320,6 +332,8 @@ class _Suite(CheckRecorder):
             name = _named(script)
             try:
                 scratch.upgrade(script.revision, guard_data_loss=False)
+            except RevisionExited:
+                raise  # a revision that ends the process stops every verb
             except MigrationsError as error:
                 self.report(
                     ROWS_SURVIVE,

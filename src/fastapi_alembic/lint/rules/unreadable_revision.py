@@ -46,8 +46,10 @@ RULE = Rule(
     severity=Severity.WARNING,
     title="An upgrade() lint cannot read to the end",
     why="Lint runs upgrade() against operations that record instead of running, and a "
-    "connection that returns no rows. Code that needs real rows to go on (a fetched value "
-    "used as a number, say) stops there, and the operations after it are not checked.",
+    "connection that records and returns no rows (a value that must exist, from scalar_one(), "
+    "is empty, zero and false). Code that needs real rows to go on (a fetched row unpacked "
+    "into names, say), or a part of the connection the recorder has no stand-in for, stops "
+    "there, and the operations after it are not checked.",
     advice=advice,
     example=Subject(table="users", error="TypeError", line=14),
     check=check,
