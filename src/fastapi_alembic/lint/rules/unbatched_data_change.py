@@ -25,14 +25,16 @@ def check(context: RuleContext) -> Iterator[Hit]:
 
 
 def _reads_columns(value: str) -> bool:
-    """Whether an assigned value refers to a column (so "not done yet" cannot be told)."""
+    """Whether an assigned value refers to a column or a bound parameter (so "not done yet"
+    cannot be told, or the statement cannot be repeated as it is)."""
     import sqlglot
     from sqlglot import exp
 
     try:
-        return any(True for _ in sqlglot.parse_one(value).find_all(exp.Column))
+        parsed = sqlglot.parse_one(value)
     except sqlglot.errors.SqlglotError:
         return True
+    return any(True for _ in parsed.find_all(exp.Column, exp.Placeholder, exp.Parameter))
 
 
 def _batch_statement(s: Subject) -> str | None:
