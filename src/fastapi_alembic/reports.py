@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi_alembic.autogen import OperationInfo
-from fastapi_alembic.revisions import RevisionInfo
-from fastapi_alembic.runtime.ledger import Drift
+if TYPE_CHECKING:
+    from fastapi_alembic.autogen import OperationInfo
+    from fastapi_alembic.revisions import RevisionInfo
+    from fastapi_alembic.runtime.ledger import Drift
 
 
 @dataclass(frozen=True)

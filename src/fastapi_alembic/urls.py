@@ -5,11 +5,12 @@ from __future__ import annotations
 import importlib.util
 import re
 from pathlib import Path
-
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING
 
 from fastapi_alembic.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 # A bare dialect name picks the driver we install, when SQLAlchemy's own default is absent.
 _DEFAULT_DRIVERS = {
@@ -21,7 +22,12 @@ _DEFAULT_DRIVERS = {
 
 def parse_url(raw: str | URL) -> URL:
     """Parse ``raw`` into a URL, or raise a ConfigError that does not echo a password."""
-    if isinstance(raw, URL):
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    # URL or text: told apart without SQLAlchemy's URL class, so that masking (below) never
+    # imports SQLAlchemy for the command line's help or the start-up path.
+    if not isinstance(raw, str):
         url = raw
     else:
         remember_secrets(raw)
@@ -67,7 +73,7 @@ def mask_url(url: str | URL) -> str:
     """The URL as it may be shown: every secret-bearing part (password, secret query
     parameters) replaced by ***."""
     remember_secrets(url)
-    text = url.render_as_string(hide_password=True) if isinstance(url, URL) else url
+    text = url.render_as_string(hide_password=True) if not isinstance(url, str) else url
     return mask_text(_mask_one_url(text))
 
 
@@ -129,7 +135,7 @@ def _mask_token(match: re.Match[str]) -> str:
 
 def remember_secrets(url: str | URL) -> None:
     """Note the secrets of ``url`` that free-text masking could not find by their shape."""
-    if isinstance(url, URL):
+    if not isinstance(url, str):
         candidates = [url.password or ""] + [
             value
             for key, values in url.query.items()

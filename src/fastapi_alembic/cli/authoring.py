@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -12,9 +12,11 @@ from fastapi_alembic.cli.linting import show_findings
 from fastapi_alembic.cli.options import Shared
 from fastapi_alembic.cli.output import emit_json, err, relative_path, reports_errors, say
 from fastapi_alembic.errors import MigrationsError
-from fastapi_alembic.lint.report import LintReport
-from fastapi_alembic.migrations import Migrations
-from fastapi_alembic.reports import MadeRevision
+
+if TYPE_CHECKING:
+    from fastapi_alembic.lint.report import LintReport
+    from fastapi_alembic.migrations import Migrations
+    from fastapi_alembic.reports import MadeRevision
 
 
 def stdin_is_terminal() -> bool:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from fastapi_alembic.cli.graph import draw
 from fastapi_alembic.cli.options import Shared
 from fastapi_alembic.cli.output import emit_json, err, out, reports_errors, say, show_checks
-from fastapi_alembic.dialects import for_url
 from fastapi_alembic.errors import DatabaseUnreachable, MigrationsError
-from fastapi_alembic.migrations import Migrations
-from fastapi_alembic.reports import Status
-from fastapi_alembic.revisions import RevisionInfo
 from fastapi_alembic.urls import mask_text
+
+if TYPE_CHECKING:
+    from fastapi_alembic.migrations import Migrations
+    from fastapi_alembic.reports import Status
+    from fastapi_alembic.revisions import RevisionInfo
 
 
 def _one_line(info: RevisionInfo) -> str:
@@ -95,6 +95,8 @@ def heads(shared: Shared) -> None:
 def _database_revisions(migrations: Migrations) -> tuple[str, ...] | None:
     """Where the database is, for history to mark; None when no URL is set, or (said on
     standard error) when the database cannot be read."""
+    from fastapi_alembic.dialects import for_url
+
     url = migrations.settings.url
     if url is None:
         return None
@@ -132,6 +134,8 @@ def history(
             ]
         )
     elif draw_graph:
+        from fastapi_alembic.cli.graph import draw
+
         for line in draw(revisions, current or ()):
             out.print(line, markup=False)
     else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -11,8 +11,9 @@ from rich.markup import escape
 from fastapi_alembic.cli.options import Shared
 from fastapi_alembic.cli.output import emit_json, relative_path, reports_errors, say
 from fastapi_alembic.lint.model import Finding, Severity
-from fastapi_alembic.lint.report import LintReport
-from fastapi_alembic.lint.rules import RULES
+
+if TYPE_CHECKING:
+    from fastapi_alembic.lint.report import LintReport
 
 
 class ReportFormat(StrEnum):
@@ -69,6 +70,8 @@ def _show_github(report: LintReport) -> None:
 
 
 def _show_rules(as_json: bool) -> None:
+    from fastapi_alembic.lint.rules import RULES  # the rules load sqlglot: only when asked
+
     if as_json:
         emit_json(
             [

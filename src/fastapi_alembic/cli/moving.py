@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -17,8 +17,10 @@ from fastapi_alembic.cli.options import (
 )
 from fastapi_alembic.cli.output import emit_json, err, milliseconds, reports_errors, say
 from fastapi_alembic.cli.progress import MoveProgress
-from fastapi_alembic.lint.guard import DataLossPlan
-from fastapi_alembic.reports import MoveResult
+
+if TYPE_CHECKING:
+    from fastapi_alembic.lint.guard import DataLossPlan
+    from fastapi_alembic.reports import MoveResult
 
 SqlOption = Annotated[
     bool,

@@ -16,13 +16,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from fastapi_alembic.config import load_settings
 from fastapi_alembic.logs import printed
-from fastapi_alembic.migrations import Migrations
+
+if TYPE_CHECKING:
+    from fastapi_alembic.migrations import Migrations
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,10 @@ class Shared:
         lock_retries: int | None = None,
     ) -> Migrations:
         """The facade for these options."""
+        # Imported here: registering the verbs (and --help) must not load SQLAlchemy or Alembic.
+        from fastapi_alembic.config import load_settings
+        from fastapi_alembic.migrations import Migrations
+
         settings = load_settings(
             url=self.url,
             metadata_ref=self.metadata,

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.exc import SAWarning
 
 from fastapi_alembic.errors import MigrationsError
 from fastapi_alembic.urls import mask_text
@@ -62,7 +61,9 @@ def reports_errors(function: Callable[P, R]) -> Callable[P, R]:
             with warnings.catch_warnings():
                 # SQLAlchemy's note that a URL option is ignored would be a second message,
                 # printed with a source line: the sentence we print is the one to act on.
-                warnings.filterwarnings("ignore", "Query string argument", SAWarning)
+                # (SAWarning is a RuntimeWarning; naming the base keeps SQLAlchemy unloaded
+                # until a verb needs it.)
+                warnings.filterwarnings("ignore", "Query string argument", RuntimeWarning)
                 return function(*args, **kwargs)
         except MigrationsError as error:
             raise fail(str(error), error.exit_code) from None

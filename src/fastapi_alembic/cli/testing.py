@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -20,15 +20,10 @@ from fastapi_alembic.cli.output import (
     show_checks,
 )
 from fastapi_alembic.database_names import app_tag
-from fastapi_alembic.migrations import Migrations
-from fastapi_alembic.testing.leftovers import (
-    FoundDatabase,
-    OurDatabases,
-    default_server,
-    drop_databases,
-    find_databases,
-)
-from fastapi_alembic.testing.suite import run_suite
+
+if TYPE_CHECKING:
+    from fastapi_alembic.migrations import Migrations
+    from fastapi_alembic.testing.leftovers import FoundDatabase, OurDatabases
 
 
 @reports_errors
@@ -61,6 +56,8 @@ def test(
 ) -> None:
     """The migration test suite: one head; up one at a time; up, down, up again; the models
     match; downgrades leave no trace; rows survive every upgrade."""
+    from fastapi_alembic.testing.suite import run_suite
+
     # --url names the server the scratch databases are made on, not a database to use.
     migrations = replace(shared, url=None).build()
     url = shared.url
@@ -84,6 +81,8 @@ def test(
 def _test_databases(
     migrations: Migrations, url: str | None, prefix: str | None, *, drop: bool, json: bool
 ) -> None:
+    from fastapi_alembic.testing.leftovers import default_server, drop_databases, find_databases
+
     chosen = prefix or migrations.settings.test_database_prefix
     server = url or default_server(os.environ)
     app = app_tag(migrations.directory)
