@@ -65,6 +65,16 @@ def test_status_does_not_load_the_sql_parser(tmp_path: Path) -> None:
     assert "sqlglot" not in loaded
 
 
+def test_current_at_head_loads_neither_alembic_nor_the_cli_framework(tmp_path: Path) -> None:
+    project = Project.create(tmp_path, f"sqlite:///{tmp_path / 'app.db'}")
+    assert project.cli("init").exit_code == 0
+    assert project.cli("make", "create tables").exit_code == 0
+    assert project.cli("upgrade").exit_code == 0
+    code, loaded = _loaded(tmp_path, "current", url=project.url)
+    assert code == 0
+    assert "alembic" not in loaded and "sqlglot" not in loaded
+
+
 def test_listing_the_lint_rules_loads_the_parser_they_use(tmp_path: Path) -> None:
     # The probe above can see sqlglot when a verb loads it.
     code, loaded = _loaded(tmp_path, "lint", "--rules")

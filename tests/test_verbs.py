@@ -155,6 +155,26 @@ def test_history_says_why_it_cannot_mark_the_database(project: Project, tmp_path
     assert not missing.exists()
 
 
+def test_current_prints_the_same_through_the_fast_path_and_the_full_command(
+    project: Project,
+) -> None:
+    """A new process answers plain `current` from the gate when it can (no Alembic loaded):
+    behind, at head, and at base, it prints what the full command prints."""
+
+    def both() -> tuple[str, str]:
+        fast, full = project.run("current"), project.cli("current")
+        assert fast.exit_code == full.exit_code == 0, fast.output + full.output
+        return fast.stdout, full.stdout
+
+    first = snapshot(project.url)[1][0]
+    assert both() == (f"{first}\n", f"{first}\n")
+    assert project.cli("upgrade").exit_code == 0
+    assert both() == ("5ec0nd000001 (head)\n", "5ec0nd000001 (head)\n")
+    assert project.cli("downgrade", "base").exit_code == 0
+    base = "base (no revision applied)\n"
+    assert both() == (base, base)
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_current_check_never_creates_a_sqlite_file(project: Project, tmp_path: Path) -> None:
     """Through the start-up fast path (a new process) and the full command alike."""

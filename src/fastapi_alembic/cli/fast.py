@@ -1,4 +1,5 @@
-"""The start-up fast path: a no-op ``upgrade`` and ``current --check`` without Typer or Alembic.
+"""The start-up fast path: a no-op ``upgrade``, ``current`` and ``current --check`` without
+Typer or Alembic.
 
 Containers run ``fastapi-alembic upgrade`` on every start, and nearly always there is nothing to
 do. Answering that from the gate (runtime/gate.py) spares the process importing Typer, Rich and
@@ -47,6 +48,8 @@ def _parse(argv: Sequence[str]) -> tuple[str, dict[str, str], bool] | None:
         return "upgrade", options, False
     if verb == "current" and not positional and "--check" in flags:
         return "current --check", options, "--json" in flags
+    if verb == "current" and not positional and not flags:
+        return "current", options, False
     return None
 
 
@@ -66,7 +69,7 @@ def answer(argv: Sequence[str]) -> int | None:
             return 0
     from fastapi_alembic.config import load_settings
     from fastapi_alembic.errors import MigrationsError
-    from fastapi_alembic.runtime.gate import alembic_ini_options, fast_head_check
+    from fastapi_alembic.runtime.gate import Position, alembic_ini_options, fast_head_check
     from fastapi_alembic.urls import mask_text
 
     try:
@@ -77,7 +80,7 @@ def answer(argv: Sequence[str]) -> int | None:
         )
         check = fast_head_check(settings, alembic_ini_options(settings.root))
     except MigrationsError as error:
-        if as_json:
+        if as_json or verb == "current":
             return None  # the full command reports errors its own way
         print(f"Error: {mask_text(str(error))}", file=sys.stderr)
         return error.exit_code
@@ -88,6 +91,13 @@ def answer(argv: Sequence[str]) -> int | None:
             return None
         where = ", ".join(check.current) or _BASE
         print(f"Nothing to upgrade: the database is at {where}.")
+        return 0
+    if verb == "current":
+        # As the full command prints it, for the cases where the two cannot differ: one row in
+        # the version table (several rows could come back in another order) that the files have.
+        if len(check.current) > 1 or check.position is Position.UNKNOWN:
+            return None
+        print(", ".join(f"{r} (head)" if r in check.heads else r for r in check.current) or _BASE)
         return 0
     if as_json:
         print(mask_text(json.dumps(check.to_dict(), indent=2)))

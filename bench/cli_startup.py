@@ -1,0 +1,146 @@
+"""How fast `fastapi-alembic`'s everyday commands start, next to Alembic's own.
+
+Whole processes, interleaved, on the synthetic project of bench/status_overhead.py (SQLite by
+default, 100 revisions, the database at head), each pair compared on the median wall time with
+the CPU ratio beside it (CPU time moves much less than wall time when the machine is shared):
+
+  fastapi-alembic --help    vs  alembic --help                   bound 1.0x
+  fastapi-alembic current   vs  alembic current                  bound 1.0x
+  fastapi-alembic status    vs  alembic current + alembic heads  bound 1.0x
+  fastapi-alembic heads     vs  alembic heads                    (for interest)
+
+Usage:
+  .venv/bin/python bench/cli_startup.py [--revisions 100] [--repeat 11]
+      [--backend sqlite|postgres|mysql]
+
+Exits 1 when a judged pair is over its bound, 2 when a command fails (the figures would lie).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from status_overhead import (
+    ALEMBIC,
+    DEFAULT_MYSQL,
+    DEFAULT_POSTGRES,
+    FASTAPI_ALEMBIC,
+    BenchmarkInvalid,
+    Project,
+    build_project,
+    database,
+    load,
+    project_environment,
+    timed,
+)
+
+
+@dataclass
+class Pair:
+    name: str
+    ours: tuple[tuple[str, ...], ...]
+    peer: tuple[tuple[str, ...], ...]
+    bound: float | None
+    ours_wall: list[float] = field(default_factory=list)
+    peer_wall: list[float] = field(default_factory=list)
+    ours_cpu: list[float] = field(default_factory=list)
+    peer_cpu: list[float] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ours_wall) / statistics.median(self.peer_wall)
+
+    @property
+    def cpu_ratio(self) -> float:
+        return statistics.median(self.ours_cpu) / statistics.median(self.peer_cpu)
+
+    @property
+    def passed(self) -> bool:
+        return self.bound is None or self.ratio <= self.bound
+
+
+def pairs() -> list[Pair]:
+    return [
+        Pair("--help", ((FASTAPI_ALEMBIC, "--help"),), ((ALEMBIC, "--help"),), 1.0),
+        Pair("current", ((FASTAPI_ALEMBIC, "current"),), ((ALEMBIC, "current"),), 1.0),
+        Pair(
+            "status",
+            ((FASTAPI_ALEMBIC, "status"),),
+            ((ALEMBIC, "current"), (ALEMBIC, "heads")),
+            1.0,
+        ),
+        Pair("heads", ((FASTAPI_ALEMBIC, "heads"),), ((ALEMBIC, "heads"),), None),
+    ]
+
+
+def measure(project: Project, repeat: int) -> list[Pair]:
+    measured = pairs()
+    for pair in measured:  # warm-up: bytecode written, page cache filled, for both tools
+        timed(project, *pair.ours)
+        timed(project, *pair.peer)
+    for _ in range(repeat):
+        for pair in measured:
+            ours = timed(project, *pair.ours)
+            peer = timed(project, *pair.peer)
+            pair.ours_wall.append(ours.wall)
+            pair.ours_cpu.append(ours.cpu)
+            pair.peer_wall.append(peer.wall)
+            pair.peer_cpu.append(peer.cpu)
+    return measured
+
+
+def print_table(measured: Sequence[Pair], revisions: int, backend: str, repeat: int) -> None:
+    print(f"\n{backend}, {revisions} revisions, median of {repeat} interleaved runs")
+    print(f"{'command':<10} {'ours ms':>8} {'alembic ms':>11} {'ratio':>6} {'cpu':>6}  verdict")
+    for pair in measured:
+        verdict = "-" if pair.bound is None else ("ok" if pair.passed else "OVER")
+        bound = "" if pair.bound is None else f" (bound {pair.bound:.2f}x)"
+        print(
+            f"{pair.name:<10} {statistics.median(pair.ours_wall) * 1000:>8.0f} "
+            f"{statistics.median(pair.peer_wall) * 1000:>11.0f} {pair.ratio:>5.2f}x "
+            f"{pair.cpu_ratio:>5.2f}x  {verdict}{bound}"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--revisions", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=11)
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "mysql"), default="sqlite")
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
+    parser.add_argument("--mysql-url", default=DEFAULT_MYSQL)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args(argv)
+    server = args.postgres_url if args.backend == "postgres" else args.mysql_url
+    print(f"load average before: {load()} on {os.cpu_count()} CPUs")
+    workspace = Path(tempfile.mkdtemp(prefix="fa-bench-startup-"))
+    try:
+        root = workspace / "project"
+        root.mkdir()
+        name = f"fa_bench_startup_{os.getpid()}"
+        with database(args.backend, root, server, name) as url:
+            project = Project(root, project_environment(url, workspace / "pycache"))
+            build_project(project, args.revisions, args.seed)
+            measured = measure(project, args.repeat)
+    except BenchmarkInvalid as error:
+        print(f"\nThe benchmark is invalid: {error}", file=sys.stderr)
+        return 2
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
+    print(f"load average after: {load()}")
+    print_table(measured, args.revisions, args.backend, args.repeat)
+    return 0 if all(pair.passed for pair in measured) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
