@@ -1,0 +1,183 @@
+"""Whether every verb's time grows linearly with the history: 5,000 against 50,000 revisions.
+
+A synthetic project on SQLite: one table in the models, and a linear history whose every
+revision runs one small statement (`UPDATE items SET n = n WHERE id < 0`: real SQL for lint to
+read, nothing to change). The smaller database is upgraded for real; both are then stamped at
+head, so the no-op `upgrade` has nothing to do. Each verb runs as a whole process, once per
+size (the sizes differ tenfold, far beyond the noise), and the script prints the ratio of the
+two times against the bound of 12x (linear, with room for a larger working set).
+
+  heads, status, history, check --no-database, lint, upgrade (no-op)
+
+Usage:
+  .venv/bin/python bench/history_scale.py [--sizes 5000 50000] [--timeout 1800]
+
+Exits 1 when a verb is over the bound or does not finish within --timeout seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+SCRIPTS = Path(sysconfig.get_path("scripts"))
+FASTAPI_ALEMBIC = str(SCRIPTS / "fastapi-alembic")
+BOUND = 12.0
+VERBS: tuple[tuple[str, ...], ...] = (
+    ("heads",),
+    ("status",),
+    ("history",),
+    ("check", "--no-database"),
+    ("lint",),
+    ("upgrade",),
+)
+
+MODELS = """\
+from sqlalchemy import Integer, MetaData, Column, Table
+
+metadata = MetaData()
+items = Table("items", metadata, Column("id", Integer, primary_key=True), Column("n", Integer))
+"""
+
+FIRST = '''\
+"""create items"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{revision}"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "items",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("n", sa.Integer(), nullable=True),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("items")
+'''
+
+STEP = '''\
+"""step {number}"""
+from alembic import op
+
+revision = "{revision}"
+down_revision = "{down}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("UPDATE items SET n = n WHERE id < 0")
+
+
+def downgrade() -> None:
+    op.execute("UPDATE items SET n = n WHERE id < 0")
+'''
+
+
+def revision_id(number: int) -> str:
+    return f"{number:012x}"
+
+
+def build(root: Path, count: int) -> dict[str, str]:
+    (root / "benchmodels.py").write_text(MODELS, encoding="utf-8")
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "bench"\n\n[tool.fastapi-alembic]\nmetadata = "benchmodels:metadata"\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{root / 'bench.db'}", "NO_COLOR": "1"}
+    # Bytecode cached as on a developer's machine, in a folder of the run's own.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
+    run(root, env, "init")
+    versions = root / "migrations" / "versions"
+    (versions / ".gitkeep").unlink(missing_ok=True)
+    (versions / f"{revision_id(1)}_create_items.py").write_text(
+        FIRST.format(revision=revision_id(1)), encoding="utf-8"
+    )
+    for number in range(2, count + 1):
+        (versions / f"{revision_id(number)}_step.py").write_text(
+            STEP.format(number=number, revision=revision_id(number), down=revision_id(number - 1)),
+            encoding="utf-8",
+        )
+    run(root, env, "upgrade", revision_id(1))
+    run(root, env, "stamp", "head")
+    run(root, env, "heads")  # warm: bytecode written, the gate's cache filled
+    return env
+
+
+def run(root: Path, env: dict[str, str], *args: str, timeout: float = 3600) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [FASTAPI_ALEMBIC, *args], cwd=root, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if done.returncode not in (0, 1):  # check and lint may find something: still timed
+        raise RuntimeError(
+            f"`fastapi-alembic {' '.join(args)}` exited {done.returncode}:\n"
+            f"{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        )
+    return time.perf_counter() - started
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs=2, default=[5000, 50000])
+    parser.add_argument("--timeout", type=float, default=1800)
+    args = parser.parse_args(argv)
+    small, large = args.sizes
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    workspace = Path(tempfile.mkdtemp(prefix="fa-bench-scale-"))
+    times: dict[int, dict[str, float | None]] = {}
+    try:
+        for count in (small, large):
+            root = workspace / str(count)
+            root.mkdir()
+            started = time.perf_counter()
+            env = build(root, count)
+            print(f"{count} revisions built in {time.perf_counter() - started:.0f} s", flush=True)
+            times[count] = {}
+            for verb in VERBS:
+                name = " ".join(verb)
+                try:
+                    times[count][name] = run(root, env, *verb, timeout=args.timeout)
+                except subprocess.TimeoutExpired:
+                    times[count][name] = None
+                print(f"  {name}: {times[count][name]}", flush=True)
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
+    print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"\n{'verb':<22} {small:>9} s {large:>9} s  ratio  verdict (bound {BOUND:.0f}x)")
+    ok = True
+    for verb in VERBS:
+        name = " ".join(verb)
+        a, b = times[small][name], times[large][name]
+        if a is None or b is None:
+            ok = False
+            print(f"{name:<22} {a or '-':>11} {b or '-':>11}  -      did not finish")
+            continue
+        ratio = b / a
+        ok &= ratio <= BOUND
+        print(
+            f"{name:<22} {a:>11.2f} {b:>11.2f}  {ratio:5.1f}x {'ok' if ratio <= BOUND else 'OVER'}"
+        )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
