@@ -5,7 +5,7 @@ PORT ?= 8000
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv/bin
 
-.PHONY: bench-scale bench-startup demo demo-todo test test-wheel test-autogen test-envs test-matrix test-lowest lint typecheck bench docs clean
+.PHONY: bench-upgrade bench-scale bench-startup demo demo-todo test test-wheel test-autogen test-envs test-matrix test-lowest lint typecheck bench docs clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -77,6 +77,9 @@ bench: .venv/.synced
 
 bench-scale: .venv/.synced
 	$(VENV)/python bench/history_scale.py
+
+bench-upgrade: .venv/.synced
+	$(VENV)/python bench/upgrade_speed.py
 
 bench-startup: .venv/.synced
 	$(VENV)/python bench/cli_startup.py

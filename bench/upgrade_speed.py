@@ -1,0 +1,108 @@
+"""`fastapi-alembic upgrade` from an empty database against plain `alembic upgrade head`.
+
+The synthetic project of bench/status_overhead.py (1000 revisions by default, each adding a
+column or a table), its database emptied before every run: a new SQLite file, or the scratch
+database dropped and made again on the server. Both commands run the same env.py (the one
+`init` writes), so the difference is what fastapi-alembic adds around each migration: the
+lock, the ledger's rows and checksums, the data-loss guard, the progress lines. Whole
+processes, interleaved, median wall time with the CPU ratio beside it; bound 1.15x.
+
+Usage:
+  .venv/bin/python bench/upgrade_speed.py [--revisions 1000] [--repeat 5]
+      [--backend sqlite|postgres|mysql]
+
+Exits 1 when over the bound, 2 when a command fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from status_overhead import (
+    ALEMBIC,
+    DEFAULT_MYSQL,
+    DEFAULT_POSTGRES,
+    FASTAPI_ALEMBIC,
+    BenchmarkInvalid,
+    Project,
+    build_project,
+    database,
+    load,
+    project_environment,
+    timed,
+)
+
+from fastapi_alembic.dialects import for_url
+
+BOUND = 1.15
+
+
+def emptied(url: str) -> None:
+    """The database as it was before the first migration."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        Path(parsed.database or "").unlink(missing_ok=True)
+        return
+    dialect = for_url(parsed)
+    dialect.drop_database(parsed)
+    dialect.create_database(parsed, parsed.database or "")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--revisions", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "mysql"), default="sqlite")
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
+    parser.add_argument("--mysql-url", default=DEFAULT_MYSQL)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args(argv)
+    server = args.postgres_url if args.backend == "postgres" else args.mysql_url
+    print(f"load average before: {load()} on {os.cpu_count()} CPUs")
+    workspace = Path(tempfile.mkdtemp(prefix="fa-bench-upgrade-"))
+    ours: list[tuple[float, float]] = []
+    plain: list[tuple[float, float]] = []
+    try:
+        root = workspace / "project"
+        root.mkdir()
+        with database(args.backend, root, server, f"fa_bench_upgrade_{os.getpid()}") as url:
+            project = Project(root, project_environment(url, workspace / "pycache"))
+            build_project(project, args.revisions, args.seed)  # warm: bytecode written
+            for _ in range(args.repeat):
+                emptied(url)
+                run = timed(project, (FASTAPI_ALEMBIC, "upgrade"))
+                ours.append((run.wall, run.cpu))
+                emptied(url)
+                run = timed(project, (ALEMBIC, "upgrade", "head"))
+                plain.append((run.wall, run.cpu))
+            emptied(url)
+    except BenchmarkInvalid as error:
+        print(f"\nThe benchmark is invalid: {error}", file=sys.stderr)
+        return 2
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
+    print(f"load average after: {load()}")
+    wall = statistics.median(w for w, _ in ours) / statistics.median(w for w, _ in plain)
+    cpu = statistics.median(c for _, c in ours) / statistics.median(c for _, c in plain)
+    print(
+        f"\n{args.backend}, {args.revisions} revisions from empty, median of {args.repeat}:\n"
+        f"  fastapi-alembic upgrade  {statistics.median(w for w, _ in ours):.2f} s\n"
+        f"  alembic upgrade head     {statistics.median(w for w, _ in plain):.2f} s\n"
+        f"  ratio {wall:.2f}x wall, {cpu:.2f}x CPU: {'ok' if wall <= BOUND else 'OVER'} "
+        f"(bound {BOUND:.2f}x)"
+    )
+    return 0 if wall <= BOUND else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
