@@ -13,20 +13,28 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     __version__: str
 
+    from fastapi_alembic.adoption import AdoptionPlan
+    from fastapi_alembic.adoption.reading import CannotAdopt
     from fastapi_alembic.autogen import OperationInfo
     from fastapi_alembic.config import Settings, load_settings
+    from fastapi_alembic.environment import WrongDatabase
     from fastapi_alembic.errors import (
         CheckFailed,
         ConfigError,
         DatabaseStateError,
         DatabaseUnreachable,
         DataLossRefused,
+        MigrationBlocked,
         MigrationFailed,
+        MigrationLockTimeout,
         MigrationsError,
         NothingToDo,
         RevisionExited,
         ScriptError,
     )
+    from fastapi_alembic.jobs.moving import DataLossCallback, StartCallback, StepCallback
+    from fastapi_alembic.lint.guard import DataLossPlan
+    from fastapi_alembic.lint.report import LintReport
     from fastapi_alembic.migrations import Migrations
     from fastapi_alembic.reports import (
         CheckItem,
@@ -38,10 +46,15 @@ if TYPE_CHECKING:
         StepStart,
     )
     from fastapi_alembic.revisions import RevisionInfo
+    from fastapi_alembic.runtime.gate import HeadCheck, Position
+    from fastapi_alembic.runtime.ledger import Entry as LedgerEntry
     from fastapi_alembic.urls import mask_url
 
 _HOME = {
+    "AdoptionPlan": "adoption",
+    "CannotAdopt": "adoption.reading",
     "OperationInfo": "autogen",
+    "WrongDatabase": "environment",
     "Settings": "config",
     "load_settings": "config",
     "CheckFailed": "errors",
@@ -49,11 +62,18 @@ _HOME = {
     "DataLossRefused": "errors",
     "DatabaseStateError": "errors",
     "DatabaseUnreachable": "errors",
+    "MigrationBlocked": "errors",
     "MigrationFailed": "errors",
+    "MigrationLockTimeout": "errors",
     "MigrationsError": "errors",
     "NothingToDo": "errors",
     "RevisionExited": "errors",
     "ScriptError": "errors",
+    "DataLossCallback": "jobs.moving",
+    "StartCallback": "jobs.moving",
+    "StepCallback": "jobs.moving",
+    "DataLossPlan": "lint.guard",
+    "LintReport": "lint.report",
     "Migrations": "migrations",
     "CheckItem": "reports",
     "CheckReport": "reports",
@@ -63,31 +83,47 @@ _HOME = {
     "StepInfo": "reports",
     "StepStart": "reports",
     "RevisionInfo": "revisions",
+    "HeadCheck": "runtime.gate",
+    "Position": "runtime.gate",
+    "LedgerEntry": "runtime.ledger:Entry",
     "mask_url": "urls",
 }
 
 __all__ = [
+    "AdoptionPlan",
+    "CannotAdopt",
     "CheckFailed",
     "CheckItem",
     "CheckReport",
     "ConfigError",
+    "DataLossCallback",
+    "DataLossPlan",
     "DataLossRefused",
     "DatabaseStateError",
     "DatabaseUnreachable",
+    "HeadCheck",
+    "LedgerEntry",
+    "LintReport",
     "MadeRevision",
+    "MigrationBlocked",
     "MigrationFailed",
+    "MigrationLockTimeout",
     "Migrations",
     "MigrationsError",
     "MoveResult",
     "NothingToDo",
     "OperationInfo",
+    "Position",
     "RevisionExited",
     "RevisionInfo",
     "ScriptError",
     "Settings",
+    "StartCallback",
     "Status",
+    "StepCallback",
     "StepInfo",
     "StepStart",
+    "WrongDatabase",
     "load_settings",
     "mask_url",
 ]
@@ -114,7 +150,8 @@ def __getattr__(name: str) -> Any:
     home = _HOME.get(name)
     if home is None:
         raise AttributeError(f"module 'fastapi_alembic' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"fastapi_alembic.{home}"), name)
+    module, _, defined_as = home.partition(":")  # "module:Name" when exported under another name
+    value = getattr(importlib.import_module(f"fastapi_alembic.{module}"), defined_as or name)
     globals()[name] = value
     return value
 

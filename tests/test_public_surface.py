@@ -1,0 +1,105 @@
+"""The public surface: every type in a public signature of `Migrations`, and every error the
+package raises, can be imported from `fastapi_alembic` itself, so users never reach into
+internal modules to annotate a variable or catch an exception."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import pkgutil
+import sys
+import typing
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+import fastapi_alembic
+from fastapi_alembic import Migrations
+from fastapi_alembic.errors import MigrationsError
+
+
+def _exported() -> dict[int, str]:
+    return {id(getattr(fastapi_alembic, name)): name for name in fastapi_alembic.__all__}
+
+
+def _type_checking_names(module: ModuleType) -> dict[str, Any]:
+    """What the module's ``if TYPE_CHECKING:`` blocks import, imported for real."""
+    tree = ast.parse(inspect.getsource(module))
+    names: dict[str, Any] = {}
+    for node in tree.body:
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            block = ast.Module(body=node.body, type_ignores=[])
+            exec(compile(block, module.__name__, "exec"), names)
+    return names
+
+
+def _ours(annotation: Any) -> set[Any]:
+    """The package's own classes inside an annotation (through unions, generics, callables)."""
+    found: set[Any] = set()
+    for argument in typing.get_args(annotation):
+        found |= _ours(argument)
+    if isinstance(annotation, list):  # Callable's parameter list
+        for item in annotation:
+            found |= _ours(item)
+    module = getattr(annotation, "__module__", "") or ""
+    if inspect.isclass(annotation) and module.startswith("fastapi_alembic"):
+        found.add(annotation)
+    return found
+
+
+def _public_callables() -> list[tuple[str, Any]]:
+    members = []
+    for name, member in inspect.getmembers(Migrations):
+        if name.startswith("_") and name != "__init__":
+            continue
+        if isinstance(member, property):
+            member = member.fget
+        if callable(member):
+            members.append((name, member))
+    return members
+
+
+def test_every_exported_name_imports() -> None:
+    for name in fastapi_alembic.__all__:
+        assert getattr(fastapi_alembic, name) is not None, name
+    assert set(fastapi_alembic.__all__) <= set(dir(fastapi_alembic))
+
+
+@pytest.mark.parametrize("name", [name for name, _ in _public_callables()])
+def test_every_type_in_a_public_signature_is_exported(name: str) -> None:
+    module = sys.modules[Migrations.__module__]
+    namespace = {**vars(module), **_type_checking_names(module)}
+    member = dict(_public_callables())[name]
+    hints = typing.get_type_hints(member, globalns=namespace)
+    exported = _exported()
+    missing = {
+        f"{cls.__module__}.{cls.__qualname__}"
+        for annotation in hints.values()
+        for cls in _ours(annotation)
+        if id(cls) not in exported
+    }
+    assert not missing, f"Migrations.{name} uses types not exported by fastapi_alembic: {missing}"
+
+
+def _every_module() -> None:
+    for info in pkgutil.walk_packages(fastapi_alembic.__path__, "fastapi_alembic."):
+        importlib.import_module(info.name)
+
+
+def _subclasses(cls: type) -> set[type]:
+    found = set()
+    for sub in cls.__subclasses__():
+        found |= {sub, *_subclasses(sub)}
+    return found
+
+
+def test_every_error_the_package_raises_is_exported() -> None:
+    _every_module()
+    exported = _exported()
+    errors = {
+        cls for cls in _subclasses(MigrationsError) if cls.__module__.startswith("fastapi_alembic")
+    }
+    missing = sorted(f"{c.__module__}.{c.__qualname__}" for c in errors if id(c) not in exported)
+    assert not missing, f"errors not exported by fastapi_alembic: {missing}"
