@@ -38,3 +38,13 @@ class Rule:
     def safe(self) -> str:
         """The safe way, written for the rule's example finding."""
         return self.advice(self.example)
+
+
+#: The ids of every registered rule, filled in by the registry (lint/rules/__init__.py) when it
+#: loads: a rule that checks other rules' names (silence-without-reason) reads them here
+#: instead of importing the registry that imports it.
+REGISTERED_IDS: list[str] = []
+
+
+def register(rules: tuple[Rule, ...]) -> None:
+    REGISTERED_IDS[:] = [rule.id for rule in rules]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi_alembic.lint.rule import Rule
+from fastapi_alembic.lint.rule import Rule, register
 from fastapi_alembic.lint.rules import (
     add_column_volatile_default,
     add_primary_key,
@@ -72,5 +72,6 @@ RULES: tuple[Rule, ...] = tuple(
     )
 )
 BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
+register(RULES)
 
 __all__ = ["BY_ID", "RULES", "Rule"]

@@ -8,13 +8,11 @@ from collections.abc import Iterator
 from fastapi_alembic.lint.advice import Subject
 from fastapi_alembic.lint.context import Hit, RuleContext
 from fastapi_alembic.lint.model import Severity
-from fastapi_alembic.lint.rule import Rule
+from fastapi_alembic.lint.rule import REGISTERED_IDS, Rule
 
 
-def _known() -> dict[str, object]:
-    from fastapi_alembic.lint.rules import BY_ID  # the registry imports this module
-
-    return dict(BY_ID)
+def _known() -> list[str]:
+    return list(REGISTERED_IDS)
 
 
 def check(context: RuleContext) -> Iterator[Hit]:
