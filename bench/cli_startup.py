@@ -9,6 +9,9 @@ the CPU ratio beside it (CPU time moves much less than wall time when the machin
   fastapi-alembic status    vs  alembic current + alembic heads  bound 1.0x
   fastapi-alembic heads     vs  alembic heads                    (for interest)
 
+Then the peak memory (maximum resident set) of `fastapi-alembic status` against the larger of
+`alembic current` and `alembic heads`, bound 1.15x.
+
 Usage:
   .venv/bin/python bench/cli_startup.py [--revisions 100] [--repeat 11]
       [--backend sqlite|postgres|mysql]
@@ -97,6 +100,21 @@ def measure(project: Project, repeat: int) -> list[Pair]:
     return measured
 
 
+MEMORY_BOUND = 1.15
+
+
+def memory_ratio(project: Project) -> tuple[int, int]:
+    """Peak KiB of ``status`` and of the larger of Alembic's two commands, medians of 3."""
+    from upgrade_speed import peak_kib
+
+    ours = [peak_kib(project, FASTAPI_ALEMBIC, "status") for _ in range(3)]
+    plain = [
+        max(peak_kib(project, ALEMBIC, "current"), peak_kib(project, ALEMBIC, "heads"))
+        for _ in range(3)
+    ]
+    return int(statistics.median(ours)), int(statistics.median(plain))
+
+
 def print_table(measured: Sequence[Pair], revisions: int, backend: str, repeat: int) -> None:
     print(f"\n{backend}, {revisions} revisions, median of {repeat} interleaved runs")
     print(f"{'command':<10} {'ours ms':>8} {'alembic ms':>11} {'ratio':>6} {'cpu':>6}  verdict")
@@ -132,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             project = Project(root, project_environment(url, workspace / "pycache"))
             build_project(project, args.revisions, args.seed)
             measured = measure(project, args.repeat)
+            ours_peak, plain_peak = memory_ratio(project)
     except BenchmarkInvalid as error:
         print(f"\nThe benchmark is invalid: {error}", file=sys.stderr)
         return 2
@@ -139,7 +158,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         shutil.rmtree(workspace, ignore_errors=True)
     print(f"load average after: {load()}")
     print_table(measured, args.revisions, args.backend, args.repeat)
-    return 0 if all(pair.passed for pair in measured) else 1
+    memory = ours_peak / plain_peak
+    print(
+        f"status peak memory {ours_peak / 1024:.0f} MiB against {plain_peak / 1024:.0f} MiB: "
+        f"{memory:.2f}x, {'ok' if memory <= MEMORY_BOUND else 'OVER'} (bound {MEMORY_BOUND:.2f}x)"
+    )
+    return 0 if all(pair.passed for pair in measured) and memory <= MEMORY_BOUND else 1
 
 
 if __name__ == "__main__":

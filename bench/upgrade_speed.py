@@ -5,7 +5,8 @@ column or a table), its database emptied before every run: a new SQLite file, or
 database dropped and made again on the server. Both commands run the same env.py (the one
 `init` writes), so the difference is what fastapi-alembic adds around each migration: the
 lock, the ledger's rows and checksums, the data-loss guard, the progress lines. Whole
-processes, interleaved, median wall time with the CPU ratio beside it; bound 1.15x.
+processes, interleaved, median wall time with the CPU ratio beside it; bound 1.15x. The peak
+memory (maximum resident set) of each process is compared too, with the same bound.
 
 Usage:
   .venv/bin/python bench/upgrade_speed.py [--revisions 1000] [--repeat 5]
@@ -20,6 +21,7 @@ import argparse
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -56,6 +58,22 @@ def emptied(url: str) -> None:
     dialect.create_database(parsed, parsed.database or "")
 
 
+def peak_kib(project: Project, *command: str) -> int:
+    """The command's peak resident memory (KiB), from the kernel's account of that child."""
+    child = subprocess.Popen(
+        command,
+        cwd=project.root,
+        env=project.environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise BenchmarkInvalid(f"`{' '.join(command)}` exited {child.returncode}")
+    return usage.ru_maxrss
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -86,6 +104,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run = timed(project, (ALEMBIC, "upgrade", "head"))
                 plain.append((run.wall, run.cpu))
             emptied(url)
+            ours_peak, plain_peak = [], []
+            for _ in range(3):
+                emptied(url)
+                ours_peak.append(peak_kib(project, FASTAPI_ALEMBIC, "upgrade"))
+                emptied(url)
+                plain_peak.append(peak_kib(project, ALEMBIC, "upgrade", "head"))
+            emptied(url)
     except BenchmarkInvalid as error:
         print(f"\nThe benchmark is invalid: {error}", file=sys.stderr)
         return 2
@@ -101,7 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"  ratio {wall:.2f}x wall, {cpu:.2f}x CPU: {'ok' if wall <= BOUND else 'OVER'} "
         f"(bound {BOUND:.2f}x)"
     )
-    return 0 if wall <= BOUND else 1
+    memory = statistics.median(ours_peak) / statistics.median(plain_peak)
+    print(
+        f"  peak memory {statistics.median(ours_peak) / 1024:.0f} MiB against "
+        f"{statistics.median(plain_peak) / 1024:.0f} MiB: {memory:.2f}x, "
+        f"{'ok' if memory <= BOUND else 'OVER'} (bound {BOUND:.2f}x)"
+    )
+    return 0 if wall <= BOUND and memory <= BOUND else 1
 
 
 if __name__ == "__main__":
