@@ -398,6 +398,15 @@ class Migrations:
             models=False,
         )
 
+    def adopt_ledger(self) -> list[ledger.Entry]:
+        """Record the applied revisions the ledger has no row for (it was dropped, or the
+        database was migrated without FastAPI-Alembic), with their files as they are now."""
+        return running.inspect(
+            self,
+            lambda context, script: reading.adopt(self.settings, context, script),
+            models=False,
+        )
+
     # -- lint -------------------------------------------------------------------------------
 
     def lint(

@@ -84,9 +84,40 @@ def exists(connection: Connection, name: str, schema: str | None) -> bool:
     return bool(inspect(connection).has_table(name, schema=schema))
 
 
+def qualified(name: str, schema: str | None) -> str:
+    return f"{schema}.{name}" if schema else name
+
+
+def missing_columns(connection: Connection, name: str, schema: str | None) -> list[str]:
+    """The ledger's columns the table (which exists) lacks: dropped by hand."""
+    found = {column["name"].lower() for column in inspect(connection).get_columns(name, schema)}
+    return [c.name for c in ledger_table(name, schema).c if c.name.lower() not in found]
+
+
+def missing_columns_sentence(name: str, schema: str | None, missing: Iterable[str]) -> str:
+    return (
+        f"The ledger table {qualified(name, schema)} lacks its column(s) {', '.join(missing)}: "
+        "it was altered outside FastAPI-Alembic and cannot be read, so half-applied and edited "
+        "migrations cannot be told; restore the table from a backup, or rename it aside and run "
+        "`fastapi-alembic log --adopt` to start a new ledger from the files as they are now."
+    )
+
+
+def require_readable(connection: Connection, name: str, schema: str | None) -> bool:
+    """Whether the ledger exists; DatabaseStateError (exit 3) when it exists but lacks columns."""
+    if not exists(connection, name, schema):
+        return False
+    missing = missing_columns(connection, name, schema)
+    if missing:
+        raise DatabaseStateError(missing_columns_sentence(name, schema, missing))
+    return True
+
+
 def ensure(connection: Connection, name: str, schema: str | None) -> Table:
+    """The ledger, created when absent; DatabaseStateError when it lacks columns."""
     found = ledger_table(name, schema)
-    found.create(connection, checkfirst=True)
+    if not require_readable(connection, name, schema):
+        found.create(connection, checkfirst=True)
     return found
 
 
@@ -150,7 +181,7 @@ class Entry:
 
 def entries(connection: Connection, name: str, schema: str | None) -> list[Entry]:
     """Every row, oldest first; none when the ledger was never created."""
-    if not exists(connection, name, schema):
+    if not require_readable(connection, name, schema):
         return []
     found = ledger_table(name, schema)
     columns = [c for c in found.c if c.name != "session_id"]
@@ -164,7 +195,7 @@ def interrupted(connection: Connection, name: str, schema: str | None) -> list[E
     A row whose session is still connected is a migration running right now in another
     process (which holds the migration lock): not an interruption.
     """
-    if not exists(connection, name, schema):
+    if not require_readable(connection, name, schema):
         return []
     found = ledger_table(name, schema)
     rows = connection.execute(
@@ -301,3 +332,34 @@ def accept(
     }
     connection.execute(insert(table).values(**values))
     return entries(connection, name, schema)[-1]
+
+
+def adopt(
+    connection: Connection,
+    name: str,
+    schema: str | None,
+    files: dict[str, str],
+    applied: set[str],
+) -> list[Entry]:
+    """Record the applied revisions the ledger has no row for (it was dropped, or the database
+    was migrated without FastAPI-Alembic) with their files' checksums as they are now."""
+    table = ensure(connection, name, schema)
+    recorded = {entry.revision for entry in entries(connection, name, schema)}
+    moment = now()
+    rows = [
+        {
+            **who(connection),
+            "revision": revision,
+            "direction": "up",
+            "outcome": "adopted",
+            "checksum": checksum(files[revision]),
+            "started_at": moment,
+            "finished_at": moment,
+            "seconds": 0.0,
+        }
+        for revision in sorted(applied - recorded)
+        if revision in files
+    ]
+    if rows:
+        connection.execute(insert(table), rows)
+    return entries(connection, name, schema)[-len(rows) :] if rows else []

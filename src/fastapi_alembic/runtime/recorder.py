@@ -239,7 +239,7 @@ class LedgerRecorder:
 
     def _resolve_interrupted(self) -> None:
         """A stamp is how someone says "I inspected the schema": close the unfinished rows."""
-        if not ledger.exists(self.connection, self.name, self.schema):
+        if not ledger.require_readable(self.connection, self.name, self.schema):
             return
         table = ledger.ledger_table(self.name, self.schema)
         self.connection.execute(
