@@ -167,6 +167,15 @@ class DialectSupport:
         """Whether the session ``session_id`` is still connected to the server."""
         return False
 
+    def server_life(self, connection: Connection) -> str | None:
+        """What tells this run of the server from the next (its start time): session ids
+        start over when a server restarts, so an id alone names no session for sure."""
+        return None
+
+    def same_server_life(self, connection: Connection, life: str) -> bool:
+        """Whether the server still runs the life ``server_life`` once answered."""
+        return self.server_life(connection) == life
+
     def schema_extras(self, connection: Connection) -> dict[str, str]:
         """Schema objects outside tables that a downgrade must also remove: name -> definition."""
         return {}

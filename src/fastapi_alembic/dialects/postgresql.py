@@ -42,6 +42,12 @@ class PostgreSQLSupport(DialectSupport):
         )
         return found.first() is not None
 
+    def server_life(self, connection: Connection) -> str | None:
+        found = connection.execute(
+            text("SELECT extract(epoch FROM pg_postmaster_start_time())::text")
+        ).scalar()
+        return None if found is None else str(found)
+
     def drop_database_sql(self, name: str) -> str:
         # FORCE ends sessions a crashed run left behind (PostgreSQL 13+).
         return f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'

@@ -25,6 +25,7 @@ import hashlib
 import os
 import socket
 import sys
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,6 +50,7 @@ from sqlalchemy.engine import URL
 
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.errors import DatabaseStateError
+from fastapi_alembic.runtime import liveness
 from fastapi_alembic.urls import mask_url
 
 UNFINISHED = ("running", "failed")
@@ -135,15 +137,16 @@ def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def who(connection: Connection) -> dict[str, str | None]:
-    """Who runs a migration: the database user, this host, this process."""
+def who(connection: Connection, run: str | None = None) -> dict[str, str | None]:
+    """Who runs a migration: the database user, this host, this process, and the session
+    (runtime/liveness.py) of run ``run``."""
     dialect = for_url(connection.engine.url)
     program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
     return {
         "db_user": dialect.current_user(connection),
         "client_host": socket.gethostname(),
         "process": f"{program} pid {os.getpid()}",
-        "session_id": dialect.session_id(connection),
+        "session_id": liveness.session_token(connection, run or uuid.uuid4().hex[:12]),
     }
 
 
@@ -199,12 +202,17 @@ def interrupted(connection: Connection, name: str, schema: str | None) -> list[E
         return []
     found = ledger_table(name, schema)
     rows = connection.execute(
-        select(found.c.id, found.c.session_id).where(found.c.finished_at.is_(None))
+        select(found.c.id, found.c.session_id, found.c.client_host).where(
+            found.c.finished_at.is_(None)
+        )
     ).all()
     if not rows:
         return []
-    dialect = for_url(connection.engine.url)
-    dead = {row.id for row in rows if not dialect.session_alive(connection, row.session_id)}
+    dead = {
+        row.id
+        for row in rows
+        if not liveness.session_alive(connection, row.session_id, row.client_host)
+    }
     return [entry for entry in entries(connection, name, schema) if entry.id in dead]
 
 
@@ -213,10 +221,15 @@ def interrupted_sentence(found: list[Entry], url: URL) -> str:
     what = "failed partway" if first.outcome == "failed" else "was interrupted"
     more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
     direction = "upgrade" if first.direction == "up" else "downgrade"
+    why = (
+        "after committing part of its work (an autocommit_block)"
+        if for_url(url).transactional_ddl
+        else "whose backend commits DDL as it goes"
+    )
     return (
         f"Migration {first.revision} ({direction}) {what} at "
-        f"{first.started_at:%Y-%m-%d %H:%M:%S} UTC{more} on {mask_url(url)}, whose backend "
-        "commits DDL as it goes, so it may be half applied: inspect the schema, finish or undo "
+        f"{first.started_at:%Y-%m-%d %H:%M:%S} UTC{more} on {mask_url(url)}, {why}, "
+        "so it may be half applied: inspect the schema, finish or undo "
         "that migration by hand, then run `fastapi-alembic stamp REVISION` with the revision "
         "the schema really is at."
     )
