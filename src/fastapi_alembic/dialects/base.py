@@ -94,6 +94,12 @@ class DialectSupport:
         """Other sessions holding locks, as (table or None when unknown, description)."""
         return []
 
+    def watch_migration_session(self, connection: Connection, label: str) -> Callable[[], None]:
+        """Prepare the session that runs migrations so that, should this process die in the
+        middle of a statement, the server ends that statement instead of running it on, and
+        so that others can tell it by ``label``; returns what undoes it."""
+        return lambda: None
+
     @property
     def family(self) -> str:
         """The backend, whatever the driver (mysql and mariadb are one family)."""
