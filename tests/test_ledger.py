@@ -4,6 +4,9 @@ refusal to go past a migration left half done."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ from sqlalchemy.engine import make_url
 from fastapi_alembic.config import DEFAULT_LEDGER_TABLE
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.runtime import ledger
-from helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
+from helpers import BIN, Project, assert_clean_failure, head_of, snapshot, write_revision
 
 SECOND = "5ec0nd000001"
 
@@ -249,3 +252,54 @@ def test_a_missing_checksum_or_an_unknown_outcome_is_reported(project: Project) 
     for revision in (first, SECOND):
         assert project.cli("log", "--accept", revision).exit_code == 0
     assert ledger_lines(project) == []
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        pytest.param("sqlite", marks=pytest.mark.sqlite),
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ],
+)
+def test_a_migrator_killed_after_its_autocommit_block_committed_is_refused(
+    project: Project,
+) -> None:
+    """Where DDL is transactional, what an autocommit_block() committed stays when the
+    migrator dies after it: the migration is half applied, and said so by name."""
+    marker = project.root / "inside"
+    path = project.versions / f"{SECOND}_hand_written.py"
+    path.write_text(
+        path.read_text()
+        .replace(
+            "op.execute('DELETE FROM votes')",
+            "with op.get_context().autocommit_block():\n"
+            "        op.execute('CREATE TABLE half (id INTEGER)')\n"
+            f"    pathlib.Path({str(marker)!r}).write_text('in')\n"
+            "    time.sleep(120)",
+        )
+        .replace("from alembic import op", "import pathlib, time\nfrom alembic import op")
+    )
+    migrator = subprocess.Popen(
+        [str(BIN / "fastapi-alembic"), "upgrade"],
+        cwd=project.root,
+        env={**os.environ, "DATABASE_URL": project.url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert migrator.poll() is None, migrator.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    migrator.kill()
+    migrator.wait()
+    phrases = (
+        f"Migration {SECOND} (upgrade) was interrupted at",
+        "after committing part of its work (an autocommit_block), so it may be half applied",
+    )
+    assert_clean_failure(project.cli("status"), 3, *phrases)
+    before = snapshot(project.url)
+    assert "half" in before[0]
+    assert_clean_failure(project.cli("upgrade"), 3, *phrases)
+    assert snapshot(project.url) == before
