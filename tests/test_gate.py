@@ -196,9 +196,7 @@ def test_a_refused_read_leaves_the_callers_transaction_usable(project: Project) 
     there does not abort the caller's work (PostgreSQL would)."""
     run_with_connection(
         make_url(project.url),
-        lambda c: c.execute(
-            text("ALTER TABLE fastapi_alembic_ledger RENAME COLUMN finished_at TO gone")
-        ),
+        lambda c: c.execute(text("ALTER TABLE alembic_version RENAME COLUMN version_num TO gone")),
     )
     migrations = Migrations(url=project.url, root=project.root)
     engine = create_engine(project.url)

@@ -4,6 +4,9 @@ refusal to go past a migration left half done."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ from sqlalchemy.engine import make_url
 from fastapi_alembic.config import DEFAULT_LEDGER_TABLE
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.runtime import ledger
-from helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
+from helpers import BIN, Project, assert_clean_failure, head_of, snapshot, write_revision
 
 SECOND = "5ec0nd000001"
 
@@ -168,3 +171,135 @@ def test_a_migration_left_half_done_is_refused_until_stamped(project: Project) -
     assert project.cli("current", "--check").exit_code == 1
     assert project.cli("upgrade").exit_code == 0
     assert project.cli("current", "--check").exit_code == 0
+
+
+# -- the ledger tells the truth: a table or column gone, rows that cannot be believed --------
+
+
+def check_line(project: Project, name: str = "applied migrations unchanged") -> str:
+    result = project.cli("check")
+    assert result.exit_code == 1, result.output
+    (line,) = [line for line in result.stdout.splitlines() if name in line]
+    return line
+
+
+def ledger_sql(project: Project, *statements: str) -> None:
+    def run(connection: Connection) -> None:
+        for statement in statements:
+            connection.execute(text(statement))
+
+    run_with_connection(make_url(project.url), run)
+
+
+def test_a_dropped_ledger_is_reported_until_adopted(project: Project) -> None:
+    assert project.cli("upgrade").exit_code == 0
+    ledger_sql(project, f"DROP TABLE {DEFAULT_LEDGER_TABLE}")
+    (line,) = ledger_lines(project)
+    assert f"The ledger table {DEFAULT_LEDGER_TABLE} is missing although 2 revision(s)" in line
+    assert "`fastapi-alembic log --adopt`" in line
+    report = json.loads(project.cli("status", "--json").stdout)
+    assert [p["kind"] for p in report["ledger_problems"]] == ["missing table"]
+    failed = check_line(project)
+    assert failed.startswith("✗") and f"ledger table {DEFAULT_LEDGER_TABLE} is missing" in failed
+
+    adopted = project.cli("log", "--adopt")
+    assert adopted.exit_code == 0, adopted.output
+    assert adopted.stdout.startswith("Adopted into the ledger: 2 applied revision(s)")
+    assert [r["outcome"] for r in log_of(project)] == ["adopted", "adopted"]
+    assert ledger_lines(project) == []
+    assert project.cli("log", "--adopt").stdout.startswith("Nothing to adopt")
+
+
+def test_a_dropped_ledger_column_is_named_and_nothing_runs(project: Project) -> None:
+    ledger_sql(project, f"ALTER TABLE {DEFAULT_LEDGER_TABLE} DROP COLUMN checksum")
+    before = snapshot(project.url)
+    phrases = (f"The ledger table {DEFAULT_LEDGER_TABLE} lacks its column(s) checksum",)
+    for verb in ("status", "log", "upgrade", "downgrade base"):
+        result = project.cli(*verb.split())
+        assert_clean_failure(result, 3, *phrases)
+        assert "alembic_version" not in result.stderr
+    assert snapshot(project.url) == before
+    failed = check_line(project)
+    assert failed.startswith("✗") and phrases[0] in failed and "alembic_version" not in failed
+
+
+def test_a_missing_checksum_or_an_unknown_outcome_is_reported(project: Project) -> None:
+    assert project.cli("upgrade").exit_code == 0
+    first = first_of(project)
+    table = DEFAULT_LEDGER_TABLE
+    ledger_sql(
+        project,
+        f"UPDATE {table} SET checksum = NULL WHERE revision = '{first}'",
+        f"UPDATE {table} SET outcome = 'looks fine' WHERE revision = '{SECOND}'",
+    )
+    for path in project.revision_files():  # edits the ledger can no longer see
+        path.write_text(path.read_text() + "\n# edited\n")
+    lines = ledger_lines(project)
+    assert len(lines) == 2, lines
+    assert (
+        f"of the ledger table {table} records revision {first} as applied with no checksum"
+        in (lines[0])
+    )
+    assert (
+        f"of the ledger table {table} gives revision {SECOND} an outcome the ledger never "
+        "writes ('looks fine')" in lines[1]
+    )
+    result = project.cli("check")
+    assert result.exit_code == 1, result.output
+    assert "✓ applied migrations unchanged" not in result.stdout
+    assert f"`fastapi-alembic log --accept {SECOND}`" in result.stdout
+
+    for revision in (first, SECOND):
+        assert project.cli("log", "--accept", revision).exit_code == 0
+    assert ledger_lines(project) == []
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        pytest.param("sqlite", marks=pytest.mark.sqlite),
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ],
+)
+def test_a_migrator_killed_after_its_autocommit_block_committed_is_refused(
+    project: Project,
+) -> None:
+    """Where DDL is transactional, what an autocommit_block() committed stays when the
+    migrator dies after it: the migration is half applied, and said so by name."""
+    marker = project.root / "inside"
+    path = project.versions / f"{SECOND}_hand_written.py"
+    path.write_text(
+        path.read_text()
+        .replace(
+            "op.execute('DELETE FROM votes')",
+            "with op.get_context().autocommit_block():\n"
+            "        op.execute('CREATE TABLE half (id INTEGER)')\n"
+            f"    pathlib.Path({str(marker)!r}).write_text('in')\n"
+            "    time.sleep(120)",
+        )
+        .replace("from alembic import op", "import pathlib, time\nfrom alembic import op")
+    )
+    migrator = subprocess.Popen(
+        [str(BIN / "fastapi-alembic"), "upgrade"],
+        cwd=project.root,
+        env={**os.environ, "DATABASE_URL": project.url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert migrator.poll() is None, migrator.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    migrator.kill()
+    migrator.wait()
+    phrases = (
+        f"Migration {SECOND} (upgrade) was interrupted at",
+        "after committing part of its work (an autocommit_block), so it may be half applied",
+    )
+    assert_clean_failure(project.cli("status"), 3, *phrases)
+    before = snapshot(project.url)
+    assert "half" in before[0]
+    assert_clean_failure(project.cli("upgrade"), 3, *phrases)
+    assert snapshot(project.url) == before

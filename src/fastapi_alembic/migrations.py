@@ -312,16 +312,17 @@ class Migrations:
         To head, the start-up gate is asked first: a database already at head returns at once,
         without loading a single migration file.
         """
-        return moving.upgrade(
-            self,
-            target,
-            sql=sql,
-            on_step=on_step,
-            accept_data_loss=accept_data_loss,
-            on_data_loss=on_data_loss,
-            guard_data_loss=guard_data_loss,
-            on_start=on_start,
-        )
+        with running.waiting_for_writers(self):
+            return moving.upgrade(
+                self,
+                target,
+                sql=sql,
+                on_step=on_step,
+                accept_data_loss=accept_data_loss,
+                on_data_loss=on_data_loss,
+                guard_data_loss=guard_data_loss,
+                on_start=on_start,
+            )
 
     def downgrade(
         self,
@@ -337,18 +338,20 @@ class Migrations:
         An undo by nature: it never refuses, but ``on_data_loss`` hears what it will delete
         before it runs. ``on_start`` and ``on_step`` as for :meth:`upgrade`.
         """
-        return moving.downgrade(
-            self,
-            target,
-            sql=sql,
-            on_step=on_step,
-            on_data_loss=on_data_loss,
-            on_start=on_start,
-        )
+        with running.waiting_for_writers(self):
+            return moving.downgrade(
+                self,
+                target,
+                sql=sql,
+                on_step=on_step,
+                on_data_loss=on_data_loss,
+                on_start=on_start,
+            )
 
     def stamp(self, revision: str) -> MoveResult:
         """Record ``revision`` as applied without running anything."""
-        return moving.stamp(self, revision)
+        with running.waiting_for_writers(self):
+            return moving.stamp(self, revision)
 
     # -- checks ---------------------------------------------------------------------------
 
@@ -395,6 +398,15 @@ class Migrations:
         return running.inspect(
             self,
             lambda context, script: reading.accept(self.settings, context, script, revision),
+            models=False,
+        )
+
+    def adopt_ledger(self) -> list[ledger.Entry]:
+        """Record the applied revisions the ledger has no row for (it was dropped, or the
+        database was migrated without FastAPI-Alembic), with their files as they are now."""
+        return running.inspect(
+            self,
+            lambda context, script: reading.adopt(self.settings, context, script),
             models=False,
         )
 

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from fastapi_alembic.autogen import OperationInfo
     from fastapi_alembic.revisions import RevisionInfo
     from fastapi_alembic.runtime.ledger import Drift
+    from fastapi_alembic.runtime.ledger_health import LedgerProblem
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class Status:
     differences: tuple[OperationInfo, ...] = ()
     #: Applied revisions whose file changed since, or is gone (from the ledger).
     drift: tuple[Drift, ...] = ()
+    #: What keeps the ledger from vouching for the applied migrations (a dropped table, rows
+    #: with no checksum or an unknown outcome).
+    ledger: tuple[LedgerProblem, ...] = ()
     #: Things worth knowing that are not failures (an env.py not wired for us).
     notes: tuple[str, ...] = ()
 
@@ -40,6 +44,7 @@ class Status:
             "models_match": self.models_match,
             "differences": [d.to_dict() for d in self.differences],
             "drift": [d.to_dict() for d in self.drift],
+            "ledger_problems": [p.to_dict() for p in self.ledger],
             "notes": list(self.notes),
         }
 

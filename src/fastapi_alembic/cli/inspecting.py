@@ -41,6 +41,8 @@ def _show_status(status: Status) -> None:
             say(f"            {marker} {escape(difference.description)}")
     for drift in status.drift:
         say(f"Ledger    [yellow]{escape(drift.sentence)}[/]")
+    for problem in status.ledger:
+        say(f"Ledger    [yellow]{escape(problem.sentence)}[/]")
     for note in status.notes:
         say(f"Note      [yellow]{escape(note)}[/]")
 

@@ -24,9 +24,28 @@ def log(
             show_default=False,
         ),
     ] = None,
+    adopt: Annotated[
+        bool,
+        typer.Option(
+            "--adopt",
+            help="Record the applied revisions the ledger has no row for (its table was "
+            "dropped, or the database was migrated without FastAPI-Alembic), with their files "
+            "as they are now.",
+        ),
+    ] = False,
 ) -> None:
     """The ledger: every migration applied or reverted, when, how long, by whom, and how it ended."""
     migrations = shared.build()
+    if adopt:
+        adopted = migrations.adopt_ledger()
+        if shared.json:
+            emit_json([entry.to_dict() for entry in adopted])
+        elif adopted:
+            listed = ", ".join(entry.revision for entry in adopted)
+            say(f"Adopted into the ledger: {len(adopted)} applied revision(s), {listed}.")
+        else:
+            say("Nothing to adopt: the ledger has a row for every applied revision.")
+        return
     if accept is not None:
         entry = migrations.accept_edit(accept)
         if shared.json:

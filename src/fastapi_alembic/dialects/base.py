@@ -94,6 +94,12 @@ class DialectSupport:
         """Other sessions holding locks, as (table or None when unknown, description)."""
         return []
 
+    def watch_migration_session(self, connection: Connection, label: str) -> Callable[[], None]:
+        """Prepare the session that runs migrations so that, should this process die in the
+        middle of a statement, the server ends that statement instead of running it on, and
+        so that others can tell it by ``label``; returns what undoes it."""
+        return lambda: None
+
     @property
     def family(self) -> str:
         """The backend, whatever the driver (mysql and mariadb are one family)."""
@@ -166,6 +172,15 @@ class DialectSupport:
     def session_alive(self, connection: Connection, session_id: str | None) -> bool:
         """Whether the session ``session_id`` is still connected to the server."""
         return False
+
+    def server_life(self, connection: Connection) -> str | None:
+        """What tells this run of the server from the next (its start time): session ids
+        start over when a server restarts, so an id alone names no session for sure."""
+        return None
+
+    def same_server_life(self, connection: Connection, life: str) -> bool:
+        """Whether the server still runs the life ``server_life`` once answered."""
+        return self.server_life(connection) == life
 
     def schema_extras(self, connection: Connection) -> dict[str, str]:
         """Schema objects outside tables that a downgrade must also remove: name -> definition."""

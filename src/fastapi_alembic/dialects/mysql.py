@@ -52,6 +52,21 @@ class MySQLSupport(DialectSupport):
         )
         return found.first() is not None
 
+    def server_life(self, connection: Connection) -> str | None:
+        # The start time, from the uptime (MariaDB has no server UUID that a restart changes).
+        uptime = connection.execute(text("SHOW GLOBAL STATUS LIKE 'Uptime'")).first()
+        now = connection.execute(text("SELECT UNIX_TIMESTAMP()")).scalar()
+        if uptime is None or now is None:
+            return None
+        return str(int(now) - int(uptime[1]))
+
+    def same_server_life(self, connection: Connection, life: str) -> bool:
+        # Whole seconds read at two moments: the same start within a second or two.
+        now = self.server_life(connection)
+        if now is None or not life.lstrip("-").isdigit():
+            return False
+        return abs(int(now) - int(life)) <= 2
+
     def create_database_sql(self, name: str) -> str:
         return f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"
 

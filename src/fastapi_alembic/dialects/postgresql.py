@@ -42,6 +42,12 @@ class PostgreSQLSupport(DialectSupport):
         )
         return found.first() is not None
 
+    def server_life(self, connection: Connection) -> str | None:
+        found = connection.execute(
+            text("SELECT extract(epoch FROM pg_postmaster_start_time())::text")
+        ).scalar()
+        return None if found is None else str(found)
+
     def drop_database_sql(self, name: str) -> str:
         # FORCE ends sessions a crashed run left behind (PostgreSQL 13+).
         return f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
@@ -110,10 +116,41 @@ class PostgreSQLSupport(DialectSupport):
         return [
             (
                 table,
-                describe_session(pid, _who(application, client), since, "in a transaction since"),
+                describe_session(
+                    pid,
+                    _who(application, client, state, query),
+                    since,
+                    "in a transaction since",
+                ),
             )
-            for table, pid, application, client, since in rows
+            for table, pid, application, client, state, query, since in rows
         ]
+
+    def watch_migration_session(self, connection: Connection, label: str) -> Callable[[], None]:
+        # PostgreSQL 14+ checks, while a statement runs, that its client is still connected
+        # (client_connection_check_interval): a migrator killed in the middle of a long
+        # statement leaves no orphan holding its table locks for the statement's whole run.
+        version = int(connection.execute(text("SHOW server_version_num")).scalar() or 0)
+        settings = {}
+        if version >= 140000:
+            settings["client_connection_check_interval"] = "1s"
+        current = connection.execute(text("SELECT current_setting('application_name')")).scalar()
+        if not current:  # the app's own name is kept; a nameless session gets ours
+            settings["application_name"] = label
+        previous = {
+            name: str(
+                connection.execute(text("SELECT current_setting(:name)"), {"name": name}).scalar()
+            )
+            for name in settings
+        }
+        for name, value in settings.items():
+            _set_setting(connection, name, value)
+
+        def restore() -> None:
+            for name, value in previous.items():
+                _set_setting(connection, name, value)
+
+        return restore
 
 
 # The session holding a 64-bit advisory lock: pg_locks splits the key into two halves.
@@ -127,7 +164,8 @@ LIMIT 1
 """
 # Tables other sessions hold locks on: a migration that timed out waited for one of them.
 _RELATION_HOLDERS = """
-SELECT DISTINCT c.relname, a.pid, a.application_name, host(a.client_addr), a.xact_start
+SELECT DISTINCT c.relname, a.pid, a.application_name, host(a.client_addr), a.state,
+       left(regexp_replace(a.query, '\\s+', ' ', 'g'), 200), a.xact_start
 FROM pg_locks l
 JOIN pg_class c ON c.oid = l.relation
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -139,8 +177,15 @@ ORDER BY a.xact_start
 """
 
 
-def _who(application: str | None, client: str | None) -> str | None:
+def _who(
+    application: str | None,
+    client: str | None,
+    state: str | None = None,
+    query: str | None = None,
+) -> str | None:
     parts = [application or "", f"client {client}" if client else "client local socket"]
+    if state:  # what it is doing: "active: UPDATE ...", "idle in transaction: ..."
+        parts.append(f"{state}: {query.strip()}" if query and query.strip() else state)
     return ", ".join(part for part in parts if part)
 
 

@@ -6,11 +6,13 @@ import os
 import shutil
 import sqlite3
 import tempfile
-from contextlib import closing
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
@@ -25,6 +27,59 @@ def copy_database(source_path: Path, target: Path) -> None:
         closing(sqlite3.connect(target)) as copy,
     ):
         source.backup(copy)
+
+
+#: sqlite3's own busy timeout: how long a statement waits for another connection's write lock.
+DEFAULT_BUSY_SECONDS = 5.0
+
+
+class _WritersWait:
+    """What a verb that migrates may still wait for other writers, until it holds the
+    migration lock. SQLite waits for a writer's lock statement by statement (each up to the
+    busy timeout), so without one allowance the waits add up past lock_wait. The time spent
+    in statements counts against it (before the lock they are reads, quick unless they wait);
+    the verb's own work does not."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = max(0.0, seconds)
+        self.spent = 0.0
+
+    @property
+    def left(self) -> float:
+        return max(0.0, self.seconds - self.spent)
+
+
+_writers_wait: _WritersWait | None = None
+
+
+@contextmanager
+def waiting_for_writers(seconds: float) -> Iterator[None]:
+    """Every busy wait of every SQLite statement in this block, and the migration lock's own
+    wait (see :func:`writers_wait_left`), take ``seconds`` at most all together."""
+    global _writers_wait
+    previous = _writers_wait
+    _writers_wait = _WritersWait(seconds)
+    try:
+        yield
+    finally:
+        _writers_wait = previous
+
+
+def stop_waiting_for_writers() -> None:
+    """The migration lock is ours: statements wait for table locks by lock_timeout again."""
+    global _writers_wait
+    _writers_wait = None
+
+
+def writers_wait_left() -> float | None:
+    """Seconds left of the wait for other writers; None outside :func:`waiting_for_writers`."""
+    return None if _writers_wait is None else _writers_wait.left
+
+
+def _spent_since(info: dict[Any, Any]) -> None:
+    began = info.pop("fastapi_alembic.began", None)
+    if began is not None and _writers_wait is not None:
+        _writers_wait.spent += time.monotonic() - began
 
 
 class SQLiteSupport(DialectSupport):
@@ -74,6 +129,30 @@ class SQLiteSupport(DialectSupport):
         def _explicit_begin(connection: Any) -> None:
             connection.exec_driver_sql("BEGIN")
 
+        @event.listens_for(engine, "before_cursor_execute")
+        def _busy_within_the_wait(connection: Any, *_args: Any) -> None:
+            # Each statement waits for another writer only as long as the verb's wait has
+            # left; once that wait is over, the connection's usual timeout comes back.
+            raw = connection.connection.dbapi_connection
+            if not isinstance(raw, sqlite3.Connection):
+                return  # an async driver's connection: its own busy timeout applies
+            left = writers_wait_left()
+            if left is not None:
+                raw.execute(f"PRAGMA busy_timeout = {int(left * 1000)}")
+                connection.info["fastapi_alembic.busy_set"] = True
+                connection.info["fastapi_alembic.began"] = time.monotonic()
+            elif connection.info.pop("fastapi_alembic.busy_set", False):
+                raw.execute(f"PRAGMA busy_timeout = {int(DEFAULT_BUSY_SECONDS * 1000)}")
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def _after(connection: Any, *_args: Any) -> None:
+            _spent_since(connection.info)
+
+        @event.listens_for(engine, "handle_error")
+        def _failed(context: Any) -> None:
+            if context.connection is not None:
+                _spent_since(context.connection.info)
+
     def lock_file(self, url: URL, schema: str | None, version_table: str) -> Path | None:
         # A lock file beside the database: an OS lock ends with its process, and the
         # database file itself stays free for the migration's own transactions.
@@ -84,6 +163,16 @@ class SQLiteSupport(DialectSupport):
 
     def is_lock_timeout(self, error: DBAPIError) -> bool:
         return "database is locked" in str(error.orig)
+
+    def set_lock_timeout(self, connection: Connection, seconds: float) -> Callable[[], None]:
+        # SQLite's lock timeout is its busy timeout: how long a statement waits for a writer.
+        previous = connection.execute(text("PRAGMA busy_timeout")).scalar()
+        connection.execute(text(f"PRAGMA busy_timeout = {max(1, round(seconds * 1000))}"))
+
+        def restore() -> None:
+            connection.execute(text(f"PRAGMA busy_timeout = {int(previous or 0)}"))
+
+        return restore
 
     def url_identity(self, url: URL) -> tuple[str, ...]:
         database = url.database or ""

@@ -127,7 +127,10 @@ def _check_applied_files(migrations: Migrations, *, no_database: bool = False) -
         def read(context: MigrationContext, script: ScriptDirectory) -> list[Any]:
             # A revision the files lack is its own sentence, not a lookup error.
             graph.require_known(script, current_heads(context))
-            return reading.drift(migrations.settings, context, script)
+            problems = reading.ledger_problems(migrations.settings, context, script)
+            if any(problem.kind.startswith("missing") for problem in problems):
+                return problems  # no rows to read drift from
+            return [*problems, *reading.drift(migrations.settings, context, script)]
 
         found = running.inspect(migrations, read, models=False)
     except DatabaseUnreachable:

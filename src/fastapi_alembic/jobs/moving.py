@@ -221,6 +221,9 @@ def _offline(
 def _explain_failure(
     migrations: Migrations, error: Exception, direction: str, target: str, script: ScriptDirectory
 ) -> MigrationsError:
+    wait_over = running.writers_wait_over(migrations, error)
+    if wait_over is not None:
+        return wait_over
     culprit = graph.failing_revision(error, script)
     if culprit is None and isinstance(error, CommandError | RevisionError):
         return ScriptError(f"Cannot {direction} to {target!r}: {str(error).rstrip('.')}.")

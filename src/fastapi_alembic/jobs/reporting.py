@@ -38,6 +38,7 @@ def status(migrations: Migrations) -> Status:
             models_match=not differences,
             differences=tuple(differences),
             drift=tuple(reading.drift(migrations.settings, migration_context, script)),
+            ledger=tuple(reading.ledger_problems(migrations.settings, migration_context, script)),
             notes=notes(migrations),
         )
 

@@ -16,9 +16,10 @@ from sqlalchemy.exc import DBAPIError, InvalidRequestError, MissingGreenlet
 
 from fastapi_alembic import environment
 from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects import sqlite
 from fastapi_alembic.env import CONNECTION_KEY
 from fastapi_alembic.environment import GUARD_KEY, DatabaseGuard
-from fastapi_alembic.errors import ConfigError, DatabaseStateError
+from fastapi_alembic.errors import ConfigError, DatabaseStateError, MigrationLockTimeout
 from fastapi_alembic.jobs.common import first_line
 from fastapi_alembic.project import running_project_code
 from fastapi_alembic.runtime import gate
@@ -152,7 +153,36 @@ def inspect(
     return connected(migrations, config, work)
 
 
-def refused(migrations: Migrations, error: DBAPIError) -> DatabaseStateError:
+@contextmanager
+def waiting_for_writers(migrations: Migrations) -> Iterator[None]:
+    """A verb that migrates a SQLite database waits for other writers at most lock_wait in
+    all: its reads before the migration lock and the lock itself (dialects/sqlite.py)."""
+    if migrations.url.get_backend_name() != "sqlite":
+        yield
+        return
+    with sqlite.waiting_for_writers(migrations.settings.lock_wait):
+        yield
+
+
+def writers_wait_over(migrations: Migrations, error: BaseException) -> MigrationLockTimeout | None:
+    """The sentence for a SQLite statement that gave up on another writer's lock because the
+    verb's lock wait was over; None for any other error."""
+    left = sqlite.writers_wait_left()
+    # The busy timeout is set in whole milliseconds: "over" within a tenth of a second.
+    if left is None or left > 0.1 or "database is locked" not in str(error):
+        return None
+    return MigrationLockTimeout(
+        f"Gave up waiting for the database at {mask_url(migrations.url)} after "
+        f"{migrations.settings.lock_wait:g} s: another process holds its write lock (a "
+        "migration, or the app in a long transaction); let it finish, then run the command "
+        "again, or allow a longer wait with lock_wait."
+    )
+
+
+def refused(migrations: Migrations, error: DBAPIError) -> DatabaseStateError | MigrationLockTimeout:
+    wait_over = writers_wait_over(migrations, error)
+    if wait_over is not None:
+        return wait_over
     return DatabaseStateError(
         f"The database at {mask_url(migrations.url)} refused a statement "
         f"({first_line(error, migrations.url)}): nothing was changed; check that this user "

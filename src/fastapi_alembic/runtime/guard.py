@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from fastapi_alembic.dialects import for_url
+from fastapi_alembic.dialects.sqlite import stop_waiting_for_writers, writers_wait_left
+from fastapi_alembic.errors import MigrationLockTimeout
 from fastapi_alembic.runtime.lock import LockTarget, migration_lock
 from fastapi_alembic.runtime.timeouts import run_with_lock_timeout
 
@@ -16,6 +19,28 @@ if TYPE_CHECKING:
 
 #: Where the revisions the database was at once the lock was taken are left for the caller.
 HEADS_UNDER_LOCK_KEY = "fastapi_alembic.heads_under_lock"
+
+
+@contextmanager
+def _lock_within_the_wait(target: LockTarget, lock_wait: float) -> Iterator[None]:
+    """The migration lock. On SQLite the verb's wait for other writers began before it (its
+    reads wait for a writer's lock too): the lock waits for what is left of the same wait,
+    and the sentence still names the whole of it."""
+    left = writers_wait_left()
+    if left is None:
+        with migration_lock(target, lock_wait):
+            yield
+        return
+    wait = round(left, 3)
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(migration_lock(target, wait))
+        except MigrationLockTimeout as error:
+            raise MigrationLockTimeout(
+                str(error).replace(f"after {wait:g} s", f"after {lock_wait:g} s")
+            ) from None
+        stop_waiting_for_writers()
+        yield
 
 
 def run_guarded(
@@ -46,7 +71,7 @@ def run_guarded(
         migration_context.opts.get("version_table") or "alembic_version",
         migration_context.opts.get("version_table_schema"),
     )
-    with migration_lock(target, settings.lock_wait):
+    with _lock_within_the_wait(target, settings.lock_wait):
         # Read again under the lock: a migrator that waited finds the work done.
         began = not connection.in_transaction()
         attributes[HEADS_UNDER_LOCK_KEY] = tuple(migration_context.get_current_heads())

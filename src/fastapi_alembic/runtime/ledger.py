@@ -25,6 +25,7 @@ import hashlib
 import os
 import socket
 import sys
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,6 +50,7 @@ from sqlalchemy.engine import URL
 
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.errors import DatabaseStateError
+from fastapi_alembic.runtime import liveness
 from fastapi_alembic.urls import mask_url
 
 UNFINISHED = ("running", "failed")
@@ -84,9 +86,40 @@ def exists(connection: Connection, name: str, schema: str | None) -> bool:
     return bool(inspect(connection).has_table(name, schema=schema))
 
 
+def qualified(name: str, schema: str | None) -> str:
+    return f"{schema}.{name}" if schema else name
+
+
+def missing_columns(connection: Connection, name: str, schema: str | None) -> list[str]:
+    """The ledger's columns the table (which exists) lacks: dropped by hand."""
+    found = {column["name"].lower() for column in inspect(connection).get_columns(name, schema)}
+    return [c.name for c in ledger_table(name, schema).c if c.name.lower() not in found]
+
+
+def missing_columns_sentence(name: str, schema: str | None, missing: Iterable[str]) -> str:
+    return (
+        f"The ledger table {qualified(name, schema)} lacks its column(s) {', '.join(missing)}: "
+        "it was altered outside FastAPI-Alembic and cannot be read, so half-applied and edited "
+        "migrations cannot be told; restore the table from a backup, or rename it aside and run "
+        "`fastapi-alembic log --adopt` to start a new ledger from the files as they are now."
+    )
+
+
+def require_readable(connection: Connection, name: str, schema: str | None) -> bool:
+    """Whether the ledger exists; DatabaseStateError (exit 3) when it exists but lacks columns."""
+    if not exists(connection, name, schema):
+        return False
+    missing = missing_columns(connection, name, schema)
+    if missing:
+        raise DatabaseStateError(missing_columns_sentence(name, schema, missing))
+    return True
+
+
 def ensure(connection: Connection, name: str, schema: str | None) -> Table:
+    """The ledger, created when absent; DatabaseStateError when it lacks columns."""
     found = ledger_table(name, schema)
-    found.create(connection, checkfirst=True)
+    if not require_readable(connection, name, schema):
+        found.create(connection, checkfirst=True)
     return found
 
 
@@ -104,15 +137,16 @@ def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def who(connection: Connection) -> dict[str, str | None]:
-    """Who runs a migration: the database user, this host, this process."""
+def who(connection: Connection, run: str | None = None) -> dict[str, str | None]:
+    """Who runs a migration: the database user, this host, this process, and the session
+    (runtime/liveness.py) of run ``run``."""
     dialect = for_url(connection.engine.url)
     program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
     return {
         "db_user": dialect.current_user(connection),
         "client_host": socket.gethostname(),
         "process": f"{program} pid {os.getpid()}",
-        "session_id": dialect.session_id(connection),
+        "session_id": liveness.session_token(connection, run or uuid.uuid4().hex[:12]),
     }
 
 
@@ -150,7 +184,7 @@ class Entry:
 
 def entries(connection: Connection, name: str, schema: str | None) -> list[Entry]:
     """Every row, oldest first; none when the ledger was never created."""
-    if not exists(connection, name, schema):
+    if not require_readable(connection, name, schema):
         return []
     found = ledger_table(name, schema)
     columns = [c for c in found.c if c.name != "session_id"]
@@ -164,16 +198,21 @@ def interrupted(connection: Connection, name: str, schema: str | None) -> list[E
     A row whose session is still connected is a migration running right now in another
     process (which holds the migration lock): not an interruption.
     """
-    if not exists(connection, name, schema):
+    if not require_readable(connection, name, schema):
         return []
     found = ledger_table(name, schema)
     rows = connection.execute(
-        select(found.c.id, found.c.session_id).where(found.c.finished_at.is_(None))
+        select(found.c.id, found.c.session_id, found.c.client_host).where(
+            found.c.finished_at.is_(None)
+        )
     ).all()
     if not rows:
         return []
-    dialect = for_url(connection.engine.url)
-    dead = {row.id for row in rows if not dialect.session_alive(connection, row.session_id)}
+    dead = {
+        row.id
+        for row in rows
+        if not liveness.session_alive(connection, row.session_id, row.client_host)
+    }
     return [entry for entry in entries(connection, name, schema) if entry.id in dead]
 
 
@@ -182,10 +221,15 @@ def interrupted_sentence(found: list[Entry], url: URL) -> str:
     what = "failed partway" if first.outcome == "failed" else "was interrupted"
     more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
     direction = "upgrade" if first.direction == "up" else "downgrade"
+    why = (
+        "after committing part of its work (an autocommit_block)"
+        if for_url(url).transactional_ddl
+        else "whose backend commits DDL as it goes"
+    )
     return (
         f"Migration {first.revision} ({direction}) {what} at "
-        f"{first.started_at:%Y-%m-%d %H:%M:%S} UTC{more} on {mask_url(url)}, whose backend "
-        "commits DDL as it goes, so it may be half applied: inspect the schema, finish or undo "
+        f"{first.started_at:%Y-%m-%d %H:%M:%S} UTC{more} on {mask_url(url)}, {why}, "
+        "so it may be half applied: inspect the schema, finish or undo "
         "that migration by hand, then run `fastapi-alembic stamp REVISION` with the revision "
         "the schema really is at."
     )
@@ -301,3 +345,34 @@ def accept(
     }
     connection.execute(insert(table).values(**values))
     return entries(connection, name, schema)[-1]
+
+
+def adopt(
+    connection: Connection,
+    name: str,
+    schema: str | None,
+    files: dict[str, str],
+    applied: set[str],
+) -> list[Entry]:
+    """Record the applied revisions the ledger has no row for (it was dropped, or the database
+    was migrated without FastAPI-Alembic) with their files' checksums as they are now."""
+    table = ensure(connection, name, schema)
+    recorded = {entry.revision for entry in entries(connection, name, schema)}
+    moment = now()
+    rows = [
+        {
+            **who(connection),
+            "revision": revision,
+            "direction": "up",
+            "outcome": "adopted",
+            "checksum": checksum(files[revision]),
+            "started_at": moment,
+            "finished_at": moment,
+            "seconds": 0.0,
+        }
+        for revision in sorted(applied - recorded)
+        if revision in files
+    ]
+    if rows:
+        connection.execute(insert(table), rows)
+    return entries(connection, name, schema)[-len(rows) :] if rows else []

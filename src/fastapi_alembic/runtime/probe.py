@@ -190,7 +190,9 @@ def _sqlite(rest: str) -> _Backend | None:
 
         if not Path(path).is_file():  # sqlite3 would make an empty one
             return None
-        return sqlite3.connect(path)
+        # Never waits for another writer: a locked database is read by the full path, whose
+        # waits count against the verb's lock wait (dialects/sqlite.py).
+        return sqlite3.connect(path, timeout=0)
 
     def tables(cursor: Any, _schema: str | None, version_table: str, ledger_table: str) -> set[str]:
         cursor.execute(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fastapi_alembic import revisions as graph
-from fastapi_alembic.runtime import ledger
+from fastapi_alembic.runtime import ledger, ledger_health
 from fastapi_alembic.runtime.gate import HeadCheck, Position, position_of
 from fastapi_alembic.urls import mask_url
 
@@ -63,6 +63,29 @@ def drift(
     rows = ledger.entries(_connection(context), settings.ledger_table, context.version_table_schema)
     files = {s.revision: s.path for s in script.walk_revisions()}
     return ledger.drift(rows, files, graph.applied_set(script, current_of(context)))
+
+
+def ledger_problems(
+    settings: Settings, context: MigrationContext, script: ScriptDirectory
+) -> list[ledger_health.LedgerProblem]:
+    """What keeps the ledger from vouching for the applied migrations."""
+    applied = graph.applied_set(script, current_of(context))
+    return ledger_health.problems(
+        _connection(context), settings.ledger_table, context.version_table_schema, applied
+    )
+
+
+def adopt(
+    settings: Settings, context: MigrationContext, script: ScriptDirectory
+) -> list[ledger.Entry]:
+    files = {s.revision: s.path for s in script.walk_revisions()}
+    return ledger.adopt(
+        _connection(context),
+        settings.ledger_table,
+        context.version_table_schema,
+        files,
+        graph.applied_set(script, current_of(context)),
+    )
 
 
 def entries(settings: Settings, context: MigrationContext) -> list[ledger.Entry]:

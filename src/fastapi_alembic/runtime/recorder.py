@@ -6,13 +6,20 @@ ledger and the version table always agree. Where DDL commits as it goes (MySQL, 
 "started" row is committed on a second connection before the migration's first statement, and
 "finished" is written on the migration's connection in the same transaction as Alembic's
 version-table update: a migration killed anywhere in between leaves a started row without
-"finished", which the gate, `status` and `upgrade` then refuse to go past.
+"finished", which the gate, `status` and `upgrade` then refuse to go past. Where DDL is
+transactional but a migration commits part of its work (an ``autocommit_block``), its started
+row is committed as the block begins, for the same reason.
+
+A started row names its session with a token of this run, the server's life and the session
+id (runtime/liveness.py): after a server restart a new session with the dead one's id is not
+mistaken for the migration still running.
 """
 
 from __future__ import annotations
 
 import functools
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,6 +65,9 @@ class LedgerRecorder:
         #: Rows of tries that failed (DDL committing as it goes), closed if the step is retried.
         self._failed: dict[tuple[str, str], int] = {}
         self._context: MigrationContext | None = None
+        #: This run's token, in its started rows; the step running now.
+        self._run = uuid.uuid4().hex[:12]
+        self._current: tuple[str, str] | None = None
 
     # -- wiring -------------------------------------------------------------------------
 
@@ -85,6 +95,10 @@ class LedgerRecorder:
             # Made before the migration's first transaction begins: MySQL refuses a table
             # that is newer than the transaction's snapshot ("Table definition has changed").
             ledger.ensure(self._writer(), self.name, self.schema)
+        if self.transactional:
+            migration_context.autocommit_block = self._committing(  # type: ignore[method-assign]
+                migration_context.autocommit_block
+            )
         originals: list[tuple[Any, str, Callable[..., Any]]] = []
         for script in self.script.walk_revisions():
             module = script.module
@@ -96,6 +110,7 @@ class LedgerRecorder:
         try:
             yield
         finally:
+            migration_context.__dict__.pop("autocommit_block", None)
             for module, attribute, original in originals:
                 setattr(module, attribute, original)
             if self._side is not None:
@@ -118,6 +133,39 @@ class LedgerRecorder:
 
         return run
 
+    def _committing(self, block: Callable[[], Any]) -> Callable[[], Any]:
+        """Alembic's autocommit_block, preceded by the running step's started row: what the
+        block runs is committed as it goes, so from there on a crash can leave it half done."""
+
+        @contextmanager
+        def autocommit_block() -> Iterator[Any]:
+            with block() as inner:
+                # The block has committed the migration's transaction (the ledger table, if
+                # this run made it, included) and runs in autocommit: the row is committed.
+                self._note_started_row()
+                yield inner
+
+        return autocommit_block
+
+    def _note_started_row(self) -> None:
+        begun = self._started.get(self._current) if self._current else None
+        if begun is None or begun.row_id is not None or self._table is None:
+            return
+        assert self._current is not None
+        revision, direction = self._current
+        result = self.connection.execute(
+            insert(self._table).values(
+                **self._who,
+                revision=revision,
+                direction=direction,
+                outcome="running",
+                checksum=begun.checksum,
+                started_at=begun.started_at,
+            )
+        )
+        if result.inserted_primary_key:
+            begun.row_id = result.inserted_primary_key[0]
+
     # -- the steps ----------------------------------------------------------------------
 
     def _writer(self) -> Connection:
@@ -139,7 +187,7 @@ class LedgerRecorder:
         writer = self._writer()
         ledger.refuse_interrupted(writer, self.name, self.schema, self.url)
         table = ledger.ensure(writer, self.name, self.schema)
-        self._who = ledger.who(self.connection)
+        self._who = ledger.who(self.connection, self._run)
         self._adopt(writer, table)
         self._table = table
         return table
@@ -181,6 +229,7 @@ class LedgerRecorder:
                 .values(outcome="retried", finished_at=moment)
             )
         row_id = None
+        self._current = (revision, direction)
         digest = ledger.checksum(path)
         if not self.transactional:
             result = self._writer().execute(
@@ -200,10 +249,26 @@ class LedgerRecorder:
         begun = self._started.pop((revision, direction), None)
         if begun is None or begun.row_id is None or self._table is None:
             return  # transactional: the rollback takes the schema back, nothing to note
+        if self.transactional:
+            # After an autocommit_block: the migration's own transaction is failing, and what
+            # the block committed stays. The row says so on a connection of its own.
+            self._mark_failed_apart(begun.row_id)
+            return
         self._writer().execute(
             update(self._table).where(self._table.c.id == begun.row_id).values(outcome="failed")
         )
         self._failed[(revision, direction)] = begun.row_id
+
+    def _mark_failed_apart(self, row_id: int) -> None:
+        assert self._table is not None
+        try:
+            with self.connection.engine.connect() as apart:
+                apart.execute(
+                    update(self._table).where(self._table.c.id == row_id).values(outcome="failed")
+                )
+                apart.commit()
+        except Exception:  # the row stays "running": refused as unfinished all the same
+            return
 
     def on_version_apply(self, *, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
         if step.is_stamp:
@@ -239,7 +304,7 @@ class LedgerRecorder:
 
     def _resolve_interrupted(self) -> None:
         """A stamp is how someone says "I inspected the schema": close the unfinished rows."""
-        if not ledger.exists(self.connection, self.name, self.schema):
+        if not ledger.require_readable(self.connection, self.name, self.schema):
             return
         table = ledger.ledger_table(self.name, self.schema)
         self.connection.execute(

@@ -9,6 +9,7 @@ migration's transaction is rolled back and the run is tried again after a growin
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from collections.abc import Callable
@@ -44,6 +45,7 @@ def run_with_lock_timeout(
     """Run ``run`` (which rolls its own transaction back when it raises) with statements
     giving up on locks after ``timeout_seconds``, trying ``retries`` more times."""
     notify = notify or logger.warning
+    unwatch = _watch(connection, dialect)
     restore = _apply(connection, dialect, timeout_seconds)
     try:
         retry = 0
@@ -72,6 +74,32 @@ def run_with_lock_timeout(
                 time.sleep(pause)
     finally:
         restore()
+        unwatch()
+
+
+def _watch(connection: Connection, dialect: DialectSupport) -> Callable[[], None]:
+    """Session settings for the run (dialect.watch_migration_session), kept across Alembic's
+    transactions and undone after."""
+    began = not connection.in_transaction()
+    try:
+        undo = dialect.watch_migration_session(connection, f"fastapi-alembic pid {os.getpid()}")
+    except DBAPIError:
+        # A server that refuses a setting (a pooler, an old version): the run goes on as it
+        # would have; only an orphaned statement is left to the server's own timeouts.
+        if began:
+            connection.rollback()
+        return lambda: None
+    if began:
+        connection.commit()
+
+    def restore() -> None:
+        outside = not connection.in_transaction()
+        with suppress(DBAPIError):
+            undo()
+            if outside:
+                connection.commit()
+
+    return restore
 
 
 def _apply(connection: Connection, dialect: DialectSupport, seconds: float) -> Callable[[], None]:
@@ -98,6 +126,10 @@ def _blocker(connection: Connection, dialect: DialectSupport, error: DBAPIError)
     statement = error.statement or ""
     holders: list[tuple[str | None, str]] = []
     tables: set[str] = set()
+    # The failed statement aborted the transaction (PostgreSQL answers nothing more in it):
+    # roll back first, then ask who holds the locks; the holder holds them still.
+    with suppress(DBAPIError):
+        connection.rollback()
     try:
         holders = dialect.lock_holders(connection)
         tables = {table for table, _ in holders if table}
