@@ -244,16 +244,17 @@ class Migrations:
             if missing:  # looking never creates a database (SQLite would make the file)
                 raise DatabaseUnreachable(missing)
         fast = running.fast_head_check(on, connection)
-        if fast is not None:
+        if not isinstance(fast, str):
             return fast
         # Only Alembic can answer: through env.py, on the lent connection when env.py takes
         # one (a generated env.py does), else on a connection of its own to the same URL.
-        return running.inspect(
+        answer = running.inspect(
             on,
             lambda context, script: reading.head_check(on.settings, context, script),
             connection,
             models=False,
         )
+        return replace(answer, why_not_static=fast)
 
     def status(self) -> Status:
         """Where the database stands: its revisions against the files' heads, what is
