@@ -198,7 +198,7 @@ def test_current_check_says_which_file_it_could_not_read_and_why(
         report = json.loads(done.stdout)
         assert (report["at_head"], report["static"]) == (True, False)
         assert report["why_not_static"] == (
-            f"{project.versions / computed.name}: line 6 gives revision a computed value, "
+            f"migrations/versions/{computed.name}: line 6 gives revision a computed value, "
             "not a literal"
         )
         assert "Traceback" not in done.output

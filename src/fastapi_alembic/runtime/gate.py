@@ -10,6 +10,7 @@ Imports neither Alembic nor the facade: a no-op start-up never loads them.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Container
 from collections.abc import Set as AbstractSet
@@ -236,7 +237,13 @@ def fast_head_check(
 
 
 def why_not_static(settings: Settings, alembic_options: dict[str, str | None]) -> str:
-    """Why :func:`fast_head_check` answered None: the setting or file, and what in it."""
+    """Why :func:`fast_head_check` answered None: the setting or file (relative to the
+    project's root), and what in it."""
+    reason = _why_not_static(settings, alembic_options)
+    return reason.replace(f"{settings.root.resolve()}{os.sep}", "")
+
+
+def _why_not_static(settings: Settings, alembic_options: dict[str, str | None]) -> str:
     reason = options_reason(alembic_options)
     if reason is not None:
         return reason
