@@ -350,6 +350,11 @@ def _read_env(env: Path) -> tuple[str, str | None] | str:
     for keyword in calls[0].keywords:
         if keyword.arg is None:
             return f"{env} passes **options to run_migrations() (line {keyword.lineno})"
+        if keyword.arg == "on_connect":
+            return (
+                f"{env} runs on_connect on the connection first (line {keyword.lineno}), "
+                "which may change where the version table is read"
+            )
         if keyword.arg in ("version_table", "version_table_schema"):
             try:
                 options[keyword.arg] = ast.literal_eval(keyword.value)
