@@ -19,8 +19,9 @@ from sqlalchemy.engine import URL
 
 from fastapi_alembic import revisions as graph
 from fastapi_alembic import scaffold
+from fastapi_alembic.alembic_ini import alembic_toml_argument
 from fastapi_alembic.autogen import OperationInfo
-from fastapi_alembic.config import Settings, alembic_toml_argument, load_settings
+from fastapi_alembic.config import Settings, load_settings
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.env import SETTINGS_KEY
 from fastapi_alembic.environment import GUARD_KEY, DatabaseGuard
@@ -114,7 +115,7 @@ class Migrations:
         ``process_revision_directives``) added whatever the env.py passes.
         """
         settings = self.settings
-        ini = settings.root / "alembic.ini"
+        ini = settings.ini or settings.root / "alembic.ini"
         # Alembic's own chatter ("Generating ...") is replaced by our reports.
         config = Config(
             str(ini) if ini.is_file() else None,

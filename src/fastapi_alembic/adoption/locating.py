@@ -7,34 +7,64 @@ from __future__ import annotations
 import configparser
 from pathlib import Path
 
-from fastapi_alembic.config import Settings, alembic_script_location
+from fastapi_alembic.alembic_ini import alembic_script_location, script_location_folder
+from fastapi_alembic.config import Settings
 from fastapi_alembic.errors import ConfigError
 
 
 def find_migrations_folder(settings: Settings) -> Path:
-    """The folder holding the project's env.py: ours, then where the project's Alembic
-    configuration puts it (alembic.ini's section ``--name`` picks, then [tool.alembic])."""
-    if (settings.directory / "env.py").is_file():
-        return settings.directory
+    """The folder holding the project's env.py: the tree ``--name`` picks in alembic.ini, ours,
+    then where the project's Alembic configuration puts it (alembic.ini, then [tool.alembic])."""
     root = settings.root
-    location = alembic_script_location(root, settings.section)
-    if location:
-        folder = Path(location)
-        folder = folder if folder.is_absolute() else root / folder
-        if (folder / "env.py").is_file():
-            return folder.resolve()
-    others = _other_ini_sections(root / "alembic.ini", settings.section)
+    ini = settings.ini or root / "alembic.ini"
+    if settings.ini is not None and not ini.is_file():
+        raise ConfigError(f"There is no {ini}: pass --ini the path of the project's alembic.ini.")
+    location = alembic_script_location(root, settings.section, ini)
+    from_ini = script_location_folder(location, root) if location else None
+    named = from_ini is not None and settings.section != "alembic"
+    if not named and (settings.directory / "env.py").is_file():
+        return settings.directory
+    if from_ini is not None and (from_ini / "env.py").is_file():
+        return from_ini.resolve()
+    others = _other_ini_sections(ini, settings.section)
     if others:
         listed = ", ".join(f"[{name}]" for name in others)
         raise ConfigError(
-            f"{root / 'alembic.ini'} has no [{settings.section}] section with a script_location "
+            f"{ini} has no [{settings.section}] section with a script_location "
             f"(it has {listed}): pass the one `alembic -n NAME` uses, as "
             f"`fastapi-alembic --name {others[0]} adopt`."
         )
+    if from_ini is not None:
+        raise ConfigError(
+            f"{ini} [{settings.section}] puts the migrations in {location}, but there is no "
+            f"env.py in {from_ini}: fix script_location, or pass --directory."
+        )
+    elsewhere = _inis_below(root) if settings.ini is None else []
+    if elsewhere:
+        found = elsewhere[0].relative_to(root).as_posix()
+        raise ConfigError(
+            f"There is no Alembic env.py in {settings.directory} and no alembic.ini in {root}, "
+            f'but there is {found}: pass `--ini {found}` (or `ini = "{found}"` under '
+            "[tool.fastapi-alembic])."
+        )
     raise ConfigError(
         f"There is no Alembic env.py in {settings.directory} nor where alembic.ini points: "
-        "pass --directory, or run `fastapi-alembic init` for a new project."
+        "pass --directory or --ini, or run `fastapi-alembic init` for a new project."
     )
+
+
+def _inis_below(root: Path) -> list[Path]:
+    """alembic.ini files in the project's folders (a package's), three levels down at most,
+    outside virtual environments and hidden folders."""
+    found: list[Path] = []
+    for depth in ("*/alembic.ini", "*/*/alembic.ini", "*/*/*/alembic.ini"):
+        for path in sorted(root.glob(depth)):
+            parts = path.relative_to(root).parts[:-1]
+            if not any(
+                p.startswith(".") or p in ("node_modules", "venv", "site-packages") for p in parts
+            ):
+                found.append(path)
+    return found
 
 
 def _other_ini_sections(ini: Path, section: str) -> list[str]:

@@ -95,7 +95,13 @@ def plan_adoption(settings: Settings, heads: tuple[str, ...] = ()) -> AdoptionPl
     plan = AdoptionPlan(root, directory)
     reading = read_env(env_path)
     table = _tool_table(settings.pyproject)
-    reference = settings.metadata_ref or _working_reference(reading, root, plan.notes)
+    # One tree of several (alembic -n NAME): its models stay in its env.py, and pyproject's
+    # settings, shared by every tree, are not made its own.
+    tree = settings.section != "alembic"
+    if tree and reading.metadata is not None:
+        reference = None
+    else:
+        reference = settings.metadata_ref or _working_reference(reading, root, plan.notes)
     in_call = reading.metadata is not None
     if reference is not None and in_call and reference in reading.metadata_references:
         in_call = False  # [tool.fastapi-alembic] names the same models
@@ -142,7 +148,13 @@ def plan_adoption(settings: Settings, heads: tuple[str, ...] = ()) -> AdoptionPl
     if mako is not None:
         plan.changes.append(mako)
     baseline = heads[0] if len(heads) == 1 and not reading.wired else None
-    pyproject = _pyproject_change(settings, table, reference, directory, baseline)
+    if tree:
+        reference, baseline = None, None
+        plan.notes.append(
+            f"[{settings.section}] is one tree of alembic.ini: run each command with "
+            f"`fastapi-alembic --name {settings.section} ...`"
+        )
+    pyproject = _pyproject_change(settings, table, reference, directory, baseline, tree)
     if pyproject is not None:
         plan.changes.append(pyproject)
     return plan
@@ -243,15 +255,21 @@ def _pyproject_change(
     reference: str | None,
     directory: Path,
     baseline: str | None = None,
+    tree: bool = False,
 ) -> FileChange | None:
-    """[tool.fastapi-alembic] with what it lacks: the models, the migrations folder, and the
-    history's head as the lint baseline."""
+    """[tool.fastapi-alembic] with what it lacks: the models, the migrations folder, the
+    history's head as the lint baseline, and alembic.ini's place when it is not the root.
+    For one tree of several (``tree``), only the last: ``--name`` finds the rest."""
     wanted: dict[str, str] = {}
     if reference is not None and "metadata" not in table:
         wanted["metadata"] = reference
     relative = Path(os.path.relpath(directory, settings.root)).as_posix()
-    if relative != DEFAULT_DIRECTORY and "directory" not in table:
+    if relative != DEFAULT_DIRECTORY and "directory" not in table and not tree:
         wanted["directory"] = relative
+    if settings.ini is not None and "ini" not in table:
+        ini = Path(os.path.relpath(settings.ini, settings.root)).as_posix()
+        if ini != "alembic.ini":
+            wanted["ini"] = ini
     if baseline is not None and "lint-baseline" not in table:
         wanted["lint-baseline"] = baseline
     if not wanted:
