@@ -67,6 +67,19 @@ def _inis_below(root: Path) -> list[Path]:
     return found
 
 
+def is_one_of_several_trees(settings: Settings, folder: Path) -> bool:
+    """Whether ``--name`` picks one tree among several: another section of alembic.ini puts
+    its migrations in another folder (sections for environments share one folder)."""
+    if settings.section == "alembic":
+        return False
+    ini = settings.ini or settings.root / "alembic.ini"
+    for section in _other_ini_sections(ini, settings.section):
+        location = alembic_script_location(settings.root, section, ini)
+        if location and script_location_folder(location, settings.root).resolve() != folder:
+            return True
+    return False
+
+
 def _other_ini_sections(ini: Path, section: str) -> list[str]:
     """alembic.ini's other sections with a script_location (``alembic -n NAME`` projects)."""
     if not ini.is_file():

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import MetaData
 
 from fastapi_alembic.adoption.envpy import CannotAdopt, EnvReading, iter_statements, read_env
-from fastapi_alembic.adoption.locating import find_migrations_folder
+from fastapi_alembic.adoption.locating import find_migrations_folder, is_one_of_several_trees
 from fastapi_alembic.adoption.rendering import render_env
 from fastapi_alembic.config import (
     DEFAULT_DIRECTORY,
@@ -97,7 +97,7 @@ def plan_adoption(settings: Settings, heads: tuple[str, ...] = ()) -> AdoptionPl
     table = _tool_table(settings.pyproject)
     # One tree of several (alembic -n NAME): its models stay in its env.py, and pyproject's
     # settings, shared by every tree, are not made its own.
-    tree = settings.section != "alembic"
+    tree = is_one_of_several_trees(settings, directory)
     if tree and reading.metadata is not None:
         reference = None
     else:
