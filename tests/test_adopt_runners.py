@@ -230,3 +230,34 @@ def test_an_async_runner_awaiting_a_statement_gets_the_hook(tmp_path: Path) -> N
         in env
     )
     assert "on_connect=on_connect," in env
+
+
+def test_an_offline_branch_that_only_logs_is_dropped_and_a_loop_is_named(tmp_path: Path) -> None:
+    from fastapi_alembic.adoption.envpy import CannotAdopt, read_env
+    from fastapi_alembic.adoption.rendering import render_env
+
+    project = runner_project(tmp_path, f"sqlite:///{tmp_path / 'plain.db'}")
+    project.edit_env(
+        "if context.is_offline_mode():\n    run_migrations_offline()",
+        'if context.is_offline_mode():\n    logger.info("Cannot run migrations offline")',
+    )
+    project.edit_env(
+        "config = context.config\n",
+        "config = context.config\nlogger = logging.getLogger(__name__)\n",
+    )
+    project.edit_env(
+        "from logging.config import fileConfig\n",
+        "import logging\nfrom logging.config import fileConfig\n",
+    )
+    env = render_env(read_env(project.env), "env.py.orig", metadata_in_call=True)
+    assert "Cannot run migrations offline" not in env
+    assert "run_migrations_online()" not in env
+
+    project.edit_env(
+        "            statement = text(HOOK_SQL)\n            connection.execute(statement)\n",
+        "            for schema in SCHEMAS:\n"
+        "                statement = text(HOOK_SQL + schema)\n"
+        "                connection.execute(statement)\n",
+    )
+    with pytest.raises(CannotAdopt, match=r"loops in run_migrations_online\(\)"):
+        read_env(project.env)

@@ -15,6 +15,7 @@ from fastapi_alembic.adoption.syntax import (
     callee,
     dotted,
     inert,
+    is_context_call,
     loaded_names,
 )
 
@@ -166,6 +167,8 @@ class _Carrying:
         if isinstance(statement, ast.Assign | ast.AnnAssign):
             return statement.value is None or inert(statement.value)
         if isinstance(statement, ast.If):
+            if any(is_context_call(n, "is_offline_mode") for n in ast.walk(statement.test)):
+                return True  # the dispatch to the runners, which run_migrations replaces
             return all(self._droppable(s) for s in [*statement.body, *statement.orelse])
         return False
 

@@ -202,15 +202,17 @@ class _Reader(_Carrying, _RunnerWork):
     def _check_runner(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         """Refuse when a migration runner does more than connect and run Alembic and what
         runner_work.py carries over."""
+        for node in ast.walk(function):  # a loop first: it says most about such a runner
+            if isinstance(node, ast.For | ast.AsyncFor | ast.While):
+                raise CannotAdopt(
+                    f"{self.reading.where(node)} loops in {function.name}() (several databases, "
+                    "engines or schemas?): FastAPI-Alembic wires one database per migrations "
+                    "folder, so adopt leaves this env.py as it is; wire it by hand (see "
+                    "docs/guide.md)."
+                )
         for node in ast.walk(function):
             if node in self.work.handled:
                 continue
-            if isinstance(node, ast.For | ast.AsyncFor | ast.While):
-                raise CannotAdopt(
-                    f"{self.reading.where(node)} loops in {function.name}() (several databases or "
-                    "engines?): FastAPI-Alembic wires one database per migrations folder, so "
-                    "adopt leaves this env.py as it is; wire it by hand (see docs/guide.md)."
-                )
             if (
                 isinstance(node, ast.Expr)
                 and isinstance(call := _awaited(node.value), ast.Call)

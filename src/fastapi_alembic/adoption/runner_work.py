@@ -56,6 +56,8 @@ class _RunnerWork:
     def _sort_runner_work(self) -> None:
         self.work = RunnerWork()
         for function in self.runners.values():
+            if any(isinstance(n, ast.For | ast.AsyncFor | ast.While) for n in ast.walk(function)):
+                continue  # several databases or schemas: the reader refuses it as a loop
             self._sort_function(function)
         self.reading.context_sets = [self._source(call) for call in self.work.context_sets]
         if self.work.hook:
