@@ -376,26 +376,28 @@ def test_several_databases_are_refused_and_nothing_is_written(tmp_path: Path) ->
     assert sorted(p.name for p in project.env.parent.iterdir()) == before
 
 
-def test_work_in_the_runner_is_named_and_refused(tmp_path: Path) -> None:
+def test_work_in_the_runner_it_cannot_follow_is_named_and_refused(tmp_path: Path) -> None:
     project = AlembicProject.init(tmp_path, "generic")
     project.use_models()
     project.edit_env(
         "    with connectable.connect() as connection:\n",
         "    with connectable.connect() as connection:\n"
-        '        connection.exec_driver_sql("SET search_path TO shop")\n',
+        '        schema = "shop"\n'
+        "        schema = schema.upper()\n"
+        '        connection.exec_driver_sql(f"SET search_path TO {schema}")\n',
     )
     line = (
         project.env.read_text()
         .splitlines()
-        .index('        connection.exec_driver_sql("SET search_path TO shop")')
+        .index('        connection.exec_driver_sql(f"SET search_path TO {schema}")')
         + 1
     )
     result = project.cli("adopt", "--yes")
     assert_clean_failure(
         result,
         2,
-        f'env.py line {line} runs `connection.exec_driver_sql("SET search_path TO shop")`',
-        "run_migrations_online()",
+        f"env.py line {line} uses 'schema', a variable of run_migrations_online() adopt cannot "
+        "follow",
     )
     assert not (project.env.parent / "env.py.orig").exists()
 
@@ -538,7 +540,7 @@ else:
 
 def test_what_an_async_env_keeps_and_what_only_offline_runs_had(tmp_path: Path) -> None:
     from fastapi_alembic.adoption.envpy import read_env
-    from fastapi_alembic.adoption.plan import render_env
+    from fastapi_alembic.adoption.rendering import render_env
 
     path = tmp_path / "env.py"
     path.write_text(ASYNC_SQLMODEL_ENV)
@@ -577,7 +579,7 @@ def test_set_up_it_cannot_classify_is_kept_with_a_comment_and_a_connection_refus
     tmp_path: Path,
 ) -> None:
     from fastapi_alembic.adoption.envpy import CannotAdopt, read_env
-    from fastapi_alembic.adoption.plan import KEPT_COMMENT, render_env
+    from fastapi_alembic.adoption.rendering import KEPT_COMMENT, render_env
 
     path = tmp_path / "env.py"
     path.write_text(

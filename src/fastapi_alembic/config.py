@@ -13,19 +13,17 @@ ledger_table = "fastapi_alembic_ledger"   # default: the applied-migration ledge
 test_database_prefix = "faa"      # default: starts the names of test and scratch databases
 dialects = ["postgresql"]         # the backends the project runs on (lint); default: the URL's
 lint-baseline = "3f2a9c1e7b55"    # `check` lints only the revisions after it (adopt writes it)
+ini = "src/app/alembic.ini"       # the project's alembic.ini, when not in the root (adopt --ini)
 """
 
 from __future__ import annotations
 
 import importlib
-import inspect
 import os
 import re
 import sys
 import tomllib
 from collections.abc import Mapping
-from configparser import ConfigParser
-from configparser import Error as ConfigParserError
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +31,11 @@ from typing import Any
 from sqlalchemy import MetaData
 from sqlalchemy.engine import URL
 
-from fastapi_alembic.alembic_ini import read_ini_url
+from fastapi_alembic.alembic_ini import (
+    alembic_script_location,
+    read_ini_url,
+    script_location_folder,
+)
 from fastapi_alembic.database_names import DEFAULT_PREFIX, prefix_problem
 from fastapi_alembic.errors import ConfigError
 from fastapi_alembic.project import running_project_code
@@ -55,6 +57,7 @@ _KNOWN_KEYS = {
     "test_database_prefix",
     "dialects",
     "lint-baseline",
+    "ini",
 }
 #: sub-tables, read by the part they configure: [tool.fastapi-alembic.lint] by lint/settings.py
 _TABLE_KEYS = {"lint"}
@@ -95,6 +98,8 @@ class Settings:
     lint_baseline: str | None = None
     #: The alembic.ini section to read (``alembic -n NAME``; our ``--name``).
     section: str = "alembic"
+    #: The project's alembic.ini when it is not the root's (``ini`` in pyproject, ``--ini``).
+    ini: Path | None = None
     #: Where the URL was looked for, for the sentence when there is none.
     url_searched: str = ""
     #: Whether INFO messages (Alembic's "Running upgrade ...", an env.py's own) are shown
@@ -257,23 +262,26 @@ def load_settings(
         ini_found = _find_file(start, "alembic.ini")
         project_root = ini_found.parent if ini_found else start
     section = section or "alembic"
+    # alembic.ini elsewhere than the root (a package folder): given, or named in pyproject
+    ini = alembic_ini or (project_root / table["ini"] if table.get("ini") else None)
 
     raw_url = url or environ.get(URL_ENVIRONMENT_VARIABLE) or table.get("url")
     searched = ""
     if not raw_url:
-        from_ini = read_ini_url(alembic_ini or project_root / "alembic.ini", section)
+        from_ini = read_ini_url(ini or project_root / "alembic.ini", section)
         raw_url = from_ini.url
         where = f"in {pyproject}" if pyproject else f"(no pyproject.toml at or above {start})"
         searched = (
             f"--url (alembic -x url=...), the {URL_ENVIRONMENT_VARIABLE} environment variable, "
             f"url under [tool.{TOOL_KEY}] {where}, and {from_ini.missing}"
         )
-    folder = Path(
-        directory
-        or table.get("directory")
-        or alembic_script_location(project_root, section)
-        or DEFAULT_DIRECTORY
-    )
+    location = alembic_script_location(project_root, section, ini)
+    ini_folder = script_location_folder(location, project_root) if location else None
+    if section != "alembic" and ini_folder is not None:
+        # --name picks a tree (alembic -n NAME): its folder wins over pyproject's directory
+        folder = Path(directory or ini_folder)
+    else:
+        folder = Path(directory or table.get("directory") or ini_folder or DEFAULT_DIRECTORY)
     settings = Settings(
         root=project_root,
         directory=folder if folder.is_absolute() else project_root / folder,
@@ -290,6 +298,7 @@ def load_settings(
         dialects=tuple(v.lower() for v in table.get("dialects", ())),
         lint_baseline=table.get("lint-baseline") or None,
         section=section,
+        ini=ini,
     )
     if metadata is not None:
         settings._metadata = as_metadata(metadata, "the metadata argument")
@@ -352,50 +361,3 @@ def import_metadata(reference: str, root: Path) -> MetaData:
             )
         target = getattr(target, part)
     return as_metadata(target, f"metadata = {reference!r}")
-
-
-def alembic_toml_argument(root: Path) -> dict[str, Any]:
-    """``toml_file=`` for Alembic's Config when pyproject.toml has a [tool.alembic] table
-    (read by Alembic 1.16 and later; older versions have no such argument)."""
-    pyproject = root / "pyproject.toml"
-    if _alembic_toml_table(pyproject) is None:
-        return {}
-    from alembic.config import Config
-
-    if "toml_file" not in inspect.signature(Config).parameters:
-        raise ConfigError(
-            f"{pyproject} configures Alembic under [tool.alembic], which needs Alembic 1.16 "
-            "or later: upgrade Alembic, or move the settings to alembic.ini."
-        )
-    return {"toml_file": str(pyproject)}
-
-
-def _alembic_toml_table(pyproject: Path) -> dict[str, Any] | None:
-    if not pyproject.is_file():
-        return None
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, OSError):
-        return None  # read_tool_table says what is wrong with it
-    table = data.get("tool", {}).get("alembic")
-    return table if isinstance(table, dict) else None
-
-
-def alembic_script_location(root: Path, section: str) -> str | None:
-    """Where the project's own Alembic configuration puts the migrations folder, if it says:
-    alembic.ini's section, then [tool.alembic] in pyproject.toml."""
-    here = root.as_posix()
-    ini = root / "alembic.ini"
-    if ini.is_file():
-        parser = ConfigParser(defaults={"here": here})
-        try:
-            parser.read(ini, encoding="utf-8")
-            if parser.has_option(section, "script_location"):
-                return parser.get(section, "script_location")
-        except (ConfigParserError, UnicodeDecodeError):
-            return None  # Alembic reports a broken alembic.ini when it reads it
-    table = _alembic_toml_table(root / "pyproject.toml") or {}
-    location = table.get("script_location")
-    if isinstance(location, str):
-        return location.replace("%(here)s", here)
-    return None

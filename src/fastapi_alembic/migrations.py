@@ -19,8 +19,9 @@ from sqlalchemy.engine import URL
 
 from fastapi_alembic import revisions as graph
 from fastapi_alembic import scaffold
+from fastapi_alembic.alembic_ini import alembic_toml_argument
 from fastapi_alembic.autogen import OperationInfo
-from fastapi_alembic.config import Settings, alembic_toml_argument, load_settings
+from fastapi_alembic.config import Settings, load_settings
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.env import SETTINGS_KEY
 from fastapi_alembic.environment import GUARD_KEY, DatabaseGuard
@@ -114,7 +115,7 @@ class Migrations:
         ``process_revision_directives``) added whatever the env.py passes.
         """
         settings = self.settings
-        ini = settings.root / "alembic.ini"
+        ini = settings.ini or settings.root / "alembic.ini"
         # Alembic's own chatter ("Generating ...") is replaced by our reports.
         config = Config(
             str(ini) if ini.is_file() else None,
@@ -244,16 +245,17 @@ class Migrations:
             if missing:  # looking never creates a database (SQLite would make the file)
                 raise DatabaseUnreachable(missing)
         fast = running.fast_head_check(on, connection)
-        if fast is not None:
+        if not isinstance(fast, str):
             return fast
         # Only Alembic can answer: through env.py, on the lent connection when env.py takes
         # one (a generated env.py does), else on a connection of its own to the same URL.
-        return running.inspect(
+        answer = running.inspect(
             on,
             lambda context, script: reading.head_check(on.settings, context, script),
             connection,
             models=False,
         )
+        return replace(answer, why_not_static=fast)
 
     def status(self) -> Status:
         """Where the database stands: its revisions against the files' heads, what is

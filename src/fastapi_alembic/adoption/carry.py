@@ -15,12 +15,14 @@ from fastapi_alembic.adoption.syntax import (
     callee,
     dotted,
     inert,
+    is_context_call,
     loaded_names,
 )
 
 
 class _Carrying:
     reading: EnvReading
+    unliftable: dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, str, str]]
     with_metadata: bool
     tree: ast.Module
     bindings: dict[str, ast.stmt]
@@ -38,10 +40,25 @@ class _Carrying:
         for text in sources:
             if text:
                 wanted |= loaded_names(ast.parse(text, mode="eval"))
+        for text in reading.context_sets:
+            wanted |= loaded_names(ast.parse(text, mode="eval"))
+        if reading.hook:
+            hook = ast.parse("\n".join(reading.hook))
+            assigned = {
+                n.id
+                for n in ast.walk(hook)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            }
+            wanted |= loaded_names(hook) - assigned - {reading.hook_parameter or ""}
+        for statement in reading.lifted:
+            wanted |= loaded_names(statement)
         for statement in self.tree.body:
             if self._carry_anyway(statement) or not self._droppable(statement):
                 wanted |= loaded_names(statement)  # what kept code uses is kept too
         needed = self._closure(wanted)
+        body = set(self.tree.body)
+        # functions defined inside a runner that an option needs: carried at module level
+        reading.lifted += sorted(needed - body, key=lambda s: s.lineno)
         for statement in self.tree.body:
             if statement in needed or self._carry_anyway(statement):
                 if not isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -58,6 +75,14 @@ class _Carrying:
             statement = self.bindings.get(pending.pop())
             if statement is None or statement in needed:
                 continue
+            unliftable = self.unliftable.get(getattr(statement, "name", ""))
+            if unliftable is not None and unliftable[0] is statement:
+                definition, variable, runner = unliftable
+                raise CannotAdopt(
+                    f"{self.reading.where(definition)}: {definition.name}(), given to "
+                    f"context.configure, uses {variable!r}, a variable of {runner}(), which adopt "
+                    "cannot carry over: define both at module level, then run adopt again."
+                )
             if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef) and (
                 statement.name in self.runners
             ):
@@ -142,6 +167,8 @@ class _Carrying:
         if isinstance(statement, ast.Assign | ast.AnnAssign):
             return statement.value is None or inert(statement.value)
         if isinstance(statement, ast.If):
+            if any(is_context_call(n, "is_offline_mode") for n in ast.walk(statement.test)):
+                return True  # the dispatch to the runners, which run_migrations replaces
             return all(self._droppable(s) for s in [*statement.body, *statement.orelse])
         return False
 

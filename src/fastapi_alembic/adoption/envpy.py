@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fastapi_alembic.adoption.carry import _Carrying
 from fastapi_alembic.adoption.reading import CannotAdopt, EnvReading, iter_statements
+from fastapi_alembic.adoption.runner_work import _RunnerWork
 from fastapi_alembic.adoption.syntax import (
     PLUMBING_CALLS,
     PLUMBING_OPTIONS,
@@ -39,7 +40,7 @@ def read_env(path: Path, *, with_metadata: bool = True) -> EnvReading:
     return _Reader(EnvReading(path, source), tree, with_metadata).read()
 
 
-class _Reader(_Carrying):
+class _Reader(_Carrying, _RunnerWork):
     def __init__(self, reading: EnvReading, tree: ast.Module, with_metadata: bool) -> None:
         self.reading = reading
         self.with_metadata = with_metadata
@@ -49,6 +50,7 @@ class _Reader(_Carrying):
             for name in bound_names(statement):
                 self.bindings.setdefault(name, statement)
         self.runners = self._runners()
+        self.unliftable = {}
         self.parents: dict[ast.AST, ast.AST] = {
             child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)
         }
@@ -93,6 +95,8 @@ class _Reader(_Carrying):
             if isinstance(statement, ast.ImportFrom) and statement.module == "fastapi_alembic.env":
                 reading.wired = True
                 return reading
+        self._sort_runner_work()
+        self._lift_nested()
         for function in self.runners.values():
             self._check_runner(function)
         calls = [n for n in ast.walk(self.tree) if isinstance(n, ast.Call)]
@@ -196,14 +200,19 @@ class _Reader(_Carrying):
         return value
 
     def _check_runner(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        """Refuse when a migration runner does more than connect and run Alembic."""
-        for node in ast.walk(function):
+        """Refuse when a migration runner does more than connect and run Alembic and what
+        runner_work.py carries over."""
+        for node in ast.walk(function):  # a loop first: it says most about such a runner
             if isinstance(node, ast.For | ast.AsyncFor | ast.While):
                 raise CannotAdopt(
-                    f"{self.reading.where(node)} loops in {function.name}() (several databases or "
-                    "engines?): FastAPI-Alembic wires one database per migrations folder, so "
-                    "adopt leaves this env.py as it is; wire it by hand (see docs/guide.md)."
+                    f"{self.reading.where(node)} loops in {function.name}() (several databases, "
+                    "engines or schemas?): FastAPI-Alembic wires one database per migrations "
+                    "folder, so adopt leaves this env.py as it is; wire it by hand (see "
+                    "docs/guide.md)."
                 )
+        for node in ast.walk(function):
+            if node in self.work.handled:
+                continue
             if (
                 isinstance(node, ast.Expr)
                 and isinstance(call := _awaited(node.value), ast.Call)

@@ -3,10 +3,7 @@ written: env.py (the old one kept as a backup), script.py.mako, and [tool.fastap
 
 from __future__ import annotations
 
-import ast
-import configparser
 import difflib
-import itertools
 import os
 import re
 import tomllib
@@ -17,28 +14,15 @@ from typing import Any
 from sqlalchemy import MetaData
 
 from fastapi_alembic.adoption.envpy import CannotAdopt, EnvReading, iter_statements, read_env
+from fastapi_alembic.adoption.locating import find_migrations_folder, is_one_of_several_trees
+from fastapi_alembic.adoption.rendering import render_env
 from fastapi_alembic.config import (
     DEFAULT_DIRECTORY,
     TOOL_KEY,
     Settings,
-    alembic_script_location,
     import_metadata,
 )
 from fastapi_alembic.errors import ConfigError
-
-HEADER = '''"""Alembic environment, wired by FastAPI-Alembic (`fastapi-alembic adopt`).
-
-The project's own env.py is kept as {backup}: the options it gave Alembic are passed to
-run_migrations below. FastAPI-Alembic's commands run on the database they are given (--url,
-DATABASE_URL); plain `alembic upgrade head` works here too.
-"""
-
-from fastapi_alembic.env import run_migrations
-'''
-KEPT_COMMENT = (
-    "# Kept as it was in the old env.py: adopt cannot tell whether this is only set-up, so it\n"
-    "# still runs whenever Alembic loads this file."
-)
 
 
 @dataclass(frozen=True)
@@ -111,7 +95,13 @@ def plan_adoption(settings: Settings, heads: tuple[str, ...] = ()) -> AdoptionPl
     plan = AdoptionPlan(root, directory)
     reading = read_env(env_path)
     table = _tool_table(settings.pyproject)
-    reference = settings.metadata_ref or _working_reference(reading, root, plan.notes)
+    # One tree of several (alembic -n NAME): its models stay in its env.py, and pyproject's
+    # settings, shared by every tree, are not made its own.
+    tree = is_one_of_several_trees(settings, directory)
+    if tree and reading.metadata is not None:
+        reference = None
+    else:
+        reference = settings.metadata_ref or _working_reference(reading, root, plan.notes)
     in_call = reading.metadata is not None
     if reference is not None and in_call and reference in reading.metadata_references:
         in_call = False  # [tool.fastapi-alembic] names the same models
@@ -145,57 +135,29 @@ def plan_adoption(settings: Settings, heads: tuple[str, ...] = ()) -> AdoptionPl
                 plan.notes.append(
                     f"kept as it was (adopt cannot tell it is only set-up): `{first}`"
                 )
+        plan.notes += reading.notes
+        if reading.hook:
+            plan.notes.append(
+                "what the old env.py ran on its connection before the migrations is the "
+                "on_connect hook: run_migrations runs it on the connection it is given"
+            )
+        for setting in reading.context_sets:
+            plan.notes.append(f"`{setting}` is set around run_migrations, as it was around the run")
     uses_sqlmodel = _uses_sqlmodel(metadata, reading, directory)
     mako = _script_template(directory / "script.py.mako", uses_sqlmodel)
     if mako is not None:
         plan.changes.append(mako)
     baseline = heads[0] if len(heads) == 1 and not reading.wired else None
-    pyproject = _pyproject_change(settings, table, reference, directory, baseline)
+    if tree:
+        reference, baseline = None, None
+        plan.notes.append(
+            f"[{settings.section}] is one tree of alembic.ini: run each command with "
+            f"`fastapi-alembic --name {settings.section} ...`"
+        )
+    pyproject = _pyproject_change(settings, table, reference, directory, baseline, tree)
     if pyproject is not None:
         plan.changes.append(pyproject)
     return plan
-
-
-def find_migrations_folder(settings: Settings) -> Path:
-    """The folder holding the project's env.py: ours, then where the project's Alembic
-    configuration puts it (alembic.ini's section ``--name`` picks, then [tool.alembic])."""
-    if (settings.directory / "env.py").is_file():
-        return settings.directory
-    root = settings.root
-    location = alembic_script_location(root, settings.section)
-    if location:
-        folder = Path(location)
-        folder = folder if folder.is_absolute() else root / folder
-        if (folder / "env.py").is_file():
-            return folder.resolve()
-    others = _other_ini_sections(root / "alembic.ini", settings.section)
-    if others:
-        listed = ", ".join(f"[{name}]" for name in others)
-        raise ConfigError(
-            f"{root / 'alembic.ini'} has no [{settings.section}] section with a script_location "
-            f"(it has {listed}): pass the one `alembic -n NAME` uses, as "
-            f"`fastapi-alembic --name {others[0]} adopt`."
-        )
-    raise ConfigError(
-        f"There is no Alembic env.py in {settings.directory} nor where alembic.ini points: "
-        "pass --directory, or run `fastapi-alembic init` for a new project."
-    )
-
-
-def _other_ini_sections(ini: Path, section: str) -> list[str]:
-    """alembic.ini's other sections with a script_location (``alembic -n NAME`` projects)."""
-    if not ini.is_file():
-        return []
-    parser = configparser.ConfigParser(defaults={"here": str(ini.parent)})
-    try:
-        parser.read(ini, encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError):
-        return []
-    return [
-        name
-        for name in parser.sections()
-        if name != section and parser.has_option(name, "script_location")
-    ]
 
 
 def _tool_table(pyproject: Path | None) -> dict[str, Any]:
@@ -230,61 +192,6 @@ def _free_backup(env_path: Path) -> Path:
         candidate = env_path.with_name(f"env.py.orig.{number}")
         number += 1
     return candidate
-
-
-def render_env(reading: EnvReading, backup: str, metadata_in_call: bool) -> str:
-    """The new env.py: the carried definitions verbatim, then one run_migrations call."""
-    parts: list[str] = [HEADER.format(backup=backup)]
-    previous_import = False
-    for text, kept in iter_statements(reading):
-        is_import = bool(re.match(r"(from|import)\s", text)) and not kept
-        block = f"{KEPT_COMMENT}\n{text}" if kept else text
-        if is_import and previous_import:
-            parts[-1] += "\n" + block
-        else:
-            parts.append(block)
-        previous_import = is_import
-    arguments: list[str] = []
-    if metadata_in_call and reading.metadata is not None:
-        arguments.append(f"target_metadata={reading.metadata}")
-    arguments += [f"{name}={value}" for name, value in reading.options.items()]
-    arguments += [f"**{splat}" for splat in reading.splats]
-    if reading.url is not None:
-        arguments.append(f"url={_lazy(reading.url)}")
-    if reading.offline_only:
-        arguments += [
-            "# The old env.py gave these only to offline (--sql) runs; uncomment to keep",
-            "# them for every run:",
-            *(f"# {option}," for option in reading.offline_only),
-        ]
-    call = (
-        "run_migrations(\n"
-        + "".join(f"    {a}\n" if a.startswith("#") else f"    {a},\n" for a in arguments)
-        + ")"
-        if arguments
-        else "run_migrations()"
-    )
-    parts.append(call)
-    text = parts[0].rstrip("\n")
-    for before, part in itertools.pairwise(parts):
-        definition = re.compile(r"(#[^\n]*\n)*(@|def |async def |class )")
-        wide = definition.match(before) or definition.match(part)
-        text += ("\n\n\n" if wide else "\n\n") + part.rstrip("\n")
-    text += "\n"
-    try:
-        ast.parse(text)
-    except SyntaxError as error:  # pragma: no cover - a reading we did not foresee
-        raise CannotAdopt(
-            f"adopt could not rewrite {reading.path} into valid Python ({error.msg} at line "
-            f"{error.lineno}): wire it by hand (see docs/guide.md)."
-        ) from None
-    return text
-
-
-def _lazy(expression: str) -> str:
-    """``get_url()`` becomes ``get_url``; anything else a lambda, so it runs only when used."""
-    match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_.]*)\(\)", expression.strip())
-    return match.group(1) if match else f"lambda: {expression}"
 
 
 def _note_url(plan: AdoptionPlan, reading: EnvReading) -> None:
@@ -348,15 +255,21 @@ def _pyproject_change(
     reference: str | None,
     directory: Path,
     baseline: str | None = None,
+    tree: bool = False,
 ) -> FileChange | None:
-    """[tool.fastapi-alembic] with what it lacks: the models, the migrations folder, and the
-    history's head as the lint baseline."""
+    """[tool.fastapi-alembic] with what it lacks: the models, the migrations folder, the
+    history's head as the lint baseline, and alembic.ini's place when it is not the root.
+    For one tree of several (``tree``), only the last: ``--name`` finds the rest."""
     wanted: dict[str, str] = {}
     if reference is not None and "metadata" not in table:
         wanted["metadata"] = reference
     relative = Path(os.path.relpath(directory, settings.root)).as_posix()
-    if relative != DEFAULT_DIRECTORY and "directory" not in table:
+    if relative != DEFAULT_DIRECTORY and "directory" not in table and not tree:
         wanted["directory"] = relative
+    if settings.ini is not None and "ini" not in table:
+        ini = Path(os.path.relpath(settings.ini, settings.root)).as_posix()
+        if ini != "alembic.ini":
+            wanted["ini"] = ini
     if baseline is not None and "lint-baseline" not in table:
         wanted["lint-baseline"] = baseline
     if not wanted:

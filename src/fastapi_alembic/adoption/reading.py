@@ -4,6 +4,7 @@ in file order."""
 from __future__ import annotations
 
 import ast
+import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,15 @@ class EnvReading:
     wired: bool = False  # already calls fastapi_alembic.env.run_migrations
     #: Options only the offline (--sql) configure call had: written commented out.
     offline_only: list[str] = field(default_factory=list)
+    #: Statements from inside the runners carried at module level (guards, their functions).
+    lifted: list[ast.stmt] = field(default_factory=list)
+    #: The on_connect hook: its parameter (the connection's name) and its statements.
+    hook_parameter: str | None = None
+    hook: list[str] = field(default_factory=list)
+    #: ``MODE.set(value)`` calls: the context variables set around the run.
+    context_sets: list[str] = field(default_factory=list)
+    #: What adopt did with the runners' own work, for the user.
+    notes: list[str] = field(default_factory=list)
 
     def segment(self, node: ast.AST) -> str:
         """The source text of ``node``, decorators included."""
@@ -42,7 +52,8 @@ class EnvReading:
             [node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))]  # type: ignore[attr-defined]
         )
         end = node.end_lineno or node.lineno  # type: ignore[attr-defined]
-        return "\n".join(lines[start - 1 : end])
+        # dedented: a statement lifted out of a function is written at module level
+        return textwrap.dedent("\n".join(lines[start - 1 : end]))
 
     def where(self, node: ast.AST) -> str:
         return f"{self.path} line {getattr(node, 'lineno', '?')}"
@@ -51,5 +62,6 @@ class EnvReading:
 def iter_statements(reading: EnvReading) -> Iterator[tuple[str, bool]]:
     """The carried and kept statements in file order: (source text, kept unclassified)."""
     kept = set(map(id, reading.kept))
-    for statement in sorted([*reading.carried, *reading.kept], key=lambda s: s.lineno):
+    statements = [*reading.carried, *reading.kept, *reading.lifted]
+    for statement in sorted(statements, key=lambda s: s.lineno):
         yield reading.segment(statement), id(statement) in kept

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from fastapi_alembic.cli.options import Shared
 from fastapi_alembic.cli.output import emit_json, fail, relative_path, reports_errors, say
+
+if TYPE_CHECKING:
+    from fastapi_alembic.migrations import Migrations
 
 
 @reports_errors
@@ -47,10 +51,18 @@ def adopt(
         typer.Option("--check", help="Show what would change and write nothing (exit 1 if any)."),
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Write without asking.")] = False,
+    ini: Annotated[
+        Path | None,
+        typer.Option(
+            "--ini",
+            help="The project's alembic.ini when it is not in the project's root (a package "
+            "folder): written as ini = ... under [tool.fastapi-alembic].",
+        ),
+    ] = None,
 ) -> None:
     """Wire an existing Alembic project for FastAPI-Alembic: its env.py options move into
     run_migrations(...), the old env.py is kept as env.py.orig; shows the diff first."""
-    migrations = shared.build()
+    migrations = shared.build() if ini is None else _with_ini(shared, ini)
     plan = migrations.adoption()
     if shared.json:
         if plan.changed and not check:
@@ -83,3 +95,20 @@ def adopt(
         f"Adopted {relative_path(plan.directory)}{backup}. Next: `fastapi-alembic check`, "
         "then `fastapi-alembic test`."
     )
+
+
+def _with_ini(shared: Shared, ini: Path) -> Migrations:
+    """The facade for ``shared``, reading the project's Alembic settings from ``ini``."""
+    from fastapi_alembic.config import load_settings
+    from fastapi_alembic.migrations import Migrations
+
+    settings = load_settings(
+        url=shared.url,
+        metadata_ref=shared.metadata,
+        directory=shared.directory,
+        config_path=shared.config,
+        section=shared.name,
+        alembic_ini=ini.resolve(),
+    )
+    settings.verbose = shared.verbose
+    return Migrations(settings=settings)

@@ -57,7 +57,11 @@ def upgrade(
     if target in ("head", "heads") and not sql:
         migrations.check_models(required=False)  # a wrong setting is an error even at head
         fast = running.fast_head_check(migrations)
-        if fast is not None and fast.at_head and (target == "heads" or len(fast.heads) <= 1):
+        if (
+            not isinstance(fast, str)
+            and fast.at_head
+            and (target == "heads" or len(fast.heads) <= 1)
+        ):
             return MoveResult(fast.current, fast.current)
     guard = DataLossGuard("upgrade", accept_data_loss, on_data_loss, target=target)
     return _move(

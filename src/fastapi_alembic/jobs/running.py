@@ -3,6 +3,7 @@ inside it without changing anything. What every job that touches the database go
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from fastapi_alembic.migrations import Migrations
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -192,10 +194,15 @@ def refused(migrations: Migrations, error: DBAPIError) -> DatabaseStateError | M
 
 def fast_head_check(
     migrations: Migrations, connection: Connection | None = None
-) -> gate.HeadCheck | None:
+) -> gate.HeadCheck | str:
+    """The gate's static answer, or (said with -v) why only Alembic can answer."""
+    options = gate.alembic_ini_options(migrations.settings.root)
     try:
-        return gate.fast_head_check(
-            migrations.settings, gate.alembic_ini_options(migrations.settings.root), connection
-        )
+        answer = gate.fast_head_check(migrations.settings, options, connection)
     except DBAPIError as error:
         raise refused(migrations, error) from None
+    if answer is not None:
+        return answer
+    reason = gate.why_not_static(migrations.settings, options)
+    logger.info("The revision files are read through Alembic: %s.", reason)
+    return reason

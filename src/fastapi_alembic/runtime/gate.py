@@ -10,6 +10,7 @@ Imports neither Alembic nor the facade: a no-op start-up never loads them.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Container
 from collections.abc import Set as AbstractSet
@@ -29,7 +30,10 @@ from fastapi_alembic.runtime.probe import read_versions, versions_from_rows, ver
 from fastapi_alembic.runtime.scan import (
     alembic_ini_options,
     env_version_table,
+    env_version_table_or_reason,
+    options_reason,
     scan,
+    scan_or_reason,
     supports_options,
 )
 from fastapi_alembic.urls import mask_url
@@ -56,6 +60,8 @@ class HeadCheck:
     pending: int
     #: Answered from the files' text, without executing them.
     static: bool
+    #: When not: which file (or setting) the text alone could not settle, and why.
+    why_not_static: str | None = None
 
     @property
     def at_head(self) -> bool:
@@ -91,6 +97,7 @@ class HeadCheck:
             "heads": list(self.heads),
             "pending": self.pending,
             "static": self.static,
+            "why_not_static": self.why_not_static,
         }
 
 
@@ -229,4 +236,31 @@ def fast_head_check(
     )
 
 
-__all__ = ["HeadCheck", "Position", "alembic_ini_options", "fast_head_check", "position_of"]
+def why_not_static(settings: Settings, alembic_options: dict[str, str | None]) -> str:
+    """Why :func:`fast_head_check` answered None: the setting or file (relative to the
+    project's root), and what in it."""
+    reason = _why_not_static(settings, alembic_options)
+    return reason.replace(f"{settings.root.resolve()}{os.sep}", "")
+
+
+def _why_not_static(settings: Settings, alembic_options: dict[str, str | None]) -> str:
+    reason = options_reason(alembic_options)
+    if reason is not None:
+        return reason
+    where = env_version_table_or_reason(settings.directory)
+    if isinstance(where, str):
+        return where
+    graph = scan_or_reason(settings.directory)
+    if isinstance(graph, str):
+        return graph
+    return "the database does not exist yet"
+
+
+__all__ = [
+    "HeadCheck",
+    "Position",
+    "alembic_ini_options",
+    "fast_head_check",
+    "position_of",
+    "why_not_static",
+]

@@ -14,6 +14,7 @@ from fastapi_alembic.runtime.timeouts import run_with_lock_timeout
 
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import Connection
 
     from fastapi_alembic.config import Settings
 
@@ -57,6 +58,9 @@ def run_guarded(
     timeouts (catalog reads take no table locks worth timing out)."""
     connection = migration_context.connection
     opts = migration_context.opts
+    on_connect = opts.get("on_connect")
+    if connection is not None and on_connect is not None:
+        run_on_connect(connection, on_connect)
     if (
         connection is None
         or migration_context.as_sql
@@ -84,3 +88,13 @@ def run_guarded(
             timeout_seconds=settings.lock_timeout,
             retries=settings.lock_retries,
         )
+
+
+def run_on_connect(connection: Connection, on_connect: Callable[[Connection], Any]) -> None:
+    """``run_migrations(on_connect=...)``: the project's statements on the connection it was
+    given, before anything is read or migrated (``SET search_path``, a session setting). What
+    they began is committed, so that the run's own transactions start as they would have."""
+    began = not connection.in_transaction()
+    on_connect(connection)
+    if began and connection.in_transaction():
+        connection.commit()

@@ -2,9 +2,9 @@
 
 Alembic learns a file's ``revision``, ``down_revision``, ``depends_on`` and ``branch_labels`` by
 importing it. Here each file is parsed instead, and the four names are taken only when they are
-plain literals assigned at module level. Whenever the reading could differ from what importing
-the file would give (a computed value, a name bound twice in a branch, ``globals()``) the answer
-is None and the caller asks Alembic. :func:`graph_of` then builds the graph the way Alembic's
+literals assigned at module level (annotated or not). Whenever the reading could differ from
+what importing the file would give (a computed value, a name bound in a branch, ``globals()`` or
+``setattr`` in code run on import) the answer says why, and the caller asks Alembic. :func:`graph_of` then builds the graph the way Alembic's
 RevisionMap would, or answers None where Alembic would refuse or warn.
 
 This module imports neither Alembic nor SQLAlchemy: it is on the start-up path.
@@ -13,7 +13,6 @@ This module imports neither Alembic nor SQLAlchemy: it is on the start-up path.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -22,10 +21,9 @@ from typing import Any
 _NAMES = ("revision", "down_revision", "depends_on", "branch_labels")
 #: Characters Alembic refuses in a revision id (RevisionMap.verify_rev_id).
 _ILLEGAL = frozenset("@-+:")
-#: Source text that can bind module names in ways a static reading does not follow.
-_DYNAMIC = re.compile(
-    r"\b(?:globals|setattr|exec|eval|vars|locals|__import__)\s*\(|__dict__|sys\.modules"
-    r"|__getattr__|:=|import\s+\*"
+#: Builtins through which code run on import can bind module names a static read does not see.
+_DYNAMIC = frozenset(
+    {"globals", "locals", "vars", "setattr", "delattr", "exec", "eval", "__import__"}
 )
 
 
@@ -69,41 +67,100 @@ class StaticGraph:
 
 def read_header(source: bytes) -> Header | None:
     """The four names of one revision file, or None when only executing it could tell."""
-    text = source.decode("utf-8", errors="replace")
-    if _DYNAMIC.search(text):
-        return None
+    found = header_or_reason(source)
+    return found if isinstance(found, Header) else None
+
+
+def header_or_reason(source: bytes) -> Header | str:
+    """The four names of one revision file, or why only executing it could tell them."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return None
+    except (SyntaxError, ValueError) as error:
+        return f"it does not parse ({error.__class__.__name__}: {error})"
+    dynamic = _dynamic_binding(tree)
+    if dynamic is not None:
+        return dynamic
     values: dict[str, Any] = {}
-    for statement in tree.body:
+    assigned_at: dict[str, int] = {}
+    star_line: int | None = None
+    for index, statement in enumerate(tree.body):
+        line = statement.lineno
         if isinstance(statement, ast.Assign | ast.AnnAssign):
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             named = [t for t in targets if isinstance(t, ast.Name) and t.id in _NAMES]
             if not named:
                 if any(_binds_ours(t) for t in targets):
-                    return None  # a, revision = ... and the like
+                    return f"line {line} binds one of {', '.join(_NAMES)} by unpacking"
                 continue
             if statement.value is None:
                 continue  # a bare annotation binds nothing
             if len(targets) != 1:
-                return None  # revision = other = ...
+                return f"line {line} assigns {named[0].id} and another name at once"
             try:
                 values[named[0].id] = ast.literal_eval(statement.value)
             except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                return None
+                return f"line {line} gives {named[0].id} a computed value, not a literal"
+            assigned_at[named[0].id] = index
         elif isinstance(statement, ast.Expr | ast.Pass):
             continue
         elif isinstance(statement, ast.Import | ast.ImportFrom):
-            if any((a.asname or a.name.split(".")[0]) in _NAMES for a in statement.names):
-                return None
+            if any(a.name == "*" for a in statement.names):
+                star_line = line
+                star_index = index
+            elif any((a.asname or a.name.split(".")[0]) in _NAMES for a in statement.names):
+                return f"line {line} imports one of {', '.join(_NAMES)}"
         elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            if statement.name in _NAMES:
-                return None
+            if statement.name in (*_NAMES, "__getattr__"):
+                return f"line {line} defines {statement.name}"
         elif _binds_ours(statement):
-            return None
+            return f"line {line} binds one of {', '.join(_NAMES)} in a block or loop"
+    if star_line is not None:
+        unsure = [n for n in _NAMES if assigned_at.get(n, -1) < star_index]
+        if unsure:
+            return f"line {star_line} imports * and may bind {', '.join(unsure)}"
     return _header_from(values)
+
+
+def _dynamic_binding(tree: ast.Module) -> str | None:
+    """Where code run on import could bind names unseen (``globals()``, ``setattr``,
+    ``sys.modules``, a walrus on one of Alembic's names), or None. Function bodies count only
+    when the module calls the function at import; text in strings never counts."""
+    functions = {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    queue: list[ast.AST] = list(tree.body)
+    called: set[str] = set()
+    while queue:
+        node = queue.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            # The body runs when called; decorators and defaults run now.
+            queue.extend(getattr(node, "decorator_list", []))
+            queue.extend(node.args.defaults)
+            queue.extend(d for d in node.args.kw_defaults if d is not None)
+            continue
+        line = getattr(node, "lineno", "?")
+        if isinstance(node, ast.Name) and node.id in _DYNAMIC:
+            return f"line {line} uses {node.id}(), which can bind names unseen"
+        if isinstance(node, ast.Attribute) and (
+            node.attr == "__dict__"
+            or (
+                node.attr == "modules"
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "sys"
+            )
+        ):
+            return f"line {line} reaches a module's names through {ast.unparse(node)}"
+        if isinstance(node, ast.NamedExpr) and node.target.id in _NAMES:
+            return f"line {line} binds {node.target.id} with :="
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            function = functions.get(node.func.id)
+            if function is not None and function.name not in called:
+                called.add(function.name)
+                queue.extend(function.body)
+        queue.extend(ast.iter_child_nodes(node))
+    return None
 
 
 def _binds_ours(node: ast.AST) -> bool:
@@ -123,16 +180,18 @@ def _binds_ours(node: ast.AST) -> bool:
     return False
 
 
-def _header_from(values: dict[str, Any]) -> Header | None:
+def _header_from(values: dict[str, Any]) -> Header | str:
     revision = values.get("revision")
     if not isinstance(revision, str) or not _valid_id(revision):
-        return None  # Alembic would guess from the file name, or refuse
-    down = _as_ids(values.get("down_revision"))
-    depends = _as_ids(values.get("depends_on"))
-    labels = _as_ids(values.get("branch_labels"))
-    if down is None or depends is None or labels is None:
-        return None
-    return Header(revision, down, depends, labels)
+        # Alembic would guess from the file name, or refuse
+        return f"its revision is {revision!r}, not a revision id"
+    found: list[tuple[str, ...]] = []
+    for name in ("down_revision", "depends_on", "branch_labels"):
+        ids = _as_ids(values.get(name))
+        if ids is None:
+            return f"its {name} is {values.get(name)!r}, not None, an id or a tuple of ids"
+        found.append(ids)
+    return Header(revision, *found)
 
 
 def _valid_id(value: str) -> bool:
@@ -153,34 +212,42 @@ def _as_ids(value: Any) -> tuple[str, ...] | None:
 
 def graph_of(headers: Iterable[Header], parsed: int = 0) -> StaticGraph | None:
     """The graph Alembic's RevisionMap would build, or None where it would refuse or warn."""
+    found = graph_or_reason(headers, parsed)
+    return found if isinstance(found, StaticGraph) else None
+
+
+def graph_or_reason(headers: Iterable[Header], parsed: int = 0) -> StaticGraph | str:
+    """The graph Alembic's RevisionMap would build, or why Alembic would refuse or warn."""
     by_id: dict[str, Header] = {}
     labels: dict[str, str] = {}
     for header in headers:
         if header.revision in by_id:
-            return None  # "present more than once": Alembic keeps one, we do not guess which
+            # "present more than once": Alembic keeps one, we do not guess which
+            return f"revision {header.revision} is in more than one file"
         by_id[header.revision] = header
     for header in by_id.values():
         for label in header.branch_labels:
             if label in labels or label in by_id:
-                return None
+                return f"branch label {label} names more than one revision"
             labels[label] = header.revision
     edges: dict[str, tuple[str, ...]] = {}
     parents: set[str] = set()
     for header in by_id.values():
         if header.revision in header.down_revisions or header.revision in header.depends_on:
-            return None
-        if any(down not in by_id for down in header.down_revisions):
-            return None  # a missing parent, or a parent named by a branch label
+            return f"revision {header.revision} stands on itself"
+        for down in header.down_revisions:
+            if down not in by_id:  # a missing parent, or a parent named by a branch label
+                return f"revision {header.revision}'s down_revision {down} is not a revision id"
         resolved = []
         for dependency in header.depends_on:
             target = dependency if dependency in by_id else labels.get(dependency)
             if target is None:
-                return None
+                return f"revision {header.revision} depends on {dependency}, which is unknown"
             resolved.append(target)
         edges[header.revision] = (*header.down_revisions, *resolved)
         parents.update(header.down_revisions)
     if _has_cycle(edges):
-        return None
+        return "the revisions form a cycle"
     return StaticGraph(frozenset(by_id) - parents, edges, parsed)
 
 

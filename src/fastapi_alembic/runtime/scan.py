@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi_alembic.runtime.headers import Header, StaticGraph, graph_of, read_header
+from fastapi_alembic.runtime.headers import Header, StaticGraph, graph_or_reason, header_or_reason
 
 #: Alembic settings under which its file discovery differs from "every *.py in versions/".
 _UNSUPPORTED_OPTIONS = ("version_locations", "recursive_version_locations", "sourceless")
@@ -81,7 +81,16 @@ def _read_ini(ini: Path) -> dict[str, str | None]:
 
 def supports_options(options: dict[str, str | None]) -> bool:
     """Whether Alembic's settings leave file discovery to the default the scan follows."""
-    return not any(options.get(name) not in (None, "", "false") for name in _UNSUPPORTED_OPTIONS)
+    return options_reason(options) is None
+
+
+def options_reason(options: dict[str, str | None]) -> str | None:
+    """Why Alembic's settings take file discovery off the path the scan follows, or None."""
+    for name in _UNSUPPORTED_OPTIONS:
+        value = options.get(name)
+        if value not in (None, "", "false"):
+            return f"alembic.ini sets {name} = {value}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -101,7 +110,13 @@ _SNAPSHOTS: dict[str, _Snapshot] = {}
 
 
 def scan(directory: Path, *, use_cache: bool = True) -> StaticGraph | None:
-    """Read the graph of ``directory``/versions statically; None when Alembic must be asked.
+    """Read the graph of ``directory``/versions statically; None when Alembic must be asked."""
+    found = scan_or_reason(directory, use_cache=use_cache)
+    return found if isinstance(found, StaticGraph) else None
+
+
+def scan_or_reason(directory: Path, *, use_cache: bool = True) -> StaticGraph | str:
+    """Read the graph of ``directory``/versions statically, or say why Alembic must be asked.
 
     Every revision file is stat'ed each time, so an edit is seen at once: an edit in place
     changes the file's size or mtime but not the folder's. The folder's own mtime only vouches
@@ -114,8 +129,8 @@ def scan(directory: Path, *, use_cache: bool = True) -> StaticGraph | None:
         folder_mtime = os.stat(versions).st_mtime_ns
     except FileNotFoundError:
         return StaticGraph(frozenset(), {}, 0)
-    except OSError:
-        return None
+    except OSError as error:
+        return f"{versions} cannot be read ({error.strerror})"
     racy_after = time.time_ns() - _RACY_NS
     if use_cache:
         known = _SNAPSHOTS.get(versions) or _load_snapshot(directory)
@@ -168,13 +183,13 @@ def _stamps(versions: str, names: tuple[str, ...] | None) -> list[int] | None:
 
 def _scan_files(
     directory: Path, versions: str, folder_mtime: int, racy_after: int, use_cache: bool
-) -> StaticGraph | None:
+) -> StaticGraph | str:
     """The cold path: list the folder, parse the files the per-file cache does not know."""
     cache_path = Path(directory) / "__pycache__" / _CACHE_NAME
     try:
         listing = list(os.scandir(versions))
-    except OSError:
-        return None
+    except OSError as error:
+        return f"{versions} cannot be listed ({error.strerror})"
     files: list[tuple[str, int, int]] = []
     racy = folder_mtime > racy_after
     for entry in listing:
@@ -183,10 +198,11 @@ def _scan_files(
             continue
         try:
             if not entry.is_file():
-                return None  # a directory or a broken link named *.py: let Alembic decide
+                # a directory or a broken link named *.py: let Alembic decide
+                return f"{entry.path} is not a file"
             stat = entry.stat()
-        except OSError:
-            return None
+        except OSError as error:
+            return f"{entry.path} cannot be read ({error.strerror})"
         racy = racy or stat.st_mtime_ns > racy_after
         files.append((name, stat.st_size, stat.st_mtime_ns))
     files.sort()
@@ -202,20 +218,24 @@ def _scan_files(
         if isinstance(hit, tuple) and len(hit) == 3 and hit[:2] == (size, mtime):
             header = _header_from_tuple(hit[2])
         if header is None:
+            path = os.path.join(versions, name)
             try:
-                with open(os.path.join(versions, name), "rb") as stream:
+                with open(path, "rb") as stream:
                     source = stream.read()
-            except OSError:
-                return None
+            except OSError as error:
+                return f"{path} cannot be read ({error.strerror})"
             parsed += 1
-            header = read_header(source)
-            if header is None:
-                return None
+            found = header_or_reason(source)
+            if isinstance(found, str):
+                return f"{path}: {found}"
+            header = found
         headers.append(header)
         if mtime <= racy_after:
             known[name] = (size, mtime, header.to_tuple())
-    graph = graph_of(headers, parsed)
-    if graph is not None and use_cache:
+    graph = graph_or_reason(headers, parsed)
+    if isinstance(graph, str):
+        return f"in {versions}, {graph}"
+    if use_cache:
         if parsed or set(known) != set(cached_files):
             _write_marshal(cache_path, known)
         if not racy:
@@ -289,21 +309,25 @@ def env_version_table(directory: Path) -> tuple[str, str | None] | None:
     None when env.py configures Alembic in a way not read here (its own ``context.configure``,
     computed options): then only running env.py can tell.
     """
+    found = env_version_table_or_reason(directory)
+    return None if isinstance(found, str) else found
+
+
+def env_version_table_or_reason(directory: Path) -> tuple[str, str | None] | str:
+    """The version table and schema a generated env.py passes to ``run_migrations``, or why
+    only running env.py can tell."""
     env = directory / "env.py"
-    found: tuple[str, str | None] | None = _memo_by_stat("env", env, lambda: _read_env(env))
+    found: tuple[str, str | None] | str = _memo_by_stat("env", env, lambda: _read_env(env))
     return found
 
 
-def _read_env(env: Path) -> tuple[str, str | None] | None:
-    """The version table and schema a generated env.py passes to ``run_migrations``.
-
-    None when env.py configures Alembic in a way not read here (its own ``context.configure``,
-    computed options): then only running env.py can tell.
-    """
+def _read_env(env: Path) -> tuple[str, str | None] | str:
     try:
         tree = ast.parse(env.read_bytes())
-    except (OSError, SyntaxError, ValueError):
-        return None
+    except OSError as error:
+        return f"{env} cannot be read ({error.strerror})"
+    except (SyntaxError, ValueError) as error:
+        return f"{env} does not parse ({error})"
     calls = [
         node
         for node in ast.walk(tree)
@@ -313,19 +337,31 @@ def _read_env(env: Path) -> tuple[str, str | None] | None:
             or (isinstance(node.func, ast.Attribute) and node.func.attr in ("run_migrations", "configure"))
         )
     ]  # fmt: skip
+    if not calls:
+        return f"{env} calls neither run_migrations() nor context.configure()"
     if len(calls) != 1 or isinstance(calls[0].func, ast.Attribute):
-        return None  # context.configure / context.run_migrations: a hand-written env.py
+        # context.configure / context.run_migrations: a hand-written env.py
+        line = next(c.lineno for c in calls if isinstance(c.func, ast.Attribute))
+        return (
+            f"{env} configures Alembic itself (line {line}), so only running it tells the "
+            "version table"
+        )
     options: dict[str, Any] = {}
     for keyword in calls[0].keywords:
         if keyword.arg is None:
-            return None  # **options
+            return f"{env} passes **options to run_migrations() (line {keyword.lineno})"
+        if keyword.arg == "on_connect":
+            return (
+                f"{env} runs on_connect on the connection first (line {keyword.lineno}), "
+                "which may change where the version table is read"
+            )
         if keyword.arg in ("version_table", "version_table_schema"):
             try:
                 options[keyword.arg] = ast.literal_eval(keyword.value)
             except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                return None
+                return f"{env} computes {keyword.arg} (line {keyword.lineno})"
     table = options.get("version_table", "alembic_version")
     schema = options.get("version_table_schema")
     if not isinstance(table, str) or not (schema is None or isinstance(schema, str)):
-        return None
+        return f"{env} gives version_table or version_table_schema a value that is not a name"
     return table, schema

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
@@ -98,6 +99,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             "unchanged)."
         ),
     )
+
+
+# The names pytest may register this module under: the pytest11 entry point's name (auto-loading,
+# ``-p fastapi_alembic``) and the module's own (``-p fastapi_alembic.testing.plugin``,
+# ``pytest_plugins``, ``PYTEST_PLUGINS``). pytest refuses a second registration of one module under
+# another name, so once it holds one name the other is blocked: that load is then skipped.
+ENTRY_POINT_NAME = "fastapi_alembic"
+_NAMES = (ENTRY_POINT_NAME, __name__)
+
+
+def pytest_plugin_registered(
+    plugin: object, plugin_name: str, manager: pytest.PytestPluginManager
+) -> None:
+    if plugin is not sys.modules[__name__] or plugin_name not in _NAMES:
+        return
+    for other in _NAMES:
+        if other != plugin_name and not manager.is_blocked(other):
+            manager.set_blocked(other)
 
 
 def pytest_configure(config: pytest.Config) -> None:
