@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,10 +34,12 @@ OPTIONS = {
     "postgres": "this URL in the block stands for a fresh database on the PostgreSQL server",
     "mysql": "this URL in the block stands for a fresh database on the MariaDB server",
     "sub": "`REGEX=>TEXT`, applied to the expected and the actual output before comparing",
-    "mode": "python blocks: run (default), pytest, file, revision, same-as",
-    "path": "where mode=file writes the block, or the repository file mode=same-as quotes",
+    "mode": "python blocks: run (default: as a script), pytest (as a test file), file",
+    "path": "where mode=file writes the block, in the project",
 }
 
+#: The languages of the blocks that run; every other block is prose.
+RUN = ("console", "python")
 FENCE = re.compile(r"^```(\w*)\s*$")
 MARKER = re.compile(r"\A<!--\s*docs:(.*)-->\Z", re.DOTALL)
 
@@ -171,3 +174,19 @@ def documents() -> list[Path]:
 
 def shows_commands(block: Block) -> bool:
     return any(line.startswith("$ ") for line in block.text.splitlines())
+
+
+def inventory(blocks: Iterable[Block]) -> tuple[list[str], dict[str, int]]:
+    """What is wrong with how the blocks are marked, and how many each document skips."""
+    problems: list[str] = []
+    skipped: dict[str, int] = {}
+    for block in blocks:
+        if block.language not in RUN and shows_commands(block):
+            problems.append(f"{block.where}: shows `$ ` commands but is not a ```console block")
+        if block.skip is not None:
+            if not block.skip.strip():
+                problems.append(f"{block.where}: skip without a reason")
+            skipped[block.document] = skipped.get(block.document, 0) + 1
+        elif block.language == "console" and not shows_commands(block):
+            problems.append(f"{block.where}: a console block without `$ ` commands, not marked")
+    return problems, skipped

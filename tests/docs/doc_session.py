@@ -14,8 +14,9 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,7 +126,7 @@ class Session:
             DOCS_REPO=str(REPOSITORY),
             DOCS_PROJECTS=str(PROJECTS),
         )
-        self.stack = ExitStack()
+        self.seconds: dict[str, float] = {}  # how long each block took, for the report
 
     # -- text in both directions ---------------------------------------------------------
 
@@ -218,12 +219,6 @@ class Session:
     def run_python(self, block: Block) -> list[str]:
         marker = block.marker
         mode = marker.get("mode", "run")
-        if mode == "same-as":
-            path = marker.get("path") or ""
-            quoted = (REPOSITORY / path).read_text(encoding="utf-8")
-            if block.text not in quoted:
-                return [f"{block.where}: the block is no longer what {path} says"]
-            return []
         code = "\n".join(part for part in (marker.prelude, block.text, marker.epilogue) if part)
         code = self.into_run(code) + "\n"
         if mode == "file":
@@ -248,6 +243,13 @@ class Session:
         return []
 
     def run(self, block: Block) -> list[str]:
+        started = time.monotonic()
+        try:
+            return self._run(block)
+        finally:
+            self.seconds[block.where] = time.monotonic() - started
+
+    def _run(self, block: Block) -> list[str]:
         self.copy_files(block)
         problems = self.hidden(block.marker.shell_before, block, "before")
         if block.language == "console":
