@@ -25,7 +25,7 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
-#: What a marker may say, and what it means (the contributing note in docs/testing.md repeats it).
+#: What a marker may say, and what it means (the README's "The docs run" says it for contributors).
 OPTIONS = {
     "project": "the scratch folder: blocks of one document naming it run in order in one folder",
     "files": "comma-separated folders of tests/docs/projects/ copied over the project first",

@@ -15,7 +15,7 @@ import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +39,7 @@ BLANKS = [
 HIDDEN_ENV = re.compile(r"^(DATABASE_URL|FASTAPI_ALEMBIC_.*|PYTEST_.*|COLUMNS|LINES|VIRTUAL_ENV)$")
 
 
-def blank(line: str, extra: list[tuple[re.Pattern[str], str]] = ()) -> str:  # type: ignore[assignment]
+def blank(line: str, extra: Sequence[tuple[re.Pattern[str], str]] = ()) -> str:
     for pattern, replacement in [*BLANKS, *extra]:
         line = pattern.sub(replacement, line)
     return line.rstrip()
