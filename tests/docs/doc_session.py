@@ -4,7 +4,8 @@ print with what the document shows.
 Before comparing, both sides are normalised: revision ids are matched up (the document's
 `3ccd8869c4ad` stands for whatever id the run made, the same one every time it appears),
 timestamps, durations and the version are blanked, and the scratch project's folder is shown
-as `/home/me/app`. A line `...` in the shown output stands for any number of lines.
+as `/home/me/app`. A line `...` (indented or not) in the shown output stands for any number of
+lines.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def matches(expected: list[str], actual: list[str], ids: Ids) -> bool:
     """``actual`` against ``expected``, where a `...` line stands for any number of lines."""
     if not expected:
         return not actual
-    if expected[0] == "...":
+    if expected[0].strip() == "...":  # indented too, as in elided JSON
         rest = expected[1:]
         for start in range(len(actual) + 1):
             attempt = Ids(dict(ids.shown), dict(ids.run))
