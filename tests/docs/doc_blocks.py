@@ -40,7 +40,7 @@ OPTIONS = {
 
 #: The languages of the blocks that run; every other block is prose.
 RUN = ("console", "python")
-FENCE = re.compile(r"^```(\w*)\s*$")
+FENCE = re.compile(r"^(\s*)```(\w*)\s*$")  # indented too: a block inside a list item
 MARKER = re.compile(r"\A<!--\s*docs:(.*)-->\Z", re.DOTALL)
 
 
@@ -154,17 +154,17 @@ def read_blocks(path: Path, document: str | None = None) -> list[Block]:
         if not opening:
             index += 1
             continue
-        start = index
+        start, indent = index, len(opening.group(1))
         index += 1
         body: list[str] = []
-        while index < len(lines) and lines[index].rstrip() != "```":
-            body.append(lines[index])
+        while index < len(lines) and lines[index].strip() != "```":
+            body.append(lines[index][indent:])
             index += 1
         index += 1
         above = "\n".join(lines[:start]).rstrip()
         found = MARKER.match(above[above.rfind("<!--") :]) if above.endswith("-->") else None
         marker = parse_marker(found.group(1)) if found else Marker()
-        blocks.append(Block(name, start + 1, opening.group(1), "\n".join(body), marker))
+        blocks.append(Block(name, start + 1, opening.group(2), "\n".join(body), marker))
     return blocks
 
 
