@@ -85,6 +85,21 @@ def test_docs_cli_table_is_the_command_line() -> None:
         assert _registered_flags(verb.name) == expected, verb.name
 
 
+def test_the_options_cli_md_says_every_verb_takes_are_on_every_verb() -> None:
+    """docs/cli.md's "Every verb takes these" table names exactly the options on every verb."""
+    text = DOCS.read_text()
+    section = text[text.index("Every verb takes these:") : text.index("and where they apply:")]
+    claimed = {
+        flag
+        for row in section.splitlines()
+        if row.startswith("| `")
+        for flag in re.findall(r"`(-[-\w]+)", row.split("|")[1])
+    }
+    assert claimed == ALWAYS_FLAGS
+    for verb in VERBS:
+        assert _registered_flags(verb.name) >= claimed, verb.name
+
+
 def _help(*args: str) -> str:
     # Wide enough that Rich wraps nothing: a line break left in the output is in the text.
     result = CliRunner().invoke(app, [*args, "--help"], env={"TERMINAL_WIDTH": "1000"})

@@ -48,6 +48,13 @@ finding.
 """
 
 
+#: Why the docs harness does not run the advice shown: tests/lint/test_advice.py checks it.
+ADVICE_SKIP = (
+    "a fragment of a revision, written from the rule; tests/lint/test_advice.py parses it and "
+    "its SQL, checks its layout, and runs the advice lint writes on real databases"
+)
+
+
 def _rule_section(rule: Rule) -> str:
     scope = {"size": "size (large tables only)", "rows": "rows (tables with rows only)"}
     lines = [
@@ -70,6 +77,8 @@ def _rule_section(rule: Rule) -> str:
         "",
         f"The safe way, as lint writes it for a finding about {about} on {example.backend}:",
         "",
+        # The docs harness (tests/docs/) reads this: the snippet is a fragment of a revision.
+        f'<!-- docs: skip="{ADVICE_SKIP}" -->',
         "```python",
         rule.safe,
         "```",
