@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, MutableMapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.dialects.sqlite import stop_waiting_for_writers, writers_wait_left
@@ -14,7 +17,6 @@ from fastapi_alembic.runtime.timeouts import run_with_lock_timeout
 
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
-    from sqlalchemy import Connection
 
     from fastapi_alembic.config import Settings
 
@@ -77,7 +79,10 @@ def run_guarded(
     )
     with (
         _lock_within_the_wait(
-            target, settings.lock_wait, lease_seconds=settings.lock_lease
+            target,
+            settings.lock_wait,
+            lease_seconds=settings.lock_lease,
+            keepalive=lambda: _keep_alive(connection),
         ) as held,
         held.fencing(migration_context),
     ):
@@ -103,3 +108,13 @@ def run_on_connect(connection: Connection, on_connect: Callable[[Connection], An
     on_connect(connection)
     if began and connection.in_transaction():
         connection.commit()
+
+
+def _keep_alive(connection: Connection) -> None:
+    """One statement on the migration's connection while it waits for the lock: a server or
+    proxy that ends idle sessions (idle_session_timeout, wait_timeout) leaves it alone."""
+    began = not connection.in_transaction()
+    with suppress(DBAPIError):  # already ended: the migration says so when it runs
+        connection.exec_driver_sql("SELECT 1")
+        if began:
+            connection.rollback()

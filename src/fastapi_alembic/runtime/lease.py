@@ -69,6 +69,7 @@ DEFAULT_LEASE_SECONDS = 15.0
 #: A waiter asks again this often; the holder renews its lease this many times per lease.
 POLL_SECONDS = 0.2
 RENEWALS_PER_LEASE = 5
+KEEPALIVE_SECONDS = 1.0
 
 
 def lock_table(schema: str | None) -> Table:
@@ -142,12 +143,20 @@ class LeaseLock:
 
     # -- the caller's side ----------------------------------------------------------------
 
-    def acquire(self, waiting: Waiting) -> None:
+    def acquire(self, waiting: Waiting, keepalive: Callable[[], None] | None = None) -> None:
+        """Take the lock; meanwhile ``keepalive`` is called every second or so (a server or
+        proxy that ends idle sessions would end the waiting migration's connection)."""
         self._thread = threading.Thread(
             target=self._keep, args=(waiting,), name="fastapi-alembic lock", daemon=True
         )
         self._thread.start()
-        failure = self._outcome.get()
+        while True:
+            try:
+                failure = self._outcome.get(timeout=KEEPALIVE_SECONDS)
+                break
+            except queue.Empty:
+                if keepalive is not None:
+                    keepalive()
         if failure is not None:
             self._thread.join()
             raise failure
@@ -228,6 +237,9 @@ class LeaseLock:
                 return
             except BaseException as error:
                 if not self._acquired:
+                    if _disconnected(error) and waiting.remaining > 0:
+                        time.sleep(POLL_SECONDS)  # our session was ended: wait on a new one
+                        continue
                     self._outcome.put(error)
                     return
                 # The server or a proxy ended our session: a new one, while the lease lasts.
@@ -248,6 +260,9 @@ class LeaseLock:
             self._valid_until = began + self._safe_lease()
             self._acquired = True
             self._outcome.put(None)
+        # Renewals and the release are one statement each: with AUTOCOMMIT no transaction of
+        # ours stays open (holding the lease row) if this process is paused between two.
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         interval = self.lease / RENEWALS_PER_LEASE
         # After a reconnection, renew at once: the wait for the new session used lease time.
         while not self._release.wait(0 if self._reconnected else interval):
@@ -292,6 +307,8 @@ class LeaseLock:
                     except IntegrityError:
                         connection.rollback()
         except DBAPIError as error:
+            if error.connection_invalidated:
+                raise
             connection.rollback()
             raise self._no_lock(error) from None
         self._ensured = True
@@ -326,6 +343,8 @@ class LeaseLock:
             connection.commit()
             return True
         except DBAPIError as error:
+            if error.connection_invalidated:
+                raise  # the server or a proxy ended our session: _keep opens another
             connection.rollback()
             if self.dialect.is_lock_timeout(error):
                 # A row is locked: another migrator is taking it, or the last holder's
@@ -367,7 +386,7 @@ class LeaseLock:
         """No safe lock to be had: say what to change, before any migration runs."""
         reason = (str(getattr(error, "orig", error)).strip().splitlines() or ["?"])[0]
         where = f"{mask_url(self.url)} ({self.target.table})"
-        if "statement mode" in reason:
+        if "statement pooling mode" in reason or "statement mode" in reason:
             return ConfigError(
                 f"Cannot take the migration lock on {where}: the URL goes through a pooler in "
                 "statement mode, where no transaction spans two statements, so nothing can be "
@@ -379,6 +398,10 @@ class LeaseLock:
             f"be made or written ({reason}), so nothing was migrated: grant the migration's "
             f"user the right to create and write {LOCK_TABLE} in that schema."
         )
+
+
+def _disconnected(error: BaseException) -> bool:
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 def _described(holder: str | None, since_ms: int | None) -> str:

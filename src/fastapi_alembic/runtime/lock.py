@@ -81,11 +81,13 @@ def migration_lock(
     wait_seconds: float,
     notify: Notify | None = None,
     lease_seconds: float | None = None,
+    keepalive: Callable[[], None] | None = None,
 ) -> Iterator[Held]:
     """Hold the migration lock for ``target``, waiting up to ``wait_seconds`` for it.
 
     Each take is a run token (or open file) of its own, so two threads of one process queue
-    like two processes do. On a server the lock is kept by a lease of ``lease_seconds``.
+    like two processes do. On a server the lock is kept by a lease of ``lease_seconds``,
+    and ``keepalive`` is called now and then while waiting for it.
     """
     from fastapi_alembic.dialects import for_url
 
@@ -93,7 +95,11 @@ def migration_lock(
     if lock is None:
         yield _Unlocked()
         return
-    lock.acquire(_Waiting(target, wait_seconds, notify or logger.warning))
+    waiting = _Waiting(target, wait_seconds, notify or logger.warning)
+    if isinstance(lock, LeaseLock):
+        lock.acquire(waiting, keepalive)
+    else:
+        lock.acquire(waiting)
     try:
         yield lock
     finally:
