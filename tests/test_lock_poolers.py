@@ -388,3 +388,43 @@ def test_the_fence_refuses_a_version_move_after_a_takeover(fresh_url: str) -> No
             second.release()
     finally:
         first.release()
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_user_that_cannot_make_the_lock_table_is_told_the_grant(
+    fresh_url: str, tmp_path: Path
+) -> None:
+    """PostgreSQL 15 lets no one but the owner create in a database's public schema: the
+    upgrade stops before any migration, naming the table and the grant."""
+    role = f"fa_lock_{os.getpid()}"
+    server = make_url(fresh_url)
+    run_with_connection(
+        server,
+        lambda c: (
+            c.execute(text(f"CREATE ROLE {role} LOGIN")),
+            c.execute(text(f'GRANT CONNECT ON DATABASE "{server.database}" TO {role}')),
+        ),
+        autocommit=True,
+    )
+    try:
+        project = Project.create(tmp_path, fresh_url)
+        assert project.cli("init").exit_code == 0
+        write_revision(project, "a00000000001", None)
+        limited = server.set(username=role).render_as_string(hide_password=False)
+        refused = project.run("upgrade", url=limited)
+        assert refused.exit_code == 3, refused.output
+        assert "Traceback" not in refused.output
+        lines = refused.stderr.strip().splitlines()
+        assert len(lines) == 1, refused.stderr
+        assert lines[0].startswith("Error: Cannot take the migration lock on "), lines[0]
+        assert "grant the migration's user the right to create and write" in lines[0]
+        assert snapshot(fresh_url) == (set(), [])
+    finally:
+        run_with_connection(
+            server,
+            lambda c: (
+                c.execute(text(f'REVOKE ALL ON DATABASE "{server.database}" FROM {role}')),
+                c.execute(text(f"DROP ROLE {role}")),
+            ),
+            autocommit=True,
+        )
