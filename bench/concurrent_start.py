@@ -398,6 +398,10 @@ def run_uvicorn_trial(url: str, workers: int = 4, timeout: float = 120.0) -> Ser
 
 
 def main() -> int:
+    # The fault trials live beside this file (the tests load them from there too).
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import lock_faults
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres", "mysql"])
     parser.add_argument("--trials", type=int, default=20)
@@ -407,6 +411,11 @@ def main() -> int:
     parser.add_argument("--uvicorn-trials", type=int, default=5)
     parser.add_argument("--postgres-url", default=SERVERS["postgres"])
     parser.add_argument("--mysql-url", default=SERVERS["mysql"])
+    parser.add_argument("--routes", nargs="*", default=list(lock_faults.ROUTES))
+    parser.add_argument("--route-trials", type=int, default=10)
+    parser.add_argument("--route-processes", type=int, default=8)
+    parser.add_argument("--fault-trials", type=int, default=3)
+    parser.add_argument("--lock-wait-trials", type=int, default=5)
     arguments = parser.parse_args()
     SERVERS.update(postgres=arguments.postgres_url, mysql=arguments.mysql_url)
 
@@ -458,20 +467,43 @@ def main() -> int:
                 )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    bench = sys.modules[__name__]
+    sections: list[list[tuple[str, str, int, int, int, float]]] = []
+    if arguments.route_trials and arguments.routes:
+        sections.append(
+            lock_faults.route_rows(
+                bench, arguments.routes, arguments.route_trials, arguments.route_processes
+            )
+        )
+    if arguments.fault_trials:
+        sections.append(lock_faults.fault_rows(bench, arguments.fault_trials))
+    if arguments.lock_wait_trials:
+        sections.append(
+            lock_faults.lock_wait_rows(bench, arguments.backends, arguments.lock_wait_trials, 2.0)
+        )
+    for section in sections:
+        rows += section
+        failed = failed or any(passed < trials for _, _, trials, passed, _, _ in section)
 
     print(
-        f"\n{'backend':<10} {'starters':<22} {'trials':>6} {'all ok':>7} {'errors':>7} {'slowest':>8}"
+        f"\n{'backend':<10} {'starters':<46} {'trials':>6} {'all ok':>7} {'errors':>7} {'slowest':>8}"
     )
     for backend, label, trials, passed, errors, slowest in rows:
         slowest_text = f"{slowest:.1f} s" if slowest else "-"
-        print(f"{backend:<10} {label:<22} {trials:>6} {passed:>7} {errors:>7} {slowest_text:>8}")
+        print(f"{backend:<10} {label:<46} {trials:>6} {passed:>7} {errors:>7} {slowest_text:>8}")
     print(
         textwrap.dedent(
             """
             all ok: trials where every process started, each migration ran exactly once
-            (one row per migration in the runs table, one report of it among the processes)
-            and the database ended at head; for uvicorn: all 4 workers started and the app
-            answered, on a database at head. errors: failed processes (workers) in all trials.
+            (one row per migration in the runs table, one report of it among the processes,
+            the autocommit_block's 30 rows once), no lock was left and the database ended at
+            head; for uvicorn: all 4 workers started and the app answered, on a database at
+            head. errors: failed processes (workers) in all trials. Routes: `fastapi-alembic
+            upgrade` processes, directly or through PgBouncer. Faults: killed (the holder's
+            idle sessions ended mid-migration), idle_session_timeout, paused (SIGSTOP past a
+            2 s lease); ok when each migration ran once and, when paused, the holder stopped
+            with its one sentence (errors: failed trials). lock_wait: trials that gave up
+            within a second of the limit; the last column is then the largest overshoot.
             """
         )
     )

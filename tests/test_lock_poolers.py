@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import signal
-import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.runtime import LockTarget, migration_lock
-from helpers import BIN, Project, snapshot, write_revision
+from helpers import Project, snapshot, write_revision
 from poolers import pgbouncer
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -170,159 +167,41 @@ def test_two_urls_for_one_database_exclude_each_other(
 
 # -- lost sessions and lost leases -------------------------------------------------------
 
-REVISION = """\
-\"\"\"{doc}\"\"\"
-import os
-import pathlib
-import time
 
-import sqlalchemy as sa
-from alembic import op
-
-revision = {revision!r}
-down_revision = {parent!r}
-branch_labels = None
-depends_on = None
-
-
-def upgrade():
-{body}
-
-
-def downgrade():
-    pass
-"""
-TABLES = """\
-    op.create_table("runs", sa.Column("revision", sa.String(20)))
-    op.create_table("backfill", sa.Column("n", sa.Integer))
-    op.execute(sa.text("INSERT INTO runs (revision) VALUES ('a00000000001')"))"""
-DATA = """\
-    with op.get_context().autocommit_block():
-        if os.environ.get("MARK"):
-            pathlib.Path(os.environ["MARK"]).touch()
-        {wait}
-        for n in range(30):
-            op.execute(sa.text("INSERT INTO backfill (n) VALUES (:n)").bindparams(n=n))
-    op.execute(sa.text("INSERT INTO runs (revision) VALUES ('a00000000002')"))"""
-
-
-def _history(project: Project, wait: str, lease: float | None = None) -> None:
-    """Two revisions: the tables; then a data migration in an autocommit_block that marks
-    the moment it starts and waits (``wait``) before writing its 30 rows."""
-    for revision, parent, body in (
-        ("a00000000001", None, TABLES),
-        ("a00000000002", "a00000000001", DATA.format(wait=wait)),
-    ):
-        (project.versions / f"{revision}_step.py").write_text(
-            REVISION.format(doc=revision, revision=revision, parent=parent, body=body)
-        )
-    if lease is not None:
-        pyproject = project.root / "pyproject.toml"
-        pyproject.write_text(pyproject.read_text() + f"lock_lease = {lease}\n")
-
-
-def _start(project: Project, mark: Path | None = None) -> subprocess.Popen[str]:
-    environment = {**os.environ, "DATABASE_URL": project.url}
-    if mark is not None:
-        environment["MARK"] = str(mark)
-    return subprocess.Popen(
-        [str(BIN / "fastapi-alembic"), "upgrade", "--lock-wait", "60"],
-        cwd=project.root,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+def _faults() -> object:
+    spec = importlib.util.spec_from_file_location(
+        "lock_faults", REPOSITORY / "bench" / "lock_faults.py"
     )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["lock_faults"] = module
+    spec.loader.exec_module(module)
+    return module
 
 
-def _wait_for(mark: Path, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while not mark.exists():
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the data migration never started"
-        time.sleep(0.05)
-
-
-def _counts(url: str) -> tuple[Counter[str], int]:
-    def read(connection):  # type: ignore[no-untyped-def]
-        runs = Counter(r[0] for r in connection.execute(text("SELECT revision FROM runs")))
-        return runs, connection.execute(text("SELECT count(*) FROM backfill")).scalar_one()
-
-    return run_with_connection(make_url(url), read)  # type: ignore[no-any-return]
-
-
-def _end_idle_sessions(backend: str, url: str) -> Callable[[], int]:
-    """What ends every idle session of the database: the lock's session of a holder that
-    is busy running a statement on its migration connection."""
-    database = make_url(url).database
-
-    def end() -> int:
-        def work(connection):  # type: ignore[no-untyped-def]
-            if backend == "postgres":
-                return len(
-                    connection.execute(
-                        text(
-                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            "WHERE datname = :db AND state = 'idle' AND pid <> pg_backend_pid()"
-                        ),
-                        {"db": database},
-                    ).all()
-                )
-            ids = connection.execute(
-                text(
-                    "SELECT ID FROM information_schema.PROCESSLIST "
-                    "WHERE DB = :db AND COMMAND = 'Sleep' AND ID <> CONNECTION_ID()"
-                ),
-                {"db": database},
-            ).scalars()
-            ended = 0
-            for session in list(ids):
-                connection.execute(text(f"KILL {int(session)}"))
-                ended += 1
-            return ended
-
-        return int(run_with_connection(make_url(url), work, autocommit=True))
-
-    return end
-
-
-SLEEP = {"postgres": "SELECT pg_sleep(6)", "mysql": "SELECT SLEEP(6)"}
+faults: object = _faults()
 
 
 @pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)
-@pytest.mark.parametrize("how", ["killed", "idle_session_timeout"])
+@pytest.mark.parametrize("fault", ["killed", "idle_session_timeout"])
 def test_a_lock_survives_the_server_ending_its_session(
-    backend: str, how: str, fresh_url: str, tmp_path: Path
+    backend: str, fault: str, fresh_url: str, tmp_path: Path
 ) -> None:
     """While the holder's migration runs a 6 s statement, the server ends the holder's idle
     sessions (pg_terminate_backend, MariaDB's KILL, or PostgreSQL's idle_session_timeout set on
-    the database): the holder keeps its lock, the second starter waits for it, and the data
-    migration's 30 rows are written once."""
-    if how == "idle_session_timeout" and backend != "postgres":
+    the database): the holder keeps its lock, the second starter waits for it and finds
+    nothing to do, and the data migration's 30 rows are written once."""
+    if fault == "idle_session_timeout" and backend != "postgres":
         pytest.skip("idle_session_timeout is PostgreSQL's (MariaDB's wait_timeout: `killed`)")
     project = Project.create(tmp_path, fresh_url)
     assert project.cli("init").exit_code == 0
-    _history(project, f"op.execute({SLEEP[backend]!r})")
-    if how == "idle_session_timeout":
-        name = make_url(fresh_url).database
-        run_with_connection(
-            make_url(fresh_url),
-            lambda c: c.execute(text(f'ALTER DATABASE "{name}" SET idle_session_timeout = 2500')),
-            autocommit=True,
-        )
-    mark = tmp_path / "started"
-    holder = _start(project, mark)
-    _wait_for(mark, holder)
-    second = _start(project)
-    time.sleep(2)  # the second starter is waiting; the holder's lock session is idle
-    if how == "killed":
-        assert _end_idle_sessions(backend, fresh_url)() >= 1
-    outputs = [process.communicate(timeout=120) for process in (holder, second)]
-    assert [holder.returncode, second.returncode] == [0, 0], "\n".join(map(str, outputs))
-    runs, backfill = _counts(fresh_url)
-    assert runs == Counter({"a00000000001": 1, "a00000000002": 1})
-    assert backfill == 30
-    assert "Nothing to upgrade" in outputs[1][0] + outputs[1][1], outputs[1]
+    trial = faults.run_fault(fault, project.root, fresh_url)  # type: ignore[attr-defined]
+    assert trial.exit_codes == [0, 0], "\n".join(trial.said)
+    assert trial.runs == Counter({"a00000000001": 1, "a00000000002": 1})
+    assert trial.backfill == 30
+    assert "Nothing to upgrade" in trial.said[1], trial.said[1]
+    if fault == "killed":
+        assert trial.ended_sessions >= 1
 
 
 @pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)
@@ -335,25 +214,15 @@ def test_a_holder_that_lost_its_lease_stops_and_nothing_runs_twice(
     once."""
     project = Project.create(tmp_path, fresh_url)
     assert project.cli("init").exit_code == 0
-    _history(project, "time.sleep(0.5)", lease=2)
-    mark = tmp_path / "started"
-    holder = _start(project, mark)
-    _wait_for(mark, holder)
-    holder.send_signal(signal.SIGSTOP)
-    try:
-        second = project.run("upgrade", "--lock-wait", "30")
-    finally:
-        holder.send_signal(signal.SIGCONT)
-    stdout, stderr = holder.communicate(timeout=60)
-    assert second.exit_code == 0, second.output
-    assert holder.returncode == 3, stdout + stderr
-    assert "Traceback" not in stderr
-    last = stderr.strip().splitlines()[-1]
-    assert last.startswith("Error: Lost the migration lock on "), stderr
+    trial = faults.run_fault("paused", project.root, fresh_url)  # type: ignore[attr-defined]
+    assert trial.exit_codes == [3, 0], "\n".join(trial.said)
+    holder = trial.said[0]
+    assert "Traceback" not in holder
+    last = holder.strip().splitlines()[-1]
+    assert last.startswith("Error: Lost the migration lock on "), holder
     assert "stopped before applying or recording anything more" in last
-    runs, backfill = _counts(fresh_url)
-    assert runs == Counter({"a00000000001": 1, "a00000000002": 1})
-    assert backfill == 30
+    assert trial.runs == Counter({"a00000000001": 1, "a00000000002": 1})
+    assert trial.backfill == 30
     assert bench.locks_left(fresh_url) == 0  # type: ignore[attr-defined]
 
 
