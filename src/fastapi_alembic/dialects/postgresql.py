@@ -87,9 +87,18 @@ class PostgreSQLSupport(DialectSupport):
             cparams.setdefault("prepare_threshold", None)
 
     def set_lock_timeout(self, connection: Connection, seconds: float) -> Callable[[], None]:
-        previous = connection.execute(text("SELECT current_setting('lock_timeout')")).scalar()
-        _set_setting(connection, "lock_timeout", f"{max(1, round(seconds * 1000))}ms")
-        return lambda: _set_setting(connection, "lock_timeout", str(previous))
+        # Set in each transaction (SET LOCAL), never for the session: through a pooler in
+        # transaction mode the session is whichever server session runs the transaction, and
+        # a session setting would stay behind there for other clients.
+        value = f"{max(1, round(seconds * 1000))}ms"
+
+        def each_transaction(begun: Connection) -> None:
+            begun.execute(text("SELECT set_config('lock_timeout', :value, true)"), {"value": value})
+
+        if connection.in_transaction():
+            each_transaction(connection)
+        event.listen(connection, "begin", each_transaction)
+        return lambda: event.remove(connection, "begin", each_transaction)
 
     def is_lock_timeout(self, error: DBAPIError) -> bool:
         original = error.orig
@@ -163,9 +172,3 @@ def _who(
     if state:  # what it is doing: "active: UPDATE ...", "idle in transaction: ..."
         parts.append(f"{state}: {query.strip()}" if query and query.strip() else state)
     return ", ".join(part for part in parts if part)
-
-
-def _set_setting(connection: Connection, name: str, value: str) -> None:
-    connection.execute(
-        text("SELECT set_config(:name, :value, false)"), {"name": name, "value": value}
-    )

@@ -162,8 +162,13 @@ class SQLiteSupport(DialectSupport):
             return None  # in memory: one process by definition
         table = f"{schema}.{version_table}" if schema else version_table
         database = Path(url.database or "").resolve()
-        database.touch(exist_ok=True)  # SQLite makes an empty database of an empty file
-        return database.parent / f".{_file_key(database)}.{table}.lock"
+        try:
+            if not database.exists():
+                database.touch()  # SQLite makes an empty database of an empty file
+            key = _file_key(database)
+        except OSError:  # cannot be made (a read-only folder): opening the lock file says so
+            key = f"fastapi-alembic-{database.name}"
+        return database.parent / f".{key}.{table}.lock"
 
     def is_lock_timeout(self, error: DBAPIError) -> bool:
         return "database is locked" in str(error.orig)
