@@ -1,31 +1,15 @@
 """The migration lock on a database server: rows in a table of ours, held by a renewed lease.
 
-Why rows and not a session lock (an advisory lock, GET_LOCK): a session lock belongs to one
-server session, and between the application and the server there may be no such thing. A
-pooler in transaction mode (PgBouncer, RDS Proxy, Supavisor) hands each transaction to
-whichever server session is free, so the lock is taken on one session, released (or not) on
-another, and left behind when the client goes; and a server or proxy that ends an idle session
-ends the lock with it while its holder goes on migrating. A row is the same row whichever
-session reads it, and it lives in the database itself, so every URL that reaches the database
-(a pooler alias, another host name) finds the same lock.
-
-Each lock has two rows in ``fastapi_alembic_lock`` (in the version table's schema):
-
-* the **owner** row names the holder's run token; it changes only when the lock is taken;
-* the **lease** row carries the token too, and the moment (server time) the lease runs out.
-
-Taking: in one transaction, lock the lease row; if its lease is live, wait; else lock the owner
-row without waiting (``NOWAIT``) and write our token into both, the lease ending ``lease``
-seconds from the server's clock. Holding: a thread renews the lease every few seconds on a
-connection of its own (reconnecting if the server or a proxy ends it); a renewal that finds
-another token means the lock was lost. Fencing: in the transaction that moves the version (and
-writes the ledger's row), the migration connection reads the owner row ``FOR SHARE`` and checks
-that it names our token: a migrator that took over makes us roll back, and while our
-transaction holds that row no one can take over (their ``NOWAIT`` fails), so our commit comes
-first and they read the version it wrote. Between those transactions (an ``autocommit_block``,
-MySQL's implicit commits) every statement the migration sends is checked first against the
-lease as this process last confirmed it: a holder whose lease may have run out stops with one
-sentence before it sends anything more.
+A session lock (an advisory lock, GET_LOCK) is lost to a pooler in transaction mode and to a
+server or proxy that ends idle sessions; a row is the same row whichever session reads it, and
+it lives in the database, so every URL that reaches the database finds it. Each lock has an
+**owner** row (the holder's run token) and a **lease** row (the token, and when the lease ends
+by the server's clock). Taking: lock the lease row; if the lease is live, wait; else lock the
+owner row ``NOWAIT`` and write our token into both. Holding: a thread renews the lease,
+reconnecting if its session is ended. Fencing: the transaction that moves the version reads the
+owner row ``FOR SHARE`` and checks our token, so a takeover makes it roll back, and no takeover
+can happen before it commits. Between transactions every statement the migration sends is
+checked against the lease as last confirmed. docs/production.md gives the whole argument.
 """
 
 from __future__ import annotations
