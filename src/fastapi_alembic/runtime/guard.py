@@ -114,7 +114,12 @@ def _keep_alive(connection: Connection) -> None:
     """One statement on the migration's connection while it waits for the lock: a server or
     proxy that ends idle sessions (idle_session_timeout, wait_timeout) leaves it alone."""
     began = not connection.in_transaction()
-    with suppress(DBAPIError):  # already ended: the migration says so when it runs
+    try:
         connection.exec_driver_sql("SELECT 1")
         if began:
+            connection.rollback()
+    except DBAPIError:
+        # Ended between two pings: rolled back, the connection opens a new session when the
+        # migration uses it (nothing of the migration had run on it yet).
+        with suppress(DBAPIError):
             connection.rollback()
