@@ -95,7 +95,7 @@ class Waiting(Protocol):
 
 
 class _Lost(Exception):
-    """Raised inside the keeper thread when the lease is gone."""
+    """Ends the keeper thread: the lease is gone, or the caller stopped waiting."""
 
 
 class LeaseLock:
@@ -117,13 +117,11 @@ class LeaseLock:
         self._outcome: queue.Queue[BaseException | None] = queue.Queue()
         self._release = threading.Event()
         self._thread: threading.Thread | None = None
-        self._acquired = False
-        self._ensured = False
+        self._acquired = self._ensured = self._reconnected = False
         #: Until when (time.monotonic) the lease is surely ours; 0: not held.
         self._valid_until = 0.0
         self._lost: str | None = None
         self._seen: str | None = None  # the holder we last saw while waiting
-        self._reconnected = False
 
     # -- the caller's side ----------------------------------------------------------------
 
@@ -134,13 +132,17 @@ class LeaseLock:
             target=self._keep, args=(waiting,), name="fastapi-alembic lock", daemon=True
         )
         self._thread.start()
-        while True:
-            try:
-                failure = self._outcome.get(timeout=KEEPALIVE_SECONDS)
-                break
-            except queue.Empty:
-                if keepalive is not None:
-                    keepalive()
+        try:
+            while True:
+                try:
+                    failure = self._outcome.get(timeout=KEEPALIVE_SECONDS)
+                    break
+                except queue.Empty:
+                    if keepalive is not None:
+                        keepalive()
+        except BaseException:  # interrupted: the thread gives back what it may still take
+            self.release()
+            raise
         if failure is not None:
             self._thread.join()
             raise failure
@@ -239,6 +241,8 @@ class LeaseLock:
                 began = time.monotonic()
                 if self._take(connection):
                     break
+                if self._release.is_set():
+                    raise _Lost  # the caller stopped waiting
                 waiting.still_waiting(lambda: self._seen)
                 time.sleep(max(0.0, min(POLL_SECONDS, waiting.remaining)))
             self._valid_until = began + self._safe_lease()
