@@ -172,3 +172,9 @@ def _who(
     if state:  # what it is doing: "active: UPDATE ...", "idle in transaction: ..."
         parts.append(f"{state}: {query.strip()}" if query and query.strip() else state)
     return ", ".join(part for part in parts if part)
+
+
+def _set_setting(connection: Connection, name: str, value: str) -> None:
+    connection.execute(
+        text("SELECT set_config(:name, :value, false)"), {"name": name, "value": value}
+    )
