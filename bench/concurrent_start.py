@@ -64,8 +64,25 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 TODO_APP = REPOSITORY / "examples" / "todo"
 #: The applied-migration ledger's default table: where present, it must agree too.
 LEDGER = "fastapi_alembic_ledger"
+#: The migration lock's table on a server.
+LOCK_TABLE = "fastapi_alembic_lock"
 
-# What each starter runs: ready, wait for the common instant, then the lifespan's upgrade.
+# What each starter runs: ready, wait for the common instant, then the lifespan's upgrade
+# (or, with cli, `fastapi-alembic upgrade --json`, the release step's command).
+CLI_STARTER = """
+import json, os, subprocess, sys, time
+time.sleep(max(0.0, float(os.environ["START_AT"]) - time.time()))
+done = subprocess.run(
+    [os.path.join(os.path.dirname(sys.executable), "fastapi-alembic"), "upgrade", "--json"],
+    capture_output=True, text=True,
+)
+lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+result = json.loads(lines[-1]) if lines else {}
+if done.returncode or result.get("event") != "result":
+    print(json.dumps({"error": (done.stderr.strip() or done.stdout.strip())[-400:]}))
+    sys.exit(1)
+print(json.dumps({"applied": [step["revision"] for step in result["steps"]]}))
+"""
 STARTER = """
 import json, os, sys, time
 from fastapi_alembic import Migrations
@@ -89,6 +106,7 @@ from alembic import op
 
 revision = "{revision}"
 down_revision = {parent!r}
+BACKFILL_ROWS = {backfill}
 branch_labels = None
 depends_on = None
 
@@ -100,8 +118,23 @@ def upgrade():
             sa.Column("revision", sa.String(32), nullable=False),
             sa.Column("pid", sa.Integer, nullable=False),
         )
+        op.create_table(
+            "backfill",
+            sa.Column("n", sa.Integer, nullable=False),
+            sa.Column("pid", sa.Integer, nullable=False),
+        )
     op.create_table("step_{number}", sa.Column("id", sa.Integer, primary_key=True))
     time.sleep({sleep})
+    if {data}:
+        # A data migration outside any transaction: each row commits as it is written, so
+        # only the lock stands between it and a second run.
+        with op.get_context().autocommit_block():
+            for n in range(BACKFILL_ROWS):
+                op.execute(
+                    sa.text("INSERT INTO backfill (n, pid) VALUES (:n, :pid)").bindparams(
+                        n=n, pid=os.getpid()
+                    )
+                )
     op.execute(
         sa.text("INSERT INTO runs (revision, pid) VALUES (:revision, :pid)").bindparams(
             revision=revision, pid=os.getpid()
@@ -118,8 +151,13 @@ def revision_id(number: int) -> str:
     return f"c0ffee{number:06d}"
 
 
+#: Rows the data migration (in an autocommit_block) writes: exactly these must be there.
+BACKFILL_ROWS = 30
+
+
 def write_project(folder: Path, migrations: int, slow_seconds: float) -> None:
-    """A project whose history has ``migrations`` steps, the middle one slow."""
+    """A project whose history has ``migrations`` steps, the middle one slow, the one after
+    it a data migration in an autocommit_block."""
     (folder / "starter_models.py").write_text(
         "from sqlalchemy.orm import DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n"
     )
@@ -137,6 +175,8 @@ def write_project(folder: Path, migrations: int, slow_seconds: float) -> None:
             parent=parent,
             first=number == 1,
             sleep=slow_seconds if number == slow else 0,
+            data=number == min(slow + 1, migrations),
+            backfill=BACKFILL_ROWS,
         )
         (versions / f"{revision_id(number)}_step_{number}.py").write_text(body)
 
@@ -168,6 +208,11 @@ class Trial:
     ledger: Counter[str] | None = None
     at_head: bool = False
     seconds: float = 0.0
+    #: Rows the data migration in the autocommit_block left (BACKFILL_ROWS when it ran once).
+    backfill: int = 0
+    #: Locks still held once every process has exited: lock rows naming a holder, advisory
+    #: locks (PostgreSQL), a lock file naming a holder (SQLite).
+    locks_left: int = 0
 
     def ok(self, migrations: int) -> bool:
         expected = Counter(revision_id(n) for n in range(1, migrations + 1))
@@ -178,17 +223,22 @@ class Trial:
             and self.recorded == expected
             and self.ledger in (None, expected)
             and self.at_head
+            and self.backfill == BACKFILL_ROWS
+            and self.locks_left == 0
         )
 
 
-def run_trial(folder: Path, url: str, processes: int, migrations: int) -> Trial:
-    """Start ``processes`` upgrades of ``url`` at one instant; what they did and left."""
+def run_trial(
+    folder: Path, url: str, processes: int, migrations: int, *, cli: bool = False
+) -> Trial:
+    """Start ``processes`` upgrades of ``url`` at one instant (the lifespan's call, or with
+    ``cli`` the `fastapi-alembic upgrade` command); what they did and left."""
     trial = Trial(processes)
     environment = {**os.environ, "DATABASE_URL": url, "START_AT": str(time.time() + 3.0)}
     started = time.monotonic()
     running = [
         subprocess.Popen(
-            [sys.executable, "-c", STARTER],
+            [sys.executable, "-c", CLI_STARTER if cli else STARTER],
             cwd=folder,
             env=environment,
             stdout=subprocess.PIPE,
@@ -232,12 +282,43 @@ def run_trial(folder: Path, url: str, processes: int, migrations: int) -> Trial:
             if LEDGER in tables
             else None
         )
-        return runs, version, ledger
+        backfill = (
+            connection.execute(text("SELECT count(*) FROM backfill")).scalar_one()
+            if "backfill" in tables
+            else 0
+        )
+        return runs, version, ledger, backfill
 
-    runs, version, trial.ledger = run_with_connection(make_url(url), read)
+    runs, version, trial.ledger, trial.backfill = run_with_connection(make_url(url), read)
     trial.recorded.update(runs)
     trial.at_head = version == [revision_id(migrations)]
+    trial.locks_left = locks_left(url)
     return trial
+
+
+def locks_left(url: str) -> int:
+    """Migration locks still held on the database ``url`` names."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        folder = Path(parsed.database or "").resolve().parent
+        return sum(1 for lock in folder.glob(".fastapi-alembic-*.lock") if lock.read_text())
+
+    def read(connection):  # type: ignore[no-untyped-def]
+        held = 0
+        if LOCK_TABLE in inspect(connection).get_table_names():
+            held += connection.execute(
+                text(f"SELECT count(*) FROM {LOCK_TABLE} WHERE token IS NOT NULL")
+            ).scalar_one()
+        if parsed.get_backend_name() == "postgresql":
+            held += connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
+            ).scalar_one()
+        return held
+
+    return int(run_with_connection(parsed, read))
 
 
 def free_port() -> int:
@@ -317,6 +398,10 @@ def run_uvicorn_trial(url: str, workers: int = 4, timeout: float = 120.0) -> Ser
 
 
 def main() -> int:
+    # The fault trials live beside this file (the tests load them from there too).
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import lock_faults
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres", "mysql"])
     parser.add_argument("--trials", type=int, default=20)
@@ -326,6 +411,11 @@ def main() -> int:
     parser.add_argument("--uvicorn-trials", type=int, default=5)
     parser.add_argument("--postgres-url", default=SERVERS["postgres"])
     parser.add_argument("--mysql-url", default=SERVERS["mysql"])
+    parser.add_argument("--routes", nargs="*", default=list(lock_faults.ROUTES))
+    parser.add_argument("--route-trials", type=int, default=10)
+    parser.add_argument("--route-processes", type=int, default=8)
+    parser.add_argument("--fault-trials", type=int, default=3)
+    parser.add_argument("--lock-wait-trials", type=int, default=5)
     arguments = parser.parse_args()
     SERVERS.update(postgres=arguments.postgres_url, mysql=arguments.mysql_url)
 
@@ -377,20 +467,43 @@ def main() -> int:
                 )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    bench = sys.modules[__name__]
+    sections: list[list[tuple[str, str, int, int, int, float]]] = []
+    if arguments.route_trials and arguments.routes:
+        sections.append(
+            lock_faults.route_rows(
+                bench, arguments.routes, arguments.route_trials, arguments.route_processes
+            )
+        )
+    if arguments.fault_trials:
+        sections.append(lock_faults.fault_rows(bench, arguments.fault_trials))
+    if arguments.lock_wait_trials:
+        sections.append(
+            lock_faults.lock_wait_rows(bench, arguments.backends, arguments.lock_wait_trials, 2.0)
+        )
+    for section in sections:
+        rows += section
+        failed = failed or any(passed < trials for _, _, trials, passed, _, _ in section)
 
     print(
-        f"\n{'backend':<10} {'starters':<22} {'trials':>6} {'all ok':>7} {'errors':>7} {'slowest':>8}"
+        f"\n{'backend':<10} {'starters':<46} {'trials':>6} {'all ok':>7} {'errors':>7} {'slowest':>8}"
     )
     for backend, label, trials, passed, errors, slowest in rows:
         slowest_text = f"{slowest:.1f} s" if slowest else "-"
-        print(f"{backend:<10} {label:<22} {trials:>6} {passed:>7} {errors:>7} {slowest_text:>8}")
+        print(f"{backend:<10} {label:<46} {trials:>6} {passed:>7} {errors:>7} {slowest_text:>8}")
     print(
         textwrap.dedent(
             """
             all ok: trials where every process started, each migration ran exactly once
-            (one row per migration in the runs table, one report of it among the processes)
-            and the database ended at head; for uvicorn: all 4 workers started and the app
-            answered, on a database at head. errors: failed processes (workers) in all trials.
+            (one row per migration in the runs table, one report of it among the processes,
+            the autocommit_block's 30 rows once), no lock was left and the database ended at
+            head; for uvicorn: all 4 workers started and the app answered, on a database at
+            head. errors: failed processes (workers) in all trials. Routes: `fastapi-alembic
+            upgrade` processes, directly or through PgBouncer. Faults: killed (the holder's
+            idle sessions ended mid-migration), idle_session_timeout, paused (SIGSTOP past a
+            2 s lease); ok when each migration ran once and, when paused, the holder stopped
+            with its one sentence (errors: failed trials). lock_wait: trials that gave up
+            within a second of the limit; the last column is then the largest overshoot.
             """
         )
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from fastapi_alembic.errors import MigrationLockTimeout
 from fastapi_alembic.runtime import LockTarget, migration_lock
 from helpers import BIN, Project, snapshot, write_revision
 
@@ -63,11 +64,9 @@ def test_a_waiter_says_who_holds_the_lock_then_gives_up(project: Project, backen
     assert "Traceback" not in waited.output
     lines = waited.stderr.strip().splitlines()
     assert lines[0].startswith("Waiting for the migration lock on "), waited.stderr
-    if backend == "mysql":  # the processlist: session id, user@host, idle since
-        assert "held by session " in lines[0] and "@" in lines[0], waited.stderr
-    else:  # our label: the process id of the test, which holds it
-        assert f"fastapi-alembic pid {os.getpid()} on " in lines[0], waited.stderr
-        assert " since " in lines[0]
+    # The holder's label, from the lock's row (or file): the process id of the test.
+    assert f"held by fastapi-alembic pid {os.getpid()} on " in lines[0], waited.stderr
+    assert " since " in lines[0]
     assert lines[-1].startswith("Error: Gave up waiting for the migration lock on "), waited.stderr
     assert "after 1.5 s" in lines[-1] and "lock_wait" in lines[-1]
     assert snapshot(project.url) == (set(), [])  # nothing was done
@@ -166,23 +165,52 @@ if sys.platform == "win32":  # pragma: no cover
     pytestmark = pytest.mark.skip("kill -9 and flock are POSIX")
 
 
-def test_the_lock_belongs_to_one_database_version_table_and_schema() -> None:
+def test_the_lock_belongs_to_one_database_version_table_and_schema(tmp_path: Path) -> None:
+    """On a server the lock is a row per version table (and schema) in the database itself;
+    on SQLite a file named by the database file's device and inode, whatever path reaches it."""
     from fastapi_alembic.dialects import for_url
+    from fastapi_alembic.runtime.lease import LeaseLock
 
-    app = LockTarget(make_url("postgresql://u@h/app"))
-    names = {
-        app.name,
-        LockTarget(make_url("postgresql://u@h/other")).name,
-        LockTarget(make_url("postgresql://u@h/app"), "alembic_version", "tenant_a").name,
-        LockTarget(make_url("postgresql://u@h/app"), "billing_version").name,
+    server = make_url("postgresql://u@h/app")
+    keys = {
+        LeaseLock(LockTarget(server, table, schema), for_url(server), 15, "me").owner_key
+        for table, schema in [
+            ("alembic_version", None),
+            ("alembic_version", "tenant_a"),
+            ("billing_version", None),
+        ]
     }
-    assert len(names) == 4
-    postgres, mysql = for_url(app.url), for_url(make_url("mysql://u@h/app"))
-    assert len({postgres.lock_key(name) for name in names}) == 4
-    assert app.name == LockTarget(make_url("postgresql://other:pw@elsewhere/app")).name
-    long_name = "fastapi-alembic/" + "d" * 60 + "/alembic_version"
-    assert len(mysql.lock_key(long_name)) <= 64  # the server's limit for GET_LOCK names
-    assert mysql.lock_key(long_name) != mysql.lock_key(long_name.replace("d", "e"))
+    assert len(keys) == 3
+    database = tmp_path / "app.db"
+    database.touch()
+    (tmp_path / "link.db").symlink_to(database)
+    os.link(database, tmp_path / "hard.db")
+    sqlite = for_url(make_url("sqlite://"))
+
+    def lock_file(path: str, table: str = "alembic_version", schema: str | None = None) -> Path:
+        found = sqlite.lock_file(make_url(f"sqlite:///{path}"), schema, table)
+        assert found is not None
+        return found
+
+    same = {lock_file(str(tmp_path / name)) for name in ("app.db", "link.db", "hard.db")}
+    assert len(same) == 1
+    assert lock_file(str(database), "billing_version") not in same
+    other = tmp_path / "other.db"
+    other.touch()
+    assert lock_file(str(other)) not in same
+
+
+def test_a_lock_wait_ends_within_a_second_of_its_limit(project: Project) -> None:
+    """Timed inside the process (no start-up in the figure): the limit is 2 s."""
+    with migration_lock(_target(project), wait_seconds=30):
+        started = time.monotonic()
+        with (
+            pytest.raises(MigrationLockTimeout, match="after 2 s"),
+            migration_lock(_target(project), wait_seconds=2, notify=lambda _: None),
+        ):
+            pass
+        waited = time.monotonic() - started
+    assert 2 <= waited < 3, waited
 
 
 def test_retries_wait_longer_each_time() -> None:

@@ -32,8 +32,11 @@ def test_the_changelog_has_an_unreleased_section_naming_the_rename() -> None:
 
 
 def test_no_database_or_lock_file_is_tracked() -> None:
-    # A SQLite database, its journal, or the migration lock file beside it.
-    run_time = re.compile(r"\.(db|sqlite)(-journal|-wal|-shm|\..+\.lock)?$")
+    # A SQLite database, its journal, or the migration lock file beside it (named by the
+    # database file's device and inode).
+    run_time = re.compile(
+        r"\.(db|sqlite)(-journal|-wal|-shm)?$|(^|/)\.fastapi-alembic-[0-9a-f]+-[0-9a-f]+\..+\.lock$"
+    )
     leftovers = [name for name in tracked_files() if run_time.search(name)]
     assert leftovers == [], f"tracked run-time files: {leftovers}"
 

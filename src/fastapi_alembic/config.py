@@ -9,6 +9,7 @@ url = "sqlite:///app.db"          # optional: DATABASE_URL or --url win over it;
 lock_wait = 300                   # seconds to wait for another migrator (the migration lock)
 lock_timeout = 5                  # seconds a statement waits for a table lock (0: no limit)
 lock_retries = 3                  # tries again after a lock timeout, with growing pauses
+lock_lease = 15                   # seconds a migrator's lock outlives its last renewal
 ledger_table = "fastapi_alembic_ledger"   # default: the applied-migration ledger's table
 test_database_prefix = "faa"      # default: starts the names of test and scratch databases
 dialects = ["postgresql"]         # the backends the project runs on (lint); default: the URL's
@@ -53,6 +54,7 @@ _KNOWN_KEYS = {
     "lock_wait",
     "lock_timeout",
     "lock_retries",
+    "lock_lease",
     "ledger_table",
     "test_database_prefix",
     "dialects",
@@ -65,7 +67,8 @@ _TABLE_KEYS = {"lint"}
 DEFAULT_LOCK_WAIT = 300.0
 DEFAULT_LOCK_TIMEOUT = 5.0
 DEFAULT_LOCK_RETRIES = 3
-_NUMBER_KEYS = {"lock_wait", "lock_timeout", "lock_retries"}
+DEFAULT_LOCK_LEASE = 15.0
+_NUMBER_KEYS = {"lock_wait", "lock_timeout", "lock_retries", "lock_lease"}
 #: The backend names ``dialects`` takes (MariaDB is linted as MySQL).
 DIALECT_NAMES = ("postgresql", "mysql", "mariadb", "sqlite")
 
@@ -87,6 +90,9 @@ class Settings:
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     #: How many times a migration that timed out on a table lock is tried again.
     lock_retries: int = DEFAULT_LOCK_RETRIES
+    #: Seconds the migration lock on a server outlives its holder's last renewal: how long a
+    #: killed migrator keeps the others waiting, and how long a paused one keeps its lock.
+    lock_lease: float = DEFAULT_LOCK_LEASE
     #: The applied-migration ledger's table, beside the version table.
     ledger_table: str = DEFAULT_LEDGER_TABLE
     #: Starts the names of the databases made on a server for tests and checks
@@ -293,6 +299,7 @@ def load_settings(
         lock_wait=_number("lock_wait", lock_wait, table, DEFAULT_LOCK_WAIT),
         lock_timeout=_number("lock_timeout", lock_timeout, table, DEFAULT_LOCK_TIMEOUT),
         lock_retries=int(_number("lock_retries", lock_retries, table, DEFAULT_LOCK_RETRIES)),
+        lock_lease=max(1.0, _number("lock_lease", None, table, DEFAULT_LOCK_LEASE)),
         ledger_table=table.get("ledger_table") or DEFAULT_LEDGER_TABLE,
         test_database_prefix=table.get("test_database_prefix") or DEFAULT_PREFIX,
         dialects=tuple(v.lower() for v in table.get("dialects", ())),

@@ -112,6 +112,13 @@ def make_engine(url: URL, **options: Any) -> Engine | AsyncEngine:
 def unreachable(url: URL, error: BaseException) -> DatabaseUnreachable:
     original = getattr(error, "orig", None) or error
     reason = (str(original).strip().splitlines() or [type(original).__name__])[0]
+    if "statement pooling mode" in reason:  # PgBouncer's pool_mode = statement
+        return DatabaseUnreachable(
+            f"Cannot use the database at {mask_url(url)}: it is reached through a pooler in "
+            f"statement mode ({reason}), where no transaction spans two statements, so "
+            "nothing can be read or migrated safely: point the URL at the pooler's "
+            "transaction or session mode, or at the database directly."
+        )
     return DatabaseUnreachable(
         f"Cannot connect to the database at {mask_url(url)}: "
         f"{mask_text(reason, url.password)}. Check the URL, the credentials and that the "

@@ -29,6 +29,7 @@ from fastapi_alembic.errors import MigrationsError
 from fastapi_alembic.exits import contained
 from fastapi_alembic.revisions import exited_while_running
 from fastapi_alembic.runtime import run_guarded
+from fastapi_alembic.runtime.lease import LOCK_TABLE
 from fastapi_alembic.runtime.recorder import LedgerRecorder
 
 SETTINGS_KEY = "fastapi_alembic.settings"
@@ -134,10 +135,11 @@ def _configure_options(
 def _skipping_ledger(
     ledger_table: str, include_name: Callable[..., bool] | None
 ) -> Callable[..., bool]:
-    """Autogenerate leaves the ledger alone, as it does the version table."""
+    """Autogenerate leaves the ledger and the migration lock's table alone, as it does the
+    version table."""
 
     def include(name: str | None, type_: str, parent_names: Any) -> bool:
-        if type_ == "table" and name == ledger_table:
+        if type_ == "table" and name in (ledger_table, LOCK_TABLE):
             return False
         return include_name(name, type_, parent_names) if include_name else True
 

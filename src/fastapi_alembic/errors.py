@@ -71,6 +71,13 @@ class MigrationLockTimeout(MigrationsError):
     exit_code = 3
 
 
+class MigrationLockLost(MigrationsError):
+    """The migration lock stopped being ours while migrating (its lease ran out, another
+    migrator took it): the run stopped before applying or recording anything more."""
+
+    exit_code = 3
+
+
 class MigrationBlocked(MigrationsError):
     """A migration kept timing out waiting for a table lock another session holds."""
 

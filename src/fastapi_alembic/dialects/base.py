@@ -53,30 +53,14 @@ class DialectSupport:
     def prepare_engine(self, engine: Engine) -> None:
         """Adjust a freshly made (sync) engine before first use."""
 
-    # -- the migration lock (runtime/lock.py) ----------------------------------------------
+    # -- the migration lock (runtime/lock.py, runtime/lease.py) ---------------------------
 
-    #: Whether migrators take turns through a lock owned by a server session.
-    has_session_lock = False
+    #: The server's clock in milliseconds since the epoch, as SQL: what leases are measured
+    #: with (None: this backend has no lock row, see lock_file).
+    clock_ms_sql: str | None = None
 
     def lock_file(self, url: URL, schema: str | None, version_table: str) -> Path | None:
         """The file whose OS lock serialises migrators, where the lock is a file."""
-        return None
-
-    def lock_key(self, name: str) -> str:
-        """The server's name for the lock called ``name``."""
-        return name
-
-    def label_session(self, connection: Connection, label: str) -> None:
-        """Name the lock's session so that waiters (and DBAs) can tell who holds it."""
-
-    def try_lock(self, connection: Connection, key: str) -> bool:
-        raise NotImplementedError
-
-    def unlock(self, connection: Connection, key: str) -> None:
-        raise NotImplementedError
-
-    def lock_owner(self, connection: Connection, key: str) -> str | None:
-        """The session holding lock ``key``, described for a person; None when unknown."""
         return None
 
     # -- lock timeouts while migrating (runtime/timeouts.py) -------------------------------

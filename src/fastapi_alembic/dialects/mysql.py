@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event, text
@@ -81,35 +79,8 @@ class MySQLSupport(DialectSupport):
 
         return table_rows(connection)
 
-    # GET_LOCK: a named lock of the server (so the name carries the database) that ends
-    # with its session.
-    has_session_lock = True
-
-    def lock_key(self, name: str) -> str:
-        if len(name) <= 64:  # the server's limit for a lock name
-            return name
-        return f"{name[:47]}/{hashlib.sha256(name.encode()).hexdigest()[:16]}"
-
-    def try_lock(self, connection: Connection, key: str) -> bool:
-        return connection.execute(text("SELECT GET_LOCK(:key, 0)"), {"key": key}).scalar() == 1
-
-    def unlock(self, connection: Connection, key: str) -> None:
-        connection.execute(text("SELECT RELEASE_LOCK(:key)"), {"key": key})
-
-    def lock_owner(self, connection: Connection, key: str) -> str | None:
-        session = connection.execute(text("SELECT IS_USED_LOCK(:key)"), {"key": key}).scalar()
-        if session is None:
-            return None
-        row = connection.execute(
-            text("SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = :id"),
-            {"id": session},
-        ).first()
-        if row is None:
-            return describe_session(session, None, None)
-        user, host, idle_seconds = row
-        # The holder sits idle from the moment it took the lock: its idle time dates it.
-        since = datetime.now(UTC) - timedelta(seconds=int(idle_seconds or 0))
-        return describe_session(session, f"{user}@{host}", since)
+    # The migration lock's lease is measured by the server's clock (runtime/lease.py).
+    clock_ms_sql = "CAST(UNIX_TIMESTAMP(NOW(6)) * 1000 AS SIGNED)"
 
     def set_lock_timeout(self, connection: Connection, seconds: float) -> Callable[[], None]:
         # lock_wait_timeout: metadata locks (DDL); innodb_lock_wait_timeout: row locks (data).
@@ -122,7 +93,8 @@ class MySQLSupport(DialectSupport):
 
     def is_lock_timeout(self, error: DBAPIError) -> bool:
         arguments: tuple[object, ...] = getattr(error.orig, "args", ())
-        return bool(arguments) and arguments[0] == 1205  # ER_LOCK_WAIT_TIMEOUT
+        # ER_LOCK_WAIT_TIMEOUT (MariaDB's NOWAIT too), MySQL's ER_LOCK_NOWAIT
+        return bool(arguments) and arguments[0] in (1205, 3572)
 
     def lock_holders(self, connection: Connection) -> list[tuple[str | None, str]]:
         # Which table a session holds is not told without performance_schema: the caller

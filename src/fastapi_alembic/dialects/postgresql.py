@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
@@ -14,8 +14,10 @@ from fastapi_alembic.dialects.postgresql_copies import PostgreSQLTemplateStore
 
 
 class PostgreSQLSupport(DialectSupport):
+    # The cluster's system identifier and the database's oid: one database, whichever host
+    # name, port or pooler alias the URL names.
     identity_sql = (
-        "SELECT current_database(), pg_postmaster_start_time()::text, "
+        "SELECT current_database(), (SELECT system_identifier FROM pg_control_system())::text, "
         "(SELECT oid FROM pg_database WHERE datname = current_database())::text"
     )
     name = "postgresql"
@@ -70,41 +72,33 @@ class PostgreSQLSupport(DialectSupport):
         ).all()
         return {f"enum type {name}": f"({labels})" for name, labels in rows}
 
-    # A session-level advisory lock: it outlives the transactions (and autocommit blocks)
-    # of the migration connection, and ends with its session.
-    has_session_lock = True
+    # The migration lock's lease is measured by the server's clock (runtime/lease.py).
+    clock_ms_sql = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 
-    def lock_key(self, name: str) -> str:
-        digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
-        return str(int.from_bytes(digest, "big", signed=True))
+    def prepare_engine(self, engine: Engine) -> None:
+        if engine.dialect.driver not in ("psycopg", "psycopg_async"):
+            return
 
-    def label_session(self, connection: Connection, label: str) -> None:
-        connection.execute(
-            text("SELECT set_config('application_name', :label, false)"), {"label": label}
-        )
-
-    def try_lock(self, connection: Connection, key: str) -> bool:
-        taken = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": int(key)})
-        return bool(taken.scalar())
-
-    def unlock(self, connection: Connection, key: str) -> None:
-        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": int(key)})
-
-    def lock_owner(self, connection: Connection, key: str) -> str | None:
-        number = int(key)
-        row = connection.execute(
-            text(_ADVISORY_OWNER),
-            {"high": (number >> 32) & 0xFFFFFFFF, "low": number & 0xFFFFFFFF},
-        ).first()
-        if row is None:
-            return None
-        pid, application, client, since = row
-        return describe_session(pid, _who(application, client), since)
+        # psycopg prepares a statement it has run five times on a connection; through a
+        # pooler in transaction mode the next transaction runs on another server session,
+        # where that prepared statement is missing (or another client's has its name).
+        @event.listens_for(engine, "do_connect")
+        def _no_prepared_statements(_dialect: Any, _record: Any, _cargs: Any, cparams: Any) -> None:
+            cparams.setdefault("prepare_threshold", None)
 
     def set_lock_timeout(self, connection: Connection, seconds: float) -> Callable[[], None]:
-        previous = connection.execute(text("SELECT current_setting('lock_timeout')")).scalar()
-        _set_setting(connection, "lock_timeout", f"{max(1, round(seconds * 1000))}ms")
-        return lambda: _set_setting(connection, "lock_timeout", str(previous))
+        # Set in each transaction (SET LOCAL), never for the session: through a pooler in
+        # transaction mode the session is whichever server session runs the transaction, and
+        # a session setting would stay behind there for other clients.
+        value = f"{max(1, round(seconds * 1000))}ms"
+
+        def each_transaction(begun: Connection) -> None:
+            begun.execute(text("SELECT set_config('lock_timeout', :value, true)"), {"value": value})
+
+        if connection.in_transaction():
+            each_transaction(connection)
+        event.listen(connection, "begin", each_transaction)
+        return lambda: event.remove(connection, "begin", each_transaction)
 
     def is_lock_timeout(self, error: DBAPIError) -> bool:
         original = error.orig
@@ -153,15 +147,6 @@ class PostgreSQLSupport(DialectSupport):
         return restore
 
 
-# The session holding a 64-bit advisory lock: pg_locks splits the key into two halves.
-_ADVISORY_OWNER = """
-SELECT a.pid, a.application_name, host(a.client_addr), a.state_change
-FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-  AND l.classid::bigint = :high AND l.objid::bigint = :low
-LIMIT 1
-"""
 # Tables other sessions hold locks on: a migration that timed out waited for one of them.
 _RELATION_HOLDERS = """
 SELECT DISTINCT c.relname, a.pid, a.application_name, host(a.client_addr), a.state,

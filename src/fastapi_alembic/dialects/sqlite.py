@@ -155,11 +155,20 @@ class SQLiteSupport(DialectSupport):
 
     def lock_file(self, url: URL, schema: str | None, version_table: str) -> Path | None:
         # A lock file beside the database: an OS lock ends with its process, and the
-        # database file itself stays free for the migration's own transactions.
+        # database file itself stays free for the migration's own transactions. It is named
+        # by the file's device and inode, so a symbolic or hard link, another mount of the
+        # folder or a relative path reaches the same lock as long as the folder is shared.
         if not is_file_database(url):
             return None  # in memory: one process by definition
         table = f"{schema}.{version_table}" if schema else version_table
-        return Path(f"{Path(url.database or '').resolve()}.{table}.lock")
+        database = Path(url.database or "").resolve()
+        try:
+            if not database.exists():
+                database.touch()  # SQLite makes an empty database of an empty file
+            key = _file_key(database)
+        except OSError:  # cannot be made (a read-only folder): opening the lock file says so
+            key = f"fastapi-alembic-{database.name}"
+        return database.parent / f".{key}.{table}.lock"
 
     def is_lock_timeout(self, error: DBAPIError) -> bool:
         return "database is locked" in str(error.orig)
@@ -212,9 +221,9 @@ class SQLiteSupport(DialectSupport):
 
     def drop_database(self, url: URL) -> None:
         if is_file_database(url):
+            remove_lock_files(Path(url.database or ""))
             for suffix in ("", "-journal", "-wal", "-shm"):
                 Path(f"{url.database}{suffix}").unlink(missing_ok=True)
-            remove_lock_files(Path(url.database or ""))
 
     def scratch_server(self, url: URL) -> URL:
         # Scratch files go to the temporary folder, never beside the app's own database, and
@@ -241,9 +250,18 @@ class SQLiteSupport(DialectSupport):
         return SQLiteMemoryStore(self, server)
 
 
+def _file_key(database: Path) -> str:
+    found = database.stat()
+    return f"fastapi-alembic-{found.st_dev:x}-{found.st_ino:x}"
+
+
 def remove_lock_files(database: Path) -> None:
-    """The migration lock files beside a database file that is gone (or renamed)."""
-    for lock in database.parent.glob(f"{database.name}.*.lock"):
+    """The migration lock files of a database file about to be removed (or renamed)."""
+    try:
+        key = _file_key(database.resolve())
+    except OSError:
+        return  # already gone: its lock files cannot be told from others'
+    for lock in database.resolve().parent.glob(f".{key}.*.lock"):
         lock.unlink(missing_ok=True)
 
 
@@ -274,8 +292,8 @@ class SQLiteFileStore(TemplateStore):
 
     def publish(self, built: URL, name: str) -> None:
         # Atomic: a reader sees the old file, the new one, or none, never half of one.
-        os.replace(built.database or "", self._path(name))
         remove_lock_files(Path(built.database or ""))
+        os.replace(built.database or "", self._path(name))
 
     def copy(self, template: str, name: str) -> URL:
         shutil.copyfile(self._path(template), self._path(name))

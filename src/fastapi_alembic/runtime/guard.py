@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, MutableMapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.dialects.sqlite import stop_waiting_for_writers, writers_wait_left
 from fastapi_alembic.errors import MigrationLockTimeout
-from fastapi_alembic.runtime.lock import LockTarget, migration_lock
+from fastapi_alembic.runtime.lock import Held, LockTarget, migration_lock
 from fastapi_alembic.runtime.timeouts import run_with_lock_timeout
 
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
-    from sqlalchemy import Connection
 
     from fastapi_alembic.config import Settings
 
@@ -23,25 +25,25 @@ HEADS_UNDER_LOCK_KEY = "fastapi_alembic.heads_under_lock"
 
 
 @contextmanager
-def _lock_within_the_wait(target: LockTarget, lock_wait: float) -> Iterator[None]:
+def _lock_within_the_wait(target: LockTarget, lock_wait: float, **options: Any) -> Iterator[Held]:
     """The migration lock. On SQLite the verb's wait for other writers began before it (its
     reads wait for a writer's lock too): the lock waits for what is left of the same wait,
     and the sentence still names the whole of it."""
     left = writers_wait_left()
     if left is None:
-        with migration_lock(target, lock_wait):
-            yield
+        with migration_lock(target, lock_wait, **options) as held:
+            yield held
         return
     wait = round(left, 3)
     with ExitStack() as stack:
         try:
-            stack.enter_context(migration_lock(target, wait))
+            held = stack.enter_context(migration_lock(target, wait, **options))
         except MigrationLockTimeout as error:
             raise MigrationLockTimeout(
                 str(error).replace(f"after {wait:g} s", f"after {lock_wait:g} s")
             ) from None
         stop_waiting_for_writers()
-        yield
+        yield held
 
 
 def run_guarded(
@@ -75,7 +77,15 @@ def run_guarded(
         migration_context.opts.get("version_table") or "alembic_version",
         migration_context.opts.get("version_table_schema"),
     )
-    with _lock_within_the_wait(target, settings.lock_wait):
+    with (
+        _lock_within_the_wait(
+            target,
+            settings.lock_wait,
+            lease_seconds=settings.lock_lease,
+            keepalive=lambda: _keep_alive(connection),
+        ) as held,
+        held.fencing(migration_context),
+    ):
         # Read again under the lock: a migrator that waited finds the work done.
         began = not connection.in_transaction()
         attributes[HEADS_UNDER_LOCK_KEY] = tuple(migration_context.get_current_heads())
@@ -98,3 +108,18 @@ def run_on_connect(connection: Connection, on_connect: Callable[[Connection], An
     on_connect(connection)
     if began and connection.in_transaction():
         connection.commit()
+
+
+def _keep_alive(connection: Connection) -> None:
+    """One statement on the migration's connection while it waits for the lock: a server or
+    proxy that ends idle sessions (idle_session_timeout, wait_timeout) leaves it alone."""
+    began = not connection.in_transaction()
+    try:
+        connection.exec_driver_sql("SELECT 1")
+        if began:
+            connection.rollback()
+    except DBAPIError:
+        # Ended between two pings: rolled back, the connection opens a new session when the
+        # migration uses it (nothing of the migration had run on it yet).
+        with suppress(DBAPIError):
+            connection.rollback()

@@ -2,35 +2,35 @@
 
 env.py's ``run_migrations`` takes it around every run that changes the database, so the CLI,
 the lifespan of every worker and replica, and plain ``alembic upgrade`` queue behind each
-other. On a server the lock belongs to a session of its own (a dedicated connection, kept by a
-thread so that sync and async drivers work alike), so commits on the migration connection
-(``autocommit_block``) never release it. On SQLite it is an OS lock on a file beside the
-database. Both end with the process: a migrator killed with SIGKILL never leaves it held.
+other. On a server it is a row of ours with a renewed lease, fenced in the transactions that
+move the version (lease.py: why a row, and the argument). On SQLite it is an OS lock on a file
+named by the database file's device and inode, which ends with its process: no pooler stands
+between SQLite and its migrator, and the kernel never loses a lock its holder still has.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import queue
 import socket
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Protocol
 
-from sqlalchemy import Connection
 from sqlalchemy.engine import URL
 
 from fastapi_alembic.errors import DatabaseStateError, MigrationLockTimeout
+from fastapi_alembic.runtime.lease import DEFAULT_LEASE_SECONDS, LeaseLock
 from fastapi_alembic.urls import mask_url
 
 if TYPE_CHECKING:
+    from alembic.runtime.migration import MigrationContext
+
     from fastapi_alembic.dialects.base import DialectSupport
 
 logger = logging.getLogger("fastapi_alembic")
@@ -53,11 +53,6 @@ class LockTarget:
     def table(self) -> str:
         return f"{self.schema}.{self.version_table}" if self.schema else self.version_table
 
-    @property
-    def name(self) -> str:
-        """The key migrators of this database and version table share, and no one else."""
-        return f"fastapi-alembic/{self.url.database or ''}/{self.table}"
-
     def describe(self) -> str:
         return f"{mask_url(self.url)} ({self.table})"
 
@@ -67,34 +62,56 @@ def holder_label() -> str:
     return f"fastapi-alembic pid {os.getpid()} on {socket.gethostname()}"[:63]
 
 
+class Held(Protocol):
+    """What the holder of the lock can do with it while migrating."""
+
+    def fencing(self, migration_context: MigrationContext) -> AbstractContextManager[None]:
+        """Check, while the migrations run, that the lock is still this process's."""
+        ...
+
+
+class _Unlocked:
+    def fencing(self, migration_context: MigrationContext) -> AbstractContextManager[None]:
+        return nullcontext()
+
+
 @contextmanager
 def migration_lock(
-    target: LockTarget, wait_seconds: float, notify: Notify | None = None
-) -> Iterator[None]:
+    target: LockTarget,
+    wait_seconds: float,
+    notify: Notify | None = None,
+    lease_seconds: float | None = None,
+    keepalive: Callable[[], None] | None = None,
+) -> Iterator[Held]:
     """Hold the migration lock for ``target``, waiting up to ``wait_seconds`` for it.
 
-    Each take is a session (or open file) of its own, so two threads of one process queue
-    like two processes do.
+    Each take is a run token (or open file) of its own, so two threads of one process queue
+    like two processes do. On a server the lock is kept by a lease of ``lease_seconds``,
+    and ``keepalive`` is called now and then while waiting for it.
     """
     from fastapi_alembic.dialects import for_url
 
-    lock = _lock_for(for_url(target.url), target)
+    lock = _lock_for(for_url(target.url), target, lease_seconds or DEFAULT_LEASE_SECONDS)
     if lock is None:
-        yield
+        yield _Unlocked()
         return
-    lock.acquire(_Waiting(target, wait_seconds, notify or logger.warning))
+    waiting = _Waiting(target, wait_seconds, notify or logger.warning)
+    if isinstance(lock, LeaseLock):
+        lock.acquire(waiting, keepalive)
+    else:
+        lock.acquire(waiting)
     try:
-        yield
+        yield lock
     finally:
         lock.release()
 
 
-def _lock_for(dialect: DialectSupport, target: LockTarget) -> _Lock | None:
-    path = dialect.lock_file(target.url, target.schema, target.version_table)
-    if path is not None:
-        return FileLock(path)
-    if dialect.has_session_lock:
-        return SessionLock(target.url, dialect, dialect.lock_key(target.name))
+def _lock_for(dialect: DialectSupport, target: LockTarget, lease: float) -> _Lock | None:
+    if dialect.name == "sqlite":
+        path = dialect.lock_file(target.url, target.schema, target.version_table)
+        return FileLock(path) if path is not None else None  # in memory: one process
+    if dialect.clock_ms_sql is not None:
+        return LeaseLock(target, dialect, lease, holder_label())
     return None  # an unknown backend: nothing to lock with (and nothing we test)
 
 
@@ -111,6 +128,10 @@ class _Waiting:
     @property
     def elapsed(self) -> float:
         return time.monotonic() - self.started
+
+    @property
+    def remaining(self) -> float:
+        return self.wait_seconds - self.elapsed
 
     def still_waiting(self, owner: Callable[[], str | None]) -> None:
         """Called between attempts: report now and then, raise when the wait is over."""
@@ -138,63 +159,15 @@ class _Waiting:
             self._next_report = now + REPORT_EVERY_SECONDS
 
 
-class _Lock:
-    def acquire(self, waiting: _Waiting) -> None:
-        raise NotImplementedError
+class _Lock(Protocol):
+    def acquire(self, waiting: _Waiting) -> None: ...
 
-    def release(self) -> None:
-        raise NotImplementedError
+    def release(self) -> None: ...
 
-
-class SessionLock(_Lock):
-    """A server-side lock owned by a session that a thread of ours keeps open.
-
-    The thread opens the connection, waits for the lock, reports acquisition, then sleeps
-    until release; the session (and with it the lock) ends when the thread or the process does.
-    """
-
-    def __init__(self, url: URL, dialect: DialectSupport, key: str) -> None:
-        self.url = url
-        self.dialect = dialect
-        self.key = key
-        self._outcome: queue.Queue[BaseException | None] = queue.Queue()
-        self._release = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def acquire(self, waiting: _Waiting) -> None:
-        self._thread = threading.Thread(
-            target=self._hold, args=(waiting,), name="fastapi-alembic lock", daemon=True
-        )
-        self._thread.start()
-        failure = self._outcome.get()
-        if failure is not None:
-            self._thread.join()
-            raise failure
-
-    def _hold(self, waiting: _Waiting) -> None:
-        from fastapi_alembic.db import run_with_connection
-
-        try:
-            run_with_connection(self.url, lambda c: self._session(c, waiting), autocommit=True)
-        except BaseException as error:  # handed to the waiting caller
-            self._outcome.put(error)
-
-    def _session(self, connection: Connection, waiting: _Waiting) -> None:
-        self.dialect.label_session(connection, holder_label())
-        while not self.dialect.try_lock(connection, self.key):
-            waiting.still_waiting(lambda: self.dialect.lock_owner(connection, self.key))
-            time.sleep(POLL_SECONDS)
-        self._outcome.put(None)
-        self._release.wait()
-        self.dialect.unlock(connection, self.key)
-
-    def release(self) -> None:
-        self._release.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+    def fencing(self, migration_context: MigrationContext) -> AbstractContextManager[None]: ...
 
 
-class FileLock(_Lock):
+class FileLock:
     """An exclusive OS lock on a file (flock, or a byte lock on Windows); the holder writes
     who it is into the file for the waiters to read."""
 
@@ -215,7 +188,7 @@ class FileLock(_Lock):
         try:
             while not _try_lock_file(handle):
                 waiting.still_waiting(self._owner)
-                time.sleep(POLL_SECONDS)
+                time.sleep(max(0.0, min(POLL_SECONDS, waiting.remaining)))
         except BaseException:
             handle.close()
             raise
@@ -225,6 +198,9 @@ class FileLock(_Lock):
         handle.write(f"{holder_label()} since {since}")
         handle.flush()
         self._file = handle
+
+    def fencing(self, migration_context: MigrationContext) -> AbstractContextManager[None]:
+        return nullcontext()  # the kernel keeps the lock while this process lives
 
     def _owner(self) -> str | None:
         try:

@@ -35,7 +35,7 @@ from fastapi_alembic.runtime.scan import (
 
 _URL = re.compile(r"^(?P<backend>[a-z]+)(?:\+(?P<driver>\w+))?://(?P<rest>.*)$")
 _KNOWN_SETTINGS = {"metadata", "directory", "url", "lint", "lock_wait", "lock_timeout"}
-_KNOWN_SETTINGS |= {"lock_retries", "ledger_table", "test_database_prefix"}
+_KNOWN_SETTINGS |= {"lock_retries", "lock_lease", "ledger_table", "test_database_prefix"}
 DOUBLE_QUOTE = '"'
 
 

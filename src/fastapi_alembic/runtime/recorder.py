@@ -21,13 +21,14 @@ import functools
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.runtime import ledger
@@ -114,7 +115,8 @@ class LedgerRecorder:
             for module, attribute, original in originals:
                 setattr(module, attribute, original)
             if self._side is not None:
-                self._side.close()
+                with suppress(DBAPIError):  # ended by the server (wait_timeout): gone anyway
+                    self._side.close()
                 self._side = None
 
     def _wrap(

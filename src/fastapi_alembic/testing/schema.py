@@ -10,10 +10,11 @@ from sqlalchemy.engine import URL
 from fastapi_alembic.config import DEFAULT_LEDGER_TABLE
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import for_url
+from fastapi_alembic.runtime.lease import LOCK_TABLE
 
 VERSION_TABLE = "alembic_version"
 #: Tables the migration machinery keeps for itself: not the app's schema, not for test rows.
-BOOKKEEPING_TABLES = frozenset({VERSION_TABLE, DEFAULT_LEDGER_TABLE})
+BOOKKEEPING_TABLES = frozenset({VERSION_TABLE, DEFAULT_LEDGER_TABLE, LOCK_TABLE})
 
 Schema = dict[str, dict[str, Any]]
 

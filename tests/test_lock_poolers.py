@@ -1,0 +1,299 @@
+"""The migration lock as production reaches a database: through PgBouncer (transaction and
+session pooling, and statement pooling, refused), by two URLs for one database, and with its
+sessions ended by the server or its holder paused past its lease.
+
+Every case counts what a user would: each process's exit code and message, each migration's
+row in a `runs` table, the rows of a data migration in an `autocommit_block`, and the locks left
+once every process has exited. bench/concurrent_start.py runs the same trials more times.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.runtime import LockTarget, migration_lock
+from helpers import Project, snapshot, write_revision
+from poolers import pgbouncer
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+#: Trials per mode here; bench/concurrent_start.py runs 10.
+TRIALS = 2
+STARTERS = 8
+
+
+def _load_bench() -> object:
+    spec = importlib.util.spec_from_file_location(
+        "concurrent_start", REPOSITORY / "bench" / "concurrent_start.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["concurrent_start"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+bench: object = _load_bench()
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+@pytest.mark.parametrize("route", ["pgbouncer-transaction", "pgbouncer-session", "direct"])
+def test_concurrent_upgrades_apply_each_migration_once(
+    route: str, fresh_url: str, tmp_path: Path
+) -> None:
+    """8 `fastapi-alembic upgrade` processes at once, through PgBouncer or directly: every
+    process exits 0, every migration (and the autocommit_block's 30 rows) is applied exactly
+    once, and no lock is left behind. Trials after the first run on a database at head."""
+    bench.write_project(tmp_path, 5, 1.0)  # type: ignore[attr-defined]
+    mode = route.removeprefix("pgbouncer-")
+    for trial_number in range(TRIALS):
+        with _route(route, fresh_url) as url:
+            trial = bench.run_trial(tmp_path, url, STARTERS, 5, cli=True)  # type: ignore[attr-defined]
+        assert trial.errors == [], (mode, trial_number, trial)
+        assert trial.ok(5), (mode, trial_number, trial)
+        _reset(fresh_url)
+
+
+def _route(route: str, direct: str):  # type: ignore[no-untyped-def]
+    if route == "direct":
+        return _same(direct)
+    return _through(route.removeprefix("pgbouncer-"), direct)
+
+
+def _same(url: str) -> Iterator[str]:
+    from contextlib import nullcontext
+
+    return nullcontext(url)  # type: ignore[return-value]
+
+
+def _through(mode: str, direct: str):  # type: ignore[no-untyped-def]
+    from contextlib import contextmanager
+
+    @contextmanager
+    def through() -> Iterator[str]:
+        with pgbouncer(mode) as pooled:
+            yield (
+                make_url(pooled)
+                .set(database=make_url(direct).database)
+                .render_as_string(hide_password=False)
+            )
+
+    return through()
+
+
+def _reset(url: str) -> None:
+    """Empty the database for the next trial (its lock table stays, as in production)."""
+
+    def drop(connection):  # type: ignore[no-untyped-def]
+        names = [
+            row[0]
+            for row in connection.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            )
+        ]
+        for name in names:
+            if name != "fastapi_alembic_lock":
+                connection.execute(text(f'DROP TABLE "{name}" CASCADE'))
+
+    run_with_connection(make_url(url), drop)
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_statement_pooling_is_refused_before_anything_runs(fresh_url: str, tmp_path: Path) -> None:
+    project = Project.create(tmp_path, fresh_url)
+    assert project.cli("init").exit_code == 0
+    write_revision(project, "a00000000001", None)
+    with _through("statement", fresh_url) as pooled:
+        refused = project.run("upgrade", url=pooled)
+    assert refused.exit_code == 3, refused.output
+    assert "Traceback" not in refused.output
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), refused.stderr
+    assert "a pooler in statement mode" in lines[0]
+    assert "transaction or session mode, or at the database directly" in lines[0]
+    assert snapshot(fresh_url) == (set(), [])
+
+
+# -- two URLs, one database --------------------------------------------------------------
+
+
+def _other_urls(backend: str, url: str, tmp_path: Path) -> Iterator[str]:
+    """Other URLs that reach the database ``url`` names."""
+    parsed = make_url(url)
+    if backend == "sqlite":
+        database = Path(parsed.database or "")
+        database.touch()
+        linked = tmp_path / "elsewhere" / "linked.db"
+        linked.parent.mkdir()
+        linked.symlink_to(database)
+        hard = database.with_name("hard.db")
+        os.link(database, hard)
+        yield f"sqlite:///{linked}"
+        yield f"sqlite:///{hard}"
+        return
+    yield parsed.set(host="localhost").render_as_string(hide_password=False)
+    if backend == "postgres":
+        with _through("transaction", url) as pooled:
+            yield pooled
+
+
+def test_two_urls_for_one_database_exclude_each_other(
+    backend: str, fresh_url: str, tmp_path: Path
+) -> None:
+    """The lock held through one URL keeps out an upgrade through another that reaches the
+    same database: another host name, a PgBouncer alias (PostgreSQL), a symbolic or hard link
+    (SQLite)."""
+    (tmp_path / "project").mkdir()
+    project = Project.create(tmp_path / "project", fresh_url)
+    assert project.cli("init").exit_code == 0
+    write_revision(project, "a00000000001", None)
+    with migration_lock(LockTarget(make_url(fresh_url)), wait_seconds=5):
+        for other in _other_urls(backend, fresh_url, tmp_path):
+            waited = project.run("upgrade", "--lock-wait", "1", url=other)
+            assert waited.exit_code == 3, (other, waited.output)
+            assert f"held by fastapi-alembic pid {os.getpid()} on " in waited.stderr, other
+            assert "Gave up waiting for the migration lock" in waited.stderr
+    assert snapshot(fresh_url)[1] == []
+
+
+# -- lost sessions and lost leases -------------------------------------------------------
+
+
+def _faults() -> object:
+    spec = importlib.util.spec_from_file_location(
+        "lock_faults", REPOSITORY / "bench" / "lock_faults.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["lock_faults"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+faults: object = _faults()
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)
+@pytest.mark.parametrize("fault", ["killed", "idle_session_timeout"])
+def test_a_lock_survives_the_server_ending_its_session(
+    backend: str, fault: str, fresh_url: str, tmp_path: Path
+) -> None:
+    """While the holder's migration runs a 6 s statement, the server ends the holder's idle
+    sessions (pg_terminate_backend, MariaDB's KILL, or PostgreSQL's idle_session_timeout set on
+    the database): the holder keeps its lock, the second starter waits for it and finds
+    nothing to do, and the data migration's 30 rows are written once."""
+    if fault == "idle_session_timeout" and backend != "postgres":
+        pytest.skip("idle_session_timeout is PostgreSQL's (MariaDB's wait_timeout: `killed`)")
+    project = Project.create(tmp_path, fresh_url)
+    assert project.cli("init").exit_code == 0
+    trial = faults.run_fault(fault, project.root, fresh_url)  # type: ignore[attr-defined]
+    assert trial.exit_codes == [0, 0], "\n".join(trial.said)
+    assert trial.runs == Counter({"a00000000001": 1, "a00000000002": 1})
+    assert trial.backfill == 30
+    assert "Nothing to upgrade" in trial.said[1], trial.said[1]
+    if fault == "killed":
+        assert trial.ended_sessions >= 1
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)
+def test_a_holder_that_lost_its_lease_stops_and_nothing_runs_twice(
+    backend: str, fresh_url: str, tmp_path: Path
+) -> None:
+    """The holder is paused (SIGSTOP) inside its data migration for longer than its 2 s lease:
+    a second starter takes the lock once the lease has run out and finishes the upgrade; the
+    holder, resumed, stops with one sentence before writing a row, and the 30 rows are there
+    once."""
+    project = Project.create(tmp_path, fresh_url)
+    assert project.cli("init").exit_code == 0
+    trial = faults.run_fault("paused", project.root, fresh_url)  # type: ignore[attr-defined]
+    assert trial.exit_codes == [3, 0], "\n".join(trial.said)
+    holder = trial.said[0]
+    assert "Traceback" not in holder
+    last = holder.strip().splitlines()[-1]
+    assert last.startswith("Error: Lost the migration lock on "), holder
+    assert "stopped before applying or recording anything more" in last
+    assert trial.runs == Counter({"a00000000001": 1, "a00000000002": 1})
+    assert trial.backfill == 30
+    assert bench.locks_left(fresh_url) == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)
+def test_the_fence_refuses_a_version_move_after_a_takeover(fresh_url: str) -> None:
+    """The server's side of the argument, without the local lease: a holder whose lease was
+    taken over cannot move the version, even if it believes its lease is live."""
+    from fastapi_alembic.dialects import for_url
+    from fastapi_alembic.errors import MigrationLockLost
+    from fastapi_alembic.runtime.lease import LeaseLock, lock_table
+    from fastapi_alembic.runtime.lock import _Waiting
+
+    target = LockTarget(make_url(fresh_url))
+    dialect = for_url(target.url)
+    first = LeaseLock(target, dialect, 60, "first")
+    first.acquire(_Waiting(target, 5, lambda _: None))
+    try:
+        table = lock_table(None)
+        # Its lease ends now (as if it had been paused for a minute), and another takes it.
+        run_with_connection(
+            target.url,
+            lambda c: c.execute(
+                table.update().where(table.c.name == "alembic_version lease").values(expires_ms=0)
+            ),
+        )
+        second = LeaseLock(target, dialect, 60, "second")
+        second.acquire(_Waiting(target, 5, lambda _: None))
+        try:
+            with pytest.raises(MigrationLockLost, match="second took it after"):
+                run_with_connection(target.url, first.fence)
+        finally:
+            second.release()
+    finally:
+        first.release()
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_user_that_cannot_make_the_lock_table_is_told_the_grant(
+    fresh_url: str, tmp_path: Path
+) -> None:
+    """PostgreSQL 15 lets no one but the owner create in a database's public schema: the
+    upgrade stops before any migration, naming the table and the grant."""
+    role = f"fa_lock_{os.getpid()}"
+    server = make_url(fresh_url)
+    run_with_connection(
+        server,
+        lambda c: (
+            c.execute(text(f"CREATE ROLE {role} LOGIN")),
+            c.execute(text(f'GRANT CONNECT ON DATABASE "{server.database}" TO {role}')),
+        ),
+        autocommit=True,
+    )
+    try:
+        project = Project.create(tmp_path, fresh_url)
+        assert project.cli("init").exit_code == 0
+        write_revision(project, "a00000000001", None)
+        limited = server.set(username=role).render_as_string(hide_password=False)
+        refused = project.run("upgrade", url=limited)
+        assert refused.exit_code == 3, refused.output
+        assert "Traceback" not in refused.output
+        lines = refused.stderr.strip().splitlines()
+        assert len(lines) == 1, refused.stderr
+        assert lines[0].startswith("Error: Cannot take the migration lock on "), lines[0]
+        assert "grant the migration's user the right to create and write" in lines[0]
+        assert snapshot(fresh_url) == (set(), [])
+    finally:
+        run_with_connection(
+            server,
+            lambda c: (
+                c.execute(text(f'REVOKE ALL ON DATABASE "{server.database}" FROM {role}')),
+                c.execute(text(f"DROP ROLE {role}")),
+            ),
+            autocommit=True,
+        )
