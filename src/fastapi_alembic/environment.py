@@ -20,14 +20,18 @@ from pathlib import Path
 from typing import Any
 
 from alembic.runtime.environment import EnvironmentContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Dialect
 
-from fastapi_alembic.dialects import for_url
+from fastapi_alembic import env_runs
+from fastapi_alembic.connections import connect_target, same_target, target_of_url
+from fastapi_alembic.dialects import for_backend, for_url
+from fastapi_alembic.env_runs import CONFIGURED_KEY, DISCOVERY_KEY, GUARD_KEY, Discovered
 from fastapi_alembic.errors import ConfigError
 from fastapi_alembic.urls import mask_url, parse_url
 
-GUARD_KEY = "fastapi_alembic.guard"
+__all__ = ["GUARD_KEY", "DatabaseGuard", "WrongDatabase", "intercepting"]
 
 
 class WrongDatabase(ConfigError):
@@ -45,6 +49,28 @@ class DatabaseGuard:
     #: = None`` as ``alembic init`` writes it).
     metadata: Callable[[], Any] | None = None
     _identity: tuple[str, ...] | None = field(default=None, repr=False)
+    #: The refusal raised when env.py tried another database: raised again once env.py is
+    #: done, whatever env.py did with it (an ``except Exception`` around its connect).
+    refusal: WrongDatabase | None = field(default=None, repr=False)
+
+    def before_connect(self, dialect: Dialect, cargs: list[Any], cparams: dict[str, Any]) -> None:
+        """Just before a driver connects while env.py runs: refuse another database before
+        a single byte reaches it (connections.py)."""
+        if self.refusal is not None:
+            raise self.refusal
+        theirs = connect_target(dialect, cargs, cparams)
+        if theirs[:2] == ("sqlite", "private memory"):
+            return  # a new, empty database nobody else sees: checked once connected
+        if for_backend(dialect.name).family != for_url(self.url).family:
+            self._refuse(_described(theirs))
+        try:
+            ours = target_of_url(
+                dialect, self.url.set(drivername=f"{dialect.name}+{dialect.driver}")
+            )
+        except Exception:  # our URL means nothing to their driver: not the same database
+            ours = ()
+        if not same_target(theirs, ours):
+            self._refuse(_described(theirs))
 
     def admit(self, environment: EnvironmentContext, options: dict[str, Any]) -> dict[str, Any]:
         """Check the database ``configure`` was called with; return the options to use."""
@@ -88,11 +114,12 @@ class DatabaseGuard:
             self._refuse(f"a {dialect_name} database")
 
     def _refuse(self, theirs: str) -> None:
-        raise WrongDatabase(
+        self.refusal = WrongDatabase(
             f"{self.env_py} connects to {theirs} instead of {mask_url(self.url)}, so nothing "
             'was run: make it use the connection in config.attributes["connection"] or the URL '
             'in config.get_main_option("sqlalchemy.url"), or run `fastapi-alembic adopt`.'
         )
+        raise self.refusal
 
     def _with_hooks(
         self, options: dict[str, Any], plan: Callable[..., Any] | None = None
@@ -116,6 +143,14 @@ class DatabaseGuard:
         if options.get("target_metadata") is None and self.metadata is not None:
             options["target_metadata"] = self.metadata()
         return options
+
+
+def _described(target: tuple[str, ...]) -> str:
+    """A connect target as the refusal names it (never with a password: it has none)."""
+    if target[0] == "sqlite":
+        return f"the SQLite database {target[2] or target[1]}"
+    family, host, port, database = target[:4]
+    return f"the {family} database {database!r} on {host}:{port}"
 
 
 BeforeStep = Callable[[Any, int, "int | None"], None]
@@ -159,7 +194,11 @@ _users = 0
 
 
 def _guarded_configure(self: EnvironmentContext, *args: Any, **kwargs: Any) -> None:
-    guard = self.config.attributes.get(GUARD_KEY)
+    attributes = self.config.attributes
+    if attributes.get(DISCOVERY_KEY):
+        raise Discovered
+    attributes[CONFIGURED_KEY] = attributes.get(CONFIGURED_KEY, 0) + 1
+    guard = attributes.get(GUARD_KEY)
     if isinstance(guard, DatabaseGuard):
         kwargs = guard.admit(self, {**dict(zip(_parameters, args, strict=False)), **kwargs})
         args = ()
@@ -176,6 +215,7 @@ def intercepting() -> Iterator[None]:
     with _lock:
         if _users == 0:
             EnvironmentContext.configure = _guarded_configure  # type: ignore[method-assign]
+            ScriptDirectory.run_env = env_runs.guarded_run_env  # type: ignore[method-assign,assignment]
         _users += 1
     try:
         yield
@@ -184,6 +224,7 @@ def intercepting() -> Iterator[None]:
             _users -= 1
             if _users == 0:
                 EnvironmentContext.configure = _original_configure  # type: ignore[method-assign]
+                ScriptDirectory.run_env = env_runs.original_run_env  # type: ignore[method-assign]
 
 
 def env_py_takes_connection(directory: Path) -> bool:
