@@ -195,14 +195,26 @@ def refused(migrations: Migrations, error: DBAPIError) -> DatabaseStateError | M
 def fast_head_check(
     migrations: Migrations, connection: Connection | None = None
 ) -> gate.HeadCheck | str:
-    """The gate's static answer, or (said with -v) why only Alembic can answer."""
+    """The gate's static answer, or (said with -v) why only Alembic can answer: among the
+    reasons, an env.py that may name revision folders of its own, and files that show no
+    revision at all (Alembic then says whether that is so, or files sit where nothing looks)."""
+    from fastapi_alembic.jobs.locating import env_py_may_move_versions
+
+    if env_py_may_move_versions(migrations.alembic_config(), migrations.directory):
+        reason = "env.py may name revision folders of its own (version_locations)"
+        logger.info("The revision files are read through Alembic: %s.", reason)
+        return reason
     options = gate.alembic_ini_options(migrations.settings.root)
     try:
         answer = gate.fast_head_check(migrations.settings, options, connection)
     except DBAPIError as error:
         raise refused(migrations, error) from None
-    if answer is not None:
+    if answer is not None and answer.heads:
         return answer
-    reason = gate.why_not_static(migrations.settings, options)
+    reason = (
+        gate.why_not_static(migrations.settings, options)
+        if answer is None
+        else "the revision files show no revision"
+    )
     logger.info("The revision files are read through Alembic: %s.", reason)
     return reason
