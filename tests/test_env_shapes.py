@@ -41,8 +41,16 @@ DEFAULT_SLICE = {
     ("multidb", "sqlite"),
     ("settings_class", "sqlite"),
     ("environment_variables", "sqlite"),
+    ("version_folders", "sqlite"),
+    ("async_own_url", "sqlite"),
+    ("connect_statement", "sqlite"),
+    ("command_options", "sqlite"),
+    ("anyio_worker", "sqlite"),
     ("generic", "postgres"),
     ("settings_class", "mysql"),
+    ("version_folders", "postgres"),
+    ("async_own_url", "postgres"),
+    ("connect_statement", "mysql"),
 }
 
 

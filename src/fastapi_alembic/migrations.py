@@ -168,7 +168,9 @@ class Migrations:
         elif self.settings.metadata_ref:
             self.settings.metadata  # noqa: B018 - imported for its ConfigError
 
-    def script_directory(self, config: Config | None = None) -> ScriptDirectory:
+    def script_directory(
+        self, config: Config | None = None, *, first: bool = False
+    ) -> ScriptDirectory:
         """Every migration file loaded and checked, or one clear ScriptError.
 
         Loaded once while the files stay as they are: a command that asks twice (make, then
@@ -185,7 +187,8 @@ class Migrations:
             self._locations = (locating.discovered_locations(self, config),)
         locations = self._locations[0] if moved and self._locations else None
         script = graph.load_script_directory(config, self.directory, locations)
-        locating.require_revisions_found(script, self.directory)
+        if not first:  # ``first``: the job may write the first revision (make)
+            locating.require_revisions_found(script, self.directory)
         self._loaded = (state, script) if state is not None else None
         return script
 

@@ -44,7 +44,7 @@ def make(
     keep_or_drop = MakeDirectives(renames, ask)
     line = ("revision", *([] if empty else ["--autogenerate"]), f"--message={message}")
     config = migrations.environment_config(command=line, process_revision_directives=keep_or_drop)
-    script = migrations.script_directory(config)
+    script = migrations.script_directory(config, first=True)
     graph.require_single_head(script)
     if empty:
         with running.running_env(migrations):
