@@ -113,6 +113,9 @@ def _run(script: ScriptDirectory, config: Config) -> None:
             traceback.clear_frames(error.__traceback__)
             del error
             gc.collect()
+    prepare = getattr(config.attributes.get(GUARD_KEY), "prepare_for_thread", None)
+    if prepare is not None:
+        prepare(config.attributes.get("connection"))
     in_worker_thread(lambda: original_run_env(script))
 
 

@@ -96,9 +96,16 @@ class DatabaseGuard:
         if theirs != self._intended_identity(ours):
             self._refuse(mask_url(connection.engine.url))
 
+    def prepare_for_thread(self, ours: Connection | None) -> None:
+        """Before env.py runs in a thread of its own: which database ours is, asked now, on
+        our connection (bound to this thread's event loop, unusable from the other)."""
+        self._intended_identity(ours)
+
     def _intended_identity(self, ours: Connection | None) -> tuple[str, ...]:
+        if self._identity is not None:
+            return self._identity
         if ours is not None:
-            return for_url(self.url).database_identity(ours)
+            self._identity = for_url(self.url).database_identity(ours)
         if self._identity is None:
             from fastapi_alembic.db import run_with_connection
 
