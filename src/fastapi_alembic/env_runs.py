@@ -31,10 +31,11 @@ from typing import Any
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from alembic.util import asbool
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import InvalidRequestError, MissingGreenlet
 
-from fastapi_alembic import connections
+from fastapi_alembic.connections import checking
 from fastapi_alembic.errors import ConfigError, MigrationsError
 from fastapi_alembic.urls import mask_text
 
@@ -71,7 +72,7 @@ def guarded_run_env(script: ScriptDirectory) -> None:
     guard = config.attributes.get(GUARD_KEY)
     discovering = bool(config.attributes.get(DISCOVERY_KEY))
     checker = _StopAtConnect() if discovering else guard
-    with connections.checking(checker) if checker is not None else nullcontext():
+    with checking(checker) if checker is not None else nullcontext():
         try:
             _run(script, config)
         except Discovered:
@@ -90,6 +91,18 @@ def guarded_run_env(script: ScriptDirectory) -> None:
     refusal = getattr(guard, "refusal", None)
     if refusal is not None:  # env.py swallowed it
         raise refusal
+
+
+def env_py_may_move_versions(revision_environment: str | None, directory: Path) -> bool:
+    """Whether env.py may name revision folders of its own (jobs/locating.py): it mentions
+    version_locations, or alembic.ini asks for env.py to run for every command
+    (``revision_environment``)."""
+    if asbool(revision_environment):
+        return True
+    try:
+        return "version_locations" in (directory / "env.py").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _ours(config: Config) -> bool:

@@ -24,10 +24,16 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.engine import URL, Dialect
 
-from fastapi_alembic import env_runs
 from fastapi_alembic.connections import connect_target, same_target, target_of_url
 from fastapi_alembic.dialects import for_backend, for_url
-from fastapi_alembic.env_runs import CONFIGURED_KEY, DISCOVERY_KEY, GUARD_KEY, Discovered
+from fastapi_alembic.env_runs import (
+    CONFIGURED_KEY,
+    DISCOVERY_KEY,
+    GUARD_KEY,
+    Discovered,
+    guarded_run_env,
+    original_run_env,
+)
 from fastapi_alembic.errors import ConfigError
 from fastapi_alembic.urls import mask_url, parse_url
 
@@ -222,7 +228,7 @@ def intercepting() -> Iterator[None]:
     with _lock:
         if _users == 0:
             EnvironmentContext.configure = _guarded_configure  # type: ignore[method-assign]
-            ScriptDirectory.run_env = env_runs.guarded_run_env  # type: ignore[method-assign,assignment]
+            ScriptDirectory.run_env = guarded_run_env  # type: ignore[method-assign,assignment]
         _users += 1
     try:
         yield
@@ -231,7 +237,7 @@ def intercepting() -> Iterator[None]:
             _users -= 1
             if _users == 0:
                 EnvironmentContext.configure = _original_configure  # type: ignore[method-assign]
-                ScriptDirectory.run_env = env_runs.original_run_env  # type: ignore[method-assign]
+                ScriptDirectory.run_env = original_run_env  # type: ignore[method-assign]
 
 
 def env_py_takes_connection(directory: Path) -> bool:

@@ -177,14 +177,14 @@ class Migrations:
         lint of what it wrote) executes each revision file once."""
         config = config or self.alembic_config()
         moved = (self.directory / "env.py").is_file() and locating.env_py_may_move_versions(
-            config, self.directory
+            config.get_main_option("revision_environment"), self.directory
         )
         ini = gate.alembic_ini_options(self.settings.root)
         state = None if moved else graph.folder_state(self.directory, ini)
         if state is not None and self._loaded is not None and self._loaded[0] == state:
             return graph.share(config, self._loaded[1])
         if moved and self._locations is None:  # what env.py names: asked once
-            self._locations = (locating.discovered_locations(self, config),)
+            self._locations = (locating.discovered_locations(config, running.running_env(self)),)
         locations = self._locations[0] if moved and self._locations else None
         script = graph.load_script_directory(config, self.directory, locations)
         if not first:  # ``first``: the job may write the first revision (make)

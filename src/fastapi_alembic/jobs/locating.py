@@ -14,42 +14,32 @@ holds revision files never reports a pass over nothing: it says what it found (e
 from __future__ import annotations
 
 import re
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
-from alembic.util import asbool
 
-from fastapi_alembic.env_runs import DISCOVERY_KEY
+from fastapi_alembic.env_runs import DISCOVERY_KEY, env_py_may_move_versions
 from fastapi_alembic.errors import ConfigError
-from fastapi_alembic.jobs.running import running_env
 
-if TYPE_CHECKING:
-    from fastapi_alembic.migrations import Migrations
+__all__ = ["discovered_locations", "env_py_may_move_versions", "require_revisions_found"]
 
 
-def env_py_may_move_versions(config: Config, directory: Path) -> bool:
-    """Whether env.py may name revision folders of its own: it mentions version_locations,
-    or alembic.ini asks for env.py to run for every command (revision_environment)."""
-    if asbool(config.get_main_option("revision_environment")):
-        return True
-    try:
-        return "version_locations" in (directory / "env.py").read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-
-
-def discovered_locations(migrations: Migrations, config: Config) -> list[str] | None:
+def discovered_locations(
+    config: Config, around: AbstractContextManager[object]
+) -> list[str] | None:
     """The revision folders env.py sets on ``context.script``, when they differ from
-    alembic.ini's; None when env.py leaves them as they are."""
+    alembic.ini's; None when env.py leaves them as they are. ``around``: what every run of
+    env.py goes through (jobs/running.py's running_env)."""
     script = ScriptDirectory.from_config(config)
     before = _locations(script)
     config.attributes[DISCOVERY_KEY] = True
     try:
         with (
-            running_env(migrations),
+            around,
             EnvironmentContext(config, script, fn=_nothing, as_sql=True, dont_mutate=True),
         ):
             script.run_env()
