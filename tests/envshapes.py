@@ -274,6 +274,15 @@ def _own_async_url(project: Project, url: str) -> None:
 
 def async_own_url(project: Project, sentinel: str) -> None:
     _own_async_url(project, sentinel)
+    # As some projects do: asyncio.run()'s refusal rewrapped in a sentence of their own.
+    _replace(
+        _env_py(project),
+        "    asyncio.run(run_async_migrations())",
+        "    try:\n"
+        "        asyncio.run(run_async_migrations())\n"
+        "    except RuntimeError:\n"
+        '        raise RuntimeError("run the migrations in a thread with no event loop")',
+    )
 
 
 def connect_statement(project: Project, sentinel: str) -> None:

@@ -135,12 +135,22 @@ def _run(script: ScriptDirectory, config: Config) -> None:
 def needs_own_thread(error: BaseException) -> bool:
     """env.py stopped because it runs an event loop of its own inside ours, or because it
     wants the event loop of the worker thread it expects to be in."""
-    text = str(error)
-    return (
-        (isinstance(error, RuntimeError) and "cannot be called from a running event loop" in text)
-        or type(error).__name__ == "NoEventLoopError"
-        or "AnyIO worker thread" in text
-    )
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:  # env.py may wrap it in its own
+        seen.add(id(cause))
+        text = str(cause)
+        if (
+            (
+                isinstance(cause, RuntimeError)
+                and "cannot be called from a running event loop" in text
+            )
+            or type(cause).__name__ == "NoEventLoopError"
+            or "AnyIO worker thread" in text
+        ):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def in_worker_thread(function: Callable[[], None]) -> None:
