@@ -25,6 +25,8 @@ import threading
 import traceback
 import warnings
 from collections.abc import Callable
+from configparser import Error as ConfigParserError
+from configparser import RawConfigParser
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -103,6 +105,17 @@ def env_py_may_move_versions(revision_environment: str | None, directory: Path) 
         return "version_locations" in (directory / "env.py").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return False
+
+
+def ini_revision_environment(ini: Path, section: str) -> str | None:
+    """``revision_environment`` in the section of alembic.ini ``ini``, read without Alembic
+    (the start-up gate's path)."""
+    parser = RawConfigParser()
+    try:
+        parser.read(ini, encoding="utf-8")
+    except (ConfigParserError, OSError, UnicodeDecodeError):
+        return None
+    return parser.get(section, "revision_environment", fallback=None)
 
 
 def _ours(config: Config) -> bool:

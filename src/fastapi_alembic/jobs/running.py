@@ -19,7 +19,7 @@ from fastapi_alembic import environment
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import sqlite
 from fastapi_alembic.env import CONNECTION_KEY
-from fastapi_alembic.env_runs import env_py_may_move_versions
+from fastapi_alembic.env_runs import env_py_may_move_versions, ini_revision_environment
 from fastapi_alembic.environment import GUARD_KEY, DatabaseGuard
 from fastapi_alembic.errors import ConfigError, DatabaseStateError, MigrationLockTimeout
 from fastapi_alembic.jobs.common import first_line
@@ -199,7 +199,9 @@ def fast_head_check(
     """The gate's static answer, or (said with -v) why only Alembic can answer: among the
     reasons, an env.py that may name revision folders of its own, and files that show no
     revision at all (Alembic then says whether that is so, or files sit where nothing looks)."""
-    revision_environment = migrations.alembic_config().get_main_option("revision_environment")
+    settings = migrations.settings
+    ini = settings.ini or settings.root / "alembic.ini"
+    revision_environment = ini_revision_environment(ini, settings.section)
     if env_py_may_move_versions(revision_environment, migrations.directory):
         reason = "env.py may name revision folders of its own (version_locations)"
         logger.info("The revision files are read through Alembic: %s.", reason)
