@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -265,3 +266,40 @@ def test_a_sqlite_sentinel_that_does_not_exist_is_not_created(
         assert_clean_failure(project.cli(*verb), 2, "connects to", str(missing))
         assert not missing.exists(), verb
         assert sentinel_state(f"sqlite:///{missing}") is None
+
+
+def test_threads_already_running_are_left_alone_and_new_ones_checked(tmp_path: Path) -> None:
+    """While env.py runs, a connection from a thread env.py started without our context is
+    checked; one from a thread that was serving before (an app whose lifespan migrates)
+    is not: it may connect wherever it connects."""
+    from sqlalchemy import create_engine
+
+    from fastapi_alembic.connections import checking
+
+    class Refuse:
+        def before_connect(self, dialect: object, cargs: object, cparams: object) -> None:
+            raise RuntimeError("refused")
+
+    def connect(name: str, outcome: dict[str, str]) -> None:
+        engine = create_engine(f"sqlite:///{tmp_path / name}.db")
+        try:
+            engine.connect().close()
+            outcome[name] = "connected"
+        except RuntimeError:
+            outcome[name] = "refused"
+        finally:
+            engine.dispose()
+
+    outcome: dict[str, str] = {}
+    go = threading.Event()
+    serving = threading.Thread(target=lambda: (go.wait(), connect("serving", outcome)))
+    serving.start()
+    with checking(Refuse()):
+        go.set()
+        serving.join()
+        started = threading.Thread(target=connect, args=("started", outcome))
+        started.start()
+        started.join()
+        connect("here", outcome)
+    assert outcome == {"serving": "connected", "started": "refused", "here": "refused"}
+    assert not (tmp_path / "started.db").exists() and not (tmp_path / "here.db").exists()

@@ -181,6 +181,9 @@ def _all_verbs_work(run: Run, url: str) -> None:
     assert "fastapi-alembic adopt" in checked.stdout
     assert "All checks passed." in run.ok("test").stdout
     assert head in run.ok("history").stdout
+    assert head in run.ok("show", head).stdout
+    assert run.ok("log", "--json").exit_code == 0
+    assert "1 revision(s) checked" in run.ok("lint").stdout
     assert snapshot(url)[1] == [head]
 
 
@@ -198,10 +201,16 @@ def _all_verbs_refuse(run: Run, url: str) -> None:
         ("stamp", head),
         ("check",),
         ("test",),
+        ("log",),
     ):
         run.refused(*verb)
         assert snapshot(url) == before, verb
+    # Verbs that read the files only (and lint, the given database's sizes) work.
     assert head in run.ok("history").stdout
+    assert head in run.ok("heads").stdout
+    assert head in run.ok("show", head).stdout
+    assert "1 revision(s) checked" in run.ok("lint").stdout
+    assert snapshot(url) == before
     assert [path.name for path in (run.project.root / "alembic" / "versions").glob("*.py")] == [
         f"{head}_create_notes.py"
     ]

@@ -29,8 +29,10 @@ class ConnectChecker(Protocol):
 
 
 _current: ContextVar[ConnectChecker | None] = ContextVar("fastapi_alembic_connects", default=None)
-#: For threads an env.py starts without our context (a plain threading.Thread).
-_active: list[ConnectChecker] = []
+#: For threads an env.py starts without our context (a plain threading.Thread): each checker
+#: with the threads that were already running when it began, which it leaves alone (an app
+#: serving while its lifespan migrates may well connect elsewhere meanwhile).
+_active: list[tuple[ConnectChecker, frozenset[int | None]]] = []
 _lock = threading.Lock()
 
 
@@ -40,7 +42,9 @@ def _before_connect(
     checker = _current.get()
     if checker is None:
         with _lock:
-            checker = _active[-1] if _active else None
+            newest = _active[-1] if _active else None
+        if newest is not None and threading.get_ident() not in newest[1]:
+            checker = newest[0]
     if checker is not None:
         checker.before_connect(dialect, cargs, cparams)
 
@@ -49,16 +53,17 @@ def _before_connect(
 def checking(checker: ConnectChecker) -> Iterator[None]:
     """Inside: each connection about to be opened is first shown to ``checker``."""
     token = _current.set(checker)
+    entry = (checker, frozenset(thread.ident for thread in threading.enumerate()))
     with _lock:
         if not _active:
             event.listen(Engine, "do_connect", _before_connect)
-        _active.append(checker)
+        _active.append(entry)
     try:
         yield
     finally:
         _current.reset(token)
         with _lock:
-            _active.remove(checker)
+            _active.remove(entry)
             if not _active:
                 event.remove(Engine, "do_connect", _before_connect)
 

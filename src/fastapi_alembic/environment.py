@@ -4,7 +4,9 @@ Every job runs a project's env.py, and an env.py written before FastAPI-Alembic 
 connection of its own: to a URL from its settings class, from ``POSTGRES_*`` variables, from
 an ini section. While our jobs run, ``EnvironmentContext.configure`` is intercepted: the
 connection (or, offline, the URL) the env.py passes is compared with the database we were
-given, and a mismatch stops the job there, before a single migration runs. The same place
+given, and a mismatch stops the job there, before a single migration runs. Before that, each
+connection env.py's engines are about to open is checked by :meth:`DatabaseGuard.before_connect`
+(connections.py), so another database is refused before a connection to it exists. The same place
 adds our hooks (``on_version_apply`` for the step report, ``process_revision_directives``
 for ``make``), so reports are right with any env.py.
 """
