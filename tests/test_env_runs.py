@@ -1,5 +1,5 @@
 """What Alembic sees, how env.py fails, and what env.py is told (src/fastapi_alembic/env_runs.py,
-jobs/locating.py, alembic_cli.py), on env.py files written the ways projects write them
+jobs/version_folders.py, alembic_cli.py), on env.py files written the ways projects write them
 (tests/envshapes.py)."""
 
 from __future__ import annotations

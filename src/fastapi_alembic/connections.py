@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol
+from weakref import WeakSet
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Dialect, Engine
@@ -32,7 +33,7 @@ _current: ContextVar[ConnectChecker | None] = ContextVar("fastapi_alembic_connec
 #: For threads an env.py starts without our context (a plain threading.Thread): each checker
 #: with the threads that were already running when it began, which it leaves alone (an app
 #: serving while its lifespan migrates may well connect elsewhere meanwhile).
-_active: list[tuple[ConnectChecker, frozenset[int | None]]] = []
+_active: list[tuple[ConnectChecker, WeakSet[threading.Thread]]] = []
 _lock = threading.Lock()
 
 
@@ -43,7 +44,8 @@ def _before_connect(
     if checker is None:
         with _lock:
             newest = _active[-1] if _active else None
-        if newest is not None and threading.get_ident() not in newest[1]:
+        # Threads by object, not by ident: an ident is reused once its thread has ended.
+        if newest is not None and threading.current_thread() not in newest[1]:
             checker = newest[0]
     if checker is not None:
         checker.before_connect(dialect, cargs, cparams)
@@ -53,7 +55,7 @@ def _before_connect(
 def checking(checker: ConnectChecker) -> Iterator[None]:
     """Inside: each connection about to be opened is first shown to ``checker``."""
     token = _current.set(checker)
-    entry = (checker, frozenset(thread.ident for thread in threading.enumerate()))
+    entry = (checker, WeakSet(threading.enumerate()))
     with _lock:
         if not _active:
             event.listen(Engine, "do_connect", _before_connect)

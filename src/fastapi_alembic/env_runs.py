@@ -96,7 +96,7 @@ def guarded_run_env(script: ScriptDirectory) -> None:
 
 
 def env_py_may_move_versions(revision_environment: str | None, directory: Path) -> bool:
-    """Whether env.py may name revision folders of its own (jobs/locating.py): it mentions
+    """Whether env.py may name revision folders of its own (jobs/version_folders.py): it mentions
     version_locations, or alembic.ini asks for env.py to run for every command
     (``revision_environment``)."""
     if asbool(revision_environment):

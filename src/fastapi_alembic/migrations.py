@@ -26,7 +26,7 @@ from fastapi_alembic.dialects import for_url
 from fastapi_alembic.env import SETTINGS_KEY
 from fastapi_alembic.environment import GUARD_KEY, DatabaseGuard
 from fastapi_alembic.errors import DatabaseUnreachable, MigrationsError
-from fastapi_alembic.jobs import authoring, checking, locating, moving, reporting, running
+from fastapi_alembic.jobs import authoring, checking, moving, reporting, running, version_folders
 from fastapi_alembic.jobs.common import current_heads, resolve
 from fastapi_alembic.jobs.moving import DataLossCallback, StartCallback, StepCallback
 from fastapi_alembic.reports import CheckReport, MadeRevision, MoveResult, Status
@@ -87,7 +87,7 @@ class Migrations:
         self.settings = settings
         # The last loaded migration files and the folder's state then: reused while unchanged.
         self._loaded: tuple[object, ScriptDirectory] | None = None
-        # The revision folders env.py names, once asked (jobs/locating.py).
+        # The revision folders env.py names, once asked (jobs/version_folders.py).
         self._locations: tuple[list[str] | None] | None = None
 
     def __repr__(self) -> str:
@@ -176,7 +176,7 @@ class Migrations:
         Loaded once while the files stay as they are: a command that asks twice (make, then
         lint of what it wrote) executes each revision file once."""
         config = config or self.alembic_config()
-        moved = (self.directory / "env.py").is_file() and locating.env_py_may_move_versions(
+        moved = (self.directory / "env.py").is_file() and version_folders.env_py_may_move_versions(
             config.get_main_option("revision_environment"), self.directory
         )
         ini = gate.alembic_ini_options(self.settings.root)
@@ -184,11 +184,13 @@ class Migrations:
         if state is not None and self._loaded is not None and self._loaded[0] == state:
             return graph.share(config, self._loaded[1])
         if moved and self._locations is None:  # what env.py names: asked once
-            self._locations = (locating.discovered_locations(config, running.running_env(self)),)
+            self._locations = (
+                version_folders.discovered_locations(config, running.running_env(self)),
+            )
         locations = self._locations[0] if moved and self._locations else None
         script = graph.load_script_directory(config, self.directory, locations)
         if not first:  # ``first``: the job may write the first revision (make)
-            locating.require_revisions_found(script, self.directory)
+            version_folders.require_revisions_found(script, self.directory)
         self._loaded = (state, script) if state is not None else None
         return script
 
