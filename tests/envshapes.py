@@ -55,6 +55,8 @@ class Shape:
     options: tuple[str, ...] = ()
     #: The env.py needs an async driver in the URL.
     needs_async: bool = False
+    #: The URL env.py picks by itself is the one the verbs are given (not the sentinel).
+    own_url_is_given: bool = False
 
 
 def _env_py(project: Project) -> Path:
@@ -221,6 +223,130 @@ def multidb(project: Project, sentinel: str) -> None:
     _set_ini_url(project, sentinel, "engine2")
 
 
+def _after_config(project: Project, code: str) -> None:
+    _replace(_env_py(project), "config = context.config\n", "config = context.config\n" + code)
+
+
+def _ini_option(project: Project, line: str) -> None:
+    ini = project.root / "alembic.ini"
+    ini.write_text(ini.read_text().replace("[alembic]\n", f"[alembic]\n{line}\n", 1))
+
+
+def version_folders(project: Project, sentinel: str) -> None:
+    """One versions folder per dialect, named by env.py (revision_environment = true); a
+    decoy revision sits in a folder no dialect uses."""
+    generic(project, sentinel)
+    _ini_option(project, "revision_environment = true")
+    _after_config(
+        project,
+        textwrap.dedent(
+            """\
+            import os
+            from sqlalchemy.engine import make_url as _make_url
+
+            _backend = _make_url(config.get_main_option("sqlalchemy.url")).get_backend_name()
+            context.script.version_locations = [
+                os.path.join(os.path.dirname(__file__), "versions", _backend)
+            ]
+            """
+        ),
+    )
+    versions = project.root / "alembic" / "versions"
+    for folder in ("sqlite", "postgresql", "mysql", "other"):
+        (versions / folder).mkdir(parents=True)
+    (versions / "other" / "dec0dec0dec0_decoy.py").write_text(
+        'revision = "dec0dec0dec0"\ndown_revision = None\n\n\n'
+        "def upgrade():\n    raise RuntimeError('the decoy ran')\n\n\n"
+        "def downgrade():\n    pass\n"
+    )
+
+
+def _own_async_url(project: Project, url: str) -> None:
+    """Alembic's async template whose env.py sets sqlalchemy.url itself (from the app's
+    settings, unless something put one in config.attributes) and runs asyncio.run()."""
+    _models_metadata(project)
+    _after_config(
+        project,
+        f'config.set_main_option("sqlalchemy.url", config.attributes.get("sqlalchemy.url", '
+        f"{url!r}))\n",
+    )
+
+
+def async_own_url(project: Project, sentinel: str) -> None:
+    _own_async_url(project, sentinel)
+    # As some projects do: asyncio.run()'s refusal rewrapped in a sentence of their own.
+    _replace(
+        _env_py(project),
+        "    asyncio.run(run_async_migrations())",
+        "    try:\n"
+        "        asyncio.run(run_async_migrations())\n"
+        "    except RuntimeError:\n"
+        '        raise RuntimeError("run the migrations in a thread with no event loop")',
+    )
+
+
+def connect_statement(project: Project, sentinel: str) -> None:
+    """env.py's engine runs a statement on every new connection (SQLite: journal_mode=WAL,
+    which rewrites the file's header); env.py names its own database."""
+    _models_metadata(project)
+    _after_config(project, f"config.set_main_option('sqlalchemy.url', {sentinel!r})\n")
+    statement = "PRAGMA journal_mode=WAL" if sentinel.startswith("sqlite") else "SELECT 1"
+    _replace(
+        _env_py(project),
+        "    with connectable.connect() as connection:",
+        "    from sqlalchemy import event\n\n"
+        '    @event.listens_for(connectable, "connect")\n'
+        "    def _on_connect(dbapi_connection, _record):\n"
+        "        cursor = dbapi_connection.cursor()\n"
+        f"        cursor.execute({statement!r})\n"
+        "        cursor.close()\n\n"
+        "    with connectable.connect() as connection:",
+    )
+
+
+def command_options(project: Project, sentinel: str) -> None:
+    """env.py reads what Alembic's command line set (which command runs, -x, -n) and notes
+    it in commands.log beside itself."""
+    generic(project, sentinel)
+    _after_config(
+        project,
+        textwrap.dedent(
+            """\
+            import os as _os
+
+            _options = config.cmd_opts
+            with open(_os.path.join(_os.path.dirname(__file__), "commands.log"), "a") as _log:
+                _log.write(
+                    f"{_options.cmd[0].__name__} name={_options.name} x={_options.x} "
+                    f"raiseerr={_options.raiseerr} sql={getattr(_options, 'sql', None)} "
+                    f"autogenerate={getattr(_options, 'autogenerate', None)}\\n"
+                )
+            """
+        ),
+    )
+
+
+def anyio_worker(project: Project, sentinel: str) -> None:
+    """env.py asks the event loop it expects to run under (anyio.from_thread), as code
+    written for a worker thread of an async app does."""
+    generic(project, sentinel)
+    _after_config(
+        project,
+        textwrap.dedent(
+            """\
+            import anyio.from_thread
+
+
+            async def _url_from_the_loop():
+                return config.get_main_option("sqlalchemy.url")
+
+
+            config.set_main_option("sqlalchemy.url", anyio.from_thread.run(_url_from_the_loop))
+            """
+        ),
+    )
+
+
 SHAPES = {
     shape.name: shape
     for shape in (
@@ -233,8 +359,21 @@ SHAPES = {
         Shape("multidb", "multidb", multidb, works=False),
         Shape("settings_class", "generic", settings_class, works=False),
         Shape("environment_variables", "generic", environment_variables, works=False),
+        Shape("version_folders", "generic", version_folders, works=True),
+        Shape("async_own_url", "async", async_own_url, works=False, needs_async=True),
+        Shape("connect_statement", "generic", connect_statement, works=False),
+        Shape("command_options", "generic", command_options, works=True),
+        Shape("anyio_worker", "generic", anyio_worker, works=True),
     )
 }
+
+
+#: The async template whose env.py names the given database itself: every verb on that
+#: database works; those that need a scratch database (check, test) refuse, as env.py
+#: cannot be pointed at one.
+ASYNC_GIVEN_URL = Shape(
+    "async_given_url", "async", async_own_url, works=True, needs_async=True, own_url_is_given=True
+)
 
 
 def make_project(shape: Shape, root: Path, url: str, sentinel: str) -> Project:
@@ -246,7 +385,7 @@ def make_project(shape: Shape, root: Path, url: str, sentinel: str) -> Project:
     if shape.template == "pyproject":
         config = Config(str(root / "alembic.ini"), toml_file=str(pyproject))
     command.init(config, str(root / "alembic"), template=shape.template)
-    shape.edit(project, sentinel)
+    shape.edit(project, url if shape.own_url_is_given else sentinel)
     return project
 
 
@@ -271,10 +410,20 @@ def fill_sentinel(url: str) -> None:
     run_with_connection(make_url(url), fill)
 
 
+#: How the state of each server sentinel is read: as an administrator, since the URL env.py
+#: is given cannot connect at all (a database that accepts no connection, a locked account).
+_READERS: dict[str, str] = {}
+
+
 @contextmanager
 def sentinel_database(backend: str, folder: Path) -> Iterator[str]:
     """The database a project's env.py would pick by itself, with rows of its own; a file
-    in ``folder`` on SQLite, a database of its own (dropped afterwards) on a server."""
+    in ``folder`` on SQLite, a database of its own (dropped afterwards) on a server.
+
+    On a server nobody can connect to it through the URL yielded: PostgreSQL's database
+    accepts no connection (ALLOW_CONNECTIONS false), MariaDB's user is locked. A verb that
+    so much as opens a connection to it fails with the server's own error, not with our
+    refusal: the refusal must come before any connection."""
     if backend == "sqlite":
         (folder / "sentinel").mkdir()
         url = f"sqlite:///{folder / 'sentinel' / 'sentinel.db'}"
@@ -284,20 +433,51 @@ def sentinel_database(backend: str, folder: Path) -> Iterator[str]:
     server = make_url(require_server(backend))
     dialect = for_url(server)
     created = dialect.create_database(server, dialect.scratch_name("sentinel"))
+    name = created.database or ""
+    admin = dialect.maintenance_url(server)
+    user = f"fa_env_{unique_name()}"
     try:
-        url = created.render_as_string(hide_password=False)
-        fill_sentinel(url)
-        yield url
+        fill_sentinel(created.render_as_string(hide_password=False))
+        if backend == "postgres":
+            statements = [f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false']
+            url = created
+        else:
+            statements = [
+                f"CREATE USER '{user}'@'%' IDENTIFIED BY 'sentinel' ACCOUNT LOCK",
+                f"GRANT ALL ON `{name}`.* TO '{user}'@'%'",
+            ]
+            url = created.set(username=user, password="sentinel")
+        run_with_connection(admin, lambda c: [c.execute(text(sql)) for sql in statements])
+        rendered = url.render_as_string(hide_password=False)
+        _READERS[name] = created.render_as_string(hide_password=False)
+        yield rendered
     finally:
+        if backend == "postgres":
+            run_with_connection(
+                admin,
+                lambda c: c.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')),
+                autocommit=True,
+            )
+        else:
+            run_with_connection(
+                admin, lambda c: c.execute(text(f"DROP USER IF EXISTS '{user}'@'%'"))
+            )
         dialect.drop_database(created)
 
 
 def sentinel_state(url: str) -> object:
-    """Everything a wrong-database run could change: the file's bytes on SQLite; on a
-    server, every table with its rows (the revision included)."""
+    """Everything a wrong-database run could change: the file's bytes and modification time
+    on SQLite (and whether it exists); on a server, every table with its rows (the revision
+    included), read as the administrator."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return hashlib.sha256(Path(parsed.database or "").read_bytes()).hexdigest()
+        path = Path(parsed.database or "")
+        if not path.exists():
+            return None
+        return (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
+    reader = make_url(_READERS.get(parsed.database or "") or url)
+    admin = for_url(reader).maintenance_url(reader)
+    name = reader.database or ""
 
     def read(connection):  # type: ignore[no-untyped-def]
         state = {}
@@ -306,7 +486,19 @@ def sentinel_state(url: str) -> object:
             state[table] = sorted(tuple(str(v) for v in row) for row in rows)
         return state
 
-    return run_with_connection(parsed, read)
+    if reader.get_backend_name() != "postgresql":
+        return run_with_connection(reader, read)
+    # Let the reader in for the time of the read only.
+    toggle = 'ALTER DATABASE "{}" ALLOW_CONNECTIONS {}'
+    run_with_connection(
+        admin, lambda c: c.execute(text(toggle.format(name, "true"))), autocommit=True
+    )
+    try:
+        return run_with_connection(reader, read)
+    finally:
+        run_with_connection(
+            admin, lambda c: c.execute(text(toggle.format(name, "false"))), autocommit=True
+        )
 
 
 def unique_name() -> str:

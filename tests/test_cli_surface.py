@@ -314,6 +314,9 @@ def test_unadopted_env_py_verbs_take_metadata_consistently(fresh_url: str, tmp_p
         ("lint", "--metadata", models),
         ("stamp", "a1a1a1a1a1a1"),
         ("upgrade", "--metadata", models),
+        ("history", "--url", fresh_url, "--metadata", models),
+        ("heads", "--url", fresh_url, "--metadata", models),
+        ("show", "a1a1a1a1a1a1", "--url", fresh_url, "--metadata", models),
     ):
         done = project.cli(*args)
         assert done.exit_code == 0, (args, done.output)

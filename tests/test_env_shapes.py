@@ -41,8 +41,16 @@ DEFAULT_SLICE = {
     ("multidb", "sqlite"),
     ("settings_class", "sqlite"),
     ("environment_variables", "sqlite"),
+    ("version_folders", "sqlite"),
+    ("async_own_url", "sqlite"),
+    ("connect_statement", "sqlite"),
+    ("command_options", "sqlite"),
+    ("anyio_worker", "sqlite"),
     ("generic", "postgres"),
     ("settings_class", "mysql"),
+    ("version_folders", "postgres"),
+    ("async_own_url", "postgres"),
+    ("connect_statement", "mysql"),
 }
 
 
@@ -168,11 +176,16 @@ def _all_verbs_work(run: Run, url: str) -> None:
     run.ok("stamp", "head")
     assert snapshot(url)[1] == [head]
 
+    # Stamping records nothing in the ledger: adopt the applied files as they are.
+    run.ok("log", "--adopt")
     checked = run.ok("check")
     assert "All checks passed." in checked.stdout
     assert "fastapi-alembic adopt" in checked.stdout
     assert "All checks passed." in run.ok("test").stdout
     assert head in run.ok("history").stdout
+    assert head in run.ok("show", head).stdout
+    assert run.ok("log", "--json").exit_code == 0
+    assert "1 revision(s) checked" in run.ok("lint").stdout
     assert snapshot(url)[1] == [head]
 
 
@@ -190,10 +203,16 @@ def _all_verbs_refuse(run: Run, url: str) -> None:
         ("stamp", head),
         ("check",),
         ("test",),
+        ("log",),
     ):
         run.refused(*verb)
         assert snapshot(url) == before, verb
+    # Verbs that read the files only (and lint, the given database's sizes) work.
     assert head in run.ok("history").stdout
+    assert head in run.ok("heads").stdout
+    assert head in run.ok("show", head).stdout
+    assert "1 revision(s) checked" in run.ok("lint").stdout
+    assert snapshot(url) == before
     assert [path.name for path in (run.project.root / "alembic" / "versions").glob("*.py")] == [
         f"{head}_create_notes.py"
     ]

@@ -4,7 +4,9 @@ Every job runs a project's env.py, and an env.py written before FastAPI-Alembic 
 connection of its own: to a URL from its settings class, from ``POSTGRES_*`` variables, from
 an ini section. While our jobs run, ``EnvironmentContext.configure`` is intercepted: the
 connection (or, offline, the URL) the env.py passes is compared with the database we were
-given, and a mismatch stops the job there, before a single migration runs. The same place
+given, and a mismatch stops the job there, before a single migration runs. Before that, each
+connection env.py's engines are about to open is checked by :meth:`DatabaseGuard.before_connect`
+(connections.py), so another database is refused before a connection to it exists. The same place
 adds our hooks (``on_version_apply`` for the step report, ``process_revision_directives``
 for ``make``), so reports are right with any env.py.
 """
@@ -20,14 +22,24 @@ from pathlib import Path
 from typing import Any
 
 from alembic.runtime.environment import EnvironmentContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Dialect
 
-from fastapi_alembic.dialects import for_url
+from fastapi_alembic.connections import connect_target, same_target, target_of_url
+from fastapi_alembic.dialects import for_backend, for_url
+from fastapi_alembic.env_runs import (
+    CONFIGURED_KEY,
+    DISCOVERY_KEY,
+    GUARD_KEY,
+    Discovered,
+    guarded_run_env,
+    original_run_env,
+)
 from fastapi_alembic.errors import ConfigError
 from fastapi_alembic.urls import mask_url, parse_url
 
-GUARD_KEY = "fastapi_alembic.guard"
+__all__ = ["GUARD_KEY", "DatabaseGuard", "WrongDatabase", "intercepting"]
 
 
 class WrongDatabase(ConfigError):
@@ -45,6 +57,28 @@ class DatabaseGuard:
     #: = None`` as ``alembic init`` writes it).
     metadata: Callable[[], Any] | None = None
     _identity: tuple[str, ...] | None = field(default=None, repr=False)
+    #: The refusal raised when env.py tried another database: raised again once env.py is
+    #: done, whatever env.py did with it (an ``except Exception`` around its connect).
+    refusal: WrongDatabase | None = field(default=None, repr=False)
+
+    def before_connect(self, dialect: Dialect, cargs: list[Any], cparams: dict[str, Any]) -> None:
+        """Just before a driver connects while env.py runs: refuse another database before
+        a single byte reaches it (connections.py)."""
+        if self.refusal is not None:
+            raise self.refusal
+        theirs = connect_target(dialect, cargs, cparams)
+        if theirs[:2] == ("sqlite", "private memory"):
+            return  # a new, empty database nobody else sees: checked once connected
+        if for_backend(dialect.name).family != for_url(self.url).family:
+            self._refuse(_described(theirs))
+        try:
+            ours = target_of_url(
+                dialect, self.url.set(drivername=f"{dialect.name}+{dialect.driver}")
+            )
+        except Exception:  # our URL means nothing to their driver: not the same database
+            ours = ()
+        if not same_target(theirs, ours):
+            self._refuse(_described(theirs))
 
     def admit(self, environment: EnvironmentContext, options: dict[str, Any]) -> dict[str, Any]:
         """Check the database ``configure`` was called with; return the options to use."""
@@ -70,9 +104,16 @@ class DatabaseGuard:
         if theirs != self._intended_identity(ours):
             self._refuse(mask_url(connection.engine.url))
 
+    def prepare_for_thread(self, ours: Connection | None) -> None:
+        """Before env.py runs in a thread of its own: which database ours is, asked now, on
+        our connection (bound to this thread's event loop, unusable from the other)."""
+        self._intended_identity(ours)
+
     def _intended_identity(self, ours: Connection | None) -> tuple[str, ...]:
+        if self._identity is not None:
+            return self._identity
         if ours is not None:
-            return for_url(self.url).database_identity(ours)
+            self._identity = for_url(self.url).database_identity(ours)
         if self._identity is None:
             from fastapi_alembic.db import run_with_connection
 
@@ -88,11 +129,12 @@ class DatabaseGuard:
             self._refuse(f"a {dialect_name} database")
 
     def _refuse(self, theirs: str) -> None:
-        raise WrongDatabase(
+        self.refusal = WrongDatabase(
             f"{self.env_py} connects to {theirs} instead of {mask_url(self.url)}, so nothing "
             'was run: make it use the connection in config.attributes["connection"] or the URL '
             'in config.get_main_option("sqlalchemy.url"), or run `fastapi-alembic adopt`.'
         )
+        raise self.refusal
 
     def _with_hooks(
         self, options: dict[str, Any], plan: Callable[..., Any] | None = None
@@ -116,6 +158,14 @@ class DatabaseGuard:
         if options.get("target_metadata") is None and self.metadata is not None:
             options["target_metadata"] = self.metadata()
         return options
+
+
+def _described(target: tuple[str, ...]) -> str:
+    """A connect target as the refusal names it (never with a password: it has none)."""
+    if target[0] == "sqlite":
+        return f"the SQLite database {target[2] or target[1]}"
+    family, host, port, database = target[:4]
+    return f"the {family} database {database!r} on {host}:{port}"
 
 
 BeforeStep = Callable[[Any, int, "int | None"], None]
@@ -159,7 +209,11 @@ _users = 0
 
 
 def _guarded_configure(self: EnvironmentContext, *args: Any, **kwargs: Any) -> None:
-    guard = self.config.attributes.get(GUARD_KEY)
+    attributes = self.config.attributes
+    if attributes.get(DISCOVERY_KEY):
+        raise Discovered
+    attributes[CONFIGURED_KEY] = attributes.get(CONFIGURED_KEY, 0) + 1
+    guard = attributes.get(GUARD_KEY)
     if isinstance(guard, DatabaseGuard):
         kwargs = guard.admit(self, {**dict(zip(_parameters, args, strict=False)), **kwargs})
         args = ()
@@ -176,6 +230,7 @@ def intercepting() -> Iterator[None]:
     with _lock:
         if _users == 0:
             EnvironmentContext.configure = _guarded_configure  # type: ignore[method-assign]
+            ScriptDirectory.run_env = guarded_run_env  # type: ignore[method-assign,assignment]
         _users += 1
     try:
         yield
@@ -184,6 +239,7 @@ def intercepting() -> Iterator[None]:
             _users -= 1
             if _users == 0:
                 EnvironmentContext.configure = _original_configure  # type: ignore[method-assign]
+                ScriptDirectory.run_env = original_run_env  # type: ignore[method-assign]
 
 
 def env_py_takes_connection(directory: Path) -> bool:

@@ -6,7 +6,6 @@ The CLI, the FastAPI integration and the pytest plugin are thin layers over this
 from __future__ import annotations
 
 import io
-from argparse import Namespace
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +18,7 @@ from sqlalchemy.engine import URL
 
 from fastapi_alembic import revisions as graph
 from fastapi_alembic import scaffold
+from fastapi_alembic.alembic_cli import command_options
 from fastapi_alembic.alembic_ini import alembic_toml_argument
 from fastapi_alembic.autogen import OperationInfo
 from fastapi_alembic.config import Settings, load_settings
@@ -26,7 +26,7 @@ from fastapi_alembic.dialects import for_url
 from fastapi_alembic.env import SETTINGS_KEY
 from fastapi_alembic.environment import GUARD_KEY, DatabaseGuard
 from fastapi_alembic.errors import DatabaseUnreachable, MigrationsError
-from fastapi_alembic.jobs import authoring, checking, moving, reporting, running
+from fastapi_alembic.jobs import authoring, checking, moving, reporting, running, version_folders
 from fastapi_alembic.jobs.common import current_heads, resolve
 from fastapi_alembic.jobs.moving import DataLossCallback, StartCallback, StepCallback
 from fastapi_alembic.reports import CheckReport, MadeRevision, MoveResult, Status
@@ -87,6 +87,8 @@ class Migrations:
         self.settings = settings
         # The last loaded migration files and the folder's state then: reused while unchanged.
         self._loaded: tuple[object, ScriptDirectory] | None = None
+        # The revision folders env.py names, once asked (jobs/version_folders.py).
+        self._locations: tuple[list[str] | None] | None = None
 
     def __repr__(self) -> str:
         return f"Migrations(url={self.settings.masked_url!r}, directory={str(self.directory)!r})"
@@ -108,11 +110,12 @@ class Migrations:
 
     # -- wiring ---------------------------------------------------------------------------
 
-    def alembic_config(self, **hooks: Any) -> Config:
+    def alembic_config(self, *, command: Sequence[str] = ("current",), **hooks: Any) -> Config:
         """An Alembic Config for this app: alembic.ini when there is one, our settings on top.
 
         ``hooks`` are ``configure`` options (``on_version_apply``,
-        ``process_revision_directives``) added whatever the env.py passes.
+        ``process_revision_directives``) added whatever the env.py passes; ``command`` the
+        Alembic command line env.py sees in ``config.cmd_opts`` (alembic_cli.py).
         """
         settings = self.settings
         ini = settings.ini or settings.root / "alembic.ini"
@@ -122,7 +125,7 @@ class Migrations:
             ini_section=settings.section,
             output_buffer=io.StringIO(),
             stdout=io.StringIO(),
-            cmd_opts=Namespace(quiet=True),
+            cmd_opts=command_options(command, ini if ini.is_file() else None, settings.section),
             **alembic_toml_argument(settings.root),
         )
         config.set_main_option("script_location", str(self.directory).replace("%", "%%"))
@@ -141,7 +144,9 @@ class Migrations:
             )
         return config
 
-    def environment_config(self, *, models: bool = True, **hooks: Any) -> Config:
+    def environment_config(
+        self, *, models: bool = True, command: Sequence[str] = ("current",), **hooks: Any
+    ) -> Config:
         """An Alembic Config for running env.py: the models are imported first, so a wrong
         metadata setting is its own sentence (exit 2) before any file or connection is
         touched, rather than an error raised from inside env.py.
@@ -150,7 +155,7 @@ class Migrations:
         imported only when configured, and an env.py that names none of its own (Alembic's
         ``target_metadata = None``) runs without them."""
         self.check_models(required=models)
-        return self.alembic_config(**hooks)
+        return self.alembic_config(command=command, **hooks)
 
     def check_models(self, *, required: bool = True) -> None:
         """Import the models now (a wrong setting is its own sentence). When not
@@ -163,16 +168,29 @@ class Migrations:
         elif self.settings.metadata_ref:
             self.settings.metadata  # noqa: B018 - imported for its ConfigError
 
-    def script_directory(self, config: Config | None = None) -> ScriptDirectory:
+    def script_directory(
+        self, config: Config | None = None, *, first: bool = False
+    ) -> ScriptDirectory:
         """Every migration file loaded and checked, or one clear ScriptError.
 
         Loaded once while the files stay as they are: a command that asks twice (make, then
         lint of what it wrote) executes each revision file once."""
         config = config or self.alembic_config()
-        state = graph.folder_state(self.directory, gate.alembic_ini_options(self.settings.root))
+        moved = (self.directory / "env.py").is_file() and version_folders.env_py_may_move_versions(
+            config.get_main_option("revision_environment"), self.directory
+        )
+        ini = gate.alembic_ini_options(self.settings.root)
+        state = None if moved else graph.folder_state(self.directory, ini)
         if state is not None and self._loaded is not None and self._loaded[0] == state:
             return graph.share(config, self._loaded[1])
-        script = graph.load_script_directory(config, self.directory)
+        if moved and self._locations is None:  # what env.py names: asked once
+            self._locations = (
+                version_folders.discovered_locations(config, running.running_env(self)),
+            )
+        locations = self._locations[0] if moved and self._locations else None
+        script = graph.load_script_directory(config, self.directory, locations)
+        if not first:  # ``first``: the job may write the first revision (make)
+            version_folders.require_revisions_found(script, self.directory)
         self._loaded = (state, script) if state is not None else None
         return script
 
@@ -205,18 +223,19 @@ class Migrations:
         return running.inspect(self, lambda context, _script: current_heads(context), models=False)
 
     def heads(self) -> list[RevisionInfo]:
-        script = self.script_directory()
+        script = self.script_directory(self.alembic_config(command=("heads",)))
         return [
             RevisionInfo.of(s) for s in script.get_revisions(script.get_heads()) if s is not None
         ]
 
     def history(self) -> list[RevisionInfo]:
         """Every revision, newest first."""
-        return [RevisionInfo.of(s) for s in self.script_directory().walk_revisions()]
+        script = self.script_directory(self.alembic_config(command=("history",)))
+        return [RevisionInfo.of(s) for s in script.walk_revisions()]
 
     def show(self, revision: str) -> tuple[RevisionInfo, str]:
         """One revision and its file's text."""
-        script = self.script_directory()
+        script = self.script_directory(self.alembic_config(command=("show", revision)))
         found = resolve(script, revision)
         return RevisionInfo.of(found), Path(found.path).read_text(encoding="utf-8")
 

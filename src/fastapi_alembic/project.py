@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import TextIO
 
 _local = threading.local()
+#: The real stdout of the outermost running_project_code, for our report lines printed from
+#: a thread env.py runs in (env_runs.py), where the thread-local one is not set.
+_outermost: list[TextIO] = []
 
 
 @contextmanager
@@ -31,6 +34,7 @@ def running_project_code(root: Path, verbose: bool | None = None) -> Iterator[No
         yield
         return
     _local.stdout = sys.stdout
+    _outermost.append(sys.stdout)
     disabled = logging.root.manager.disable
     if verbose is False:
         logging.disable(max(disabled, logging.INFO))
@@ -39,13 +43,16 @@ def running_project_code(root: Path, verbose: bool | None = None) -> Iterator[No
             yield
     finally:
         _local.stdout = None
+        _outermost.remove(_outermost[-1])
         logging.disable(disabled)
 
 
 @contextmanager
 def our_stdout() -> Iterator[None]:
     """Inside running_project_code: our own report lines go to the real stdout again."""
-    real: TextIO | None = getattr(_local, "stdout", None)
+    real: TextIO | None = getattr(_local, "stdout", None) or (
+        _outermost[-1] if _outermost else None
+    )
     if real is None:
         yield
         return

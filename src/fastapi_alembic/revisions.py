@@ -107,8 +107,11 @@ def folder_state(directory: Path, alembic_options: dict[str, str | None]) -> obj
         return None
 
 
-def load_script_directory(config: Config, directory: Path) -> ScriptDirectory:
-    """Load every migration file now, turning each way that can fail into one sentence.
+def load_script_directory(
+    config: Config, directory: Path, locations: list[str] | None = None
+) -> ScriptDirectory:
+    """Load every migration file now, turning each way that can fail into one sentence;
+    from ``locations`` when given (the folders env.py names, jobs/version_folders.py).
 
     The result is kept on ``config``, so alembic.command reuses it instead of loading again."""
     if not (directory / "env.py").is_file():
@@ -122,6 +125,9 @@ def load_script_directory(config: Config, directory: Path) -> ScriptDirectory:
         raise ConfigError(
             f"The migrations folder {directory} cannot be used: {str(error).rstrip('.')}."
         ) from None
+    if locations is not None:
+        script.version_locations = locations
+        script.__dict__.pop("_version_locations", None)  # memoized from the ini's
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

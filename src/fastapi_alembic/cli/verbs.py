@@ -4,7 +4,8 @@ cli/commands.py registers the verbs from this table, in this order, and docs/cli
 same table for people; tests/test_cli_surface.py checks the two against the registered
 commands. Every verb takes --config, --directory, --name, --verbose and --json; a verb that
 reads a database takes --url; a verb that loads the models (itself, or by running an env.py
-that does) takes --metadata.
+that does) takes --metadata. Every verb that reads revisions may run env.py (to see the
+revision folders it names), so all of them take both.
 """
 
 from __future__ import annotations
@@ -46,12 +47,13 @@ VERBS = (
     Verb("status", "inspecting", url=True, metadata=True),
     Verb("check", "inspecting", url=True, metadata=True),
     Verb("current", "inspecting", url=True, metadata=True),
-    Verb("heads", "inspecting", url=False, metadata=False),
+    # heads, show and merge run env.py when it may name revision folders of its own.
+    Verb("heads", "inspecting", url=True, metadata=True),
     Verb("history", "inspecting", url=True, metadata=True),
-    Verb("show", "inspecting", url=False, metadata=False),
+    Verb("show", "inspecting", url=True, metadata=True),
     Verb("stamp", "moving", url=True, metadata=True),
     Verb("log", "ledger", url=True, metadata=True),
-    Verb("merge", "authoring", url=False, metadata=False),
+    Verb("merge", "authoring", url=True, metadata=True),
     Verb(
         "test",
         "testing",

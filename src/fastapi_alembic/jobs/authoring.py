@@ -42,8 +42,9 @@ def make(
         raise ScriptError('A revision needs a message, for example: make "add users.phone_number".')
     require_template_can_hold(migrations.directory / "script.py.mako", message)
     keep_or_drop = MakeDirectives(renames, ask)
-    config = migrations.environment_config(process_revision_directives=keep_or_drop)
-    script = migrations.script_directory(config)
+    line = ("revision", *([] if empty else ["--autogenerate"]), f"--message={message}")
+    config = migrations.environment_config(command=line, process_revision_directives=keep_or_drop)
+    script = migrations.script_directory(config, first=True)
     graph.require_single_head(script)
     if empty:
         with running.running_env(migrations):
@@ -90,7 +91,7 @@ def merge(migrations: Migrations, message: str) -> MadeRevision:
     """The body of ``Migrations.merge``."""
     message = clean_message(message)
     require_template_can_hold(migrations.directory / "script.py.mako", message)
-    config = migrations.alembic_config()
+    config = migrations.alembic_config(command=("merge", f"--message={message}", "heads"))
     script = migrations.script_directory(config)
     heads = script.get_heads()
     if len(heads) < 2:

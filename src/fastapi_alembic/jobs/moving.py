@@ -100,7 +100,7 @@ def downgrade(
 
 def stamp(migrations: Migrations, revision: str) -> MoveResult:
     """The body of ``Migrations.stamp``."""
-    config = migrations.environment_config(models=False)
+    config = migrations.environment_config(models=False, command=("stamp", revision))
     script = migrations.script_directory(config)
     if revision not in ("base", "heads"):
         resolve(script, revision)
@@ -140,7 +140,10 @@ def _move(
 ) -> MoveResult:
     events = _StepEvents(on_start, on_step)
     config = migrations.environment_config(
-        models=False, on_version_apply=events, before_version_apply=events.started
+        models=False,
+        command=(direction, *(["--sql"] if sql else []), target),
+        on_version_apply=events,
+        before_version_apply=events.started,
     )
     script = migrations.script_directory(config)
     graph.require_target(script, target, direction)

@@ -19,6 +19,7 @@ from fastapi_alembic import environment
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import sqlite
 from fastapi_alembic.env import CONNECTION_KEY
+from fastapi_alembic.env_runs import env_py_may_move_versions, ini_revision_environment
 from fastapi_alembic.environment import GUARD_KEY, DatabaseGuard
 from fastapi_alembic.errors import ConfigError, DatabaseStateError, MigrationLockTimeout
 from fastapi_alembic.jobs.common import first_line
@@ -195,14 +196,27 @@ def refused(migrations: Migrations, error: DBAPIError) -> DatabaseStateError | M
 def fast_head_check(
     migrations: Migrations, connection: Connection | None = None
 ) -> gate.HeadCheck | str:
-    """The gate's static answer, or (said with -v) why only Alembic can answer."""
+    """The gate's static answer, or (said with -v) why only Alembic can answer: among the
+    reasons, an env.py that may name revision folders of its own, and files that show no
+    revision at all (Alembic then says whether that is so, or files sit where nothing looks)."""
+    settings = migrations.settings
+    ini = settings.ini or settings.root / "alembic.ini"
+    revision_environment = ini_revision_environment(ini, settings.section)
+    if env_py_may_move_versions(revision_environment, migrations.directory):
+        reason = "env.py may name revision folders of its own (version_locations)"
+        logger.info("The revision files are read through Alembic: %s.", reason)
+        return reason
     options = gate.alembic_ini_options(migrations.settings.root)
     try:
         answer = gate.fast_head_check(migrations.settings, options, connection)
     except DBAPIError as error:
         raise refused(migrations, error) from None
-    if answer is not None:
+    if answer is not None and answer.heads:
         return answer
-    reason = gate.why_not_static(migrations.settings, options)
+    reason = (
+        gate.why_not_static(migrations.settings, options)
+        if answer is None
+        else "the revision files show no revision"
+    )
     logger.info("The revision files are read through Alembic: %s.", reason)
     return reason
