@@ -262,3 +262,55 @@ def test_handing_a_copy_back_twice_does_not_hand_it_out_twice(
     first, second = dbs.create(), dbs.create()
     assert first.database != second.database
     assert url.database in {first.database, second.database}
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+@pytest.mark.parametrize(
+    "ddl",
+    [
+        "ALTER TABLE users ADD COLUMN extra INTEGER",
+        "DROP INDEX ix_users_name",
+        "COMMENT ON TABLE posts IS 'changed'",
+        "ALTER TABLE users ALTER COLUMN age SET DEFAULT 3",
+    ],
+)
+def test_the_quick_catalog_check_sees_every_change(templates: TemplateDatabases, ddl: str) -> None:
+    from fastapi_alembic.dialects.postgresql_copies import QUICK_CHECK_SQL
+
+    dbs = templates
+    url = dbs.create()
+    plan = dbs.store._plans[dbs.template()]  # type: ignore[attr-defined]
+    assert plan is not None
+
+    def quick() -> tuple[str, bool]:
+        found = run(
+            url, f"SELECT * FROM ({QUICK_CHECK_SQL}) AS q".replace(":since", str(plan.since))
+        )
+        return found[0][0], found[0][1]
+
+    # Rows written and sequences moved are no schema change: the full fingerprint is skipped.
+    run(url, "INSERT INTO users (email) VALUES ('a@example.com')")
+    assert quick() == (plan.counts, False)
+    run(url, ddl)
+    assert quick() != (plan.counts, False)
+    hand_back(dbs, url)
+    assert url.database not in dbs.store.names(f"{dbs.prefix}_c_{dbs.app}_")
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_seed_rows_a_test_left_alone_are_not_written_again(templates: TemplateDatabases) -> None:
+    dbs = templates
+    used = dbs.create()
+    seeds = "SELECT xmin::text, * FROM users ORDER BY id"
+    before = run(used, seeds)
+    run(used, "INSERT INTO posts (title, published, user_id) VALUES ('t', false, 1)")
+    hand_back(dbs, used)
+    again = dbs.create()
+    assert again.database == used.database
+    assert run(again, "SELECT count(*) FROM posts") == [(0,)]
+    assert run(again, seeds) == before  # the same row versions: not deleted and inserted
+    # A seed row the test changed is put back (as a new row version).
+    run(again, "UPDATE users SET name = 'Changed' WHERE id = 1")
+    hand_back(dbs, again)
+    third = dbs.create()
+    assert [row[1:] for row in run(third, seeds)] == [row[1:] for row in before]

@@ -152,6 +152,10 @@ class ResetPlan:
     parents), its rows as row literals, and where its sequences stand."""
 
     fingerprint: str
+    #: The transaction id from which on a catalog row is newer than the fresh copy, and how
+    #: many rows each catalog the fingerprint reads had: the quick check's reference.
+    since: int = 0
+    counts: str = ""
     tables: list[str] = field(default_factory=list)  # quoted, qualified
     columns: dict[str, str] = field(default_factory=dict)  # table -> its quoted column list
     rows: dict[str, list[str]] = field(default_factory=dict)  # table -> rows as literals
@@ -230,6 +234,45 @@ SELECT md5(ROW(
 )::text)
 """
 
+#: The catalogs FINGERPRINT_SQL reads, each with the rows of it that it reads.
+_CATALOGS = [
+    ("pg_namespace", _USER_SCHEMA.format(n="pg_namespace")),
+    ("pg_class", f"oid >= {_FIRST_USER_OID}"),
+    ("pg_attribute", f"attrelid >= {_FIRST_USER_OID} AND attnum > 0"),
+    ("pg_attrdef", "true"),
+    ("pg_constraint", f"oid >= {_FIRST_USER_OID}"),
+    ("pg_index", f"indexrelid >= {_FIRST_USER_OID}"),
+    ("pg_sequence", "true"),
+    ("pg_type", f"oid >= {_FIRST_USER_OID}"),
+    ("pg_enum", "true"),
+    ("pg_trigger", f"oid >= {_FIRST_USER_OID}"),
+    ("pg_rewrite", f"oid >= {_FIRST_USER_OID}"),
+    ("pg_proc", f"oid >= {_FIRST_USER_OID}"),
+    ("pg_policy", "true"),
+    ("pg_extension", "true"),
+    ("pg_description", f"objoid >= {_FIRST_USER_OID}"),
+    (
+        "pg_db_role_setting",
+        "setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    ),
+    ("pg_largeobject_metadata", "true"),
+]
+
+#: The quick check that a copy's schema is the fresh copy's: every DDL statement inserts
+#: catalog rows or deletes them, and an update is a new row version too. So when each catalog
+#: has as many of these rows as in the fresh copy and none was written by a transaction that
+#: began after the fresh copy was read (``age(xmin)`` against the reference id: no wraparound
+#: trouble), the catalog is the fresh copy's. It counts and compares ids instead of rendering
+#: and hashing every row; when it cannot tell (a TRUNCATE rewrote a pg_class row, say), the
+#: full fingerprint decides.
+QUICK_CHECK_SQL = "SELECT concat_ws(',', {counts}), coalesce({newer}, false)".format(
+    counts=", ".join(f"(SELECT count(*) FROM {c} WHERE {w})" for c, w in _CATALOGS),
+    newer=" OR ".join(
+        f"(SELECT bool_or(age(xmin) <= age(CAST(CAST(:since AS text) AS xid))) FROM {c} WHERE {w})"
+        for c, w in _CATALOGS
+    ),
+)
+
 _TABLES_SQL = f"""
 SELECT c.oid, format('%I.%I', n.nspname, c.relname),
        (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
@@ -256,6 +299,9 @@ def _read_reset_plan(connection: Connection) -> ResetPlan | None:
         return connection.execute(text(sql))  # text(): the catalog SQL holds % signs
 
     plan = ResetPlan(fingerprint=str(run(FINGERPRINT_SQL).scalar()))
+    # Every transaction from the next one on has an id at least this (modulo 2**32: xid).
+    plan.since = int(run("SELECT txid_snapshot_xmax(txid_current_snapshot())").scalar()) % 2**32
+    plan.counts = str(connection.execute(text(QUICK_CHECK_SQL), {"since": plan.since}).one()[0])
     oids: dict[int, str] = {}
     for oid, table, columns, fires in run(_TABLES_SQL).all():
         if fires:
@@ -307,23 +353,46 @@ def _reset(connection: Connection, plan: ResetPlan) -> bool:
     def run(sql: str) -> Any:  # a CursorResult; rows of any shape
         return connection.execute(text(sql))
 
-    if run(FINGERPRINT_SQL).scalar() != plan.fingerprint:
+    # The commit need not wait for the disk (set in the same round trip as the check): a
+    # test database lost in a server crash goes with the run, and on a busy disk a flush
+    # costs more than the rest of the reset.
+    counts, newer = connection.execute(
+        text(
+            "SELECT q.* FROM (SELECT set_config('synchronous_commit', 'off', true)) AS s, "
+            f"({QUICK_CHECK_SQL}) AS q"
+        ),
+        {"since": plan.since},
+    ).one()
+    unchanged = counts == plan.counts and not newer
+    if not unchanged and run(FINGERPRINT_SQL).scalar() != plan.fingerprint:
         return False
-    # One round trip says which tables hold rows and where every sequence stands, so that
-    # only what the test touched is written (most tables of most tests stay empty).
-    probes = [f"EXISTS (SELECT 1 FROM {table})" for table in plan.tables]
+    # One round trip says which tables hold rows, whether the template's own rows (the
+    # version table, seed data) are still as they were (as many rows, none written since
+    # the fresh copy was read), and where every sequence stands, so that only what the test
+    # touched is written (most tables of most tests stay empty).
+    newer_row = f"age(xmin) <= age(CAST('{int(plan.since)}' AS xid))"
+    probes = [
+        f"(SELECT count(*) = {len(plan.rows[table])} AND NOT coalesce(bool_or({newer_row}), "
+        f"false) FROM {table})"
+        if table in plan.rows
+        else f"EXISTS (SELECT 1 FROM {table})"
+        for table in plan.tables
+    ]
     for sequence in plan.sequences:
         probes.append(f"(SELECT last_value FROM {sequence})")
         probes.append(f"(SELECT is_called FROM {sequence})")
     found = list(run("SELECT " + ", ".join(probes)).one()) if probes else []
-    filled = found[: len(plan.tables)]
+    filled = dict(zip(plan.tables, found[: len(plan.tables)], strict=True))
     positions = found[len(plan.tables) :]
-    for table, has_rows in zip(plan.tables, filled, strict=True):
-        if has_rows or table in plan.rows:
+    # The template's rows are put back all together or not at all (one seed table's rows may
+    # reference another's).
+    seeds_intact = all(filled[table] for table in plan.rows)
+    for table in plan.tables:
+        if (table in plan.rows and not seeds_intact) or (table not in plan.rows and filled[table]):
             run(f"DELETE FROM {table}")
     for table in reversed(plan.tables):  # parents first
         rows = plan.rows.get(table)
-        if rows:
+        if rows and not seeds_intact:
             columns = plan.columns[table]
             selected = ", ".join(f"(r).{c}" for c in columns.split(", "))
             connection.execute(
