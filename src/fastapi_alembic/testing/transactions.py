@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import URL
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from fastapi_alembic.db import make_engine
 
@@ -110,7 +111,8 @@ class SharedDatabase:
             # Async connections belong to the loop that opened them; a test in another loop
             # (pytest's async plugins may run one per module) needs connections of its own.
             self._forget_async_engine()
-            made = make_engine(async_url(self.url))
+            # A pool: the tests of one loop reuse the connection (the default is none).
+            made = make_engine(async_url(self.url), poolclass=AsyncAdaptedQueuePool)
             if isinstance(made, Engine):  # async_url names an async driver
                 raise TypeError(f"not an async engine: {made!r}")
             event.listen(made.sync_engine, "commit", self._note_commit)
@@ -163,12 +165,14 @@ class OuterTransaction:
     def end(self) -> str | None:
         """Roll everything back; what escaped the rollback, in one sentence, or None."""
         try:
-            for session in self._sessions:
-                session.close()
+            # The outer rollback first: it ends the sessions' SAVEPOINTs with it, so closing
+            # them afterwards costs no round trip of its own.
             if self.transaction.is_active:
                 self.transaction.rollback()
             if self.connection.in_transaction():  # one the test began itself after a commit
                 self.connection.rollback()
+            for session in self._sessions:
+                session.close()
         except Exception:
             # The connection is in a state we cannot tell: the next test gets a new one (an
             # open transaction on it is rolled back by the server when it goes).
