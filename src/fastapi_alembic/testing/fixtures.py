@@ -154,24 +154,25 @@ def migrated_engine(
                 engines.pop(next(iter(engines))).dispose()
 
 
-def shared_database(request: pytest.FixtureRequest, templates: TemplateDatabases) -> SharedDatabase:
+def shared_database(request: pytest.FixtureRequest) -> SharedDatabase:
+    """The shared database of this app and server, made (with its template store) at first."""
     from fastapi_alembic.testing.transactions import SharedDatabase
 
+    migrations = request.getfixturevalue("migrations")
+    server = request.getfixturevalue("migrate_base_url")
     shared = request.config.stash.setdefault(SHARED_KEY, {})
-    key = (str(templates.migrations.directory.resolve()), str(templates.server))
+    key = (str(migrations.directory), str(server))
     if key not in shared:
-        shared[key] = SharedDatabase(templates)
+        shared[key] = SharedDatabase(request.getfixturevalue("migrate_templates"))
     return shared[key]
 
 
 @pytest.fixture
-def migrate_transaction(
-    request: pytest.FixtureRequest, migrate_templates: TemplateDatabases
-) -> Iterator[OuterTransaction]:
+def migrate_transaction(request: pytest.FixtureRequest) -> Iterator[OuterTransaction]:
     """Transaction mode: the test's outer transaction on the shared database, rolled back
     after the test (behind migrated_connection, migrated_session and override_database)."""
     try:
-        transaction = shared_database(request, migrate_templates).begin()
+        transaction = shared_database(request).begin()
     except MigrationsError as error:
         fail(error)
     yield transaction
@@ -230,7 +231,7 @@ async def migrated_async_connection(
     plugin (``@pytest.mark.anyio``). In transaction mode it is inside the test's own outer
     transaction (a connection apart from the sync fixtures'), rolled back after the test."""
     if migrate_isolation == "transaction":
-        shared = shared_database(request, request.getfixturevalue("migrate_templates"))
+        shared = shared_database(request)
         try:
             transaction = await shared.async_begin()
         except MigrationsError as error:

@@ -76,6 +76,9 @@ if TYPE_CHECKING:
 
 URL_ENVIRONMENT_VARIABLE = TEST_URL_VARIABLE
 ISOLATIONS = ("database", "transaction")
+#: Copies a background connection keeps ready on a server (recycled ones join them), so that
+#: a short test after a long one, or a burst of tests, finds one without waiting.
+READY_COPIES = 2
 __all__ = [
     "migrate_isolation",
     "migrate_transaction",
@@ -260,7 +263,7 @@ def migrate_templates(
             if prefix is not None:
                 check_prefix(prefix)
             store = stores[key] = TemplateDatabases(
-                migrations, migrate_base_url, ahead=1, recycle=recycle, prefix=prefix
+                migrations, migrate_base_url, ahead=READY_COPIES, recycle=recycle, prefix=prefix
             )
         except MigrationsError as error:
             _fail(error)
