@@ -314,3 +314,45 @@ def test_seed_rows_a_test_left_alone_are_not_written_again(templates: TemplateDa
     hand_back(dbs, again)
     third = dbs.create()
     assert [row[1:] for row in run(third, seeds)] == [row[1:] for row in before]
+
+
+ENGINE_TESTS = """
+import pytest
+from sqlalchemy import text
+
+
+@pytest.mark.parametrize("n", range(8))
+def test_a_recycled_copy_comes_with_its_engine(migrated_engine, n):
+    migrated_engine.uses = getattr(migrated_engine, "uses", 0) + 1
+    with migrated_engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM posts")) == 0
+        connection.execute(text("INSERT INTO posts (title, published, user_id) VALUES ('t', false, 1)"))
+        connection.commit()
+    with open("engines.txt", "a") as seen:
+        seen.write(f"{{migrated_engine.url.database}} {{migrated_engine.uses}}\\n")
+"""
+
+
+@SERVERS
+def test_the_plugin_keeps_an_engine_per_recycled_copy(backend: str, tmp_path: Path) -> None:
+    history = seeded_history(tmp_path)
+    server = server_for(backend, tmp_path)
+    (history.root / "test_engines.py").write_text(ENGINE_TESTS.format())
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
+        cwd=history.root,
+        env={**os.environ, "FASTAPI_ALEMBIC_TEST_URL": server},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    dbs = TemplateDatabases(history.migrations(), server)
+    dbs.discard()
+    assert done.returncode == 0, done.stdout + done.stderr
+    seen = [line.split() for line in (history.root / "engines.txt").read_text().splitlines()]
+    # Every copy handed out again came with the engine of its earlier tests.
+    uses: dict[str, int] = {}
+    for name, count in seen:
+        uses[name] = uses.get(name, 0) + 1
+        assert int(count) == uses[name], seen
+    assert max(uses.values()) >= 2, seen  # eight tests on a few copies: some came back
