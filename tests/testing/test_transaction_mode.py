@@ -294,3 +294,38 @@ def test_an_unknown_isolation_is_one_sentence(tmp_path: Path) -> None:
         'The isolation in the migrate_isolation ini setting must be "database" or '
         "\"transaction\", not 'savepoint'." in done.stdout
     ), done.stdout
+
+
+ONE_COPY_TESTS = """
+import time
+
+import pytest
+
+
+@pytest.mark.parametrize("n", range(3))
+def test_one_copy_serves_the_run(migrated_connection, migrate_templates, n) -> None:
+    time.sleep(0.5)  # time enough for copies made ahead, had any been started
+    dbs = migrate_templates
+    assert len(dbs.store.names(f"{dbs.prefix}_c_{dbs.app}_")) == 1
+"""
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)
+def test_a_run_in_transactions_makes_one_copy(backend: str, tmp_path: Path) -> None:
+    history = new_history(tmp_path).add_good()
+    write_suite(history)
+    (history.root / "test_in_transactions.py").write_text(ONE_COPY_TESTS)
+    server = server_for(backend, tmp_path)
+    dbs = TemplateDatabases(history.migrations(), server)
+    try:
+        done = pytest_in(
+            history.root,
+            f"--migrate-url={server}",
+            "--migrate-isolation=transaction",
+            "-p",
+            "no:xdist",
+        )
+    finally:
+        dbs.discard()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 passed" in done.stdout, done.stdout

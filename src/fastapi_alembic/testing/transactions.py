@@ -75,7 +75,8 @@ class SharedDatabase:
     @property
     def url(self) -> URL:
         if self._url is None:
-            self._url = self.templates.create()
+            # One copy for the run: no reason to start making copies ahead for it.
+            self._url = self.templates.create(start_ahead=False)
         return self._url
 
     def _note_commit(self, *_: Any) -> None:
