@@ -24,7 +24,7 @@ SKIPPED = {
     "docs/guide.md": 3,  # adopt, which asks on a terminal; an env.py before and after adopt
     "docs/lint.md": 30,  # each rule's advice, a revision fragment tests/lint/test_advice.py checks
     "docs/production.md": 6,  # log excerpts of locks held by others and of a killed migration
-    "docs/testing.md": 1,  # a benchmark
+    "docs/testing.md": 4,  # two benchmarks; transaction mode, run by tests/testing/test_transaction_mode.py
 }
 
 
