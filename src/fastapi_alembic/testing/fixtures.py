@@ -35,6 +35,9 @@ SHARED_KEY = pytest.StashKey[dict[tuple[str, str], "SharedDatabase"]]()
 #: their names), so a test pays a connection, not an engine's first-connect queries.
 ENGINES_KEY = pytest.StashKey[dict[str, "Engine"]]()
 _KEPT_ENGINES = 64
+#: The fixtures below take ``migrations`` and ``migrate_base_url`` as arguments even where the
+#: mode decides whether they are used: a conftest may parametrize them, and pytest gives a
+#: fixture its parameters only when the test's own fixtures name it.
 #: Fixtures that hand a test's own code a way to connect: they need a database of its own.
 _OWN_DATABASE = ("migrated_url", "migrated_engine")
 
@@ -185,7 +188,9 @@ def migrate_transaction(
 
 
 @pytest.fixture
-def migrated_connection(request: pytest.FixtureRequest) -> Iterator[Connection]:
+def migrated_connection(
+    request: pytest.FixtureRequest, migrations: Migrations, migrate_base_url: str
+) -> Iterator[Connection]:
     """A Connection on the test's database. In transaction mode it is inside the test's
     transaction (do not commit it); else a connection of migrated_engine, closed after."""
     # The mode is asked for directly, not through its fixture: one fixture fewer per test.
@@ -199,7 +204,10 @@ def migrated_connection(request: pytest.FixtureRequest) -> Iterator[Connection]:
 
 @pytest.fixture
 def migrated_session(
-    request: pytest.FixtureRequest, migrate_session_class: type[Session]
+    request: pytest.FixtureRequest,
+    migrations: Migrations,
+    migrate_base_url: str,
+    migrate_session_class: type[Session],
 ) -> Iterator[Session]:
     """A Session of the app's own class on the test's database, closed after the test. In
     transaction mode its commits release a SAVEPOINT of the test's transaction."""
@@ -227,17 +235,17 @@ def async_session_class_for(session_class: type[Session]) -> type[AsyncSession]:
 
 @pytest.fixture
 async def migrated_async_connection(
-    request: pytest.FixtureRequest, anyio_backend: Any, migrate_isolation: str
+    request: pytest.FixtureRequest,
+    anyio_backend: Any,
+    migrations: Migrations,
+    migrate_base_url: str,
+    migrate_isolation: str,
 ) -> AsyncIterator[AsyncConnection]:
     """An AsyncConnection on the test's database, for async tests run by anyio's pytest
     plugin (``@pytest.mark.anyio``). In transaction mode it is inside the test's own outer
     transaction (a connection apart from the sync fixtures'), rolled back after the test."""
     if migrate_isolation == "transaction":
-        shared = shared_database(
-            request,
-            request.getfixturevalue("migrations"),
-            request.getfixturevalue("migrate_base_url"),
-        )
+        shared = shared_database(request, migrations, migrate_base_url)
         try:
             transaction = await shared.async_begin()
         except MigrationsError as error:
@@ -283,7 +291,11 @@ class DatabaseOverride(Protocol):
 
 @pytest.fixture
 def override_database(
-    request: pytest.FixtureRequest, migrate_isolation: str, migrate_session_class: type[Session]
+    request: pytest.FixtureRequest,
+    migrations: Migrations,
+    migrate_base_url: str,
+    migrate_isolation: str,
+    migrate_session_class: type[Session],
 ) -> Iterator[DatabaseOverride]:
     """``override_database(app, get_db)``: the app's database dependency yields a Session (of
     the app's own class, or ``session_class=``) on the test's database until the test ends;
