@@ -20,11 +20,11 @@ from backends import require_server
 #: Blocks marked skip, by document: a new one has to be added here on purpose.
 SKIPPED = {
     "README.md": 3,  # installing from PyPI and from a remote; make demo and make test
-    "docs/benchmarks.md": 7,  # the benchmarks
+    "docs/benchmarks.md": 8,  # the benchmarks
     "docs/guide.md": 3,  # adopt, which asks on a terminal; an env.py before and after adopt
     "docs/lint.md": 30,  # each rule's advice, a revision fragment tests/lint/test_advice.py checks
     "docs/production.md": 6,  # log excerpts of locks held by others and of a killed migration
-    "docs/testing.md": 1,  # a benchmark
+    "docs/testing.md": 4,  # two benchmarks; transaction mode, run by tests/testing/test_transaction_mode.py
 }
 
 

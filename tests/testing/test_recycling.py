@@ -262,3 +262,97 @@ def test_handing_a_copy_back_twice_does_not_hand_it_out_twice(
     first, second = dbs.create(), dbs.create()
     assert first.database != second.database
     assert url.database in {first.database, second.database}
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+@pytest.mark.parametrize(
+    "ddl",
+    [
+        "ALTER TABLE users ADD COLUMN extra INTEGER",
+        "DROP INDEX ix_users_name",
+        "COMMENT ON TABLE posts IS 'changed'",
+        "ALTER TABLE users ALTER COLUMN age SET DEFAULT 3",
+    ],
+)
+def test_the_quick_catalog_check_sees_every_change(templates: TemplateDatabases, ddl: str) -> None:
+    from fastapi_alembic.dialects.postgresql_catalog import QUICK_CHECK_SQL
+
+    dbs = templates
+    url = dbs.create()
+    plan = dbs.store._plans[dbs.template()]  # type: ignore[attr-defined]
+    assert plan is not None
+
+    def quick() -> tuple[str, bool]:
+        found = run(
+            url, f"SELECT * FROM ({QUICK_CHECK_SQL}) AS q".replace(":since", str(plan.since))
+        )
+        return found[0][0], found[0][1]
+
+    # Rows written and sequences moved are no schema change: the full fingerprint is skipped.
+    run(url, "INSERT INTO users (email) VALUES ('a@example.com')")
+    assert quick() == (plan.counts, False)
+    run(url, ddl)
+    assert quick() != (plan.counts, False)
+    hand_back(dbs, url)
+    assert url.database not in dbs.store.names(f"{dbs.prefix}_c_{dbs.app}_")
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_seed_rows_a_test_left_alone_are_not_written_again(templates: TemplateDatabases) -> None:
+    dbs = templates
+    used = dbs.create()
+    seeds = "SELECT xmin::text, * FROM users ORDER BY id"
+    before = run(used, seeds)
+    run(used, "INSERT INTO posts (title, published, user_id) VALUES ('t', false, 1)")
+    hand_back(dbs, used)
+    again = dbs.create()
+    assert again.database == used.database
+    assert run(again, "SELECT count(*) FROM posts") == [(0,)]
+    assert run(again, seeds) == before  # the same row versions: not deleted and inserted
+    # A seed row the test changed is put back (as a new row version).
+    run(again, "UPDATE users SET name = 'Changed' WHERE id = 1")
+    hand_back(dbs, again)
+    third = dbs.create()
+    assert [row[1:] for row in run(third, seeds)] == [row[1:] for row in before]
+
+
+ENGINE_TESTS = """
+import pytest
+from sqlalchemy import text
+
+
+@pytest.mark.parametrize("n", range(8))
+def test_a_recycled_copy_comes_with_its_engine(migrated_engine, n):
+    migrated_engine.uses = getattr(migrated_engine, "uses", 0) + 1
+    with migrated_engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM posts")) == 0
+        connection.execute(text("INSERT INTO posts (title, published, user_id) VALUES ('t', false, 1)"))
+        connection.commit()
+    with open("engines.txt", "a") as seen:
+        seen.write(f"{{migrated_engine.url.database}} {{migrated_engine.uses}}\\n")
+"""
+
+
+@SERVERS
+def test_the_plugin_keeps_an_engine_per_recycled_copy(backend: str, tmp_path: Path) -> None:
+    history = seeded_history(tmp_path)
+    server = server_for(backend, tmp_path)
+    (history.root / "test_engines.py").write_text(ENGINE_TESTS.format())
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
+        cwd=history.root,
+        env={**os.environ, "FASTAPI_ALEMBIC_TEST_URL": server},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    dbs = TemplateDatabases(history.migrations(), server)
+    dbs.discard()
+    assert done.returncode == 0, done.stdout + done.stderr
+    seen = [line.split() for line in (history.root / "engines.txt").read_text().splitlines()]
+    # Every copy handed out again came with the engine of its earlier tests.
+    uses: dict[str, int] = {}
+    for name, count in seen:
+        uses[name] = uses.get(name, 0) + 1
+        assert int(count) == uses[name], seen
+    assert max(uses.values()) >= 2, seen  # eight tests on a few copies: some came back

@@ -15,6 +15,11 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from fastapi_alembic.dialects.base import DialectSupport, ServerTemplateStore
+from fastapi_alembic.dialects.postgresql_catalog import (
+    FINGERPRINT_SQL,
+    QUICK_CHECK_SQL,
+    USER_SCHEMA,
+)
 
 T = TypeVar("T")
 
@@ -152,83 +157,15 @@ class ResetPlan:
     parents), its rows as row literals, and where its sequences stand."""
 
     fingerprint: str
+    #: The transaction id from which on a catalog row is newer than the fresh copy, and how
+    #: many rows each catalog the fingerprint reads had: the quick check's reference.
+    since: int = 0
+    counts: str = ""
     tables: list[str] = field(default_factory=list)  # quoted, qualified
     columns: dict[str, str] = field(default_factory=dict)  # table -> its quoted column list
     rows: dict[str, list[str]] = field(default_factory=dict)  # table -> rows as literals
     sequences: dict[str, tuple[int, bool]] = field(default_factory=dict)  # -> last, is_called
 
-
-#: Schemas the application owns (not the system's, not another session's temporary ones).
-_USER_SCHEMA = (
-    "{n}.nspname NOT IN ('pg_catalog', 'information_schema') "
-    "AND {n}.nspname NOT LIKE 'pg\\_toast%' AND {n}.nspname NOT LIKE 'pg\\_temp\\_%'"
-)
-
-#: OIDs from here on belong to objects made after initdb: the application's (and, with the
-#: sessions ended first, no one else's: temporary tables go with their session).
-_FIRST_USER_OID = 16384
-
-#: One query over the catalog: every definition a test could change with DDL, hashed. It
-#: reads the catalog's own columns (OIDs, stored expression trees) rather than rendering
-#: definitions with pg_get_*def, which on the new connection of every reset costs twice as
-#: much (caches to fill). Every copy of a template has the same OIDs, so equal catalogs give
-#: equal fingerprints; an object dropped and made again gets a new OID, and its copy is
-#: dropped rather than recycled: the safe side. ROW(...)::text keeps every field's place,
-#: NULLs included.
-FINGERPRINT_SQL = f"""
-SELECT md5(ROW(
-  (SELECT string_agg(ROW(oid, nspname, nspowner, nspacl)::text, ',' ORDER BY oid)
-   FROM pg_namespace WHERE {_USER_SCHEMA.format(n="pg_namespace")}),
-  (SELECT string_agg(ROW(oid, relname, relnamespace, relkind, relpersistence,
-          relowner, relacl, reloptions, relrowsecurity, relforcerowsecurity, reloftype,
-          reltype, relispartition, relpartbound)::text, ',' ORDER BY oid)
-   FROM pg_class WHERE oid >= {_FIRST_USER_OID}),
-  (SELECT string_agg(ROW(attrelid, attnum, attname, atttypid, atttypmod,
-          attnotnull, attisdropped, attidentity, attgenerated, attcollation, attacl,
-          attndims, attoptions)::text, ',' ORDER BY attrelid, attnum)
-   FROM pg_attribute WHERE attrelid >= {_FIRST_USER_OID} AND attnum > 0),
-  (SELECT string_agg(ROW(oid, adrelid, adnum, adbin)::text, ',' ORDER BY oid)
-   FROM pg_attrdef),
-  (SELECT string_agg(ROW(oid, conname, connamespace, contype, condeferrable,
-          condeferred, convalidated, conrelid, contypid, conindid, confrelid, confupdtype,
-          confdeltype, confmatchtype, conkey, confkey, conbin, connoinherit)::text, ',' ORDER BY oid)
-   FROM pg_constraint WHERE oid >= {_FIRST_USER_OID}),
-  (SELECT string_agg(ROW(indexrelid, indrelid, indisunique, indisprimary,
-          indisexclusion, indimmediate, indisvalid, indkey, indcollation, indclass, indoption,
-          indexprs, indpred)::text, ',' ORDER BY indexrelid)
-   FROM pg_index WHERE indexrelid >= {_FIRST_USER_OID}),
-  (SELECT string_agg(ROW(seqrelid, seqtypid, seqstart, seqincrement, seqmax,
-          seqmin, seqcache, seqcycle)::text, ',' ORDER BY seqrelid)
-   FROM pg_sequence),
-  (SELECT string_agg(ROW(oid, typname, typnamespace, typowner, typtype,
-          typbasetype, typtypmod, typnotnull, typdefaultbin, typacl)::text, ',' ORDER BY oid)
-   FROM pg_type WHERE oid >= {_FIRST_USER_OID}),
-  (SELECT string_agg(ROW(oid, enumtypid, enumsortorder, enumlabel)::text, ',' ORDER BY oid)
-   FROM pg_enum),
-  (SELECT string_agg(ROW(oid, tgrelid, tgname, tgfoid, tgtype, tgenabled,
-          tgisinternal, tgattr, tgargs, tgqual)::text, ',' ORDER BY oid)
-   FROM pg_trigger WHERE oid >= {_FIRST_USER_OID}),
-  (SELECT string_agg(ROW(oid, ev_class, rulename, ev_type, ev_enabled, is_instead,
-          ev_qual, ev_action)::text, ',' ORDER BY oid)
-   FROM pg_rewrite WHERE oid >= {_FIRST_USER_OID}),
-  (SELECT string_agg(ROW(oid, proname, pronamespace, proowner, prokind,
-          prosecdef, provolatile, proretset, prorettype, proargtypes, proconfig, proacl,
-          md5(prosrc))::text, ',' ORDER BY oid)
-   FROM pg_proc WHERE oid >= {_FIRST_USER_OID}),
-  (SELECT string_agg(ROW(oid, polrelid, polname, polcmd, polpermissive, polroles,
-          polqual, polwithcheck)::text, ',' ORDER BY oid)
-   FROM pg_policy),
-  (SELECT string_agg(ROW(oid, extname, extversion)::text, ',' ORDER BY oid)
-   FROM pg_extension),
-  (SELECT string_agg(ROW(classoid, objoid, objsubid, md5(description))::text, ','
-          ORDER BY classoid, objoid, objsubid)
-   FROM pg_description WHERE objoid >= {_FIRST_USER_OID}),
-  (SELECT string_agg(ROW(setrole, setconfig)::text, ',' ORDER BY setrole)
-   FROM pg_db_role_setting
-   WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())),
-  (SELECT count(*) FROM pg_largeobject_metadata)
-)::text)
-"""
 
 _TABLES_SQL = f"""
 SELECT c.oid, format('%I.%I', n.nspname, c.relname),
@@ -237,13 +174,13 @@ SELECT c.oid, format('%I.%I', n.nspname, c.relname),
        EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal)
        OR EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.ev_class = c.oid)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND {_USER_SCHEMA.format(n="n")}
+WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND {USER_SCHEMA.format(n="n")}
 """
 
 _SEQUENCES_SQL = f"""
 SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind = 'S' AND {_USER_SCHEMA.format(n="n")}
+WHERE c.relkind = 'S' AND {USER_SCHEMA.format(n="n")}
 """
 
 
@@ -256,6 +193,9 @@ def _read_reset_plan(connection: Connection) -> ResetPlan | None:
         return connection.execute(text(sql))  # text(): the catalog SQL holds % signs
 
     plan = ResetPlan(fingerprint=str(run(FINGERPRINT_SQL).scalar()))
+    # Every transaction from the next one on has an id at least this (modulo 2**32: xid).
+    plan.since = int(run("SELECT txid_snapshot_xmax(txid_current_snapshot())").scalar()) % 2**32
+    plan.counts = str(connection.execute(text(QUICK_CHECK_SQL), {"since": plan.since}).one()[0])
     oids: dict[int, str] = {}
     for oid, table, columns, fires in run(_TABLES_SQL).all():
         if fires:
@@ -307,23 +247,46 @@ def _reset(connection: Connection, plan: ResetPlan) -> bool:
     def run(sql: str) -> Any:  # a CursorResult; rows of any shape
         return connection.execute(text(sql))
 
-    if run(FINGERPRINT_SQL).scalar() != plan.fingerprint:
+    # The commit need not wait for the disk (set in the same round trip as the check): a
+    # test database lost in a server crash goes with the run, and on a busy disk a flush
+    # costs more than the rest of the reset.
+    counts, newer = connection.execute(
+        text(
+            "SELECT q.* FROM (SELECT set_config('synchronous_commit', 'off', true)) AS s, "
+            f"({QUICK_CHECK_SQL}) AS q"
+        ),
+        {"since": plan.since},
+    ).one()
+    unchanged = counts == plan.counts and not newer
+    if not unchanged and run(FINGERPRINT_SQL).scalar() != plan.fingerprint:
         return False
-    # One round trip says which tables hold rows and where every sequence stands, so that
-    # only what the test touched is written (most tables of most tests stay empty).
-    probes = [f"EXISTS (SELECT 1 FROM {table})" for table in plan.tables]
+    # One round trip says which tables hold rows, whether the template's own rows (the
+    # version table, seed data) are still as they were (as many rows, none written since
+    # the fresh copy was read), and where every sequence stands, so that only what the test
+    # touched is written (most tables of most tests stay empty).
+    newer_row = f"age(xmin) <= age(CAST('{int(plan.since)}' AS xid))"
+    probes = [
+        f"(SELECT count(*) = {len(plan.rows[table])} AND NOT coalesce(bool_or({newer_row}), "
+        f"false) FROM {table})"
+        if table in plan.rows
+        else f"EXISTS (SELECT 1 FROM {table})"
+        for table in plan.tables
+    ]
     for sequence in plan.sequences:
         probes.append(f"(SELECT last_value FROM {sequence})")
         probes.append(f"(SELECT is_called FROM {sequence})")
     found = list(run("SELECT " + ", ".join(probes)).one()) if probes else []
-    filled = found[: len(plan.tables)]
+    filled = dict(zip(plan.tables, found[: len(plan.tables)], strict=True))
     positions = found[len(plan.tables) :]
-    for table, has_rows in zip(plan.tables, filled, strict=True):
-        if has_rows or table in plan.rows:
+    # The template's rows are put back all together or not at all (one seed table's rows may
+    # reference another's).
+    seeds_intact = all(filled[table] for table in plan.rows)
+    for table in plan.tables:
+        if (table in plan.rows and not seeds_intact) or (table not in plan.rows and filled[table]):
             run(f"DELETE FROM {table}")
     for table in reversed(plan.tables):  # parents first
         rows = plan.rows.get(table)
-        if rows:
+        if rows and not seeds_intact:
             columns = plan.columns[table]
             selected = ", ".join(f"(r).{c}" for c in columns.split(", "))
             connection.execute(

@@ -10,12 +10,17 @@ Fixtures:
     else a SQLite folder in the temporary directory. Their names start with
     ``--migrate-prefix``, else the ``migrate_prefix`` ini setting, else
     ``test_database_prefix`` under [tool.fastapi-alembic], else ``faa``.
-``migrated_url`` / ``migrated_engine`` / ``migrated_session`` (function)
-    A fresh copy of the template at head: its URL, a sync engine, a Session. Dropped after,
-    or on a server, when the test left the schema unchanged, reset to the template's rows
-    and handed to a later test (``--migrate-no-recycle`` turns that off).
+``migrated_url`` / ``migrated_engine`` / ``migrated_connection`` / ``migrated_session`` (function)
+    The test's database at head: its URL, a sync engine, a connection, a Session (and, for
+    anyio tests, ``migrated_async_connection`` / ``migrated_async_session``). In ``database``
+    isolation (the default) a fresh copy of the template, dropped after, or on a server, when
+    the test left the schema unchanged, reset to the template's rows and handed to a later
+    test (``--migrate-no-recycle`` turns that off). In ``transaction`` isolation one database
+    per process, every test inside an outer transaction rolled back after it
+    (``--migrate-isolation``, the ``migrate_isolation`` ini setting, or
+    ``@pytest.mark.fastapi_alembic(isolation=...)`` per test).
 ``override_database`` (function)
-    ``override_database(app, get_db)`` points a FastAPI dependency at the fresh database.
+    ``override_database(app, get_db)`` points a FastAPI dependency at the test's database.
 ``migrate_session_class`` (function)
     The Session class of ``migrated_session`` and ``override_database``: ``sqlmodel.Session``
     when the app's models are SQLModel's, else SQLAlchemy's ``Session``. Override it in a
@@ -34,9 +39,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -46,11 +50,24 @@ from fastapi_alembic.database_names import (
     prefix_problem,
 )
 from fastapi_alembic.errors import ConfigError, MigrationsError
+from fastapi_alembic.testing.fixtures import (  # registered as this plugin's fixtures
+    MARKER,
+    close_shared,
+    fail,
+    migrate_isolation,
+    migrate_transaction,
+    migrated_async_connection,
+    migrated_async_session,
+    migrated_connection,
+    migrated_engine,
+    migrated_session,
+    migrated_url,
+    override_database,
+)
 
 # Imported lazily: installing the package must not slow down every pytest run that never
 # asks for a migrated database.
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
     from fastapi_alembic.migrations import Migrations
@@ -58,6 +75,21 @@ if TYPE_CHECKING:
     from fastapi_alembic.testing.templates import TemplateDatabases
 
 URL_ENVIRONMENT_VARIABLE = TEST_URL_VARIABLE
+ISOLATIONS = ("database", "transaction")
+#: Copies a background connection keeps ready on a server (recycled ones join them), so that
+#: a short test after a long one, or a burst of tests, finds one without waiting.
+READY_COPIES = 2
+__all__ = [
+    "migrate_isolation",
+    "migrate_transaction",
+    "migrated_async_connection",
+    "migrated_async_session",
+    "migrated_connection",
+    "migrated_engine",
+    "migrated_session",
+    "migrated_url",
+    "override_database",
+]
 _STORES_KEY = pytest.StashKey[dict[tuple[str, str], "TemplateDatabases"]]()
 _REPORTS_KEY = pytest.StashKey[dict[tuple[str, str], "CheckReport | MigrationsError"]]()
 
@@ -100,6 +132,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ),
     )
 
+    group.addoption(
+        "--migrate-isolation",
+        dest="migrate_isolation",
+        choices=ISOLATIONS,
+        default=None,
+        help=(
+            "How tests are kept apart by default: database (a copy of the template each) or "
+            "transaction (one database per process, each test rolled back). Default: the "
+            "migrate_isolation ini setting, else database."
+        ),
+    )
+    parser.addini(
+        "migrate_isolation",
+        "database (a copy per test, the default) or transaction (each test rolled back).",
+        default="",
+    )
+
 
 # The names pytest may register this module under: the pytest11 entry point's name (auto-loading,
 # ``-p fastapi_alembic``) and the module's own (``-p fastapi_alembic.testing.plugin``,
@@ -120,6 +169,11 @@ def pytest_plugin_registered(
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f'{MARKER}(isolation="database"|"transaction"): a database of the test\'s own, or '
+        "the shared one inside a transaction rolled back after the test.",
+    )
     config.stash[_STORES_KEY] = {}
     config.stash[_REPORTS_KEY] = {}
 
@@ -136,6 +190,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def _close_stores(config: pytest.Config) -> None:
+    with contextlib.suppress(Exception):  # tidying up must not fail the run
+        close_shared(config)
     stores = config.stash.get(_STORES_KEY, {})
     for store in stores.values():
         with contextlib.suppress(Exception):  # tidying up must not fail the run
@@ -155,9 +211,7 @@ def check_prefix(prefix: str) -> None:
         raise ConfigError(problem)
 
 
-def _fail(error: MigrationsError) -> NoReturn:
-    """A MigrationsError as one line in the test report, without a traceback."""
-    pytest.fail(str(error), pytrace=False)
+_fail = fail
 
 
 @pytest.fixture(scope="session")
@@ -209,51 +263,11 @@ def migrate_templates(
             if prefix is not None:
                 check_prefix(prefix)
             store = stores[key] = TemplateDatabases(
-                migrations, migrate_base_url, ahead=1, recycle=recycle, prefix=prefix
+                migrations, migrate_base_url, ahead=READY_COPIES, recycle=recycle, prefix=prefix
             )
         except MigrationsError as error:
             _fail(error)
     return store
-
-
-@pytest.fixture
-def migrated_url(migrate_templates: TemplateDatabases) -> Iterator[str]:
-    """The URL of a fresh database at head (password included), dropped after the test (or
-    recycled: reset to exactly a fresh copy's state for a later test)."""
-    try:
-        url = migrate_templates.create()
-    except MigrationsError as error:
-        _fail(error)
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        migrate_templates.drop(url, wait=False)
-
-
-@pytest.fixture
-def migrated_engine(migrated_url: str) -> Iterator[Engine]:
-    """A sync engine on the fresh database, disposed after the test."""
-    from sqlalchemy import Engine
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.pool import QueuePool
-
-    from fastapi_alembic.db import make_engine
-
-    url = make_url(migrated_url)
-    # A pool (disposed with the engine): a test making many requests reuses its connections.
-    engine = make_engine(url, poolclass=QueuePool)
-    if not isinstance(engine, Engine):
-        _fail(
-            ConfigError(
-                f"migrated_engine is a sync engine, but {url.drivername} is an async driver: "
-                "give --migrate-url with a sync driver (such as postgresql+psycopg or "
-                "mysql+pymysql), or build an async engine on migrated_url yourself."
-            )
-        )
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def session_class_for(migrations: Migrations) -> type[Session]:
@@ -278,51 +292,6 @@ def session_class_for(migrations: Migrations) -> type[Session]:
 def migrate_session_class(migrations: Migrations) -> type[Session]:
     """The Session class the fixtures make (override it in a conftest for your own)."""
     return session_class_for(migrations)
-
-
-@pytest.fixture
-def migrated_session(
-    migrated_engine: Engine, migrate_session_class: type[Session]
-) -> Iterator[Session]:
-    """A Session of the app's own class on the fresh database, closed after the test."""
-    session = migrate_session_class(migrated_engine)
-    try:
-        yield session
-    finally:
-        session.close()
-
-
-class DatabaseOverride(Protocol):
-    def __call__(
-        self, app: Any, dependency: Any, *, session_class: type[Session] | None = None
-    ) -> None: ...
-
-
-@pytest.fixture
-def override_database(
-    migrated_engine: Engine, migrate_session_class: type[Session]
-) -> Iterator[DatabaseOverride]:
-    """``override_database(app, get_db)``: the app's database dependency yields a Session
-    (of the app's own class, or ``session_class=``) on the fresh database, for TestClient
-    or httpx, until the test ends."""
-    overridden: list[tuple[Any, Any, Callable[[], Iterator[Session]]]] = []
-
-    def override(app: Any, dependency: Any, *, session_class: type[Session] | None = None) -> None:
-        kind = session_class or migrate_session_class
-
-        def get_session() -> Iterator[Session]:
-            with kind(migrated_engine) as session:
-                yield session
-
-        app.dependency_overrides[dependency] = get_session
-        overridden.append((app, dependency, get_session))
-
-    try:
-        yield override
-    finally:
-        for app, dependency, get_session in overridden:
-            if app.dependency_overrides.get(dependency) is get_session:
-                del app.dependency_overrides[dependency]
 
 
 @pytest.fixture

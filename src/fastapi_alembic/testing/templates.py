@@ -202,16 +202,19 @@ class TemplateDatabases:
     def _unique(self, kind: str) -> str:
         return unique_name(self.prefix, kind, self.app)
 
-    def create(self) -> URL:
+    def create(self, *, start_ahead: bool = True) -> URL:
         """A copy of the template at head. Drop it (or hand it back) with :meth:`drop`.
 
         With recycling on, it may be a copy handed back earlier and reset: the same schema,
-        rows and next id values as a fresh copy, and no session left on it."""
+        rows and next id values as a fresh copy, and no session left on it. With
+        ``start_ahead=False`` a first copy does not start making copies ahead (a caller
+        that needs one copy for the whole run)."""
         template = self.template()
+        background = self.ahead > 0 and self.store.drops_in_background
         with self._clear_errors("copy the template database"):
             if self._pool:
                 name = self._pool.pop()
-            elif self.ahead > 0 and self.store.drops_in_background:
+            elif background and (start_ahead or self._worker is not None):
                 name = self._background().take(template)
             else:
                 name = self._unique(COPY)
