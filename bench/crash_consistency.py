@@ -55,7 +55,7 @@ SERVERS = {
 }
 MIGRATIONS = 20
 ROWS = 1500
-BOOKKEEPING = {"alembic_version", "fastapi_alembic_ledger"}
+BOOKKEEPING = {"alembic_version", "fastapi_alembic_ledger", "fastapi_alembic_lock"}
 
 MODELS = """
 from sqlalchemy.orm import DeclarativeBase

@@ -69,6 +69,7 @@ def test_downgrade_to_base_then_upgrade_to_head(empty_database: Migrations, fres
         assert set(inspect(connection).get_table_names()) <= {
             "alembic_version",
             "fastapi_alembic_ledger",
+            "fastapi_alembic_lock",
         }
     engine.dispose()
 

@@ -65,7 +65,11 @@ def test_downgrade_to_base_then_upgrade_to_head(empty_database: Migrations) -> N
     empty_database.downgrade("base")
 
     assert empty_database.current() == ()
-    assert table_names(empty_database.url) <= {"alembic_version", "fastapi_alembic_ledger"}
+    assert table_names(empty_database.url) <= {
+        "alembic_version",
+        "fastapi_alembic_ledger",
+        "fastapi_alembic_lock",
+    }
 
     empty_database.upgrade()
 

@@ -51,19 +51,24 @@ class MySQLSupport(DialectSupport):
         return found.first() is not None
 
     def server_life(self, connection: Connection) -> str | None:
-        # The start time, from the uptime (MariaDB has no server UUID that a restart changes).
+        # MariaDB has no server UUID that a restart changes. Its start time (from the uptime)
+        # is known to a second or two, so it comes with UUID()'s clock sequence, which the
+        # server draws at random once per life: "<start>:<clock sequence>".
         uptime = connection.execute(text("SHOW GLOBAL STATUS LIKE 'Uptime'")).first()
-        now = connection.execute(text("SELECT UNIX_TIMESTAMP()")).scalar()
-        if uptime is None or now is None:
+        row = connection.execute(text("SELECT UNIX_TIMESTAMP(), SUBSTRING(UUID(), 20, 4)")).first()
+        if uptime is None or row is None or row[0] is None:
             return None
-        return str(int(now) - int(uptime[1]))
+        return f"{int(row[0]) - int(uptime[1])}:{row[1]}"
 
     def same_server_life(self, connection: Connection, life: str) -> bool:
-        # Whole seconds read at two moments: the same start within a second or two.
+        # Whole seconds read at two moments: the same start within a second or two, and the
+        # same clock sequence (a restart within those seconds draws another).
         now = self.server_life(connection)
-        if now is None or not life.lstrip("-").isdigit():
+        start, _, sequence = life.partition(":")
+        if now is None or not start.lstrip("-").isdigit():
             return False
-        return abs(int(now) - int(life)) <= 2
+        now_start, _, now_sequence = now.partition(":")
+        return abs(int(now_start) - int(start)) <= 2 and sequence in ("", now_sequence)
 
     def create_database_sql(self, name: str) -> str:
         return f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"

@@ -75,13 +75,10 @@ class Target(Protocol):
 
     @property
     def url(self) -> URL: ...
-
     @property
     def schema(self) -> str | None: ...
-
     @property
     def table(self) -> str: ...
-
     def describe(self) -> str: ...
 
 
@@ -268,9 +265,12 @@ class LeaseLock:
         return self.lease * 0.98 - 0.2
 
     def _ensure(self, connection: Connection) -> None:
-        """The table and this lock's two rows, made by whichever migrator comes first."""
+        """The table and this lock's two rows, made by whichever migrator comes first (on
+        PostgreSQL in a named schema: env.py may change the fence connection's search_path)."""
         if self._ensured:
             return
+        if self.table.schema is None and connection.dialect.name == "postgresql":
+            self.table = lock_table(connection.dialect.default_schema_name)
         try:
             try:
                 self.table.create(connection, checkfirst=True)
