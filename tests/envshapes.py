@@ -465,6 +465,31 @@ def sentinel_database(backend: str, folder: Path) -> Iterator[str]:
         dialect.drop_database(created)
 
 
+@contextmanager
+def sentinel_reachable(url: str) -> Iterator[None]:
+    """Connections to a server sentinel let in for a while: for a step that is meant to reach
+    it (plain Alembic run as the project ran it before)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        yield
+        return
+    reader = make_url(_READERS.get(parsed.database or "") or url)  # the administrator's
+    admin = for_url(reader).maintenance_url(reader)
+    if parsed.get_backend_name() == "postgresql":
+        opened, closed = (
+            f'ALTER DATABASE "{parsed.database}" ALLOW_CONNECTIONS {on}' for on in ("true", "false")
+        )
+    else:
+        opened, closed = (
+            f"ALTER USER '{parsed.username}'@'%' ACCOUNT {on}" for on in ("UNLOCK", "LOCK")
+        )
+    run_with_connection(admin, lambda c: c.execute(text(opened)), autocommit=True)
+    try:
+        yield
+    finally:
+        run_with_connection(admin, lambda c: c.execute(text(closed)), autocommit=True)
+
+
 def sentinel_state(url: str) -> object:
     """Everything a wrong-database run could change: the file's bytes and modification time
     on SQLite (and whether it exists); on a server, every table with its rows (the revision

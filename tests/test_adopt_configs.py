@@ -24,6 +24,7 @@ from envshapes import (
     SHAPES,
     make_project,
     sentinel_database,
+    sentinel_reachable,
     sentinel_state,
     unique_name,
 )
@@ -136,8 +137,9 @@ def test_adopt_then_check_test_and_plain_alembic(
 
         # Plain Alembic, as the project ran it before, still migrates its own database.
         named = ("-n", "dev") if shape.options else ()
-        plain = _plain_alembic(project, *named, "upgrade", "head")
-        assert plain.exit_code == 0, plain.output
-        tables, versions = snapshot(sentinel)
+        with sentinel_reachable(sentinel):
+            plain = _plain_alembic(project, *named, "upgrade", "head")
+            assert plain.exit_code == 0, plain.output
+            tables, versions = snapshot(sentinel)
         assert versions == [head]
         assert {"sentinel_rows", "users", "posts"} <= tables
