@@ -47,13 +47,14 @@ test-wheel: | $(UV)
 # The oldest versions pyproject.toml allows (Alembic, SQLAlchemy, Typer, Rich, sqlglot), in a
 # venv of their own, on a representative slice of the tests (SQLite: every verb, the env.py shapes;
 # not [tool.alembic], which needs Alembic 1.16, nor the unreachable-PostgreSQL case of history's
-# note, which needs a PostgreSQL driver this venv does not install).
+# note, which needs a PostgreSQL driver this venv does not install). anyio is for the env.py
+# shape that runs in a worker thread of an event loop (anyio.from_thread).
 LOWEST := .venv-lowest/bin
 .venv-lowest/.synced: pyproject.toml | $(UV)
 	rm -rf .venv-lowest
 	$(UV) venv --quiet --python $(PYTHON) .venv-lowest
 	$(UV) pip install --quiet --compile-bytecode --python $(LOWEST)/python --resolution lowest-direct -e ".[aiosqlite]"
-	$(UV) pip install --quiet --compile-bytecode --python $(LOWEST)/python pytest pytest-xdist pydantic-settings
+	$(UV) pip install --quiet --compile-bytecode --python $(LOWEST)/python pytest pytest-xdist pydantic-settings anyio
 	touch $@
 
 test-lowest: .venv-lowest/.synced
