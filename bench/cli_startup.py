@@ -21,7 +21,6 @@ Exits 1 when a judged pair is over its bound, 2 when a command fails (the figure
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import statistics
@@ -33,8 +32,6 @@ from pathlib import Path
 
 from status_overhead import (
     ALEMBIC,
-    DEFAULT_MYSQL,
-    DEFAULT_POSTGRES,
     FASTAPI_ALEMBIC,
     BenchmarkInvalid,
     Project,
@@ -42,8 +39,10 @@ from status_overhead import (
     database,
     load,
     project_environment,
+    server_url,
     timed,
 )
+from upgrade_speed import peak_kib, synthetic_project_options
 
 
 @dataclass
@@ -105,8 +104,6 @@ MEMORY_BOUND = 1.15
 
 def memory_ratio(project: Project) -> tuple[int, int]:
     """Peak KiB of ``status`` and of the larger of Alembic's two commands, medians of 3."""
-    from upgrade_speed import peak_kib
-
     ours = [peak_kib(project, FASTAPI_ALEMBIC, "status") for _ in range(3)]
     plain = [
         max(peak_kib(project, ALEMBIC, "current"), peak_kib(project, ALEMBIC, "heads"))
@@ -129,17 +126,8 @@ def print_table(measured: Sequence[Pair], revisions: int, backend: str, repeat: 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--revisions", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=11)
-    parser.add_argument("--backend", choices=("sqlite", "postgres", "mysql"), default="sqlite")
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
-    parser.add_argument("--mysql-url", default=DEFAULT_MYSQL)
-    parser.add_argument("--seed", type=int, default=2026)
-    args = parser.parse_args(argv)
-    server = args.postgres_url if args.backend == "postgres" else args.mysql_url
+    args = synthetic_project_options(__doc__, argv, revisions=100, repeat=11)
+    server = server_url(args)
     print(f"load average before: {load()} on {os.cpu_count()} CPUs")
     workspace = Path(tempfile.mkdtemp(prefix="fa-bench-startup-"))
     try:

@@ -22,14 +22,13 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-SCRIPTS = Path(sysconfig.get_path("scripts"))
-FASTAPI_ALEMBIC = str(SCRIPTS / "fastapi-alembic")
+from status_overhead import FASTAPI_ALEMBIC, load
+
 BOUND = 12.0
 VERBS: tuple[tuple[str, ...], ...] = (
     ("heads",),
@@ -141,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args(argv)
     small, large = args.sizes
-    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"load average before: {load()}")
     workspace = Path(tempfile.mkdtemp(prefix="fa-bench-scale-"))
     times: dict[int, dict[str, float | None]] = {}
     try:
@@ -161,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"  {name}: {times[count][name]}", flush=True)
     finally:
         shutil.rmtree(workspace, ignore_errors=True)
-    print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"load average after: {load()}")
     print(f"\n{'verb':<22} {small:>9} s {large:>9} s  ratio  verdict (bound {BOUND:.0f}x)")
     ok = True
     for verb in VERBS:

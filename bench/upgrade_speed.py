@@ -39,6 +39,7 @@ from status_overhead import (
     database,
     load,
     project_environment,
+    server_url,
     timed,
 )
 
@@ -74,18 +75,25 @@ def peak_kib(project: Project, *command: str) -> int:
     return usage.ru_maxrss
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def synthetic_project_options(
+    description: str | None, argv: Sequence[str] | None, *, revisions: int, repeat: int
+) -> argparse.Namespace:
+    """The options of a benchmark on one synthetic project (this one and bench/cli_startup.py)."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--revisions", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--revisions", type=int, default=revisions)
+    parser.add_argument("--repeat", type=int, default=repeat)
     parser.add_argument("--backend", choices=("sqlite", "postgres", "mysql"), default="sqlite")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
     parser.add_argument("--mysql-url", default=DEFAULT_MYSQL)
     parser.add_argument("--seed", type=int, default=2026)
-    args = parser.parse_args(argv)
-    server = args.postgres_url if args.backend == "postgres" else args.mysql_url
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = synthetic_project_options(__doc__, argv, revisions=1000, repeat=5)
+    server = server_url(args)
     print(f"load average before: {load()} on {os.cpu_count()} CPUs")
     workspace = Path(tempfile.mkdtemp(prefix="fa-bench-upgrade-"))
     ours: list[tuple[float, float]] = []
