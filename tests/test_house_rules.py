@@ -30,17 +30,10 @@ KNOWN_CYCLES = {
 }
 
 
-#: File names still used by more than one module (a verb's command and its job, two guards...).
+#: File names still used by more than one module (two guards, two readings).
 SHARED_NAMES = {
-    "authoring.py",
-    "checks.py",
     "guard.py",
-    "layout.py",
-    "ledger.py",
-    "moving.py",
-    "operations.py",
     "reading.py",
-    "schema.py",
 }
 
 

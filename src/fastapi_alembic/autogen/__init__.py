@@ -2,7 +2,7 @@
 
 import fastapi_alembic.autogen.defaults  # noqa: F401 - registers a comparator
 from fastapi_alembic.autogen.compare import compare_server_default
-from fastapi_alembic.autogen.operations import OperationInfo, describe_operations, is_narrowing
+from fastapi_alembic.autogen.descriptions import OperationInfo, describe_operations, is_narrowing
 from fastapi_alembic.autogen.render import render_item
 
 __all__ = [

@@ -8,12 +8,12 @@ from typing import Any
 from alembic.operations import ops
 from sqlalchemy import inspect
 
-from fastapi_alembic.autogen.checks import add_check_operations
 from fastapi_alembic.autogen.constraints import drop_implicit_indexes, name_foreign_keys
 from fastapi_alembic.autogen.defaults import drop_identity_noise
+from fastapi_alembic.autogen.descriptions import OperationInfo, describe_operations
+from fastapi_alembic.autogen.enum_checks import add_check_operations
 from fastapi_alembic.autogen.enums import add_enum_operations
 from fastapi_alembic.autogen.moves import hold_back_moves
-from fastapi_alembic.autogen.operations import OperationInfo, describe_operations
 from fastapi_alembic.autogen.renames import Ask, RenameAnswers, RenameResolver
 from fastapi_alembic.autogen.schemas import add_schema_operations
 from fastapi_alembic.dialects import for_backend

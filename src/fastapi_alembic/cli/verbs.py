@@ -38,25 +38,31 @@ class Verb:
 
 
 VERBS = (
-    Verb("init", "setup", url=False, metadata=True),
-    Verb("adopt", "setup", url=False, metadata=True),
-    Verb("make", "authoring", url=True, metadata=True),
-    Verb("upgrade", "moving", url=True, metadata=True),
+    Verb("init", "setup_commands", url=False, metadata=True),
+    Verb("adopt", "setup_commands", url=False, metadata=True),
+    Verb("make", "authoring_commands", url=True, metadata=True),
+    Verb("upgrade", "moving_commands", url=True, metadata=True),
     # "-1" is a target, not an option.
-    Verb("downgrade", "moving", url=True, metadata=True, context={"ignore_unknown_options": True}),
-    Verb("status", "inspecting", url=True, metadata=True),
-    Verb("check", "inspecting", url=True, metadata=True),
-    Verb("current", "inspecting", url=True, metadata=True),
+    Verb(
+        "downgrade",
+        "moving_commands",
+        url=True,
+        metadata=True,
+        context={"ignore_unknown_options": True},
+    ),
+    Verb("status", "reporting_commands", url=True, metadata=True),
+    Verb("check", "reporting_commands", url=True, metadata=True),
+    Verb("current", "reporting_commands", url=True, metadata=True),
     # heads, show and merge run env.py when it may name revision folders of its own.
-    Verb("heads", "inspecting", url=True, metadata=True),
-    Verb("history", "inspecting", url=True, metadata=True),
-    Verb("show", "inspecting", url=True, metadata=True),
-    Verb("stamp", "moving", url=True, metadata=True),
-    Verb("log", "ledger", url=True, metadata=True),
-    Verb("merge", "authoring", url=True, metadata=True),
+    Verb("heads", "reporting_commands", url=True, metadata=True),
+    Verb("history", "reporting_commands", url=True, metadata=True),
+    Verb("show", "reporting_commands", url=True, metadata=True),
+    Verb("stamp", "moving_commands", url=True, metadata=True),
+    Verb("log", "ledger_commands", url=True, metadata=True),
+    Verb("merge", "authoring_commands", url=True, metadata=True),
     Verb(
         "test",
-        "testing",
+        "testing_commands",
         url=True,
         metadata=True,
         help_for={
@@ -66,5 +72,5 @@ VERBS = (
             "server. Default: $FASTAPI_ALEMBIC_TEST_URL, else the pytest plugin's SQLite folder."
         },
     ),
-    Verb("lint", "linting", url=True, metadata=True),
+    Verb("lint", "linting_commands", url=True, metadata=True),
 )

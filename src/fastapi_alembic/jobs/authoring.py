@@ -16,12 +16,12 @@ from fastapi_alembic.autogen.directives import MakeDirectives
 from fastapi_alembic.errors import DatabaseStateError, NothingToDo, ScriptError
 from fastapi_alembic.jobs import running
 from fastapi_alembic.jobs.common import current_heads
-from fastapi_alembic.messages import (
+from fastapi_alembic.reports import MadeRevision
+from fastapi_alembic.revision_messages import (
     clean_message,
     require_template_can_hold,
     verify_revision_file,
 )
-from fastapi_alembic.reports import MadeRevision
 from fastapi_alembic.urls import mask_url
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-from fastapi_alembic.lint.layout import WIDTH, Call, call, kw, py, py_list
+from fastapi_alembic.lint.advice_layout import WIDTH, Call, call, kw, py, py_list
 from fastapi_alembic.lint.model import Action, ColumnFacts, Kind
 from fastapi_alembic.lint.types import TypeFacts, facts
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from fastapi_alembic.lint.model import BACKENDS, Action, Direction, Kind, Reading, Severity
-from fastapi_alembic.lint.schema import SchemaState
+from fastapi_alembic.lint.schema_state import SchemaState
 
 #: Versions assumed when no database says otherwise: the oldest still supported upstream.
 DEFAULT_VERSIONS: dict[str, tuple[int, ...]] = {

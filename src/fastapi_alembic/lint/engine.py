@@ -16,7 +16,7 @@ from fastapi_alembic.lint.reader import read_function
 from fastapi_alembic.lint.report import LintReport
 from fastapi_alembic.lint.rule import Rule
 from fastapi_alembic.lint.rules import RULES
-from fastapi_alembic.lint.schema import SchemaState
+from fastapi_alembic.lint.schema_state import SchemaState
 from fastapi_alembic.lint.settings import LintSettings
 
 

@@ -1,6 +1,6 @@
 <%!
     from fastapi_alembic.autogen.layout import ruff_clean
-    from fastapi_alembic.messages import docstring_body
+    from fastapi_alembic.revision_messages import docstring_body
 %><%block filter="ruff_clean">"""${message | docstring_body}
 
 Revision ID: ${up_revision}

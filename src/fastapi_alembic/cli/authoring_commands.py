@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from fastapi_alembic.cli.linting import show_findings
+from fastapi_alembic.cli.linting_commands import show_findings
 from fastapi_alembic.cli.options import Shared
 from fastapi_alembic.cli.output import emit_json, err, relative_path, reports_errors, say
 from fastapi_alembic.errors import MigrationsError
