@@ -1,4 +1,4 @@
-"""status, current, heads, history, show, check: reports on revisions and the database."""
+"""status, current, heads, history, show: reports on revisions and the database."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from fastapi_alembic.cli.options import Shared
-from fastapi_alembic.cli.output import emit_json, err, out, reports_errors, say, show_checks
+from fastapi_alembic.cli.output import emit_json, err, out, reports_errors, say
 from fastapi_alembic.errors import DatabaseUnreachable, MigrationsError
 from fastapi_alembic.urls import mask_text
 
@@ -171,58 +171,3 @@ def show(
     say(f"File      {info.path}")
     typer.echo("")
     typer.echo(source, nl=False)
-
-
-@reports_errors
-def check(
-    shared: Shared,
-    scratch_url: Annotated[
-        str | None,
-        typer.Option(
-            "--scratch-url",
-            help="Server for the scratch database. Default: the --url server.",
-            show_default=False,
-        ),
-    ] = None,
-    no_database: Annotated[
-        bool,
-        typer.Option(
-            "--no-database",
-            help="There is no app database to check (CI without one): skip 'database at "
-            "head' instead of failing because it cannot be reached.",
-        ),
-    ] = False,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since",
-            help="Lint only the revisions after this one (default without a database: after "
-            "lint-baseline, else every revision).",
-            metavar="REV",
-            show_default=False,
-        ),
-    ] = None,
-    since_git: Annotated[
-        str | None,
-        typer.Option(
-            "--since-git",
-            help="Lint only the revisions whose files were added or changed since this git "
-            "ref, e.g. origin/main.",
-            metavar="REF",
-            show_default=False,
-        ),
-    ] = None,
-) -> None:
-    """For CI: one head, migrations reproduce the models, the database is at head, the
-    revisions not yet applied there (or new since --since/--since-git) pass lint, and applied
-    migration files are unchanged."""
-    report = shared.build().check(
-        scratch_url=scratch_url, no_database=no_database, since=since, since_git=since_git
-    )
-    if shared.json:
-        emit_json(report.to_dict())
-    else:
-        show_checks(report)
-        say("All checks passed." if report.ok else "[bold red]Check failed.[/]")
-    if not report.ok:
-        raise typer.Exit(1)

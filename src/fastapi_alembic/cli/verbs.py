@@ -51,7 +51,7 @@ VERBS = (
         context={"ignore_unknown_options": True},
     ),
     Verb("status", "reporting_commands", url=True, metadata=True),
-    Verb("check", "reporting_commands", url=True, metadata=True),
+    Verb("check", "checking_commands", url=True, metadata=True),
     Verb("current", "reporting_commands", url=True, metadata=True),
     # heads, show and merge run env.py when it may name revision folders of its own.
     Verb("heads", "reporting_commands", url=True, metadata=True),
