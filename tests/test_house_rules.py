@@ -25,8 +25,6 @@ KNOWN_CYCLES = {
     "fastapi_alembic.migrations",
     # db.py prepares engines through dialects/, which open connections through db.py.
     "fastapi_alembic.db",
-    # adopt writes the files init writes; init reads adoption's pyproject editing.
-    "fastapi_alembic.scaffold",
 }
 
 

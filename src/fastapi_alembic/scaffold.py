@@ -3,34 +3,17 @@
 from __future__ import annotations
 
 import os
-import sys
-from importlib.resources import files
 from pathlib import Path
-
-from sqlalchemy import MetaData
 
 from fastapi_alembic.config import TOOL_KEY, Settings, read_tool_table
 from fastapi_alembic.errors import ConfigError
-
-
-def _template(name: str) -> str:
-    return files("fastapi_alembic.templates").joinpath(name).read_text(encoding="utf-8")
-
-
-def script_template(*, sqlmodel: bool) -> str:
-    """Our script.py.mako; a SQLModel app's revisions also need ``import sqlmodel``."""
-    text = _template("script.py.mako")
-    if not sqlmodel:
-        return text
-    from fastapi_alembic.adoption.plan import add_sqlmodel_import
-
-    return add_sqlmodel_import(text)
-
-
-def is_sqlmodel_metadata(metadata: MetaData) -> bool:
-    """Whether ``metadata`` is SQLModel's (sqlmodel is imported only if the app did)."""
-    sqlmodel = sys.modules.get("sqlmodel")
-    return sqlmodel is not None and metadata is getattr(sqlmodel.SQLModel, "metadata", None)
+from fastapi_alembic.project_files import (
+    is_sqlmodel_metadata,
+    script_template,
+    template,
+    with_settings,
+    write_file,
+)
 
 
 def write_environment(settings: Settings, *, force: bool = False) -> list[Path]:
@@ -53,10 +36,10 @@ def write_environment(settings: Settings, *, force: bool = False) -> list[Path]:
         )
     relative = os.path.relpath(directory, settings.root)
     written = [
-        _write(directory / "env.py", _template("env.py.tmpl")),
-        _write(directory / "script.py.mako", script_template(sqlmodel=sqlmodel)),
-        _write(directory / "README", _template("README.tmpl")),
-        _write(ini, _template("alembic.ini.tmpl").replace("{directory}", relative)),
+        write_file(directory / "env.py", template("env.py.tmpl")),
+        write_file(directory / "script.py.mako", script_template(sqlmodel=sqlmodel)),
+        write_file(directory / "README", template("README.tmpl")),
+        write_file(ini, template("alembic.ini.tmpl").replace("{directory}", relative)),
     ]
     (directory / "versions").mkdir(parents=True, exist_ok=True)
     keep = directory / "versions" / ".gitkeep"
@@ -69,41 +52,22 @@ def write_environment(settings: Settings, *, force: bool = False) -> list[Path]:
     return written
 
 
-def _write(path: Path, text: str) -> Path:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"Cannot write {path}: {error.strerror or error}.") from None
-    return path
-
-
 def record_settings(settings: Settings, directory: str) -> Path | None:
     """Add [tool.fastapi-alembic] to pyproject.toml (made if missing) unless it is there."""
     pyproject = settings.pyproject or settings.root / "pyproject.toml"
-    lines = [f'metadata = "{settings.metadata_ref}"']
-    if directory != "migrations":
-        lines.append(f'directory = "{directory}"')
-    if pyproject.is_file():
-        table = read_tool_table(pyproject)
-        if table:
-            if table.get("metadata") not in (None, settings.metadata_ref):
-                raise ConfigError(
-                    f"{pyproject} names metadata = {table['metadata']!r}, not "
-                    f"{settings.metadata_ref!r}: edit [tool.{TOOL_KEY}] there."
-                )
-            if "metadata" in table:
-                return None
-            text = pyproject.read_text(encoding="utf-8")
-            header = f"[tool.{TOOL_KEY}]"
-            pyproject.write_text(
-                text.replace(header, header + "\n" + lines[0], 1), encoding="utf-8"
-            )
-            return pyproject
-        text = pyproject.read_text(encoding="utf-8").rstrip("\n")
-        pyproject.write_text(
-            f"{text}\n\n[tool.{TOOL_KEY}]\n" + "\n".join(lines) + "\n", encoding="utf-8"
+    exists = pyproject.is_file()
+    table = read_tool_table(pyproject) if exists else {}
+    if table.get("metadata") not in (None, settings.metadata_ref):
+        raise ConfigError(
+            f"{pyproject} names metadata = {table['metadata']!r}, not "
+            f"{settings.metadata_ref!r}: edit [tool.{TOOL_KEY}] there."
         )
-        return pyproject
-    pyproject.write_text(f"[tool.{TOOL_KEY}]\n" + "\n".join(lines) + "\n", encoding="utf-8")
-    return pyproject
+    if "metadata" in table:
+        return None
+    wanted = {"metadata": str(settings.metadata_ref)}
+    # A table already there gets only the models; a new one also names a folder other than
+    # the default.
+    if not table and directory != "migrations":
+        wanted["directory"] = directory
+    before = pyproject.read_text(encoding="utf-8") if exists else None
+    return write_file(pyproject, with_settings(before, wanted))

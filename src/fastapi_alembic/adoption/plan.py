@@ -4,6 +4,7 @@ written: env.py (the old one kept as a backup), script.py.mako, and [tool.fastap
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import os
 import re
 import tomllib
@@ -23,6 +24,13 @@ from fastapi_alembic.config import (
     import_metadata,
 )
 from fastapi_alembic.errors import ConfigError
+from fastapi_alembic.project_files import (
+    add_sqlmodel_import,
+    is_sqlmodel_metadata,
+    script_template,
+    with_settings,
+    write_file,
+)
 
 
 @dataclass(frozen=True)
@@ -70,9 +78,7 @@ class AdoptionPlan:
                 raise ConfigError(
                     f"{change.path} appeared while adopt was running: run adopt again."
                 )
-            change.path.parent.mkdir(parents=True, exist_ok=True)
-            change.path.write_text(change.after, encoding="utf-8")
-            written.append(change.path)
+            written.append(write_file(change.path, change.after))
         return written
 
     def to_dict(self) -> dict[str, Any]:
@@ -208,12 +214,11 @@ def _note_url(plan: AdoptionPlan, reading: EnvReading) -> None:
 
 
 def _uses_sqlmodel(metadata: MetaData | None, reading: EnvReading, directory: Path) -> bool:
-    try:
-        import sqlmodel
-    except ImportError:
-        return False
-    if metadata is not None and metadata is sqlmodel.SQLModel.metadata:
+    """The models are SQLModel's, or env.py or a revision imports sqlmodel (when installed)."""
+    if metadata is not None and is_sqlmodel_metadata(metadata):
         return True
+    if importlib.util.find_spec("sqlmodel") is None:
+        return False  # a template importing it would break every revision
     if re.search(r"^\s*(from|import)\s+sqlmodel\b", reading.source, re.MULTILINE):
         return True
     versions = directory / "versions"
@@ -225,28 +230,12 @@ def _uses_sqlmodel(metadata: MetaData | None, reading: EnvReading, directory: Pa
 
 def _script_template(path: Path, uses_sqlmodel: bool) -> FileChange | None:
     """script.py.mako as it is, plus ``import sqlmodel`` for a SQLModel app's revisions."""
-    from fastapi_alembic.scaffold import script_template
-
     if not path.is_file():
         return FileChange(path, None, script_template(sqlmodel=uses_sqlmodel))
     text = path.read_text(encoding="utf-8")
     if not uses_sqlmodel or re.search(r"^import sqlmodel\b", text, re.MULTILINE):
         return None
     return FileChange(path, text, add_sqlmodel_import(text))
-
-
-def add_sqlmodel_import(text: str) -> str:
-    """``import sqlmodel`` after the template's ``import sqlalchemy as sa`` (or its first
-    import): autogenerate writes ``sqlmodel.sql.sqltypes.AutoString()`` for str fields."""
-    lines = text.splitlines(keepends=True)
-    anchor = next(
-        (i for i, line in enumerate(lines) if line.startswith("import sqlalchemy")),
-        next((i for i, line in enumerate(lines) if re.match(r"(import|from) ", line)), None),
-    )
-    if anchor is None:
-        return "import sqlmodel\n" + text
-    lines.insert(anchor + 1, "import sqlmodel\n")
-    return "".join(lines)
 
 
 def _pyproject_change(
@@ -276,11 +265,4 @@ def _pyproject_change(
         return None
     path = settings.pyproject or settings.root / "pyproject.toml"
     before = path.read_text(encoding="utf-8") if path.is_file() else None
-    lines = "".join(f'{key} = "{value}"\n' for key, value in wanted.items())
-    header = f"[tool.{TOOL_KEY}]"
-    text = before or ""
-    if header in text:
-        after = text.replace(header + "\n", header + "\n" + lines, 1)
-    else:
-        after = (text.rstrip("\n") + "\n\n" if text.strip() else "") + f"{header}\n{lines}"
-    return FileChange(path, before, after)
+    return FileChange(path, before, with_settings(before, wanted))

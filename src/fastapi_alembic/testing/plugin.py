@@ -275,7 +275,7 @@ def session_class_for(migrations: Migrations) -> type[Session]:
     SQLModel's, else SQLAlchemy's ``Session``."""
     from sqlalchemy.orm import Session
 
-    from fastapi_alembic.scaffold import is_sqlmodel_metadata
+    from fastapi_alembic.project_files import is_sqlmodel_metadata
 
     try:
         metadata = migrations.settings.metadata
