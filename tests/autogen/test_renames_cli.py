@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from fastapi_alembic.cli import authoring
+from fastapi_alembic.cli import authoring_commands
 from fastapi_alembic.db import run_with_connection
 from helpers import PHONE_NUMBER, Project, assert_clean_failure
 
@@ -87,7 +87,7 @@ def test_a_terminal_is_asked(
 ) -> None:
     project = _project(tmp_path, fresh_url)
     _rename_phone_number_to_phone(project)
-    monkeypatch.setattr(authoring, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(authoring_commands, "stdin_is_terminal", lambda: True)
     monkeypatch.setattr("sys.stdin.isatty", lambda: True, raising=False)
     from typer.testing import CliRunner
 
