@@ -74,7 +74,7 @@ def in_process(
     from sqlalchemy.pool import NullPool
 
     from fastapi_alembic import Migrations
-    from fastapi_alembic.runtime import scan as scan_module
+    from fastapi_alembic.gate import scan as scan_module
 
     migrations = Migrations(url=url, root=root)
     cache_folder = root / "migrations" / "__pycache__"

@@ -274,7 +274,7 @@ def test_threads_already_running_are_left_alone_and_new_ones_checked(tmp_path: P
     is not: it may connect wherever it connects."""
     from sqlalchemy import create_engine
 
-    from fastapi_alembic.connections import checking
+    from fastapi_alembic.connect_checks import checking
 
     class Refuse:
         def before_connect(self, dialect: object, cargs: object, cparams: object) -> None:

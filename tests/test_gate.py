@@ -17,8 +17,8 @@ from sqlalchemy.pool import StaticPool
 from fastapi_alembic import Migrations
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.errors import DatabaseStateError
-from fastapi_alembic.runtime import gate
-from fastapi_alembic.runtime.probe import current_if_at_head
+from fastapi_alembic.gate import head_check
+from fastapi_alembic.gate.probe import current_if_at_head
 from fastapi_alembic.urls import mask_url
 from helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
 
@@ -107,7 +107,7 @@ def test_the_gate_reads_the_database_with_the_driver_alone(
 
     def gate_says() -> tuple[str, tuple[str, ...], int]:
         with monkeypatch.context() as patched:
-            patched.setattr(gate, "_run_read", through_sqlalchemy)
+            patched.setattr(head_check, "_run_read", through_sqlalchemy)
             check = migrations.head_check()
         return check.position.value, check.current, check.pending
 
@@ -165,13 +165,13 @@ def test_a_lent_connection_is_read_in_one_statement_when_it_can(
     the caller's transaction, or when a table is missing, each table is looked up."""
     migrations = Migrations(url=project.url, root=project.root)
     looked_up: list[str] = []
-    read_current = gate.read_current
+    read_current = head_check.read_current
 
     def looking_up(connection: Any, version_table: str, schema: str | None) -> tuple[str, ...]:
         looked_up.append(version_table)
         return read_current(connection, version_table, schema)
 
-    monkeypatch.setattr(gate, "read_current", looking_up)
+    monkeypatch.setattr(head_check, "read_current", looking_up)
     engine = create_engine(project.url)
     try:
         with engine.connect() as connection:
@@ -243,7 +243,7 @@ def test_the_gate_on_an_async_engines_connection(project: Project) -> None:
     assert project.cli("upgrade").exit_code == 0
     migrations = Migrations(url=project.url, root=project.root)
 
-    async def ask() -> gate.HeadCheck:
+    async def ask() -> head_check.HeadCheck:
         engine = create_async_engine(url.set(drivername=ASYNC_DRIVERS[url.get_backend_name()]))
         try:
             async with engine.connect() as connection:

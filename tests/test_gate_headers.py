@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 
-from fastapi_alembic.runtime.headers import header_or_reason
-from fastapi_alembic.runtime.scan import scan_or_reason
+from fastapi_alembic.gate.headers import header_or_reason
+from fastapi_alembic.gate.scan import scan_or_reason
 from helpers import Project, head_of, write_revision
 
 PLPGSQL = (

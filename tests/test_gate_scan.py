@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fastapi_alembic import revisions as graph
-from fastapi_alembic.runtime import scan as scan_module
-from fastapi_alembic.runtime.gate import position_of
-from fastapi_alembic.runtime.headers import read_header
-from fastapi_alembic.runtime.scan import env_version_table, scan
+from fastapi_alembic.gate import scan as scan_module
+from fastapi_alembic.gate.head_check import position_of
+from fastapi_alembic.gate.headers import read_header
+from fastapi_alembic.gate.scan import env_version_table, scan
 
 LABELS = ("alpha", "beta", "gamma", "delta")
 

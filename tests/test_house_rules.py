@@ -28,9 +28,8 @@ KNOWN_CYCLES = {
 }
 
 
-#: File names still used by more than one module (two guards, two readings).
+#: File names still used by more than one module (two readings).
 SHARED_NAMES = {
-    "guard.py",
     "reading.py",
 }
 
@@ -154,10 +153,12 @@ def test_no_two_modules_share_a_file_name() -> None:
 
 
 def test_the_start_up_path_loads_no_alembic() -> None:
-    """The gate and the command line's fast path answer without Alembic, Typer or the facade."""
+    """The gate (every module of the package) and the command line's fast path answer without
+    Alembic, Typer, Rich, the facade or the jobs."""
+    gate = sorted(f"fastapi_alembic.gate.{path.stem}" for path in (PACKAGE / "gate").glob("*.py"))
+    assert "fastapi_alembic.gate.head_check" in gate
     probe = (
-        "import sys, fastapi_alembic.runtime.gate, fastapi_alembic.cli.fast, "
-        "fastapi_alembic.runtime.probe; "
+        f"import sys, {', '.join(gate)}, fastapi_alembic.cli.fast; "
         "print(sorted(m for m in ('alembic', 'typer', 'rich', 'fastapi_alembic.migrations', "
         "'fastapi_alembic.jobs') if m in sys.modules))"
     )

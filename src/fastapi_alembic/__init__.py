@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from fastapi_alembic.adoption.reading import CannotAdopt
     from fastapi_alembic.autogen import OperationInfo
     from fastapi_alembic.config import Settings, load_settings
-    from fastapi_alembic.environment import WrongDatabase
+    from fastapi_alembic.database_pinning import WrongDatabase
     from fastapi_alembic.errors import (
         CheckFailed,
         ConfigError,
@@ -33,8 +33,8 @@ if TYPE_CHECKING:
         RevisionExited,
         ScriptError,
     )
+    from fastapi_alembic.gate.head_check import HeadCheck, Position
     from fastapi_alembic.jobs.moving import DataLossCallback, StartCallback, StepCallback
-    from fastapi_alembic.lint.guard import DataLossPlan
     from fastapi_alembic.lint.report import LintReport
     from fastapi_alembic.migrations import Migrations
     from fastapi_alembic.reports import (
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
         StepStart,
     )
     from fastapi_alembic.revisions import RevisionInfo
-    from fastapi_alembic.runtime.gate import HeadCheck, Position
+    from fastapi_alembic.runtime.data_loss import DataLossPlan
     from fastapi_alembic.runtime.ledger import Entry as LedgerEntry
     from fastapi_alembic.urls import mask_url
 
@@ -55,7 +55,7 @@ _HOME = {
     "AdoptionPlan": "adoption",
     "CannotAdopt": "adoption.reading",
     "OperationInfo": "autogen",
-    "WrongDatabase": "environment",
+    "WrongDatabase": "database_pinning",
     "Settings": "config",
     "load_settings": "config",
     "CheckFailed": "errors",
@@ -74,7 +74,7 @@ _HOME = {
     "DataLossCallback": "jobs.moving",
     "StartCallback": "jobs.moving",
     "StepCallback": "jobs.moving",
-    "DataLossPlan": "lint.guard",
+    "DataLossPlan": "runtime.data_loss",
     "LintReport": "lint.report",
     "Migrations": "migrations",
     "CheckItem": "reports",
@@ -85,8 +85,8 @@ _HOME = {
     "StepInfo": "reports",
     "StepStart": "reports",
     "RevisionInfo": "revisions",
-    "HeadCheck": "runtime.gate",
-    "Position": "runtime.gate",
+    "HeadCheck": "gate.head_check",
+    "Position": "gate.head_check",
     "LedgerEntry": "runtime.ledger:Entry",
     "mask_url": "urls",
 }

@@ -28,12 +28,12 @@ from fastapi_alembic.dialects import for_url
 from fastapi_alembic.errors import MigrationsError
 from fastapi_alembic.exits import contained
 from fastapi_alembic.revisions import exited_while_running
-from fastapi_alembic.runtime import run_guarded
+from fastapi_alembic.runtime import run_under_lock
 from fastapi_alembic.runtime.lease import LOCK_TABLE
 from fastapi_alembic.runtime.recorder import LedgerRecorder
 
 SETTINGS_KEY = "fastapi_alembic.settings"
-#: The data-loss guard of the command running the migrations (lint/guard.py), if any.
+#: The data-loss guard of the command running the migrations (runtime/data_loss.py), if any.
 DATA_LOSS_KEY = "fastapi_alembic.data_loss"
 CONNECTION_KEY = "connection"  # the key Alembic's own cookbook uses
 
@@ -43,7 +43,7 @@ def run_migrations(*, url: str | Callable[[], Any] | None = None, **configure_op
 
     Keyword arguments go to ``context.configure`` (for example ``include_object``) and
     win over ours. The hooks of a FastAPI-Alembic job are added when ``configure`` is called
-    (see fastapi_alembic.environment), whatever the env.py.
+    (see fastapi_alembic.database_pinning), whatever the env.py.
 
     ``url`` (a string or a function returning one) is the database plain ``alembic`` uses
     when ``-x url=...`` is not given, before ``DATABASE_URL``: an adopted project keeps its
@@ -90,7 +90,7 @@ def run_migrations(*, url: str | Callable[[], Any] | None = None, **configure_op
                 _run_in_transaction()
 
         # Under the migration lock, with lock timeouts: see fastapi_alembic.runtime.
-        run_guarded(migration_context, settings, run, config.attributes)
+        run_under_lock(migration_context, settings, run, config.attributes)
 
     try:
         connection = config.attributes.get(CONNECTION_KEY)

@@ -3,7 +3,7 @@
 While our jobs run, ``ScriptDirectory.run_env`` (what every Alembic command calls to execute
 env.py) goes through :func:`guarded_run_env`:
 
-- each connection opened meanwhile is checked before it opens (connections.py), against
+- each connection opened meanwhile is checked before it opens (connect_checks.py), against
   the database the job was given;
 - an env.py that needs a thread of its own (Alembic's async template ends in
   ``asyncio.run()``, which cannot run inside our async connection's event loop; an env.py
@@ -37,11 +37,11 @@ from alembic.util import asbool
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import InvalidRequestError, MissingGreenlet
 
-from fastapi_alembic.connections import checking
+from fastapi_alembic.connect_checks import checking
 from fastapi_alembic.errors import ConfigError, MigrationsError
 from fastapi_alembic.urls import mask_text
 
-GUARD_KEY = "fastapi_alembic.guard"
+PIN_KEY = "fastapi_alembic.database_pin"
 DISCOVERY_KEY = "fastapi_alembic.discovering"
 #: How many times env.py called configure in this Config's runs.
 CONFIGURED_KEY = "fastapi_alembic.configured"
@@ -71,9 +71,9 @@ def guarded_run_env(script: ScriptDirectory) -> None:
         original_run_env(script)
         return
     env_py = Path(script.dir) / "env.py"
-    guard = config.attributes.get(GUARD_KEY)
+    pin = config.attributes.get(PIN_KEY)
     discovering = bool(config.attributes.get(DISCOVERY_KEY))
-    checker = _StopAtConnect() if discovering else guard
+    checker = _StopAtConnect() if discovering else pin
     with checking(checker) if checker is not None else nullcontext():
         try:
             _run(script, config)
@@ -82,7 +82,7 @@ def guarded_run_env(script: ScriptDirectory) -> None:
         except MigrationsError:
             raise
         except Exception as error:
-            refusal = getattr(guard, "refusal", None)
+            refusal = getattr(pin, "refusal", None)
             if refusal is not None:  # whatever env.py made of our refusal, it is the answer
                 raise refusal from None
             if discovering:
@@ -90,7 +90,7 @@ def guarded_run_env(script: ScriptDirectory) -> None:
             if _while_migrating(error) or _driver_kind(error):
                 raise  # the job explains these in its own words
             raise env_failure(error, env_py, config) from None
-    refusal = getattr(guard, "refusal", None)
+    refusal = getattr(pin, "refusal", None)
     if refusal is not None:  # env.py swallowed it
         raise refusal
 
@@ -119,7 +119,7 @@ def ini_revision_environment(ini: Path, section: str) -> str | None:
 
 
 def _ours(config: Config) -> bool:
-    return any(key in config.attributes for key in (GUARD_KEY, DISCOVERY_KEY, SETTINGS_KEY))
+    return any(key in config.attributes for key in (PIN_KEY, DISCOVERY_KEY, SETTINGS_KEY))
 
 
 def _run(script: ScriptDirectory, config: Config) -> None:
@@ -139,7 +139,7 @@ def _run(script: ScriptDirectory, config: Config) -> None:
             traceback.clear_frames(error.__traceback__)
             del error
             gc.collect()
-    prepare = getattr(config.attributes.get(GUARD_KEY), "prepare_for_thread", None)
+    prepare = getattr(config.attributes.get(PIN_KEY), "prepare_for_thread", None)
     if prepare is not None:
         prepare(config.attributes.get("connection"))
     in_worker_thread(lambda: original_run_env(script))
@@ -222,8 +222,8 @@ def env_failure(error: BaseException, env_py: Path, config: Config) -> ConfigErr
         if _same_file(frame.filename, env_py)
     ]
     where = f"{env_py}, line {frames[-1].lineno}," if frames else str(env_py)
-    guard = config.attributes.get(GUARD_KEY)
-    password = getattr(getattr(guard, "url", None), "password", None)
+    pin = config.attributes.get(PIN_KEY)
+    password = getattr(getattr(pin, "url", None), "password", None)
     message = (str(error).strip().splitlines() or [""])[0]
     detail = f"{type(error).__name__}: {mask_text(message, password)}".rstrip(": ")
     if getattr(config.attributes.get(SETTINGS_KEY), "verbose", False):

@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import anyio.to_thread
 
 from fastapi_alembic.errors import DatabaseStateError, MigrationsError
+from fastapi_alembic.gate.head_check import Position
 from fastapi_alembic.logs import make_heard
-from fastapi_alembic.runtime.gate import Position
 from fastapi_alembic.urls import mask_text
 
 if TYPE_CHECKING:
-    from fastapi_alembic.lint.guard import DataLossPlan
     from fastapi_alembic.migrations import Migrations
     from fastapi_alembic.reports import MoveResult, StepInfo, StepStart
+    from fastapi_alembic.runtime.data_loss import DataLossPlan
 
 logger = logging.getLogger("fastapi_alembic.lifespan")
 

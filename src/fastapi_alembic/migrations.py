@@ -22,16 +22,17 @@ from fastapi_alembic.alembic_cli import command_options
 from fastapi_alembic.alembic_ini import alembic_toml_argument
 from fastapi_alembic.autogen import OperationInfo
 from fastapi_alembic.config import Settings, load_settings
+from fastapi_alembic.database_pinning import PIN_KEY, DatabasePin
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.env import SETTINGS_KEY
-from fastapi_alembic.environment import GUARD_KEY, DatabaseGuard
 from fastapi_alembic.errors import DatabaseUnreachable, MigrationsError
+from fastapi_alembic.gate import head_check as gate
 from fastapi_alembic.jobs import authoring, checking, moving, reporting, running, version_folders
 from fastapi_alembic.jobs.common import current_heads, resolve
 from fastapi_alembic.jobs.moving import DataLossCallback, StartCallback, StepCallback
 from fastapi_alembic.reports import CheckReport, MadeRevision, MoveResult, Status
 from fastapi_alembic.revisions import RevisionInfo
-from fastapi_alembic.runtime import gate, ledger, reading
+from fastapi_alembic.runtime import ledger, reading
 from fastapi_alembic.urls import anchored, parse_url
 
 if TYPE_CHECKING:
@@ -136,7 +137,7 @@ class Migrations:
             # For an env.py that builds its engine from the ini, as `alembic init` writes it.
             real = settings.url.render_as_string(hide_password=False)
             config.set_main_option("sqlalchemy.url", real.replace("%", "%%"))
-            config.attributes[GUARD_KEY] = DatabaseGuard(
+            config.attributes[PIN_KEY] = DatabasePin(
                 settings.url,
                 self.directory / "env.py",
                 hooks,

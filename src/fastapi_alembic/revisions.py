@@ -96,7 +96,7 @@ def share(config: Config, script: ScriptDirectory) -> ScriptDirectory:
 def folder_state(directory: Path, alembic_options: dict[str, str | None]) -> object | None:
     """What changes when a revision file is added, removed or edited (None when revision files
     may live elsewhere too, so that only loading them again is safe)."""
-    from fastapi_alembic.runtime.scan import supports_options
+    from fastapi_alembic.gate.scan import supports_options
 
     if not supports_options(alembic_options):
         return None

@@ -2,7 +2,7 @@
 Typer or Alembic.
 
 Containers run ``fastapi-alembic upgrade`` on every start, and nearly always there is nothing to
-do. Answering that from the gate (runtime/gate.py) spares the process importing Typer, Rich and
+do. Answering that from the gate (gate/head_check.py) spares the process importing Typer, Rich and
 Alembic and executing every revision file. Only the plainest command lines are taken here; for
 anything else (other options, --help, a database that is behind, a migrations folder the gate
 cannot read statically) :func:`answer` returns None and the Typer application does the work.
@@ -61,7 +61,7 @@ def answer(argv: Sequence[str]) -> int | None:
     verb, options, as_json = parsed
     if verb == "upgrade":
         # First without SQLAlchemy: the common case, a database already at head.
-        from fastapi_alembic.runtime.probe import current_if_at_head
+        from fastapi_alembic.gate.probe import current_if_at_head
 
         current = current_if_at_head(options)
         if current is not None:
@@ -69,7 +69,7 @@ def answer(argv: Sequence[str]) -> int | None:
             return 0
     from fastapi_alembic.config import load_settings
     from fastapi_alembic.errors import MigrationsError
-    from fastapi_alembic.runtime.gate import Position, alembic_ini_options, fast_head_check
+    from fastapi_alembic.gate.head_check import Position, alembic_ini_options, fast_head_check
     from fastapi_alembic.urls import mask_text
 
     try:

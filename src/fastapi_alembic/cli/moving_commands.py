@@ -19,8 +19,8 @@ from fastapi_alembic.cli.output import emit_json, err, milliseconds, reports_err
 from fastapi_alembic.cli.progress import MoveProgress
 
 if TYPE_CHECKING:
-    from fastapi_alembic.lint.guard import DataLossPlan
     from fastapi_alembic.reports import MoveResult
+    from fastapi_alembic.runtime.data_loss import DataLossPlan
 
 SqlOption = Annotated[
     bool,

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from fastapi_alembic.dialects.base import DialectSupport, TemplateStore, describe_session
 from fastapi_alembic.dialects.mysql_copies import MySQLTemplateStore
-from fastapi_alembic.runtime.drivers import pymysql_connection_class
+from fastapi_alembic.gate.drivers import pymysql_connection_class
 
 
 class MySQLSupport(DialectSupport):
@@ -30,7 +30,7 @@ class MySQLSupport(DialectSupport):
             return
 
         # PyMySQL's preferred TLS mode loads the system CA store on every connect, into a
-        # context that verifies nothing: one shared context without it (runtime/drivers.py).
+        # context that verifies nothing: one shared context without it (gate/drivers.py).
         @event.listens_for(engine, "do_connect")
         def _shared_tls_context(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
             return pymysql_connection_class()(*cargs, **cparams)

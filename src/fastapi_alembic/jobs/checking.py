@@ -12,8 +12,8 @@ from sqlalchemy.exc import DBAPIError
 
 from fastapi_alembic import revisions as graph
 from fastapi_alembic.database_names import scratch_name
+from fastapi_alembic.database_pinning import WrongDatabase
 from fastapi_alembic.dialects import DialectSupport, for_url
-from fastapi_alembic.environment import WrongDatabase
 from fastapi_alembic.errors import (
     DatabaseStateError,
     DatabaseUnreachable,

@@ -28,10 +28,10 @@ from fastapi_alembic.errors import (
 )
 from fastapi_alembic.jobs import running
 from fastapi_alembic.jobs.common import current_heads, first_line, resolve
-from fastapi_alembic.lint.guard import DataLossGuard, DataLossPlan
 from fastapi_alembic.project import our_stdout
 from fastapi_alembic.reports import MoveResult, StepInfo, StepStart
 from fastapi_alembic.runtime import HEADS_UNDER_LOCK_KEY
+from fastapi_alembic.runtime.data_loss import DataLossGuard, DataLossPlan
 from fastapi_alembic.urls import mask_text, mask_url
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ def _move(
     run = command.upgrade if direction == "upgrade" else command.downgrade
 
     if guard is not None:
-        # Each operation is measured as it is about to run, under the lock (lint/guard.py).
+        # Each operation is measured as it is about to run, under the lock (runtime/data_loss.py).
         guard.script = script
         config.attributes[DATA_LOSS_KEY] = guard
 

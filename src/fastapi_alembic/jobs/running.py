@@ -15,16 +15,16 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, InvalidRequestError, MissingGreenlet
 
-from fastapi_alembic import environment
+from fastapi_alembic import database_pinning
+from fastapi_alembic.database_pinning import PIN_KEY, DatabasePin
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import sqlite
 from fastapi_alembic.env import CONNECTION_KEY
 from fastapi_alembic.env_runs import env_py_may_move_versions, ini_revision_environment
-from fastapi_alembic.environment import GUARD_KEY, DatabaseGuard
 from fastapi_alembic.errors import ConfigError, DatabaseStateError, MigrationLockTimeout
+from fastapi_alembic.gate import head_check as gate
 from fastapi_alembic.jobs.common import first_line
 from fastapi_alembic.project import running_project_code
-from fastapi_alembic.runtime import gate
 from fastapi_alembic.urls import mask_url
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def running_env(migrations: Migrations) -> Iterator[None]:
     the project importable, its stdout kept off ours."""
     try:
         with (
-            environment.intercepting(),
+            database_pinning.intercepting(),
             running_project_code(migrations.settings.root, migrations.settings.verbose),
         ):
             yield
@@ -86,10 +86,10 @@ def connected(
     A statement the database refuses outside a migration (a user without the right to
     read or write the version table, a read-only database) is one sentence; the
     transaction is rolled back."""
-    if not environment.env_py_takes_connection(migrations.directory):
-        database_guard = config.attributes.get(GUARD_KEY)
-        if isinstance(database_guard, DatabaseGuard):
-            database_guard.probe()  # unreachable: one sentence, before env.py runs
+    if not database_pinning.env_py_takes_connection(migrations.directory):
+        database_pin = config.attributes.get(PIN_KEY)
+        if isinstance(database_pin, DatabasePin):
+            database_pin.probe()  # unreachable: one sentence, before env.py runs
         return work(None)
 
     def with_connection(connection: Connection) -> T:
@@ -147,7 +147,7 @@ def inspect(
     def work(_connection: Connection | None) -> T:
         return with_environment(migrations, config, script, lambda context: read(context, script))
 
-    if connection is not None and environment.env_py_takes_connection(migrations.directory):
+    if connection is not None and database_pinning.env_py_takes_connection(migrations.directory):
         config.attributes[CONNECTION_KEY] = connection
         try:
             return gate.read_on(connection, work)

@@ -1,10 +1,10 @@
 """What runs around every migration that changes a database: the cross-process lock
-(lock.py), lock timeouts with retries (timeouts.py), and the hook env.py calls (guard.py); and
-what runs where the application starts: the start-up gate (gate.py, scan.py, probe.py) and the
-applied-migration ledger (ledger.py, recorder.py).
+(lock.py, lease.py), lock timeouts with retries (timeouts.py), the hook env.py calls around
+``run_migrations`` (migration_hook.py), the applied-migration ledger (ledger.py, recorder.py)
+and the data-loss guard (data_loss.py, with data_loss_watch.py and data_loss_counts.py).
 
-Names load on first use: the start-up fast path imports scan.py and probe.py, and must not pay
-for the rest (SQLAlchemy above all).
+The start-up path is the gate package's (fastapi_alembic.gate), which reads the ledger here.
+Names load on first use: a module that needs one of them does not pay for the rest.
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fastapi_alembic.runtime.guard import HEADS_UNDER_LOCK_KEY, run_guarded
     from fastapi_alembic.runtime.lock import LockTarget, migration_lock
+    from fastapi_alembic.runtime.migration_hook import HEADS_UNDER_LOCK_KEY, run_under_lock
 
 _HOME = {
-    "HEADS_UNDER_LOCK_KEY": "guard",
-    "run_guarded": "guard",
+    "HEADS_UNDER_LOCK_KEY": "migration_hook",
+    "run_under_lock": "migration_hook",
     "LockTarget": "lock",
     "migration_lock": "lock",
 }
 
-__all__ = ["HEADS_UNDER_LOCK_KEY", "LockTarget", "migration_lock", "run_guarded"]
+__all__ = ["HEADS_UNDER_LOCK_KEY", "LockTarget", "migration_lock", "run_under_lock"]
 
 
 def __getattr__(name: str) -> Any:

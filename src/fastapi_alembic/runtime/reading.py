@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fastapi_alembic import revisions as graph
+from fastapi_alembic.gate.head_check import HeadCheck, Position, position_of
 from fastapi_alembic.runtime import ledger, ledger_health
-from fastapi_alembic.runtime.gate import HeadCheck, Position, position_of
 from fastapi_alembic.urls import mask_url
 
 if TYPE_CHECKING:

@@ -1,11 +1,12 @@
 """The start-up gate: "is the database at head?" in milliseconds.
 
-The heads come from a static read of the revision files (runtime/scan.py), the current revision
+The heads come from a static read of the revision files (scan.py), the current revision
 from one plain SELECT on the version table, and the ledger is asked whether a migration was left
 half done. When the static read cannot be sure, :func:`fast_head_check` answers None and the
 facade asks Alembic the slow way, which gives the same answer.
 
-Imports neither Alembic nor the facade: a no-op start-up never loads them.
+Imports neither Alembic nor the facade: a no-op start-up never loads them. The ledger it asks
+is runtime's (runtime/ledger.py), which imports no Alembic either.
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ from sqlalchemy.exc import DBAPIError
 from fastapi_alembic.config import Settings
 from fastapi_alembic.db import connect, is_async_url, make_engine, run_with_connection
 from fastapi_alembic.dialects import for_url
-from fastapi_alembic.runtime import ledger
-from fastapi_alembic.runtime.probe import read_versions, versions_from_rows, versions_statement
-from fastapi_alembic.runtime.scan import (
+from fastapi_alembic.gate.probe import read_versions, versions_from_rows, versions_statement
+from fastapi_alembic.gate.scan import (
     alembic_ini_options,
     env_version_table,
     env_version_table_or_reason,
@@ -36,6 +36,7 @@ from fastapi_alembic.runtime.scan import (
     scan_or_reason,
     supports_options,
 )
+from fastapi_alembic.runtime.ledger import refuse_interrupted
 from fastapi_alembic.urls import mask_url
 
 T = TypeVar("T")
@@ -207,7 +208,7 @@ def fast_head_check(
         return None  # connecting would create it (SQLite): the caller decides what that means
 
     def read(connection: Connection) -> tuple[str, ...]:
-        ledger.refuse_interrupted(connection, settings.ledger_table, schema, url)
+        refuse_interrupted(connection, settings.ledger_table, schema, url)
         return read_current(connection, version_table, schema)
 
     graph = scan(settings.directory)

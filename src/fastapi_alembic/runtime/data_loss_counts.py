@@ -1,6 +1,6 @@
 """Counting what one operation would delete, and following names through an upgrade.
 
-Shared by both ways the data-loss guard works (lint/guard.py): reading the revisions before
+Shared by both ways the data-loss guard works (data_loss.py): reading the revisions before
 they run, and checking each operation as it is about to run. A drop of a table or column, a
 narrowing type change, a ``postgresql_using`` expression that does not read the column, a
 ``TRUNCATE`` or a ``DELETE`` without ``WHERE``: each is measured in the live database, under

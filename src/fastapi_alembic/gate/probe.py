@@ -4,7 +4,7 @@ Importing SQLAlchemy is most of what a process that finds nothing to do pays. Fo
 set-ups this module answers "already at head" with the database driver alone: the settings from
 the command line, ``DATABASE_URL`` and pyproject.toml as config.py reads them, the heads from the
 static scan, and the version table (and the ledger's unfinished rows) with plain SELECTs. The
-start-up gate (gate.py) reads the database the same way.
+start-up gate (head_check.py) reads the database the same way.
 
 It only ever answers "at head, nothing to do". Anything else (behind, an error, an unfinished
 ledger row, a URL with query options, an async or unknown driver, a setting it does not know)
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from fastapi_alembic.runtime.scan import (
+from fastapi_alembic.gate.scan import (
     alembic_ini_options,
     env_version_table,
     scan,
@@ -229,7 +229,7 @@ def _postgresql(arguments: dict[str, Any]) -> _Backend:
 
 def _mysql(arguments: dict[str, Any]) -> _Backend:
     def connect() -> Any:
-        from fastapi_alembic.runtime.drivers import pymysql_connection_class
+        from fastapi_alembic.gate.drivers import pymysql_connection_class
 
         return pymysql_connection_class()(**arguments, autocommit=True)
 

@@ -5,8 +5,8 @@ connection of its own: to a URL from its settings class, from ``POSTGRES_*`` var
 an ini section. While our jobs run, ``EnvironmentContext.configure`` is intercepted: the
 connection (or, offline, the URL) the env.py passes is compared with the database we were
 given, and a mismatch stops the job there, before a single migration runs. Before that, each
-connection env.py's engines are about to open is checked by :meth:`DatabaseGuard.before_connect`
-(connections.py), so another database is refused before a connection to it exists. The same place
+connection env.py's engines are about to open is checked by :meth:`DatabasePin.before_connect`
+(connect_checks.py), so another database is refused before a connection to it exists. The same place
 adds our hooks (``on_version_apply`` for the step report, ``process_revision_directives``
 for ``make``), so reports are right with any env.py.
 """
@@ -26,12 +26,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.engine import URL, Dialect
 
-from fastapi_alembic.connections import connect_target, same_target, target_of_url
+from fastapi_alembic.connect_checks import connect_target, same_target, target_of_url
 from fastapi_alembic.dialects import for_backend, for_url
 from fastapi_alembic.env_runs import (
     CONFIGURED_KEY,
     DISCOVERY_KEY,
-    GUARD_KEY,
+    PIN_KEY,
     Discovered,
     guarded_run_env,
     original_run_env,
@@ -39,7 +39,7 @@ from fastapi_alembic.env_runs import (
 from fastapi_alembic.errors import ConfigError
 from fastapi_alembic.urls import mask_url, parse_url
 
-__all__ = ["GUARD_KEY", "DatabaseGuard", "WrongDatabase", "intercepting"]
+__all__ = ["PIN_KEY", "DatabasePin", "WrongDatabase", "intercepting"]
 
 
 class WrongDatabase(ConfigError):
@@ -47,7 +47,7 @@ class WrongDatabase(ConfigError):
 
 
 @dataclass
-class DatabaseGuard:
+class DatabasePin:
     """What one job expects of the env.py: the database it must connect to, and our hooks."""
 
     url: URL
@@ -63,7 +63,7 @@ class DatabaseGuard:
 
     def before_connect(self, dialect: Dialect, cargs: list[Any], cparams: dict[str, Any]) -> None:
         """Just before a driver connects while env.py runs: refuse another database before
-        a single byte reaches it (connections.py)."""
+        a single byte reaches it (connect_checks.py)."""
         if self.refusal is not None:
             raise self.refusal
         theirs = connect_target(dialect, cargs, cparams)
@@ -208,28 +208,28 @@ _lock = threading.Lock()
 _users = 0
 
 
-def _guarded_configure(self: EnvironmentContext, *args: Any, **kwargs: Any) -> None:
+def _pinned_configure(self: EnvironmentContext, *args: Any, **kwargs: Any) -> None:
     attributes = self.config.attributes
     if attributes.get(DISCOVERY_KEY):
         raise Discovered
     attributes[CONFIGURED_KEY] = attributes.get(CONFIGURED_KEY, 0) + 1
-    guard = attributes.get(GUARD_KEY)
-    if isinstance(guard, DatabaseGuard):
-        kwargs = guard.admit(self, {**dict(zip(_parameters, args, strict=False)), **kwargs})
+    pin = attributes.get(PIN_KEY)
+    if isinstance(pin, DatabasePin):
+        kwargs = pin.admit(self, {**dict(zip(_parameters, args, strict=False)), **kwargs})
         args = ()
     _original_configure(self, *args, **kwargs)
 
 
 @contextmanager
 def intercepting() -> Iterator[None]:
-    """While inside, every ``configure`` whose Config carries a DatabaseGuard is checked.
+    """While inside, every ``configure`` whose Config carries a DatabasePin is checked.
 
     Configs without one (plain Alembic in the same process) pass through untouched.
     """
     global _users
     with _lock:
         if _users == 0:
-            EnvironmentContext.configure = _guarded_configure  # type: ignore[method-assign]
+            EnvironmentContext.configure = _pinned_configure  # type: ignore[method-assign]
             ScriptDirectory.run_env = guarded_run_env  # type: ignore[method-assign,assignment]
         _users += 1
     try:

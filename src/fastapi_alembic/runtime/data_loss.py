@@ -26,12 +26,12 @@ from alembic.script import ScriptDirectory
 
 from fastapi_alembic.env import DATA_LOSS_KEY
 from fastapi_alembic.errors import DataLossRefused
-from fastapi_alembic.lint.watch import Watch, original_invoke, planned, reads_only
+from fastapi_alembic.runtime.data_loss_watch import Watch, original_invoke, planned, reads_only
 
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
 
-    from fastapi_alembic.lint.losses import Loss
+    from fastapi_alembic.runtime.data_loss_counts import Loss
 
 __all__ = ["DataLossGuard", "DataLossPlan", "planned"]
 

@@ -46,7 +46,7 @@ def _lock_within_the_wait(target: LockTarget, lock_wait: float, **options: Any) 
         yield held
 
 
-def run_guarded(
+def run_under_lock(
     migration_context: MigrationContext,
     settings: Settings,
     run: Callable[[], None],

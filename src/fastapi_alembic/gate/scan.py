@@ -1,6 +1,6 @@
 """Reading a migrations folder's revision graph without executing the revision files.
 
-Each file's header is read by runtime/headers.py. The parsed headers are cached in the
+Each file's header is read by headers.py. The parsed headers are cached in the
 migrations folder's ``__pycache__``, keyed by each file's name, size and modification time, so a
 start-up with unchanged files parses nothing; the graph itself is cached beside them with the
 names, sizes and mtimes it was built from, so such a start-up does one stat per file and no more.
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi_alembic.runtime.headers import Header, StaticGraph, graph_or_reason, header_or_reason
+from fastapi_alembic.gate.headers import Header, StaticGraph, graph_or_reason, header_or_reason
 
 #: Alembic settings under which its file discovery differs from "every *.py in versions/".
 _UNSUPPORTED_OPTIONS = ("version_locations", "recursive_version_locations", "sourceless")

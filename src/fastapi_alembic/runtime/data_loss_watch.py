@@ -2,8 +2,8 @@
 
 Each Alembic operation (and each statement a revision runs itself through the bind) is turned
 into lint's actions just before it runs; the ones that can lose data are measured on the
-migration's own connection (lint/losses.py) and handed to the guard (lint/guard.py), which
-refuses or accepts. Where DDL is not transactional the revisions are also read ahead.
+migration's own connection (data_loss_counts.py) and handed to the guard (data_loss.py),
+which refuses or accepts. Where DDL is not transactional the revisions are also read ahead.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from fastapi_alembic.urls import mask_url
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
 
-    from fastapi_alembic.lint.losses import Loss, Meter, Names
     from fastapi_alembic.lint.types import TypeFacts
+    from fastapi_alembic.runtime.data_loss_counts import Loss, Meter, Names
 
 #: The comment by which a revision keeps its upgrade() from being run ahead to be read.
 NO_PRE_READ = re.compile(r"#\s*fastapi-alembic:\s*no-pre-read\b", re.IGNORECASE)
@@ -45,7 +45,7 @@ original_invoke = AbstractOperations.invoke
 
 
 class Guard(Protocol):
-    """What a watch needs of the guard (lint/guard.py's DataLossGuard)."""
+    """What a watch needs of the guard (data_loss.py's DataLossGuard)."""
 
     direction: Literal["upgrade", "downgrade"]
     accept: bool
@@ -90,7 +90,7 @@ class Watch:
     """One try of one migration run, seen operation by operation."""
 
     def __init__(self, guard: Guard, migration_context: MigrationContext) -> None:
-        from fastapi_alembic.lint.losses import Names
+        from fastapi_alembic.runtime.data_loss_counts import Names
 
         connection = migration_context.connection
         assert connection is not None
@@ -143,7 +143,7 @@ class Watch:
     @property
     def meter(self) -> Meter:
         if self._meter is None:
-            from fastapi_alembic.lint.losses import Meter
+            from fastapi_alembic.runtime.data_loss_counts import Meter
 
             self._meter = Meter(self.connection, self.backend)
         return self._meter
@@ -188,8 +188,8 @@ class Watch:
     def _read_sql(self, sql: str) -> list[Action]:
         if not _WORTH_PARSING.match(sql):
             return []
-        from fastapi_alembic.lint.losses import created_enum
         from fastapi_alembic.lint.sql import read_sql
+        from fastapi_alembic.runtime.data_loss_counts import created_enum
 
         self.created_types.update(created_enum(sql))  # whether or not the parser reads it
 
@@ -206,7 +206,11 @@ class Watch:
             self.names.see(action)
 
     def _check(self, action: Action, pending: dict[str, str] | None) -> None:
-        from fastapi_alembic.lint.losses import created_enum, may_lose, with_created_type
+        from fastapi_alembic.runtime.data_loss_counts import (
+            created_enum,
+            may_lose,
+            with_created_type,
+        )
 
         self.created_types.update(created_enum(action.sql))
         if not may_lose(action):
@@ -282,8 +286,8 @@ class Watch:
         guard = self.guard
         if guard.direction != "upgrade" or guard.accept or guard.script is None:
             return
-        from fastapi_alembic.lint.losses import Names
         from fastapi_alembic.lint.reader import read_function
+        from fastapi_alembic.runtime.data_loss_counts import Names
 
         began = not self.connection.in_transaction()
         current = tuple(self.context.get_current_heads())
@@ -313,7 +317,11 @@ class Watch:
             )
 
     def _measure_read(self, actions: list[Action], names: Names, revision: str) -> list[Loss]:
-        from fastapi_alembic.lint.losses import created_enum, may_lose, with_created_type
+        from fastapi_alembic.runtime.data_loss_counts import (
+            created_enum,
+            may_lose,
+            with_created_type,
+        )
 
         found: list[Loss] = []
         for action in actions:
