@@ -1,4 +1,4 @@
-"""Making sure Alembic migrates the database it was given, whatever the env.py does.
+"""Pinning a job to its database: Alembic migrates the one it was given, whatever env.py does.
 
 Every job runs a project's env.py, and an env.py written before FastAPI-Alembic may open a
 connection of its own: to a URL from its settings class, from ``POSTGRES_*`` variables, from
@@ -6,9 +6,13 @@ an ini section. While our jobs run, ``EnvironmentContext.configure`` is intercep
 connection (or, offline, the URL) the env.py passes is compared with the database we were
 given, and a mismatch stops the job there, before a single migration runs. Before that, each
 connection env.py's engines are about to open is checked by :meth:`DatabasePin.before_connect`
-(connect_checks.py), so another database is refused before a connection to it exists. The same place
-adds our hooks (``on_version_apply`` for the step report, ``process_revision_directives``
-for ``make``), so reports are right with any env.py.
+(connect_checks.py), so another database is refused before a connection to it exists. The
+same place adds our hooks (``on_version_apply`` for the step report,
+``process_revision_directives`` for ``make``), so reports are right with any env.py.
+
+Its neighbours: env.py is what a generated env.py calls; env_runs.py runs a project's env.py
+inside a job (threads, failures, discovery); connect_checks.py hooks every connection opened
+meanwhile.
 """
 
 from __future__ import annotations
