@@ -96,7 +96,7 @@ def guarded_run_env(script: ScriptDirectory) -> None:
 
 
 def env_py_may_move_versions(revision_environment: str | None, directory: Path) -> bool:
-    """Whether env.py may name revision folders of its own (jobs/version_folders.py): it mentions
+    """Whether env.py may name revision folders of its own (version_folders.py): it mentions
     version_locations, or alembic.ini asks for env.py to run for every command
     (``revision_environment``)."""
     if asbool(revision_environment):
@@ -200,7 +200,7 @@ def _on_worker(function: Callable[[], None]) -> None:
 
 
 def _driver_kind(error: BaseException) -> bool:
-    """A sync engine given an async URL, or the reverse (jobs/running.py says which)."""
+    """A sync engine given an async URL, or the reverse (workspace.py says which)."""
     return isinstance(error, MissingGreenlet) or (
         isinstance(error, InvalidRequestError) and "requires an async driver" in str(error)
     )

@@ -1,13 +1,12 @@
-"""The Migrations facade: owns the settings and does every job over Alembic's public API.
+"""The Migrations facade: every public method, its signature and its docstring, over a
+Workspace (workspace.py) that the jobs (jobs/) receive and work on.
 
 The CLI, the FastAPI integration and the pytest plugin are thin layers over this class.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -16,24 +15,17 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData
 from sqlalchemy.engine import URL
 
-from fastapi_alembic import revisions as graph
-from fastapi_alembic import scaffold
-from fastapi_alembic.alembic_cli import command_options
-from fastapi_alembic.alembic_ini import alembic_toml_argument
 from fastapi_alembic.autogen import OperationInfo
 from fastapi_alembic.config import Settings, load_settings
-from fastapi_alembic.database_pinning import PIN_KEY, DatabasePin
-from fastapi_alembic.dialects import for_url
-from fastapi_alembic.env import SETTINGS_KEY
-from fastapi_alembic.errors import DatabaseUnreachable, MigrationsError
+from fastapi_alembic.errors import MigrationsError
 from fastapi_alembic.gate import head_check as gate
-from fastapi_alembic.jobs import authoring, checking, moving, reporting, running, version_folders
-from fastapi_alembic.jobs.common import current_heads, resolve
+from fastapi_alembic.jobs import at_head, authoring, bookkeeping, checking, moving, reporting
 from fastapi_alembic.jobs.moving import DataLossCallback, StartCallback, StepCallback
 from fastapi_alembic.reports import CheckReport, MadeRevision, MoveResult, Status
 from fastapi_alembic.revisions import RevisionInfo
-from fastapi_alembic.runtime import ledger, reading
-from fastapi_alembic.urls import anchored, parse_url
+from fastapi_alembic.runtime import ledger
+from fastapi_alembic.scaffold import write_environment
+from fastapi_alembic.workspace import Workspace
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
@@ -85,29 +77,26 @@ class Migrations:
                 lock_timeout=lock_timeout,
                 lock_retries=lock_retries,
             )
-        self.settings = settings
-        # The last loaded migration files and the folder's state then: reused while unchanged.
-        self._loaded: tuple[object, ScriptDirectory] | None = None
-        # The revision folders env.py names, once asked (jobs/version_folders.py).
-        self._locations: tuple[list[str] | None] | None = None
+        self._workspace = Workspace(settings)
 
     def __repr__(self) -> str:
         return f"Migrations(url={self.settings.masked_url!r}, directory={str(self.directory)!r})"
 
     @property
+    def settings(self) -> Settings:
+        return self._workspace.settings
+
+    @property
     def url(self) -> URL:
-        return self.settings.require_url()
+        return self._workspace.url
 
     @property
     def directory(self) -> Path:
-        return self.settings.directory
+        return self._workspace.directory
 
     def with_url(self, url: str | URL) -> Migrations:
         """The same migrations aimed at another database."""
-        # A relative SQLite path is the project's, as for the URL the settings gave.
-        return Migrations(
-            settings=replace(self.settings, url=anchored(parse_url(url), self.settings.root))
-        )
+        return Migrations(settings=self._workspace.with_url(url).settings)
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -118,32 +107,7 @@ class Migrations:
         ``process_revision_directives``) added whatever the env.py passes; ``command`` the
         Alembic command line env.py sees in ``config.cmd_opts`` (alembic_cli.py).
         """
-        settings = self.settings
-        ini = settings.ini or settings.root / "alembic.ini"
-        # Alembic's own chatter ("Generating ...") is replaced by our reports.
-        config = Config(
-            str(ini) if ini.is_file() else None,
-            ini_section=settings.section,
-            output_buffer=io.StringIO(),
-            stdout=io.StringIO(),
-            cmd_opts=command_options(command, ini if ini.is_file() else None, settings.section),
-            **alembic_toml_argument(settings.root),
-        )
-        config.set_main_option("script_location", str(self.directory).replace("%", "%%"))
-        if not config.get_main_option("path_separator"):
-            config.set_main_option("path_separator", "os")
-        config.attributes[SETTINGS_KEY] = settings
-        if settings.url is not None:
-            # For an env.py that builds its engine from the ini, as `alembic init` writes it.
-            real = settings.url.render_as_string(hide_password=False)
-            config.set_main_option("sqlalchemy.url", real.replace("%", "%%"))
-            config.attributes[PIN_KEY] = DatabasePin(
-                settings.url,
-                self.directory / "env.py",
-                hooks,
-                metadata=(lambda: settings.metadata) if settings.metadata_ref else None,
-            )
-        return config
+        return self._workspace.alembic_config(command=command, **hooks)
 
     def environment_config(
         self, *, models: bool = True, command: Sequence[str] = ("current",), **hooks: Any
@@ -155,19 +119,12 @@ class Migrations:
         ``models=False`` for a job that does not need them (upgrade, current): then they are
         imported only when configured, and an env.py that names none of its own (Alembic's
         ``target_metadata = None``) runs without them."""
-        self.check_models(required=models)
-        return self.alembic_config(command=command, **hooks)
+        return self._workspace.environment_config(models=models, command=command, **hooks)
 
     def check_models(self, *, required: bool = True) -> None:
         """Import the models now (a wrong setting is its own sentence). When not
         ``required``: only if a metadata setting was given, or env.py is wired for us."""
-        from fastapi_alembic.adoption import is_wired
-
-        # An env.py wired for us hands Alembic the configured models whatever the job.
-        if required or is_wired(self.directory / "env.py"):
-            self.settings.require_models()
-        elif self.settings.metadata_ref:
-            self.settings.metadata  # noqa: B018 - imported for its ConfigError
+        self._workspace.check_models(required=required)
 
     def script_directory(
         self, config: Config | None = None, *, first: bool = False
@@ -176,35 +133,13 @@ class Migrations:
 
         Loaded once while the files stay as they are: a command that asks twice (make, then
         lint of what it wrote) executes each revision file once."""
-        config = config or self.alembic_config()
-        moved = (self.directory / "env.py").is_file() and version_folders.env_py_may_move_versions(
-            config.get_main_option("revision_environment"), self.directory
-        )
-        ini = gate.alembic_ini_options(self.settings.root)
-        state = None if moved else graph.folder_state(self.directory, ini)
-        if state is not None and self._loaded is not None and self._loaded[0] == state:
-            return graph.share(config, self._loaded[1])
-        if moved and self._locations is None:  # what env.py names: asked once
-            self._locations = (
-                version_folders.discovered_locations(config, running.running_env(self)),
-            )
-        locations = self._locations[0] if moved and self._locations else None
-        script = graph.load_script_directory(config, self.directory, locations)
-        if not first:  # ``first``: the job may write the first revision (make)
-            version_folders.require_revisions_found(script, self.directory)
-        self._loaded = (state, script) if state is not None else None
-        return script
-
-    def _remember_written(self, script: ScriptDirectory) -> None:
-        """Alembic adds a revision it writes to the loaded map: the map is still the folder's."""
-        state = graph.folder_state(self.directory, gate.alembic_ini_options(self.settings.root))
-        self._loaded = (state, script) if state is not None else None
+        return self._workspace.script_directory(config, first=first)
 
     # -- setting up -----------------------------------------------------------------------
 
     def init(self, *, force: bool = False) -> list[Path]:
         """Write the migrations folder and alembic.ini, and record the settings in pyproject."""
-        return scaffold.write_environment(self.settings, force=force)
+        return write_environment(self.settings, force=force)
 
     def adoption(self) -> AdoptionPlan:
         """What wiring this app's existing Alembic env.py for us would change (a diff);
@@ -221,28 +156,22 @@ class Migrations:
 
     def current(self) -> tuple[str, ...]:
         """The revisions the database is at (empty before the first upgrade)."""
-        return running.inspect(self, lambda context, _script: current_heads(context), models=False)
+        return reporting.current(self._workspace)
 
     def heads(self) -> list[RevisionInfo]:
-        script = self.script_directory(self.alembic_config(command=("heads",)))
-        return [
-            RevisionInfo.of(s) for s in script.get_revisions(script.get_heads()) if s is not None
-        ]
+        return reporting.heads(self._workspace)
 
     def history(self) -> list[RevisionInfo]:
         """Every revision, newest first."""
-        script = self.script_directory(self.alembic_config(command=("history",)))
-        return [RevisionInfo.of(s) for s in script.walk_revisions()]
+        return reporting.history(self._workspace)
 
     def show(self, revision: str) -> tuple[RevisionInfo, str]:
         """One revision and its file's text."""
-        script = self.script_directory(self.alembic_config(command=("show", revision)))
-        found = resolve(script, revision)
-        return RevisionInfo.of(found), Path(found.path).read_text(encoding="utf-8")
+        return reporting.show(self._workspace, revision)
 
     def differences(self) -> list[OperationInfo]:
         """What autogenerate would write now: the models against the database."""
-        return running.inspect(self, lambda context, _script: reporting.compare(context))
+        return reporting.differences(self._workspace)
 
     def is_up_to_date(self, connection: Connection | None = None) -> bool:
         """Whether the database is at head, answered in milliseconds (see :meth:`head_check`)."""
@@ -259,28 +188,12 @@ class Migrations:
         ``await connection.run_sync(migrations.head_check)``). The answer is about that
         connection's database, and the connection is left as it was found: what the gate
         began is rolled back, and inside your transaction it reads in a savepoint."""
-        on = self if connection is None else self.with_url(connection.engine.url)
-        if connection is None:
-            missing = for_url(on.url).absent(on.url)
-            if missing:  # looking never creates a database (SQLite would make the file)
-                raise DatabaseUnreachable(missing)
-        fast = running.fast_head_check(on, connection)
-        if not isinstance(fast, str):
-            return fast
-        # Only Alembic can answer: through env.py, on the lent connection when env.py takes
-        # one (a generated env.py does), else on a connection of its own to the same URL.
-        answer = running.inspect(
-            on,
-            lambda context, script: reading.head_check(on.settings, context, script),
-            connection,
-            models=False,
-        )
-        return replace(answer, why_not_static=fast)
+        return at_head.head_check(self._workspace, connection)
 
     def status(self) -> Status:
         """Where the database stands: its revisions against the files' heads, what is
         pending, whether the models match, applied files edited since (the ledger)."""
-        return reporting.status(self)
+        return reporting.status(self._workspace)
 
     # -- writing revisions ----------------------------------------------------------------
 
@@ -301,11 +214,11 @@ class Migrations:
         Raises NothingToDo when there is no difference (unless ``empty``), and
         DatabaseStateError when the database is not at head.
         """
-        return authoring.make(self, message, empty=empty, renames=renames, ask=ask)
+        return authoring.make(self._workspace, message, empty=empty, renames=renames, ask=ask)
 
     def merge(self, message: str = "merge heads") -> MadeRevision:
         """Join every head into one with a merge revision."""
-        return authoring.merge(self, message)
+        return authoring.merge(self._workspace, message)
 
     # -- moving the database --------------------------------------------------------------
 
@@ -334,17 +247,16 @@ class Migrations:
         To head, the start-up gate is asked first: a database already at head returns at once,
         without loading a single migration file.
         """
-        with running.waiting_for_writers(self):
-            return moving.upgrade(
-                self,
-                target,
-                sql=sql,
-                on_step=on_step,
-                accept_data_loss=accept_data_loss,
-                on_data_loss=on_data_loss,
-                guard_data_loss=guard_data_loss,
-                on_start=on_start,
-            )
+        return moving.upgrade(
+            self._workspace,
+            target,
+            sql=sql,
+            on_step=on_step,
+            accept_data_loss=accept_data_loss,
+            on_data_loss=on_data_loss,
+            guard_data_loss=guard_data_loss,
+            on_start=on_start,
+        )
 
     def downgrade(
         self,
@@ -360,20 +272,18 @@ class Migrations:
         An undo by nature: it never refuses, but ``on_data_loss`` hears what it will delete
         before it runs. ``on_start`` and ``on_step`` as for :meth:`upgrade`.
         """
-        with running.waiting_for_writers(self):
-            return moving.downgrade(
-                self,
-                target,
-                sql=sql,
-                on_step=on_step,
-                on_data_loss=on_data_loss,
-                on_start=on_start,
-            )
+        return moving.downgrade(
+            self._workspace,
+            target,
+            sql=sql,
+            on_step=on_step,
+            on_data_loss=on_data_loss,
+            on_start=on_start,
+        )
 
     def stamp(self, revision: str) -> MoveResult:
         """Record ``revision`` as applied without running anything."""
-        with running.waiting_for_writers(self):
-            return moving.stamp(self, revision)
+        return moving.stamp(self._workspace, revision)
 
     # -- checks ---------------------------------------------------------------------------
 
@@ -395,7 +305,7 @@ class Migrations:
         ``since_git``, or those after the ``lint-baseline`` setting (else every revision).
         """
         return checking.check(
-            self,
+            self._workspace,
             scratch_url=scratch_url,
             no_database=no_database,
             since=since,
@@ -404,33 +314,23 @@ class Migrations:
 
     def notes(self) -> tuple[str, ...]:
         """What status and check mention beside their findings."""
-        return reporting.notes(self)
+        return reporting.notes(self._workspace)
 
     # -- the ledger -------------------------------------------------------------------------
 
     def log(self) -> list[ledger.Entry]:
         """The applied-migration ledger, oldest first (empty before the first migration)."""
-        return running.inspect(
-            self, lambda context, _script: reading.entries(self.settings, context), models=False
-        )
+        return bookkeeping.log(self._workspace)
 
     def accept_edit(self, revision: str) -> ledger.Entry:
         """Re-record the checksum of an applied revision's edited file (Flyway's repair), or
         record that an applied revision's file was removed on purpose."""
-        return running.inspect(
-            self,
-            lambda context, script: reading.accept(self.settings, context, script, revision),
-            models=False,
-        )
+        return bookkeeping.accept_edit(self._workspace, revision)
 
     def adopt_ledger(self) -> list[ledger.Entry]:
         """Record the applied revisions the ledger has no row for (it was dropped, or the
         database was migrated without FastAPI-Alembic), with their files as they are now."""
-        return running.inspect(
-            self,
-            lambda context, script: reading.adopt(self.settings, context, script),
-            models=False,
-        )
+        return bookkeeping.adopt_ledger(self._workspace)
 
     # -- lint -------------------------------------------------------------------------------
 
@@ -452,7 +352,12 @@ class Migrations:
         from fastapi_alembic.lint.runner import lint_project
 
         return lint_project(
-            self, revisions, since=since, since_git=since_git, dialect=dialect, database=database
+            self._workspace,
+            revisions,
+            since=since,
+            since_git=since_git,
+            dialect=dialect,
+            database=database,
         )
 
     # -- FastAPI ----------------------------------------------------------------------------
@@ -465,6 +370,6 @@ class Migrations:
         It refuses to start rather than run a migration that deletes data, unless
         ``accept_data_loss``.
         """
-        from fastapi_alembic.fastapi import migration_lifespan
+        from fastapi_alembic.integrations.fastapi import migration_lifespan
 
         return migration_lifespan(self, mode=mode, accept_data_loss=accept_data_loss)

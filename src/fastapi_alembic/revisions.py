@@ -111,7 +111,7 @@ def load_script_directory(
     config: Config, directory: Path, locations: list[str] | None = None
 ) -> ScriptDirectory:
     """Load every migration file now, turning each way that can fail into one sentence;
-    from ``locations`` when given (the folders env.py names, jobs/version_folders.py).
+    from ``locations`` when given (the folders env.py names, version_folders.py).
 
     The result is kept on ``config``, so alembic.command reuses it instead of loading again."""
     if not (directory / "env.py").is_file():

@@ -1,13 +1,15 @@
-"""The bodies of the facade's jobs, one module per concern.
-
-``Migrations`` (migrations.py) keeps every public method, its signature and its docstring, and
-calls into these modules; they use its wiring (settings, Alembic config, connections, env.py)
-and never talk to the CLI, the lifespan or the pytest plugin.
+"""What each verb does: functions that receive a Workspace (workspace.py) first, as Alembic's
+commands receive a Config. ``Migrations`` (migrations.py) keeps every public method, its
+signature and its docstring, and calls these; a job that composes others (check) calls those
+functions directly. They never import the facade, the CLI, the lifespan or the pytest plugin.
 
 - authoring.py: make and merge (writing revision files)
 - moving.py: upgrade, downgrade and stamp, online or as SQL, with timed steps
 - checking.py: check and its items (one head, models, database at head, lint, ledger)
-- reporting.py: status, the models/database comparison, notes about the folder
+- reporting.py: current, heads, history, show, status, the models/database comparison, notes
+- at_head.py: whether the database is at head (the gate's static answer, else Alembic's)
+- bookkeeping.py: the applied-migration ledger read and written inside env.py (log,
+  accept_edit, adopt_ledger, and what status and check read of it)
 - running.py: running env.py with a connection, and reading inside it changing nothing
-- common.py: small helpers the facade and the jobs share
+- common.py: small helpers the jobs share
 """

@@ -11,7 +11,7 @@ from alembic.script import Script
 from alembic.util import CommandError
 from sqlalchemy import Connection
 
-from fastapi_alembic import revisions as graph
+import fastapi_alembic.revisions as graph
 from fastapi_alembic.autogen.directives import MakeDirectives
 from fastapi_alembic.errors import DatabaseStateError, NothingToDo, ScriptError
 from fastapi_alembic.jobs import running
@@ -25,11 +25,11 @@ from fastapi_alembic.revision_messages import (
 from fastapi_alembic.urls import mask_url
 
 if TYPE_CHECKING:
-    from fastapi_alembic.migrations import Migrations
+    from fastapi_alembic.workspace import Workspace
 
 
 def make(
-    migrations: Migrations,
+    workspace: Workspace,
     message: str,
     *,
     empty: bool,
@@ -40,44 +40,44 @@ def make(
     message = clean_message(message)
     if not message.strip():
         raise ScriptError('A revision needs a message, for example: make "add users.phone_number".')
-    require_template_can_hold(migrations.directory / "script.py.mako", message)
+    require_template_can_hold(workspace.directory / "script.py.mako", message)
     keep_or_drop = MakeDirectives(renames, ask)
     line = ("revision", *([] if empty else ["--autogenerate"]), f"--message={message}")
-    config = migrations.environment_config(command=line, process_revision_directives=keep_or_drop)
-    script = migrations.script_directory(config, first=True)
+    config = workspace.environment_config(command=line, process_revision_directives=keep_or_drop)
+    script = workspace.script_directory(config, first=True)
     graph.require_single_head(script)
     if empty:
-        with running.running_env(migrations):
+        with workspace.running_env():
             written = command.revision(config, message=message)
     else:
 
         def work(_connection: Connection | None) -> Any:
             try:
-                with running.running_env(migrations):
+                with workspace.running_env():
                     return command.revision(config, message=message, autogenerate=True)
             except CommandError:
                 # Alembic refuses a database that is not at head; say why in our words.
                 # (Asked only on failure: one run of env.py less for every make.)
-                current = running.with_environment(migrations, config, script, current_heads)
+                current = running.with_environment(workspace, config, script, current_heads)
                 graph.require_known(script, current)
                 if set(current) != set(script.get_heads()):
                     behind = len(graph.pending(script, current))
                     raise DatabaseStateError(
-                        f"The database at {mask_url(migrations.url)} is {behind} revision(s) "
+                        f"The database at {mask_url(workspace.url)} is {behind} revision(s) "
                         "behind head: run `fastapi-alembic upgrade` first, so the new "
                         "revision is made against the latest schema."
                     ) from None
                 raise
 
-        written = running.connected(migrations, config, work)
+        written = running.connected(workspace, config, work)
     if isinstance(written, Script):
-        migrations._remember_written(script)
+        workspace.remember_written(script)
     if not isinstance(written, Script):
         raise NothingToDo(
             "The models match the database: no revision was written. "
             "Use --empty for a hand-written (data) migration."
         )
-    _verify_written(migrations, written, message)
+    _verify_written(workspace, written, message)
     return MadeRevision(
         written.revision,
         message,
@@ -87,24 +87,24 @@ def make(
     )
 
 
-def merge(migrations: Migrations, message: str) -> MadeRevision:
+def merge(workspace: Workspace, message: str) -> MadeRevision:
     """The body of ``Migrations.merge``."""
     message = clean_message(message)
-    require_template_can_hold(migrations.directory / "script.py.mako", message)
-    config = migrations.alembic_config(command=("merge", f"--message={message}", "heads"))
-    script = migrations.script_directory(config)
+    require_template_can_hold(workspace.directory / "script.py.mako", message)
+    config = workspace.alembic_config(command=("merge", f"--message={message}", "heads"))
+    script = workspace.script_directory(config)
     heads = script.get_heads()
     if len(heads) < 2:
         raise NothingToDo("There is only one head: there is nothing to merge.")
-    with running.running_env(migrations):
+    with workspace.running_env():
         written = command.merge(config, revisions="heads", message=message)
     if written is not None:
-        migrations._remember_written(script)
+        workspace.remember_written(script)
     if written is None:  # pragma: no cover - Alembic returns the script it wrote
         raise NothingToDo("Alembic wrote no merge revision.")
-    _verify_written(migrations, written, message)
+    _verify_written(workspace, written, message)
     return MadeRevision(written.revision, message, written.path)
 
 
-def _verify_written(migrations: Migrations, written: Script, message: str) -> None:
-    verify_revision_file(Path(written.path), message, migrations.directory / "script.py.mako")
+def _verify_written(workspace: Workspace, written: Script, message: str) -> None:
+    verify_revision_file(Path(written.path), message, workspace.directory / "script.py.mako")

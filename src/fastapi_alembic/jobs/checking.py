@@ -10,7 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from fastapi_alembic import revisions as graph
+import fastapi_alembic.revisions as graph
 from fastapi_alembic.database_names import scratch_name
 from fastapi_alembic.database_pinning import WrongDatabase
 from fastapi_alembic.dialects import DialectSupport, for_url
@@ -20,18 +20,17 @@ from fastapi_alembic.errors import (
     MigrationsError,
     RevisionExited,
 )
-from fastapi_alembic.jobs import running
+from fastapi_alembic.jobs import bookkeeping, moving, reporting, running
 from fastapi_alembic.jobs.common import current_heads, first_line
 from fastapi_alembic.reports import CheckItem, CheckReport
-from fastapi_alembic.runtime import reading
 from fastapi_alembic.urls import mask_url, parse_url
 
 if TYPE_CHECKING:
-    from fastapi_alembic.migrations import Migrations
+    from fastapi_alembic.workspace import Workspace
 
 
 def check(
-    migrations: Migrations,
+    workspace: Workspace,
     *,
     scratch_url: str | URL | None,
     no_database: bool,
@@ -39,7 +38,7 @@ def check(
     since_git: str | None = None,
 ) -> CheckReport:
     """The body of ``Migrations.check``."""
-    script = migrations.script_directory(migrations.environment_config())
+    script = workspace.script_directory(workspace.environment_config())
     heads = tuple(script.get_heads())
     items = [
         CheckItem(
@@ -52,20 +51,20 @@ def check(
             else f"{len(heads)} heads ({', '.join(sorted(heads))}): run `fastapi-alembic merge`",
         )
     ]
-    items.append(_check_models(migrations, scratch_url))
+    items.append(_check_models(workspace, scratch_url))
     current: tuple[str, ...] | None = None
     if no_database:
         items.append(CheckItem("database at head", True, "skipped: --no-database"))
     else:
-        item, current = _check_database_at_head(migrations, script, heads)
+        item, current = _check_database_at_head(workspace, script, heads)
         items.append(item)
-    items.append(_check_lint(migrations, script, current, since=since, since_git=since_git))
-    items.extend(_check_applied_files(migrations, no_database=no_database))
-    return CheckReport(tuple(items), notes=migrations.notes())
+    items.append(_check_lint(workspace, script, current, since=since, since_git=since_git))
+    items.extend(_check_applied_files(workspace, no_database=no_database))
+    return CheckReport(tuple(items), notes=reporting.notes(workspace))
 
 
 def _check_lint(
-    migrations: Migrations,
+    workspace: Workspace,
     script: ScriptDirectory,
     current: tuple[str, ...] | None,
     *,
@@ -75,29 +74,30 @@ def _check_lint(
     """Lint what is new: with a database, the revisions not applied there (an applied one is
     history: its findings, and the rows its tables hold now, no longer decide anything);
     without one, those after --since, changed since --since-git, or after the baseline."""
-    from fastapi_alembic.lint.runner import revisions_after  # sqlglot: only when checking
+    # sqlglot: only when checking
+    from fastapi_alembic.lint.runner import lint_project, revisions_after
 
     name = "migrations pass lint"
-    baseline = migrations.settings.lint_baseline
+    baseline = workspace.settings.lint_baseline
     try:
         if current is not None:
             pending = [s.revision for s in graph.pending(script, current)]
             if since or since_git:
-                narrowed = revisions_after(migrations, since=since, since_git=since_git)
+                narrowed = revisions_after(workspace, since=since, since_git=since_git)
                 pending = [r for r in pending if r in narrowed]
-            where = mask_url(migrations.url)
+            where = mask_url(workspace.url)
             scope = f"not yet applied to {where}"
             if not pending:
                 return CheckItem(name, True, f"every revision is applied to {where}: nothing new")
-            report = migrations.lint(pending, database=True)
+            report = lint_project(workspace, pending, database=True)
         elif since or since_git:
-            report = migrations.lint(since=since, since_git=since_git, database=False)
+            report = lint_project(workspace, since=since, since_git=since_git, database=False)
             scope = f"after {since}" if since else f"changed since {since_git} (git)"
         elif baseline:
-            report = migrations.lint(since=baseline, database=False)
+            report = lint_project(workspace, since=baseline, database=False)
             scope = f"after the baseline {baseline} (lint-baseline)"
         else:
-            report = migrations.lint(database=False)
+            report = lint_project(workspace, database=False)
             scope = "every revision"
     except RevisionExited:
         raise  # a revision that ends the process stops every verb
@@ -115,26 +115,26 @@ def _check_lint(
     return CheckItem(name, report.ok, detail)
 
 
-def _check_applied_files(migrations: Migrations, *, no_database: bool = False) -> list[CheckItem]:
+def _check_applied_files(workspace: Workspace, *, no_database: bool = False) -> list[CheckItem]:
     """One failed item per applied migration file edited or removed (from the ledger)."""
     name = "applied migrations unchanged"
     if no_database:
         return [CheckItem(name, True, "skipped: --no-database")]
-    if for_url(migrations.url).absent(migrations.url):  # "database at head" says so; create nothing
-        return [CheckItem(name, True, f"skipped: {mask_url(migrations.url)} does not exist")]
+    if for_url(workspace.url).absent(workspace.url):  # "database at head" says so; create nothing
+        return [CheckItem(name, True, f"skipped: {mask_url(workspace.url)} does not exist")]
     try:
 
         def read(context: MigrationContext, script: ScriptDirectory) -> list[Any]:
             # A revision the files lack is its own sentence, not a lookup error.
             graph.require_known(script, current_heads(context))
-            problems = reading.ledger_problems(migrations.settings, context, script)
+            problems = bookkeeping.ledger_problems(workspace.settings, context, script)
             if any(problem.kind.startswith("missing") for problem in problems):
                 return problems  # no rows to read drift from
-            return [*problems, *reading.drift(migrations.settings, context, script)]
+            return [*problems, *bookkeeping.drift(workspace.settings, context, script)]
 
-        found = running.inspect(migrations, read, models=False)
+        found = running.inspect(workspace, read, models=False)
     except DatabaseUnreachable:
-        return [CheckItem(name, True, f"skipped: {mask_url(migrations.url)} is not reachable")]
+        return [CheckItem(name, True, f"skipped: {mask_url(workspace.url)} is not reachable")]
     except RevisionExited:
         raise  # a revision that ends the process stops every verb
     except MigrationsError as error:
@@ -144,16 +144,16 @@ def _check_applied_files(migrations: Migrations, *, no_database: bool = False) -
     return [CheckItem(name, True, "no applied migration file was edited or removed")]
 
 
-def _check_models(migrations: Migrations, scratch_url: str | URL | None) -> CheckItem:
+def _check_models(workspace: Workspace, scratch_url: str | URL | None) -> CheckItem:
     name = "migrations match the models"
-    base = parse_url(scratch_url) if scratch_url else migrations.url
+    base = parse_url(scratch_url) if scratch_url else workspace.url
     dialect = for_url(base)
     # SQLite scratch files go to the temporary folder, never beside (or into a mistyped
     # folder of) the app's database, and carry none of its URI options.
     server = dialect.scratch_server(base)
     try:
         scratch_db = dialect.create_database(
-            server, scratch_name(migrations.settings.test_database_prefix, "check")
+            server, scratch_name(workspace.settings.test_database_prefix, "check")
         )
     except (DBAPIError, OSError) as error:
         hint = dialect.template_store(server).privilege_hint
@@ -163,16 +163,16 @@ def _check_models(migrations: Migrations, scratch_url: str | URL | None) -> Chec
             "where it may create databases."
         ) from None
     try:
-        scratch = migrations.with_url(scratch_db)
+        scratch = workspace.with_url(scratch_db)
         try:
-            scratch.upgrade("heads", guard_data_loss=False)
+            moving.upgrade(scratch, "heads", guard_data_loss=False)
         except WrongDatabase:
             raise  # not a finding about the migrations: the env.py must be fixed first
         except RevisionExited:
             raise  # a revision that ends the process stops every verb
         except MigrationsError as error:
             return CheckItem(name, False, f"upgrading a scratch database failed: {error}")
-        differences = scratch.differences()
+        differences = reporting.differences(scratch)
     finally:
         _drop_scratch(dialect, scratch_db)
     if differences:
@@ -190,29 +190,29 @@ def _check_models(migrations: Migrations, scratch_url: str | URL | None) -> Chec
 
 
 def _check_database_at_head(
-    migrations: Migrations, script: ScriptDirectory, heads: tuple[str, ...]
+    workspace: Workspace, script: ScriptDirectory, heads: tuple[str, ...]
 ) -> tuple[CheckItem, tuple[str, ...] | None]:
     """The check, and the database's revisions when they could be read and are known."""
     name = "database at head"
-    absent = for_url(migrations.url).absent(migrations.url)
+    absent = for_url(workspace.url).absent(workspace.url)
     try:
         if absent:  # never create a database just by looking at it
             raise DatabaseUnreachable(absent)
-        current = migrations.current()
+        current = reporting.current(workspace)
     except DatabaseUnreachable as error:
         detail = f"{str(error).rstrip('.')}; pass --no-database if this check runs without one"
         return CheckItem(name, False, detail), None
     except DatabaseStateError as error:
         return CheckItem(name, False, str(error)), None
     if set(current) == set(heads):
-        return CheckItem(name, True, f"{mask_url(migrations.url)} is at head"), current
+        return CheckItem(name, True, f"{mask_url(workspace.url)} is at head"), current
     try:
         graph.require_known(script, current)
     except DatabaseStateError as error:
         return CheckItem(name, False, str(error)), None
     behind = len(graph.pending(script, current))
     detail = (
-        f"{mask_url(migrations.url)} is {behind} revision(s) behind head: "
+        f"{mask_url(workspace.url)} is {behind} revision(s) behind head: "
         "run `fastapi-alembic upgrade`"
     )
     return CheckItem(name, False, detail), current

@@ -6,7 +6,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy.engine import URL
 
-from fastapi_alembic import revisions as graph
+import fastapi_alembic.revisions as graph
 from fastapi_alembic.errors import ScriptError
 from fastapi_alembic.urls import mask_text
 

@@ -16,7 +16,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
-from fastapi_alembic import revisions as graph
+import fastapi_alembic.revisions as graph
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.env import DATA_LOSS_KEY
 from fastapi_alembic.errors import (
@@ -26,7 +26,8 @@ from fastapi_alembic.errors import (
     MigrationsError,
     ScriptError,
 )
-from fastapi_alembic.jobs import running
+from fastapi_alembic.jobs import reporting, running
+from fastapi_alembic.jobs.at_head import fast_head_check
 from fastapi_alembic.jobs.common import current_heads, first_line, resolve
 from fastapi_alembic.project import our_stdout
 from fastapi_alembic.reports import MoveResult, StepInfo, StepStart
@@ -35,7 +36,7 @@ from fastapi_alembic.runtime.data_loss import DataLossGuard, DataLossPlan
 from fastapi_alembic.urls import mask_text, mask_url
 
 if TYPE_CHECKING:
-    from fastapi_alembic.migrations import Migrations
+    from fastapi_alembic.workspace import Workspace
 
 StepCallback = Callable[[StepInfo], None]
 StartCallback = Callable[[StepStart], None]
@@ -43,40 +44,41 @@ DataLossCallback = Callable[[DataLossPlan], None]
 
 
 def upgrade(
-    migrations: Migrations,
-    target: str,
+    workspace: Workspace,
+    target: str = "head",
     *,
-    sql: bool,
-    on_step: StepCallback | None,
-    accept_data_loss: bool,
-    on_data_loss: DataLossCallback | None,
-    guard_data_loss: bool,
+    sql: bool = False,
+    on_step: StepCallback | None = None,
+    accept_data_loss: bool = False,
+    on_data_loss: DataLossCallback | None = None,
+    guard_data_loss: bool = True,
     on_start: StartCallback | None = None,
 ) -> MoveResult:
-    """The body of ``Migrations.upgrade``."""
-    if target in ("head", "heads") and not sql:
-        migrations.check_models(required=False)  # a wrong setting is an error even at head
-        fast = running.fast_head_check(migrations)
-        if (
-            not isinstance(fast, str)
-            and fast.at_head
-            and (target == "heads" or len(fast.heads) <= 1)
-        ):
-            return MoveResult(fast.current, fast.current)
-    guard = DataLossGuard("upgrade", accept_data_loss, on_data_loss, target=target)
-    return _move(
-        migrations,
-        "upgrade",
-        target,
-        sql=sql,
-        on_step=on_step,
-        on_start=on_start,
-        guard=guard if guard_data_loss else None,
-    )
+    """The body of ``Migrations.upgrade`` (and the scratch upgrade of ``check``)."""
+    with running.waiting_for_writers(workspace):
+        if target in ("head", "heads") and not sql:
+            workspace.check_models(required=False)  # a wrong setting is an error even at head
+            fast = fast_head_check(workspace)
+            if (
+                not isinstance(fast, str)
+                and fast.at_head
+                and (target == "heads" or len(fast.heads) <= 1)
+            ):
+                return MoveResult(fast.current, fast.current)
+        guard = DataLossGuard("upgrade", accept_data_loss, on_data_loss, target=target)
+        return _move(
+            workspace,
+            "upgrade",
+            target,
+            sql=sql,
+            on_step=on_step,
+            on_start=on_start,
+            guard=guard if guard_data_loss else None,
+        )
 
 
 def downgrade(
-    migrations: Migrations,
+    workspace: Workspace,
     target: str,
     *,
     sql: bool,
@@ -85,51 +87,59 @@ def downgrade(
     on_start: StartCallback | None = None,
 ) -> MoveResult:
     """The body of ``Migrations.downgrade``."""
-    # Only measured when someone listens: a downgrade never refuses.
-    guard = DataLossGuard("downgrade", True, on_data_loss, target=target) if on_data_loss else None
-    return _move(
-        migrations,
-        "downgrade",
-        target,
-        sql=sql,
-        on_step=on_step,
-        on_start=on_start,
-        guard=guard,
-    )
+    with running.waiting_for_writers(workspace):
+        # Only measured when someone listens: a downgrade never refuses.
+        guard = (
+            DataLossGuard("downgrade", True, on_data_loss, target=target) if on_data_loss else None
+        )
+        return _move(
+            workspace,
+            "downgrade",
+            target,
+            sql=sql,
+            on_step=on_step,
+            on_start=on_start,
+            guard=guard,
+        )
 
 
-def stamp(migrations: Migrations, revision: str) -> MoveResult:
+def stamp(workspace: Workspace, revision: str) -> MoveResult:
     """The body of ``Migrations.stamp``."""
-    config = migrations.environment_config(models=False, command=("stamp", revision))
-    script = migrations.script_directory(config)
+    with running.waiting_for_writers(workspace):
+        return _stamp(workspace, revision)
+
+
+def _stamp(workspace: Workspace, revision: str) -> MoveResult:
+    config = workspace.environment_config(models=False, command=("stamp", revision))
+    script = workspace.script_directory(config)
     if revision not in ("base", "heads"):
         resolve(script, revision)
 
     def work(connection: Connection | None) -> MoveResult:
-        before = running.with_environment(migrations, config, script, current_heads)
+        before = running.with_environment(workspace, config, script, current_heads)
         if connection is not None:
             connection.commit()  # Alembic's context begins the stamp's own transaction
         try:
-            with running.running_env(migrations):
+            with workspace.running_env():
                 command.stamp(config, revision, purge=True)
         except (CommandError, RevisionError) as error:
             raise ScriptError(f"Cannot stamp {revision!r}: {str(error).rstrip('.')}.") from None
         except DBAPIError as error:  # a read-only database, or a user without the right
             raise DatabaseStateError(
-                f"The database at {mask_url(migrations.url)} refused to record revision "
-                f"{revision!r} ({first_line(error, migrations.url)}): it is unchanged; stamp "
+                f"The database at {mask_url(workspace.url)} refused to record revision "
+                f"{revision!r} ({first_line(error, workspace.url)}): it is unchanged; stamp "
                 "with a user that may write the alembic_version table."
             ) from None
         before = config.attributes.get(HEADS_UNDER_LOCK_KEY, before)
         return MoveResult(
-            before, running.with_environment(migrations, config, script, current_heads)
+            before, running.with_environment(workspace, config, script, current_heads)
         )
 
-    return running.connected(migrations, config, work, own_transactions=True)
+    return running.connected(workspace, config, work, own_transactions=True)
 
 
 def _move(
-    migrations: Migrations,
+    workspace: Workspace,
     direction: Literal["upgrade", "downgrade"],
     target: str,
     *,
@@ -139,18 +149,18 @@ def _move(
     guard: DataLossGuard | None = None,
 ) -> MoveResult:
     events = _StepEvents(on_start, on_step)
-    config = migrations.environment_config(
+    config = workspace.environment_config(
         models=False,
         command=(direction, *(["--sql"] if sql else []), target),
         on_version_apply=events,
         before_version_apply=events.started,
     )
-    script = migrations.script_directory(config)
+    script = workspace.script_directory(config)
     graph.require_target(script, target, direction)
     if direction == "upgrade" and (target == "head" or target.startswith("+")):
         graph.require_single_head(script)
     if sql:
-        return _offline(migrations, direction, target, config, script)
+        return _offline(workspace, direction, target, config, script)
     run = command.upgrade if direction == "upgrade" else command.downgrade
 
     if guard is not None:
@@ -159,31 +169,31 @@ def _move(
         config.attributes[DATA_LOSS_KEY] = guard
 
     def work(connection: Connection | None) -> MoveResult:
-        before = running.with_environment(migrations, config, script, current_heads)
+        before = running.with_environment(workspace, config, script, current_heads)
         graph.require_known(script, before)
         if connection is not None:
             # Alembic's context begins the transactions (autocommit_block needs it to).
             connection.commit()
         events.start()
         try:
-            with running.running_env(migrations), guard.installed() if guard else nullcontext():
+            with workspace.running_env(), guard.installed() if guard else nullcontext():
                 run(config, target)
         except MigrationsError:
             raise
         except Exception as error:
-            raise _explain_failure(migrations, error, direction, target, script) from None
+            raise _explain_failure(workspace, error, direction, target, script) from None
         if guard is not None:
             guard.finish()
         # Where the database was once the lock was ours: another migrator may have moved it.
         before = config.attributes.get(HEADS_UNDER_LOCK_KEY, before)
-        after = running.with_environment(migrations, config, script, current_heads)
+        after = running.with_environment(workspace, config, script, current_heads)
         return MoveResult(before, after, events.steps)
 
-    return running.connected(migrations, config, work, own_transactions=True)
+    return running.connected(workspace, config, work, own_transactions=True)
 
 
 def _offline(
-    migrations: Migrations, direction: str, target: str, config: Config, script: ScriptDirectory
+    workspace: Workspace, direction: str, target: str, config: Config, script: ScriptDirectory
 ) -> MoveResult:
     """Write the SQL instead of running it. Without FROM:TO, start where the database is."""
     if ":" in target:
@@ -191,7 +201,7 @@ def _offline(
         current: tuple[str, ...] = () if start == "base" else (start,)
     else:
         try:
-            current = migrations.current()
+            current = reporting.current(workspace)
         except DatabaseUnreachable as error:
             raise DatabaseUnreachable(
                 f"{error} Or give the range yourself, for example `--sql base:head`."
@@ -205,7 +215,7 @@ def _offline(
         return MoveResult(current, current, sql="")
     run = command.upgrade if direction == "upgrade" else command.downgrade
     try:
-        with running.running_env(migrations):
+        with workspace.running_env():
             run(config, f"{start}:{end}", sql=True)
     except MigrationsError:
         raise
@@ -218,7 +228,7 @@ def _offline(
         what = f"Migration {culprit.revision}" if culprit else f"The {direction}"
         raise MigrationFailed(
             f"{what} failed with {type(error).__name__} while writing its SQL: "
-            f"{first_line(error, migrations.url)}; nothing was run on the database."
+            f"{first_line(error, workspace.url)}; nothing was run on the database."
         ) from None
     buffer = config.output_buffer
     text = buffer.getvalue() if isinstance(buffer, io.StringIO) else ""
@@ -226,9 +236,9 @@ def _offline(
 
 
 def _explain_failure(
-    migrations: Migrations, error: Exception, direction: str, target: str, script: ScriptDirectory
+    workspace: Workspace, error: Exception, direction: str, target: str, script: ScriptDirectory
 ) -> MigrationsError:
-    wait_over = running.writers_wait_over(migrations, error)
+    wait_over = running.writers_wait_over(workspace, error)
     if wait_over is not None:
         return wait_over
     culprit = graph.failing_revision(error, script)
@@ -237,14 +247,14 @@ def _explain_failure(
     original = getattr(error, "orig", None) or error
     reason = mask_text(
         (str(original).strip().splitlines() or [type(original).__name__])[0],
-        migrations.url.password,
+        workspace.url.password,
     )
     what = (
         f"Migration {culprit.revision} ({(culprit.doc or '').strip()})"
         if culprit
         else f"The {direction}"
     )
-    if for_url(migrations.url).transactional_ddl:
+    if for_url(workspace.url).transactional_ddl:
         outcome = f"the whole {direction} was rolled back and the database is unchanged."
     else:
         outcome = (

@@ -1,59 +1,91 @@
-"""What status reports: where the database stands, what autogenerate would write, the
-ledger's drift and notes about the migrations folder."""
+"""What the reading verbs report: where the database stands (current, status), the revision
+files (heads, history, show), what autogenerate would write, the ledger's drift and notes
+about the migrations folder."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from alembic.autogenerate import produce_migrations
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from fastapi_alembic import revisions as graph
+import fastapi_alembic.revisions as graph
 from fastapi_alembic.autogen import OperationInfo, describe_operations
 from fastapi_alembic.autogen.defaults import drop_identity_noise
 from fastapi_alembic.errors import ConfigError
-from fastapi_alembic.jobs import running
-from fastapi_alembic.jobs.common import current_heads
+from fastapi_alembic.jobs import bookkeeping, running
+from fastapi_alembic.jobs.common import current_heads, resolve
 from fastapi_alembic.reports import Status
 from fastapi_alembic.revisions import RevisionInfo
-from fastapi_alembic.runtime import reading
 from fastapi_alembic.urls import mask_url
 
 if TYPE_CHECKING:
-    from fastapi_alembic.migrations import Migrations
+    from fastapi_alembic.workspace import Workspace
 
 
-def status(migrations: Migrations) -> Status:
+def current(workspace: Workspace) -> tuple[str, ...]:
+    """The body of ``Migrations.current``."""
+    return running.inspect(workspace, lambda context, _script: current_heads(context), models=False)
+
+
+def heads(workspace: Workspace) -> list[RevisionInfo]:
+    """The body of ``Migrations.heads``."""
+    script = workspace.script_directory(workspace.alembic_config(command=("heads",)))
+    return [RevisionInfo.of(s) for s in script.get_revisions(script.get_heads()) if s is not None]
+
+
+def history(workspace: Workspace) -> list[RevisionInfo]:
+    """The body of ``Migrations.history``."""
+    script = workspace.script_directory(workspace.alembic_config(command=("history",)))
+    return [RevisionInfo.of(s) for s in script.walk_revisions()]
+
+
+def show(workspace: Workspace, revision: str) -> tuple[RevisionInfo, str]:
+    """The body of ``Migrations.show``."""
+    script = workspace.script_directory(workspace.alembic_config(command=("show", revision)))
+    found = resolve(script, revision)
+    return RevisionInfo.of(found), Path(found.path).read_text(encoding="utf-8")
+
+
+def differences(workspace: Workspace) -> list[OperationInfo]:
+    """The body of ``Migrations.differences``."""
+    return running.inspect(workspace, lambda context, _script: compare(context))
+
+
+def status(workspace: Workspace) -> Status:
     def inspect(migration_context: MigrationContext, script: ScriptDirectory) -> Status:
-        reading.refuse_interrupted(migrations.settings, migration_context)
+        bookkeeping.refuse_interrupted(workspace.settings, migration_context)
         current = current_heads(migration_context)
         graph.require_known(script, current)
         differences = compare(migration_context)
         return Status(
-            url=mask_url(migrations.url),
+            url=mask_url(workspace.url),
             current=current,
             heads=tuple(script.get_heads()),
             pending=tuple(RevisionInfo.of(s) for s in graph.pending(script, current)),
             models_match=not differences,
             differences=tuple(differences),
-            drift=tuple(reading.drift(migrations.settings, migration_context, script)),
-            ledger=tuple(reading.ledger_problems(migrations.settings, migration_context, script)),
-            notes=notes(migrations),
+            drift=tuple(bookkeeping.drift(workspace.settings, migration_context, script)),
+            ledger=tuple(
+                bookkeeping.ledger_problems(workspace.settings, migration_context, script)
+            ),
+            notes=notes(workspace),
         )
 
-    return running.inspect(migrations, inspect)
+    return running.inspect(workspace, inspect)
 
 
-def notes(migrations: Migrations) -> tuple[str, ...]:
+def notes(workspace: Workspace) -> tuple[str, ...]:
     """What status and check mention beside their findings."""
     from fastapi_alembic.adoption import is_wired
 
-    env_py = migrations.directory / "env.py"
+    env_py = workspace.directory / "env.py"
     if is_wired(env_py) or not env_py.is_file():
         return ()
     return (
-        f"{migrations.directory / 'env.py'} is not wired for FastAPI-Alembic: run "
+        f"{workspace.directory / 'env.py'} is not wired for FastAPI-Alembic: run "
         "`fastapi-alembic adopt` to wire it, keeping its options.",
     )
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from alembic.script import ScriptDirectory
 from alembic.script.revision import ResolutionError, RevisionError
 from alembic.util import CommandError
 
-from fastapi_alembic import revisions as graph
+import fastapi_alembic.revisions as graph
 from fastapi_alembic.errors import ConfigError, DatabaseUnreachable, MigrationsError, ScriptError
 from fastapi_alembic.lint.context import Environment
 from fastapi_alembic.lint.database import backend_of, measure
@@ -23,13 +24,26 @@ from fastapi_alembic.lint.settings import lint_settings
 from fastapi_alembic.urls import mask_url
 
 if TYPE_CHECKING:
-    from fastapi_alembic.migrations import Migrations
+    from fastapi_alembic.config import Settings
 
 DIALECTS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
 
 
+class Project(Protocol):
+    """What lint reads of a project: its settings, its migrations folder and the loaded
+    migration files (a Workspace, see workspace.py)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def directory(self) -> Path: ...
+
+    def script_directory(self) -> ScriptDirectory: ...
+
+
 def lint_project(
-    migrations: Migrations,
+    project: Project,
     revisions: Sequence[str] | None = (),
     *,
     since: str | None = None,
@@ -40,9 +54,9 @@ def lint_project(
     """Lint ``revisions`` (None: none at all), else those after ``since``, else those whose
     files changed since the git ref ``since_git``, else every revision (or those after the
     ``since`` setting)."""
-    settings = migrations.settings
+    settings = project.settings
     options = lint_settings(settings.lint, set(BY_ID))
-    script = migrations.script_directory()
+    script = project.script_directory()
     history = [RevisionFile.of(s) for s in graph.ordered(script)]
     if revisions is None:
         selected: set[str] | None = set()
@@ -55,8 +69,8 @@ def lint_project(
         backends=_backends(names, settings.url and backend_of(settings.url)),
         threshold=options.threshold,
         app_packages=_app_packages(settings.metadata_ref),
-        template_imports=template_imports(migrations.directory / "script.py.mako"),
-        model_columns=_model_columns(migrations),
+        template_imports=template_imports(project.directory / "script.py.mako"),
+        model_columns=_model_columns(project),
         heads=frozenset(script.get_heads()),
         runner_lock_timeout=settings.lock_timeout,
     )
@@ -79,14 +93,14 @@ def lint_project(
 
 
 def revisions_after(
-    migrations: Migrations, *, since: str | None = None, since_git: str | None = None
+    project: Project, *, since: str | None = None, since_git: str | None = None
 ) -> set[str]:
     """The revisions after ``since``, else those whose files changed since ``since_git``."""
-    script = migrations.script_directory()
+    script = project.script_directory()
     if since:
         return _select(script, (), since) or set()
     if since_git:
-        return changed_since(script, since_git, migrations.settings.root)
+        return changed_since(script, since_git, project.settings.root)
     return {s.revision for s in graph.ordered(script)}
 
 
@@ -135,12 +149,12 @@ def _app_packages(metadata_ref: str | None) -> tuple[str, ...]:
     return (metadata_ref.partition(":")[0].split(".")[0],)
 
 
-def _model_columns(migrations: Migrations) -> dict[str, set[str]] | None:
+def _model_columns(project: Project) -> dict[str, set[str]] | None:
     """The columns the models map, or None when they cannot be loaded (lint goes on)."""
-    if not migrations.settings.metadata_ref and migrations.settings._metadata is None:
+    if not project.settings.metadata_ref and project.settings._metadata is None:
         return None
     try:
-        metadata = migrations.settings.metadata
+        metadata = project.settings.metadata
     except MigrationsError:
         return None
     return {t.name: {c.name for c in t.columns} for t in metadata.tables.values()}

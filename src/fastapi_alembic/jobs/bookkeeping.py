@@ -1,14 +1,15 @@
-"""The gate's and the ledger's questions asked through Alembic, inside the app's env.py: the
-facade's slow path when the static gate cannot answer, and what status, check and log read."""
+"""The applied-migration ledger read and written through Alembic, inside the app's env.py:
+log, accept_edit and adopt_ledger, and what status and check read of it (runtime/ledger.py
+holds the table itself)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastapi_alembic import revisions as graph
-from fastapi_alembic.gate.head_check import HeadCheck, Position, position_of
+import fastapi_alembic.revisions as graph
+from fastapi_alembic.jobs import running
+from fastapi_alembic.jobs.common import current_heads
 from fastapi_alembic.runtime import ledger, ledger_health
-from fastapi_alembic.urls import mask_url
 
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
@@ -16,16 +17,40 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from fastapi_alembic.config import Settings
+    from fastapi_alembic.workspace import Workspace
+
+
+def log(workspace: Workspace) -> list[ledger.Entry]:
+    """The body of ``Migrations.log``."""
+    return running.inspect(
+        workspace,
+        lambda context, _script: entries(workspace.settings, context),
+        models=False,
+    )
+
+
+def accept_edit(workspace: Workspace, revision: str) -> ledger.Entry:
+    """The body of ``Migrations.accept_edit``."""
+    return running.inspect(
+        workspace,
+        lambda context, script: accept(workspace.settings, context, script, revision),
+        models=False,
+    )
+
+
+def adopt_ledger(workspace: Workspace) -> list[ledger.Entry]:
+    """The body of ``Migrations.adopt_ledger``."""
+    return running.inspect(
+        workspace,
+        lambda context, script: adopt(workspace.settings, context, script),
+        models=False,
+    )
 
 
 def _connection(context: MigrationContext) -> Connection:
     connection = context.connection
-    assert connection is not None  # online: the facade always hands env.py a connection
+    assert connection is not None  # online: the jobs always hand env.py a connection
     return connection
-
-
-def current_of(context: MigrationContext) -> tuple[str, ...]:
-    return tuple(context.get_current_heads())
 
 
 def refuse_interrupted(settings: Settings, context: MigrationContext) -> None:
@@ -38,38 +63,20 @@ def refuse_interrupted(settings: Settings, context: MigrationContext) -> None:
     )
 
 
-def head_check(settings: Settings, context: MigrationContext, script: ScriptDirectory) -> HeadCheck:
-    """The gate's answer from Alembic's own revision map: the same rule as the static gate."""
-    refuse_interrupted(settings, context)
-    current = current_of(context)
-    heads = set(script.get_heads())
-    known = {revision for revision in current if graph.is_known(script, revision)}
-    position = position_of(current, heads, known)
-    behind = graph.pending(script, current) if position is Position.BEHIND else []
-    return HeadCheck(
-        url=mask_url(settings.require_url()),
-        position=position,
-        current=current,
-        heads=tuple(sorted(heads)),
-        pending=len(behind),
-        static=False,
-    )
-
-
 def drift(
     settings: Settings, context: MigrationContext, script: ScriptDirectory
 ) -> list[ledger.Drift]:
     """Applied migrations whose file changed since, or is gone."""
     rows = ledger.entries(_connection(context), settings.ledger_table, context.version_table_schema)
     files = {s.revision: s.path for s in script.walk_revisions()}
-    return ledger.drift(rows, files, graph.applied_set(script, current_of(context)))
+    return ledger.drift(rows, files, graph.applied_set(script, current_heads(context)))
 
 
 def ledger_problems(
     settings: Settings, context: MigrationContext, script: ScriptDirectory
 ) -> list[ledger_health.LedgerProblem]:
     """What keeps the ledger from vouching for the applied migrations."""
-    applied = graph.applied_set(script, current_of(context))
+    applied = graph.applied_set(script, current_heads(context))
     return ledger_health.problems(
         _connection(context), settings.ledger_table, context.version_table_schema, applied
     )
@@ -84,7 +91,7 @@ def adopt(
         settings.ledger_table,
         context.version_table_schema,
         files,
-        graph.applied_set(script, current_of(context)),
+        graph.applied_set(script, current_heads(context)),
     )
 
 
@@ -102,5 +109,5 @@ def accept(
         context.version_table_schema,
         revision,
         files,
-        graph.applied_set(script, current_of(context)),
+        graph.applied_set(script, current_heads(context)),
     )

@@ -33,7 +33,7 @@ def discovered_locations(
 ) -> list[str] | None:
     """The revision folders env.py sets on ``context.script``, when they differ from
     alembic.ini's; None when env.py leaves them as they are. ``around``: what every run of
-    env.py goes through (jobs/running.py's running_env)."""
+    env.py goes through (Workspace.running_env)."""
     script = ScriptDirectory.from_config(config)
     before = _locations(script)
     config.attributes[DISCOVERY_KEY] = True

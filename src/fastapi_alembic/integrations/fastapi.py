@@ -14,7 +14,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import anyio.to_thread
 
@@ -24,15 +24,30 @@ from fastapi_alembic.logs import make_heard
 from fastapi_alembic.urls import mask_text
 
 if TYPE_CHECKING:
-    from fastapi_alembic.migrations import Migrations
+    from fastapi_alembic.gate.head_check import HeadCheck
     from fastapi_alembic.reports import MoveResult, StepInfo, StepStart
     from fastapi_alembic.runtime.data_loss import DataLossPlan
 
 logger = logging.getLogger("fastapi_alembic.lifespan")
 
 
+class Migrator(Protocol):
+    """What the lifespan asks of a ``Migrations`` (migrations.py, which builds it)."""
+
+    def upgrade(
+        self,
+        *,
+        accept_data_loss: bool,
+        on_data_loss: Callable[[DataLossPlan], None] | None,
+        on_start: Callable[[StepStart], None] | None,
+        on_step: Callable[[StepInfo], None] | None,
+    ) -> MoveResult: ...
+
+    def head_check(self) -> HeadCheck: ...
+
+
 def migration_lifespan(
-    migrations: Migrations,
+    migrations: Migrator,
     *,
     mode: Literal["upgrade", "check"] = "upgrade",
     then: Callable[[Any], AbstractAsyncContextManager[Any]] | None = None,
@@ -65,7 +80,7 @@ def migration_lifespan(
     return lifespan
 
 
-async def _upgrade(migrations: Migrations, accept_data_loss: bool) -> None:
+async def _upgrade(migrations: Migrator, accept_data_loss: bool) -> None:
     result: MoveResult = await anyio.to_thread.run_sync(
         functools.partial(
             migrations.upgrade,
@@ -88,7 +103,7 @@ async def _upgrade(migrations: Migrations, accept_data_loss: bool) -> None:
         logger.info("Nothing to migrate: the database is at %s.", where)
 
 
-async def _check(migrations: Migrations) -> None:
+async def _check(migrations: Migrator) -> None:
     # The start-up gate: the revision files are read, not executed.
     check = await anyio.to_thread.run_sync(migrations.head_check)
     if check.position is Position.BEHIND:
