@@ -17,17 +17,16 @@ from sqlalchemy.engine import make_url
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.errors import DatabaseUnreachable
 
+#: The name (and pytest marker) the tests give each backend of dialects/registry.py; a test
+#: (test_backend_registry.py) checks that every registered backend has one.
+TEST_NAMES = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql"}
 SERVER_URLS = {
     "postgres": os.environ.get(
         "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
     ),
     "mysql": os.environ.get("TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
 }
-BACKENDS = [
-    pytest.param("sqlite", marks=pytest.mark.sqlite),
-    pytest.param("postgres", marks=pytest.mark.postgres),
-    pytest.param("mysql", marks=pytest.mark.mysql),
-]
+BACKENDS = [pytest.param(name, marks=getattr(pytest.mark, name)) for name in TEST_NAMES.values()]
 #: Servers found unreachable in this run, with the reason: printed at the end.
 missing: dict[str, str] = {}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi_alembic.lint.context import Environment
 from fastapi_alembic.lint.engine import RevisionFile, lint
-from fastapi_alembic.lint.model import BACKENDS
+from fastapi_alembic.lint.facts import backends as lint_backends
 from fastapi_alembic.lint.report import LintReport
 from fastapi_alembic.lint.settings import LintSettings
 
@@ -74,7 +74,7 @@ def lint_snippet(
     downgrade: str | None = "pass",
     *,
     header: str = "",
-    backends: tuple[str, ...] = BACKENDS,
+    backends: tuple[str, ...] = lint_backends(),
     setup: str | None = BASE_SCHEMA,
     environment: Environment | None = None,
     settings: LintSettings | None = None,

@@ -1,4 +1,4 @@
-"""Connecting through PyMySQL with one shared TLS context for preferred mode (gate/drivers.py):
+"""Connecting through PyMySQL with one shared TLS context for preferred mode (dialects/mysql_driver.py):
 the same negotiation as PyMySQL's own, without loading the system's CA store per connect."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from backends import require_server
 from fastapi_alembic.db import make_engine
-from fastapi_alembic.gate.drivers import preferred_tls_context, pymysql_connection_class
+from fastapi_alembic.dialects.mysql_driver import preferred_tls_context, pymysql_connection_class
 
 
 def pymysql_preferred_context() -> ssl.SSLContext:

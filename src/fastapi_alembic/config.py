@@ -38,6 +38,7 @@ from fastapi_alembic.alembic_ini import (
     script_location_folder,
 )
 from fastapi_alembic.database_names import DEFAULT_PREFIX, prefix_problem
+from fastapi_alembic.dialects.registry import spellings
 from fastapi_alembic.errors import ConfigError
 from fastapi_alembic.project import running_project_code
 from fastapi_alembic.urls import anchored, mask_url, parse_url
@@ -69,8 +70,6 @@ DEFAULT_LOCK_TIMEOUT = 5.0
 DEFAULT_LOCK_RETRIES = 3
 DEFAULT_LOCK_LEASE = 15.0
 _NUMBER_KEYS = {"lock_wait", "lock_timeout", "lock_retries", "lock_lease"}
-#: The backend names ``dialects`` takes (MariaDB is linted as MySQL).
-DIALECT_NAMES = ("postgresql", "mysql", "mariadb", "sqlite")
 
 
 @dataclass
@@ -208,11 +207,12 @@ def read_tool_table(pyproject: Path) -> dict[str, Any]:
 
 def check_dialects(value: Any, where: str) -> tuple[str, ...]:
     """``dialects``: a non-empty list of the backends lint knows."""
-    names = ", ".join(DIALECT_NAMES)
+    known = spellings()  # the backends' names (MariaDB is linted as MySQL)
+    names = ", ".join(known)
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise ConfigError(f'dialects {where} must be a list of backends, e.g. ["postgresql"].')
     for name in value:
-        if name.lower() not in DIALECT_NAMES:
+        if name.lower() not in known:
             raise ConfigError(f"dialects {where} names {name!r}: the backends are {names}.")
     return tuple(v.lower() for v in value)
 

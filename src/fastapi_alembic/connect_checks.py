@@ -23,6 +23,8 @@ from weakref import WeakSet
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Dialect, Engine
 
+from fastapi_alembic.dialects.registry import backend_name
+
 
 class ConnectChecker(Protocol):
     def before_connect(self, dialect: Dialect, cargs: list[Any], cparams: dict[str, Any]) -> None:
@@ -86,12 +88,12 @@ def connect_target(dialect: Dialect, cargs: list[Any], cparams: dict[str, Any]) 
     host = str(cparams.get("host") or cparams.get("unix_socket") or "localhost")
     port = str(cparams.get("port") or dialect_default_port(dialect))
     database = cparams.get("dbname") or cparams.get("database") or cparams.get("db") or ""
-    family = "mysql" if dialect.name in ("mysql", "mariadb") else dialect.name
+    family = backend_name(dialect.name) or dialect.name  # mariadb: mysql
     return (family, host, port, str(database), *(str(argument) for argument in cargs))
 
 
 def dialect_default_port(dialect: Dialect) -> int | str:
-    return {"postgresql": 5432, "mysql": 3306, "mariadb": 3306}.get(dialect.name, "")
+    return {"postgresql": 5432, "mysql": 3306}.get(backend_name(dialect.name) or "", "")
 
 
 def target_of_url(dialect: Dialect, url: URL) -> tuple[str, ...]:

@@ -763,7 +763,8 @@ def evaluate(folder: Path, url: str | None = None) -> Scores:
     from fastapi_alembic.lint.context import Environment
     from fastapi_alembic.lint.database import backend_of, measure
     from fastapi_alembic.lint.engine import lint
-    from fastapi_alembic.lint.model import BACKENDS, Direction, Severity
+    from fastapi_alembic.lint.facts import backends as lint_backends
+    from fastapi_alembic.lint.model import Direction, Severity
     from fastapi_alembic.urls import parse_url
     from lint_helpers import load, revision_source
 
@@ -777,7 +778,7 @@ def evaluate(folder: Path, url: str | None = None) -> Scores:
         if backend and item.backend not in (None, backend):
             continue
         revision = load(folder, revision_source(item.upgrade, item.downgrade, item.header))
-        backends = (backend,) if backend else (item.backend,) if item.backend else BACKENDS
+        backends = (backend,) if backend else (item.backend,) if item.backend else lint_backends()
         environment = Environment(
             backends=backends, template_imports=frozenset(item.template), threshold=LARGE
         )

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from fastapi_alembic.lint.model import BACKENDS, Kind
+from fastapi_alembic.lint.facts import backends
+from fastapi_alembic.lint.model import Kind
 from fastapi_alembic.lint.reader import read_function
 from lint_helpers import lint_snippet, load, revision_source, rules_found
 
@@ -120,7 +121,7 @@ def read_source(tmp_path: Path, upgrade: str, backend: str):  # type: ignore[no-
     return read_function(revision.module.upgrade, backend, revision.path)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", backends())
 def test_ddl_through_the_bind_and_queries_are_read_to_the_end(tmp_path: Path, backend: str) -> None:
     reading = read_source(tmp_path, BIND_UPGRADE, backend)
     assert reading.raised is None, reading.raised
@@ -135,7 +136,7 @@ def test_ddl_through_the_bind_and_queries_are_read_to_the_end(tmp_path: Path, ba
         assert any(s.startswith("DROP TYPE mood") for s in enum_sql)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", backends())
 def test_an_orm_session_on_the_bind_reads_and_writes(tmp_path: Path, backend: str) -> None:
     reading = read_source(tmp_path, SESSION_UPGRADE, backend)
     assert reading.raised is None, reading.raised

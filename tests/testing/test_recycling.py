@@ -275,7 +275,7 @@ def test_handing_a_copy_back_twice_does_not_hand_it_out_twice(
     ],
 )
 def test_the_quick_catalog_check_sees_every_change(templates: TemplateDatabases, ddl: str) -> None:
-    from fastapi_alembic.dialects.postgresql_catalog import QUICK_CHECK_SQL
+    from fastapi_alembic.testing.stores.postgresql_catalog import QUICK_CHECK_SQL
 
     dbs = templates
     url = dbs.create()

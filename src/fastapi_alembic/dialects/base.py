@@ -1,20 +1,22 @@
-"""What differs between database backends, gathered per backend in one class each."""
+"""What differs between database backends, gathered per backend in one class each.
+
+The test suite's template stores (testing/stores/) and lint's facts (lint/facts/) are those
+features' own, registered there under the backend's name."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-T = TypeVar("T")
+from fastapi_alembic.dialects.engines import run_with_connection
 
 
 class DialectSupport:
@@ -35,6 +37,8 @@ class DialectSupport:
     char_length_function = "char_length"
     #: The database to connect to while creating or dropping another one.
     maintenance_database: str | None = None
+    #: How to get the right to create databases, for the error when it is missing.
+    privilege_hint = "the test user needs the right to create databases"
 
     #: What this backend answers to SQL or types written for another backend (lower case,
     #: regular expressions): such a failure means the history does not run here at all.
@@ -127,23 +131,12 @@ class DialectSupport:
 
     def create_database(self, url: URL, name: str) -> URL:
         """Create an empty database beside ``url``'s and return its URL."""
-        from fastapi_alembic.db import run_with_connection
-
         run_with_connection(
             self.maintenance_url(url),
             lambda conn: conn.execute(text(self.create_database_sql(name))),
             autocommit=True,
         )
         return self.database_url(url, name)
-
-    def template_store(self, server: URL) -> TemplateStore:
-        """Where test templates live on ``server``, and how they are copied."""
-        from fastapi_alembic.errors import ConfigError
-
-        raise ConfigError(
-            f"Test databases cannot be copied on {server.get_backend_name()}: use SQLite, "
-            "PostgreSQL or MySQL/MariaDB for the test URL."
-        )
 
     def current_user(self, connection: Connection) -> str | None:
         """The database user ``connection`` is logged in as (the ledger's "who")."""
@@ -177,12 +170,6 @@ class DialectSupport:
         """
         return None
 
-    def estimated_rows(self, connection: Connection) -> dict[str, int]:
-        """Rows per table from the catalog's statistics, -1 where unknown (lint's sizes)."""
-        from sqlalchemy import inspect
-
-        return dict.fromkeys(inspect(connection).get_table_names(), -1)
-
     def absent(self, url: URL) -> str | None:
         """Why the database ``url`` names plainly does not exist, known without connecting
         (connecting could create it); None when only connecting can tell."""
@@ -194,8 +181,6 @@ class DialectSupport:
 
     def drop_database(self, url: URL) -> None:
         """Drop the database that ``url`` names."""
-        from fastapi_alembic.db import run_with_connection
-
         name = url.database or ""
         run_with_connection(
             self.maintenance_url(url),
@@ -214,124 +199,6 @@ def describe_session(
             since = since.astimezone(UTC)
         described += f" {since_word} {since:%Y-%m-%d %H:%M:%S} UTC"
     return described
-
-
-class TemplateStore:
-    """Where one backend keeps test templates and their copies, and how it copies them.
-
-    Names are plain database names (a file stem on SQLite). A store may hold a connection
-    open between calls so that a copy costs one statement; ``close`` releases it.
-    """
-
-    #: Whether copying and dropping are slow enough to be worth a background connection.
-    drops_in_background = False
-    #: How to get the right to create databases, for the error when it is missing.
-    privilege_hint = "the test user needs the right to create databases"
-
-    def __init__(self, dialect: DialectSupport, server: URL) -> None:
-        self.dialect = dialect
-        self.server = server
-
-    def url_of(self, name: str) -> URL:
-        return self.dialect.database_url(self.server, name)
-
-    def name_of(self, url: URL) -> str:
-        """The name of the database ``url`` points at (the reverse of url_of)."""
-        return url.database or ""
-
-    def names(self, prefix: str) -> list[str]:
-        """Every database on the server whose name starts with ``prefix``."""
-        raise NotImplementedError
-
-    def exists(self, name: str) -> bool:
-        """Whether a finished template called ``name`` is there to copy."""
-        raise NotImplementedError
-
-    def lock(self, key: str) -> AbstractContextManager[None]:
-        """Held while a template is checked, built and published (across processes)."""
-        return nullcontext()
-
-    def build_target(self, name: str, building: str) -> URL:
-        """An empty database to build template ``name`` in (``building`` is a unique name)."""
-        return self.dialect.create_database(self.server, building)
-
-    def publish(self, built: URL, name: str) -> None:
-        """Make a completely built database the template ``name``, in one atomic step."""
-        raise NotImplementedError
-
-    def copy(self, template: str, name: str) -> URL:
-        """A new database ``name`` with the template's schema and rows."""
-        raise NotImplementedError
-
-    def drop(self, name: str) -> None:
-        self.dialect.drop_database(self.url_of(name))
-
-    #: Whether :meth:`recycle` can reset a used copy (a server store: a copy costs more there
-    #: than checking a used one and putting its rows back).
-    recycles = False
-
-    def learn(self, template: str, name: str) -> None:
-        """Read once, from ``name`` (a copy of ``template`` no one has used yet), what
-        :meth:`recycle` needs: the schema's fingerprint, the seed rows, the counters."""
-
-    def recycle(self, template: str, name: str) -> bool:
-        """Make the used copy ``name`` equal to a fresh copy of ``template`` again, if its
-        schema is unchanged: end its sessions, delete every row, put the template's rows and
-        counters back. False when it cannot (the schema changed, or nothing was learned):
-        the caller drops it instead."""
-        return False
-
-    def close(self) -> None:
-        """Release what the store holds open."""
-
-
-class ServerTemplateStore(TemplateStore):
-    """A store on a database server: one AUTOCOMMIT connection kept open for every call."""
-
-    drops_in_background = True
-
-    def __init__(self, dialect: DialectSupport, server: URL) -> None:
-        super().__init__(dialect, server)
-        self._engine: Engine | None = None
-        self._connection: Connection | None = None
-
-    def run(self, work: Callable[[Connection], T]) -> T:
-        """Run ``work`` on the maintenance connection (opened on first use)."""
-        from fastapi_alembic.db import make_engine, run_with_connection, unreachable
-
-        maintenance = self.dialect.maintenance_url(self.server)
-        if self._connection is None:
-            engine = make_engine(maintenance, isolation_level="AUTOCOMMIT")
-            if not isinstance(engine, Engine):  # an async driver: one connection per call
-                return run_with_connection(maintenance, work, autocommit=True)
-            try:
-                self._connection = engine.connect()
-            except DBAPIError as error:
-                engine.dispose()
-                raise unreachable(maintenance, error) from None
-            self._engine = engine
-        return work(self._connection)
-
-    def scalars(self, sql: str, **params: Any) -> list[Any]:
-        return self.run(lambda c: list(c.execute(text(sql), params).scalars()))
-
-    def execute(self, *statements: str) -> None:
-        def work(connection: Connection) -> None:
-            for statement in statements:
-                connection.exec_driver_sql(statement)
-
-        self.run(work)
-
-    def drop(self, name: str) -> None:
-        self.execute(self.dialect.drop_database_sql(name))
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
 
 
 def read_leaving_no_transaction(connection: Connection, sql: str) -> Any:

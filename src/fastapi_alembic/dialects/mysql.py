@@ -6,12 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event, text
-from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from fastapi_alembic.dialects.base import DialectSupport, TemplateStore, describe_session
-from fastapi_alembic.dialects.mysql_copies import MySQLTemplateStore
-from fastapi_alembic.gate.drivers import pymysql_connection_class
+from fastapi_alembic.dialects.base import DialectSupport, describe_session
+from fastapi_alembic.dialects.mysql_driver import pymysql_connection_class
 
 
 class MySQLSupport(DialectSupport):
@@ -23,6 +21,7 @@ class MySQLSupport(DialectSupport):
     )
     transactional_ddl = False
     maintenance_database = None  # connect with no default database
+    privilege_hint = "the test user needs the CREATE and DROP privileges on databases"
     foreign_keys_make_indexes = True
 
     def prepare_engine(self, engine: Engine) -> None:
@@ -30,7 +29,7 @@ class MySQLSupport(DialectSupport):
             return
 
         # PyMySQL's preferred TLS mode loads the system CA store on every connect, into a
-        # context that verifies nothing: one shared context without it (gate/drivers.py).
+        # context that verifies nothing: one shared context without it (mysql_driver.py).
         @event.listens_for(engine, "do_connect")
         def _shared_tls_context(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
             return pymysql_connection_class()(*cargs, **cparams)
@@ -75,14 +74,6 @@ class MySQLSupport(DialectSupport):
 
     def drop_database_sql(self, name: str) -> str:
         return f"DROP DATABASE IF EXISTS `{name}`"
-
-    def template_store(self, server: URL) -> TemplateStore:
-        return MySQLTemplateStore(self, server)
-
-    def estimated_rows(self, connection: Connection) -> dict[str, int]:
-        from fastapi_alembic.dialects.mysql_lint import table_rows
-
-        return table_rows(connection)
 
     # The migration lock's lease is measured by the server's clock (runtime/lease.py).
     clock_ms_sql = "CAST(UNIX_TIMESTAMP(NOW(6)) * 1000 AS SIGNED)"

@@ -6,11 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event, text
-from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from fastapi_alembic.dialects.base import DialectSupport, TemplateStore, describe_session
-from fastapi_alembic.dialects.postgresql_copies import PostgreSQLTemplateStore
+from fastapi_alembic.dialects.base import DialectSupport, describe_session
 
 
 class PostgreSQLSupport(DialectSupport):
@@ -29,6 +27,7 @@ class PostgreSQLSupport(DialectSupport):
         r"type \".*\" does not exist",
     )
     maintenance_database = "postgres"
+    privilege_hint = "the test user needs CREATEDB (ALTER ROLE <user> CREATEDB)"
 
     def current_user(self, connection: Connection) -> str | None:
         return str(connection.execute(text("SELECT current_user")).scalar())
@@ -53,14 +52,6 @@ class PostgreSQLSupport(DialectSupport):
     def drop_database_sql(self, name: str) -> str:
         # FORCE ends sessions a crashed run left behind (PostgreSQL 13+).
         return f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-
-    def template_store(self, server: URL) -> TemplateStore:
-        return PostgreSQLTemplateStore(self, server)
-
-    def estimated_rows(self, connection: Connection) -> dict[str, int]:
-        from fastapi_alembic.dialects.postgresql_lint import table_rows
-
-        return table_rows(connection)
 
     def schema_extras(self, connection: Connection) -> dict[str, str]:
         # Enum types outlive the tables that use them: a downgrade must drop them itself.

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from fastapi_alembic.dialects.registry import backend_name
 from fastapi_alembic.gate.scan import (
     alembic_ini_options,
     env_version_table,
@@ -163,7 +164,7 @@ def _backend(raw_url: str) -> _Backend | None:
         if driver is None and not _installed("psycopg2"):
             driver = "psycopg"  # as urls.parse_url picks it
         return _postgresql(arguments) if driver == "psycopg" else None
-    if backend in ("mysql", "mariadb"):
+    if backend_name(backend) == "mysql":  # mariadb:// too
         if driver is None and not _installed("MySQLdb"):
             driver = "pymysql"
         return _mysql(arguments) if driver == "pymysql" else None
@@ -229,7 +230,7 @@ def _postgresql(arguments: dict[str, Any]) -> _Backend:
 
 def _mysql(arguments: dict[str, Any]) -> _Backend:
     def connect() -> Any:
-        from fastapi_alembic.gate.drivers import pymysql_connection_class
+        from fastapi_alembic.dialects.mysql_driver import pymysql_connection_class
 
         return pymysql_connection_class()(**arguments, autocommit=True)
 

@@ -13,7 +13,8 @@ from sqlalchemy.exc import DBAPIError
 import fastapi_alembic.revisions as graph
 from fastapi_alembic.database_names import scratch_name
 from fastapi_alembic.database_pinning import WrongDatabase
-from fastapi_alembic.dialects import DialectSupport, for_url
+from fastapi_alembic.dialects import for_url
+from fastapi_alembic.dialects.base import DialectSupport
 from fastapi_alembic.errors import (
     DatabaseStateError,
     DatabaseUnreachable,
@@ -156,7 +157,7 @@ def _check_models(workspace: Workspace, scratch_url: str | URL | None) -> CheckI
             server, scratch_name(workspace.settings.test_database_prefix, "check")
         )
     except (DBAPIError, OSError) as error:
-        hint = dialect.template_store(server).privilege_hint
+        hint = dialect.privilege_hint
         raise DatabaseUnreachable(
             f"Cannot create the scratch database for `check` on {mask_url(server)} "
             f"({first_line(error, server)}): {hint}, or pass --scratch-url with a server "

@@ -6,16 +6,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from fastapi_alembic.lint.model import BACKENDS, Action, Direction, Kind, Reading, Severity
+from fastapi_alembic.lint.facts import backends, facts_of
+from fastapi_alembic.lint.model import Action, Direction, Kind, Reading, Severity
 from fastapi_alembic.lint.schema_state import SchemaState
-
-#: Versions assumed when no database says otherwise: the oldest still supported upstream.
-DEFAULT_VERSIONS: dict[str, tuple[int, ...]] = {
-    "postgresql": (13,),
-    "mysql": (8, 0),
-    "mariadb": (10, 6),
-    "sqlite": (3, 35),
-}
 
 
 @dataclass(frozen=True)
@@ -31,7 +24,7 @@ class Silence:
 class Environment:
     """Where the revisions will run, as far as lint knows."""
 
-    backends: tuple[str, ...] = BACKENDS
+    backends: tuple[str, ...] = field(default_factory=backends)
     #: server version per backend, when a database said so
     versions: dict[str, tuple[int, ...]] = field(default_factory=dict)
     mariadb: bool = False
@@ -52,8 +45,9 @@ class Environment:
     heads: frozenset[str] = frozenset()
 
     def version(self, backend: str) -> tuple[int, ...]:
-        key = "mariadb" if backend == "mysql" and self.mariadb else backend
-        return self.versions.get(backend) or DEFAULT_VERSIONS[key]
+        """The server version of ``backend``: as a database said, else the oldest supported."""
+        server = "mariadb" if self.mariadb else None
+        return self.versions.get(backend) or facts_of(backend).oldest(server)
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,13 @@ from sqlalchemy import Connection, func, select, table
 from sqlalchemy.engine import URL
 
 from fastapi_alembic.db import run_with_connection
-from fastapi_alembic.dialects import for_url
 from fastapi_alembic.lint.context import Environment
-from fastapi_alembic.lint.model import BACKENDS
+from fastapi_alembic.lint.facts import facts_of, lint_backend, unknown_rows
 
 
 def backend_of(url: URL) -> str | None:
     """The lint backend of a URL: postgresql, mysql (MariaDB too) or sqlite."""
-    name = url.get_backend_name()
-    name = "mysql" if name == "mariadb" else name
-    return name if name in BACKENDS else None
+    return lint_backend(url.get_backend_name())
 
 
 def measure(url: URL, environment: Environment, *, lazily: bool = False) -> Environment | None:
@@ -35,7 +32,7 @@ def measure(url: URL, environment: Environment, *, lazily: bool = False) -> Envi
         return None  # connecting would create the file; there is nothing to measure yet
 
     def read(connection: Connection) -> Environment:
-        estimates = for_url(url).estimated_rows(connection)
+        estimates = (facts_of(backend).table_rows if backend else unknown_rows)(connection)
         rows = RowCounts(url, estimates, environment)
         if not lazily:
             for name in estimates:

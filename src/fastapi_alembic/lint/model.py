@@ -6,9 +6,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-#: The backends lint knows the rules of; "mariadb" is linted as "mysql".
-BACKENDS: tuple[str, ...] = ("postgresql", "mysql", "sqlite")
-
 Direction = Literal["upgrade", "downgrade"]
 
 

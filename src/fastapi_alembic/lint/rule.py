@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi_alembic.lint.advice import Advice, Subject
 from fastapi_alembic.lint.context import Check, SizeScope
-from fastapi_alembic.lint.model import BACKENDS, Direction, Severity
+from fastapi_alembic.lint.facts import backends
+from fastapi_alembic.lint.model import Direction, Severity
 
 CATEGORIES = {
     "data-loss": "Data loss",
@@ -28,7 +29,7 @@ class Rule:
     advice: Advice  # the safe way for one finding, as Alembic code to paste
     example: Subject  # a finding to show the advice for in docs/lint.md
     check: Check
-    backends: tuple[str, ...] = BACKENDS
+    backends: tuple[str, ...] = field(default_factory=backends)
     versions: str = "all versions"
     directions: tuple[Direction, ...] = ("upgrade",)
     #: "size": harmless on a table under the row threshold; "rows": harmless on an empty table

@@ -16,7 +16,8 @@ from fastapi_alembic.errors import ConfigError, DatabaseUnreachable, MigrationsE
 from fastapi_alembic.lint.context import Environment
 from fastapi_alembic.lint.database import backend_of, measure
 from fastapi_alembic.lint.engine import RevisionFile, lint
-from fastapi_alembic.lint.model import BACKENDS
+from fastapi_alembic.lint.facts import backends as lint_backends
+from fastapi_alembic.lint.facts import lint_backend
 from fastapi_alembic.lint.report import LintReport
 from fastapi_alembic.lint.rules import BY_ID
 from fastapi_alembic.lint.selection import changed_since, template_imports
@@ -25,8 +26,6 @@ from fastapi_alembic.urls import mask_url
 
 if TYPE_CHECKING:
     from fastapi_alembic.config import Settings
-
-DIALECTS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
 
 
 class Project(Protocol):
@@ -109,7 +108,7 @@ def _backends(names: Sequence[str], from_url: str | None) -> tuple[str, ...]:
     the URL's, else every backend."""
     backends: list[str] = []
     for name in names:
-        backend = DIALECTS.get(name.lower())
+        backend = lint_backend(name)  # mariadb is linted as mysql
         if backend is None:
             raise ConfigError(
                 f"--dialect {name!r} is not one lint knows: use postgresql, mysql, mariadb "
@@ -119,7 +118,7 @@ def _backends(names: Sequence[str], from_url: str | None) -> tuple[str, ...]:
             backends.append(backend)
     if backends:
         return tuple(backends)
-    return (from_url,) if from_url else BACKENDS
+    return (from_url,) if from_url else lint_backends()
 
 
 def _resolve(script: ScriptDirectory, revision: str) -> str:

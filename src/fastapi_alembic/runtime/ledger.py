@@ -49,6 +49,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import URL
 
 from fastapi_alembic.dialects import for_url
+from fastapi_alembic.dialects.registry import aliases_of
 from fastapi_alembic.errors import DatabaseStateError
 from fastapi_alembic.runtime import liveness
 from fastapi_alembic.urls import mask_url
@@ -62,7 +63,7 @@ APPLIED = ("applied", "adopted", "accepted")
 def ledger_table(name: str, schema: str | None) -> Table:
     """The ledger's table definition (created with ``checkfirst`` on first use)."""
     # Microseconds on MySQL too: its DATETIME keeps whole seconds by default.
-    moment = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+    moment = DateTime().with_variant(mysql.DATETIME(fsp=6), *aliases_of("mysql"))
     return Table(
         name,
         MetaData(),

@@ -13,8 +13,8 @@ from contextlib import suppress
 
 from sqlalchemy.exc import DBAPIError
 
-from fastapi_alembic.dialects.base import TemplateStore
 from fastapi_alembic.errors import MigrationsError
+from fastapi_alembic.testing.stores import TemplateStore
 
 
 def _learn(store: TemplateStore, template: str, name: str) -> None:

@@ -27,10 +27,9 @@ from fastapi_alembic.database_names import (
     prefix_problem,
     process_alive,
 )
-from fastapi_alembic.dialects import for_url
-from fastapi_alembic.dialects.base import TemplateStore
 from fastapi_alembic.dialects.sqlite import is_file_database
 from fastapi_alembic.errors import ConfigError, DatabaseUnreachable
+from fastapi_alembic.testing.stores import TemplateStore, template_store
 from fastapi_alembic.urls import mask_text, mask_url, parse_url
 
 
@@ -142,7 +141,7 @@ def _store(url: URL) -> Iterator[TemplateStore]:
                 "were made with (--migrate-url, $FASTAPI_ALEMBIC_TEST_URL), as "
                 "sqlite:///folder/any.db."
             )
-    store = for_url(url).template_store(url)
+    store = template_store(url)
     try:
         yield store
     finally:

@@ -119,7 +119,7 @@ class _Suite(CheckRecorder):
             url = self.dialect.create_database(self.server, name)
         except DBAPIError as error:
             reason = mask_text(first_line(error), self.server.password).rstrip(".")
-            hint = self.dialect.template_store(self.server).privilege_hint
+            hint = self.dialect.privilege_hint
             raise DatabaseUnreachable(
                 f"Cannot create a scratch database on {mask_url(self.server)}: {reason}; "
                 f"{hint if 'denied' in reason.lower() else 'check the server and try again'}."

@@ -56,6 +56,7 @@ from fastapi_alembic.errors import (
 )
 from fastapi_alembic.migrations import Migrations
 from fastapi_alembic.testing.copies import _learn, _recycled, _Worker
+from fastapi_alembic.testing.stores import template_store
 from fastapi_alembic.urls import mask_text, mask_url, parse_url
 
 
@@ -100,7 +101,7 @@ class TemplateDatabases:
         self.ahead = ahead
         self.server = parse_url(server)
         self.dialect = for_url(self.server)
-        self.store = self.dialect.template_store(self.server)
+        self.store = template_store(self.server)
         #: Whether a copy handed back whose schema is unchanged has its rows reset and is
         #: handed out again instead of being dropped (servers only: a SQLite copy is cheaper).
         self.recycle = recycle and self.store.recycles
@@ -255,7 +256,7 @@ class TemplateDatabases:
 
     def _background(self) -> _Worker:
         if self._worker is None:
-            store = self.dialect.template_store(self.server)
+            store = template_store(self.server)
             self._worker = _Worker(
                 store, lambda: self._unique(COPY), self.ahead, recycle=self.recycle
             )

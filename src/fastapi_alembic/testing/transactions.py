@@ -23,6 +23,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from fastapi_alembic.db import make_engine
+from fastapi_alembic.dialects.registry import backend_name
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
@@ -41,7 +42,7 @@ _SYNC_DRIVERS = {
     "asyncmy": "pymysql",
     "aiosqlite": "pysqlite",
 }
-_ASYNC_DRIVERS = {"postgresql": "psycopg_async", "mysql": "aiomysql", "mariadb": "aiomysql"}
+_ASYNC_DRIVERS = {"postgresql": "psycopg_async", "mysql": "aiomysql"}
 
 
 def sync_url(url: URL) -> URL:
@@ -53,9 +54,9 @@ def async_url(url: URL) -> URL:
     """``url`` with an async driver: the one it names, else the backend's usual one."""
     if url.get_driver_name() in _SYNC_DRIVERS:
         return url
-    backend = url.get_backend_name()
+    backend = backend_name(url.get_backend_name()) or url.get_backend_name()  # mariadb: mysql
     driver = _ASYNC_DRIVERS.get(backend, "aiosqlite")
-    return url.set(drivername=f"{'mysql' if backend == 'mariadb' else backend}+{driver}")
+    return url.set(drivername=f"{backend}+{driver}")
 
 
 class SharedDatabase:

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from fastapi_alembic.dialects.postgresql_lint import rewrites_on_type_change
 from fastapi_alembic.lint.advice import Subject, add_column
 from fastapi_alembic.lint.context import Hit, RuleContext
+from fastapi_alembic.lint.facts.postgresql_facts import rewrites_on_type_change
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
 from fastapi_alembic.lint.types import facts

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from fastapi_alembic.dialects.mysql_lint import enum_reordered
 from fastapi_alembic.lint.advice import Call, Subject, alter_column, kw, py, type_argument
 from fastapi_alembic.lint.context import Hit, RuleContext
+from fastapi_alembic.lint.facts.mysql_facts import enum_reordered
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
 from fastapi_alembic.lint.types import facts

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from fastapi_alembic.dialects.mysql_lint import online_ddl_blocker
 from fastapi_alembic.lint.advice import (
     Subject,
     add_column,
@@ -14,6 +13,7 @@ from fastapi_alembic.lint.advice import (
     foreign_key_call,
 )
 from fastapi_alembic.lint.context import Hit, RuleContext
+from fastapi_alembic.lint.facts.mysql_facts import online_ddl_blocker
 from fastapi_alembic.lint.model import Action, Kind, Severity
 from fastapi_alembic.lint.rule import Rule
 from fastapi_alembic.lint.types import facts

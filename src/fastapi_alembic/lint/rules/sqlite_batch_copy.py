@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from fastapi_alembic.dialects.sqlite_lint import batch_recreates
 from fastapi_alembic.lint.advice import Call, Subject, call, kw, py, type_argument
 from fastapi_alembic.lint.context import Hit, RuleContext
+from fastapi_alembic.lint.facts.sqlite_facts import batch_recreates
 from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
 from fastapi_alembic.lint.types import facts

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from fastapi_alembic.dialects.registry import aliases_of
 from fastapi_alembic.lint.advice import Subject, execute, py
 from fastapi_alembic.lint.context import Hit, RuleContext
-from fastapi_alembic.lint.model import BACKENDS, Kind, Severity
+from fastapi_alembic.lint.facts import backends as lint_backends
+from fastapi_alembic.lint.model import Kind, Severity
 from fastapi_alembic.lint.rule import Rule
 from fastapi_alembic.lint.sql import read_sql
-
-#: What op.get_bind().dialect.name says on each backend (MariaDB URLs say "mariadb").
-_DIALECT_NAMES = {
-    "postgresql": ("postgresql",),
-    "mysql": ("mysql", "mariadb"),
-    "sqlite": ("sqlite",),
-}
 
 
 def check(context: RuleContext) -> Iterator[Hit]:
@@ -33,7 +28,7 @@ def parsed_by(sql: str) -> list[str]:
     """The backends whose SQL ``sql`` is."""
     return [
         backend
-        for backend in BACKENDS
+        for backend in lint_backends()
         if all(a.kind is not Kind.UNPARSED_SQL for a in read_sql(sql, backend))
     ]
 
@@ -45,7 +40,8 @@ def advice(s: Subject) -> str:
         return """\
 # Lint cannot read this SQL for any backend: check it by hand, then say so in the file:
 # fastapi-alembic: allow unparsed-sql -- <what it does, reviewed by hand>"""
-    names = tuple(n for b in backends for n in _DIALECT_NAMES[b])
+    # What op.get_bind().dialect.name says on each backend (MariaDB URLs say "mariadb").
+    names = tuple(n for b in backends for n in aliases_of(b))
     test = (
         f"op.get_bind().dialect.name == {py(names[0])}"
         if len(names) == 1

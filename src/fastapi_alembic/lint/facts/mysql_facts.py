@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from fastapi_alembic.lint.facts.backend_facts import BackendFacts
 from fastapi_alembic.lint.model import Action, Kind
 from fastapi_alembic.lint.types import TypeFacts
 
@@ -60,3 +61,9 @@ def table_rows(connection: Connection) -> dict[str, int]:
         )
     )
     return {str(name): int(estimate or 0) for name, estimate in rows}
+
+
+#: MySQL 8.0 and MariaDB 10.6: the oldest releases still supported upstream.
+FACTS = BackendFacts(
+    oldest_version=(8, 0), table_rows=table_rows, oldest_versions_of={"mariadb": (10, 6)}
+)

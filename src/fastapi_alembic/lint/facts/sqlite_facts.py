@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fastapi_alembic.lint.facts.backend_facts import BackendFacts
 from fastapi_alembic.lint.model import Action, Kind
 
 
@@ -30,3 +31,7 @@ def batch_recreates(action: Action) -> bool:
 
 def _renames_only(action: Action) -> bool:
     return action.new_type is None and action.nullable is None and not action.server_default_changed
+
+
+#: SQLite 3.35 assumed; its tables have no size statistics (their rows are counted).
+FACTS = BackendFacts(oldest_version=(3, 35))

@@ -14,8 +14,9 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from fastapi_alembic.dialects.base import DialectSupport, ServerTemplateStore
-from fastapi_alembic.dialects.postgresql_catalog import (
+from fastapi_alembic.dialects.base import DialectSupport
+from fastapi_alembic.testing.stores.base_store import ServerTemplateStore
+from fastapi_alembic.testing.stores.postgresql_catalog import (
     FINGERPRINT_SQL,
     QUICK_CHECK_SQL,
     USER_SCHEMA,
@@ -30,8 +31,6 @@ class PostgreSQLTemplateStore(ServerTemplateStore):
     A published template refuses connections (ALLOW_CONNECTIONS false), so nothing can hold
     it open and make a copy fail with "source database is being accessed by other users".
     """
-
-    privilege_hint = "the test user needs CREATEDB (ALTER ROLE <user> CREATEDB)"
 
     def names(self, prefix: str) -> list[str]:
         found = self.scalars("SELECT datname FROM pg_database")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from fastapi_alembic.lint.facts.backend_facts import BackendFacts
 from fastapi_alembic.lint.types import TypeFacts
 
 
@@ -35,3 +36,7 @@ def table_rows(connection: Connection) -> dict[str, int]:
         )
     )
     return {str(name): int(estimate) for name, estimate in rows}
+
+
+#: PostgreSQL 13: the oldest release still supported upstream.
+FACTS = BackendFacts(oldest_version=(13,), table_rows=table_rows)

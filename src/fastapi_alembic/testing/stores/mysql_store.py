@@ -14,8 +14,9 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from fastapi_alembic.dialects.base import DialectSupport, ServerTemplateStore
+from fastapi_alembic.dialects.base import DialectSupport
 from fastapi_alembic.errors import DatabaseStateError
+from fastapi_alembic.testing.stores.base_store import ServerTemplateStore
 
 #: A table only a finished template has; copies leave it out.
 READY_TABLE = "_fastapi_alembic_template"
@@ -43,8 +44,6 @@ class MySQLTemplateStore(ServerTemplateStore):
     The template is built under its final name while a named lock is held; a table that is
     made last marks it finished, so a half-built one is never copied.
     """
-
-    privilege_hint = "the test user needs the CREATE and DROP privileges on databases"
 
     def __init__(self, dialect: DialectSupport, server: URL) -> None:
         super().__init__(dialect, server)
