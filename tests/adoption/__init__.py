@@ -1,0 +1,1 @@
+"""The adoption of existing Alembic folders: `fastapi-alembic adopt`."""

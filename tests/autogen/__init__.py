@@ -1,0 +1,1 @@
+"""Autogenerate: renames, enums, defaults, layout and the fidelity corpus."""

@@ -1,0 +1,1 @@
+"""The command line: its surface, its imports, the reporting verbs and where the URL comes from."""

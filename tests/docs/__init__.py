@@ -1,0 +1,1 @@
+"""The documentation: every code block is run, or skipped with a reason."""

@@ -1,0 +1,1 @@
+"""Around every migration: the lock, timeouts, the recorder and the ledger."""

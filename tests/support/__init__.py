@@ -1,0 +1,1 @@
+"""What the tests and bench/ share: project builders, server URLs, env.py shapes and corpora."""

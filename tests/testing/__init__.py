@@ -1,0 +1,1 @@
+"""The testing toolkit: template databases, the pytest plugin, the migration test suite."""
