@@ -103,3 +103,18 @@ def test_every_error_the_package_raises_is_exported() -> None:
     }
     missing = sorted(f"{c.__module__}.{c.__qualname__}" for c in errors if id(c) not in exported)
     assert not missing, f"errors not exported by fastapi_alembic: {missing}"
+
+
+def test_the_package_loads_its_public_names_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, fastapi_alembic.testing.plugin\n"
+        "assert 'alembic' not in sys.modules, 'the pytest plugin imported Alembic'\n"
+        "import fastapi_alembic\n"
+        "assert sorted(fastapi_alembic.__all__) == sorted(fastapi_alembic._HOME)\n"
+        "from fastapi_alembic import Migrations, MigrationsError\n"
+        "assert 'alembic' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True)
