@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.engine import make_url
 
-from backends import BACKENDS, missing, require_server
 from fastapi_alembic.dialects import for_url
+from tests.support.backends import BACKENDS, missing, require_server
 
 
 @pytest.fixture(params=BACKENDS)

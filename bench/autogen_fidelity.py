@@ -25,14 +25,11 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "autogen")]
-
-from backends import SERVER_URLS  # noqa: E402
-from fastapi_alembic.dialects import for_url  # noqa: E402
-from fastapi_alembic.errors import MigrationsError  # noqa: E402
-from fidelity import Outcome, Runner  # noqa: E402
-from model_changes import CORPUS  # noqa: E402
+from fastapi_alembic.dialects import for_url
+from fastapi_alembic.errors import MigrationsError
+from tests.support.backends import SERVER_URLS
+from tests.support.fidelity import Outcome, Runner
+from tests.support.model_changes import CORPUS
 
 
 def run_one(backend: str, change, plain: bool) -> Outcome:  # type: ignore[no-untyped-def]

@@ -22,7 +22,6 @@ import gc
 import io
 import logging
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -46,13 +45,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import URL, make_url
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from backends import SERVER_URLS  # noqa: E402
-from fastapi_alembic import Migrations  # noqa: E402
-from fastapi_alembic.dialects import for_url  # noqa: E402
-from fastapi_alembic.errors import MigrationsError  # noqa: E402
+from fastapi_alembic import Migrations
+from fastapi_alembic.dialects import for_url
+from fastapi_alembic.errors import MigrationsError
+from tests.support.backends import SERVER_URLS
 
 
 def models(tables: int, extra: bool) -> MetaData:

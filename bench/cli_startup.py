@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from status_overhead import (
+from bench.status_overhead import (
     ALEMBIC,
     FASTAPI_ALEMBIC,
     BenchmarkInvalid,
@@ -42,7 +42,7 @@ from status_overhead import (
     server_url,
     timed,
 )
-from upgrade_speed import peak_kib, synthetic_project_options
+from bench.upgrade_speed import peak_kib, synthetic_project_options
 
 
 @dataclass

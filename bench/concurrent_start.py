@@ -50,6 +50,7 @@ from typing import IO
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
+from bench import lock_faults
 from fastapi_alembic import Migrations
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import for_url
@@ -398,10 +399,6 @@ def run_uvicorn_trial(url: str, workers: int = 4, timeout: float = 120.0) -> Ser
 
 
 def main() -> int:
-    # The fault trials live beside this file (the tests load them from there too).
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import lock_faults
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres", "mysql"])
     parser.add_argument("--trials", type=int, default=20)

@@ -27,7 +27,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from status_overhead import FASTAPI_ALEMBIC, load
+from bench.status_overhead import FASTAPI_ALEMBIC, load
 
 BOUND = 12.0
 VERBS: tuple[tuple[str, ...], ...] = (

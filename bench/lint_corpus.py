@@ -25,23 +25,19 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import textwrap
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "lint")]
+from sqlalchemy.engine import make_url
 
-from sqlalchemy.engine import make_url  # noqa: E402
-
-from corpus import BASE, BASE_DOWN, CORPUS, evaluate  # noqa: E402
-from fastapi_alembic import Migrations  # noqa: E402
-from fastapi_alembic import revisions as graph  # noqa: E402
-from fastapi_alembic.dialects import for_url  # noqa: E402
-from fastapi_alembic.urls import mask_url  # noqa: E402
-from lint_helpers import revision_source  # noqa: E402
+from fastapi_alembic import Migrations
+from fastapi_alembic import revisions as graph
+from fastapi_alembic.dialects import for_url
+from fastapi_alembic.urls import mask_url
+from tests.support.lint_corpus import BASE, BASE_DOWN, CORPUS, evaluate
+from tests.support.lint_helpers import revision_source
 
 SERVERS = {
     "postgres": "postgresql+psycopg://postgres@127.0.0.1:5432/test",

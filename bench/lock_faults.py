@@ -28,7 +28,6 @@ from sqlalchemy.engine import make_url
 
 from fastapi_alembic.db import run_with_connection
 
-TESTS = Path(__file__).resolve().parents[1] / "tests"
 BIN = Path(sys.executable).parent
 BACKFILL_ROWS = 30
 #: Faults, by name: what the trial does to the holder.
@@ -88,9 +87,7 @@ def write_pair(versions: Path, wait: str) -> None:
 @contextmanager
 def through_pgbouncer(mode: str, direct: str) -> Iterator[str]:
     """``direct`` (a PostgreSQL URL) reached through a PgBouncer in ``mode``."""
-    if str(TESTS) not in sys.path:
-        sys.path.insert(0, str(TESTS))
-    from poolers import pgbouncer
+    from tests.support.poolers import pgbouncer
 
     with pgbouncer(mode) as pooled:
         database = make_url(direct).database

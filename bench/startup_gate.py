@@ -42,9 +42,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from status_overhead import (
+from bench.status_overhead import (
     ALEMBIC,
     DEFAULT_MYSQL,
     DEFAULT_POSTGRES,

@@ -43,10 +43,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from provisioning import SERVERS, write_history
-
+from bench.provisioning import SERVERS, write_history
 from fastapi_alembic.testing.templates import TemplateDatabases
 
 WAYS = ["nothing", "savepoint", "transaction", "tx-session", "connection", "copy"]

@@ -28,7 +28,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
-from status_overhead import (
+
+from bench.status_overhead import (
     ALEMBIC,
     DEFAULT_MYSQL,
     DEFAULT_POSTGRES,
@@ -42,7 +43,6 @@ from status_overhead import (
     server_url,
     timed,
 )
-
 from fastapi_alembic.dialects import for_url
 
 BOUND = 1.15

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from fastapi_alembic.cli import app
 from fastapi_alembic.dialects import for_url
-from helpers import BIN, Result, assert_clean_failure, snapshot
+from tests.support.helpers import BIN, Result, assert_clean_failure, snapshot
 
 MODELS = """
 from sqlalchemy import String

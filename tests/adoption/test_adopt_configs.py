@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from envshapes import (
+from tests.support.envshapes import (
     SHAPES,
     make_project,
     sentinel_database,
@@ -28,7 +28,7 @@ from envshapes import (
     sentinel_state,
     unique_name,
 )
-from helpers import BIN, Project, Result, assert_clean_failure, snapshot
+from tests.support.helpers import BIN, Project, Result, assert_clean_failure, snapshot
 
 #: Run by default (about 13 s): both shapes on SQLite, one on MariaDB; `make test-envs` runs
 #: the rest (PostgreSQL, and the other shape on MariaDB).

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
-from test_adopt import AlembicProject
-from test_adopt import second_url as second_url  # a fixture
 
-from helpers import assert_clean_failure
+from tests.adoption.test_adopt import AlembicProject
+from tests.adoption.test_adopt import second_url as second_url  # a fixture
+from tests.support.helpers import assert_clean_failure
 
 RUNNER = """
 def run_migrations_online() -> None:

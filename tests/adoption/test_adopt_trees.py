@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
-from test_adopt import second_url as second_url  # a fixture
 from typer.testing import CliRunner
 
 from fastapi_alembic.cli import app
-from helpers import BIN, Result, assert_clean_failure, snapshot
+from tests.adoption.test_adopt import second_url as second_url  # a fixture
+from tests.support.helpers import BIN, Result, assert_clean_failure, snapshot
 
 MODELS = """
 from sqlalchemy import String

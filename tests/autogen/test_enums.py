@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from fastapi_alembic import Migrations
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.errors import DataLossRefused, MigrationFailed
-from model_changes import _mood, _profiles, _users
+from tests.support.model_changes import _mood, _profiles, _users
 
 
 def _migrations(build, url: str, folder: Path) -> Migrations:  # type: ignore[no-untyped-def]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fidelity import Change, Runner
-from model_changes import CORPUS
+from tests.support.fidelity import Change, Runner
+from tests.support.model_changes import CORPUS
 
 # The slice of the corpus the default suite runs; `make test-autogen` runs every change.
 SLICE = {

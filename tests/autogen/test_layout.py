@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from fastapi_alembic.autogen.layout import ruff_clean
-from helpers import BIN
+from tests.support.helpers import BIN
 
 HEAD = '''"""a revision
 

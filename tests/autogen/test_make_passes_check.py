@@ -21,22 +21,22 @@ from sqlalchemy.engine import make_url
 
 from fastapi_alembic import Migrations
 from fastapi_alembic.db import run_with_connection
-from fidelity import Change
-from helpers import Project, head_of
-from model_changes import CORPUS
+from tests.support.fidelity import Change
+from tests.support.helpers import Project, head_of
+from tests.support.model_changes import CORPUS
 
-HERE = Path(__file__).resolve().parent
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 SLICE = {"rename column", "add an enum value at the end", "widen a string", "drop column"}
 
 MODELS = """\
 import sys
 
-sys.path.insert(0, {here!r})
+sys.path.insert(0, {repository!r})
 
 from sqlalchemy import MetaData
 
-from model_changes import CORPUS
+from tests.support.model_changes import CORPUS
 
 metadata = MetaData()
 next(c for c in CORPUS if c.name == {name!r}).{which}(metadata)
@@ -47,7 +47,7 @@ LEFT_OUT = "left out because their tables are small"
 
 
 def _models(project: Project, change: Change, which: str) -> None:
-    source = MODELS.format(here=str(HERE), name=change.name, which=which)
+    source = MODELS.format(repository=str(REPOSITORY), name=change.name, which=which)
     (project.root / f"{project.module}.py").write_text(textwrap.dedent(source))
     sys.modules.pop(project.module, None)  # the next verb imports the models again
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 from fastapi_alembic.cli import authoring_commands
 from fastapi_alembic.db import run_with_connection
-from helpers import PHONE_NUMBER, Project, assert_clean_failure
+from tests.support.helpers import PHONE_NUMBER, Project, assert_clean_failure
 
 PHONE = "phone: Mapped[str | None] = mapped_column(String(50))"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from helpers import Project, assert_ruff_clean, head_of, write_revision
+from tests.support.helpers import Project, assert_ruff_clean, head_of, write_revision
 
 MODELS = """
     import enum

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Project
+from tests.support.helpers import Project
 
 HEAVY = ("sqlalchemy", "alembic", "sqlglot", "pydantic")
 

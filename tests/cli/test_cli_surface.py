@@ -19,9 +19,9 @@ import fastapi_alembic
 from fastapi_alembic.cli import app
 from fastapi_alembic.cli.options import ALWAYS, SHARED_OPTIONS
 from fastapi_alembic.cli.verbs import VERBS
-from helpers import BIN, Project, head_of, write_revision
+from tests.support.helpers import BIN, Project, head_of, write_revision
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 ALWAYS_FLAGS = {flag for o in SHARED_OPTIONS if o.name in ALWAYS for flag in o.flags}
 URL_FLAGS = {"--url"}
 METADATA_FLAGS = {"--metadata"}

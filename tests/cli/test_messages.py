@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fastapi_alembic.revision_messages import clean_message, docstring_body
-from helpers import Project, assert_clean_failure, assert_ruff_clean
+from tests.support.helpers import Project, assert_clean_failure, assert_ruff_clean
 
 PAYLOAD = 'x"""\nimport pathlib; pathlib.Path({marker!r}).touch()\n"""'
 

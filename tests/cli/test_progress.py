@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import BIN, Project, snapshot, write_revision
+from tests.support.helpers import BIN, Project, snapshot, write_revision
 
 COUNT = 40
 SLEEPER = 20  # its place in the history, from 1

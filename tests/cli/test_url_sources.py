@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from fastapi_alembic import Migrations
 from fastapi_alembic.gate.probe import current_if_at_head
 from fastapi_alembic.urls import anchored
-from helpers import BIN, Project, Result, assert_clean_failure, head_of
+from tests.support.helpers import BIN, Project, Result, assert_clean_failure, head_of
 
 PLACEHOLDER = "driver://user:pass@localhost/dbname"
 

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Project, assert_clean_failure, head_of, move_result, snapshot, write_revision
+from tests.support.helpers import (
+    Project,
+    assert_clean_failure,
+    head_of,
+    move_result,
+    snapshot,
+    write_revision,
+)
 
 
 @pytest.fixture

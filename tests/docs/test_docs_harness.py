@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from doc_blocks import Block, inventory, read_blocks
-from doc_session import Session
+from tests.support.doc_blocks import Block, inventory, read_blocks
+from tests.support.doc_session import Session
 
 PAGE = """\
 # A page

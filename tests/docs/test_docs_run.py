@@ -12,10 +12,10 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from doc_blocks import RUN, Block, documents, inventory, read_blocks
-from doc_session import Session, database_for
 
-from backends import require_server
+from tests.support.backends import require_server
+from tests.support.doc_blocks import RUN, Block, documents, inventory, read_blocks
+from tests.support.doc_session import Session, database_for
 
 #: Blocks marked skip, by document: a new one has to be added here on purpose.
 SKIPPED = {

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from envshapes import (
+from fastapi_alembic import Migrations
+from fastapi_alembic.errors import ConfigError
+from tests.support.envshapes import (
     ASYNC_GIVEN_URL,
     SHAPES,
     async_url,
@@ -20,9 +22,7 @@ from envshapes import (
     sentinel_state,
     unique_name,
 )
-from fastapi_alembic import Migrations
-from fastapi_alembic.errors import ConfigError
-from helpers import Project, assert_clean_failure, move_result, snapshot
+from tests.support.helpers import Project, assert_clean_failure, move_result, snapshot
 
 BACKENDS = [
     pytest.param("sqlite", marks=pytest.mark.sqlite),

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from envshapes import (
+from tests.support.envshapes import (
     SHAPES,
     Shape,
     async_url,
@@ -28,7 +28,7 @@ from envshapes import (
     sentinel_state,
     unique_name,
 )
-from helpers import Project, Result, assert_clean_failure, move_result, snapshot
+from tests.support.helpers import Project, Result, assert_clean_failure, move_result, snapshot
 
 #: The slice the default suite runs; the rest is marked ``envs``.
 DEFAULT_SLICE = {

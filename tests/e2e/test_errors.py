@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from backends import require_server
 from fastapi_alembic.db import run_with_connection
-from helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
+from tests.support.backends import require_server
+from tests.support.helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
 
 
 @pytest.fixture

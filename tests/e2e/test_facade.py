@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from fastapi_alembic import DatabaseStateError, Migrations
 from fastapi_alembic.db import run_with_connection
-from helpers import Project
+from tests.support.helpers import Project
 
 ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
-from testing.histories import restricted_user
 
-from helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
+from tests.support.helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
+from tests.support.histories import restricted_user
 
 METADATA_PROBLEMS = {
     "no such module": ("no_such_module_xyz:Base", "Cannot import 'no_such_module_xyz'"),

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from fastapi_alembic.runtime.lock import LockTarget, migration_lock
-from helpers import BIN, Project, snapshot, write_revision
+from tests.support.helpers import BIN, Project, snapshot, write_revision
 
 APP = """\
 import os

@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fastapi_alembic.cli import app
-from helpers import Project, Result, head_of, snapshot, write_revision
+from tests.support.helpers import Project, Result, head_of, snapshot, write_revision
 
 SECRET = "S3cretPW"
 
@@ -426,6 +426,6 @@ def test_bad_input_matrix(project: Project, name: str) -> None:
 
 
 def test_every_sentence_of_the_matrix_is_in_the_errors_page() -> None:
-    page = (Path(__file__).parents[1] / "docs" / "errors.md").read_text(encoding="utf-8")
+    page = (Path(__file__).parents[2] / "docs" / "errors.md").read_text(encoding="utf-8")
     missing = [name for name, scenario in SCENARIOS.items() if scenario.phrase not in page]
     assert not missing, f"docs/errors.md does not show the sentence for: {missing}"

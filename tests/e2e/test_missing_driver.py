@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import Project
+from tests.support.helpers import Project
 
 # In a child process: the modules named in argv[1] cannot be imported, as if their packages
 # were not installed; then `current --url URL` for each URL that follows; the outcomes as JSON.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import Project, head_of
+from tests.support.helpers import Project, head_of
 
 
 def test_alembic_logs_its_own_running_lines(fresh_url: str, tmp_path: Path) -> None:

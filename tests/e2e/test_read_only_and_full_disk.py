@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 import fastapi_alembic.dialects.sqlite as sqlite_dialect
 from fastapi_alembic.db import run_with_connection
-from helpers import Project, assert_clean_failure, snapshot, write_revision
+from tests.support.helpers import Project, assert_clean_failure, snapshot, write_revision
 
 CREATE = (
     'op.create_table("people", sa.Column("id", sa.Integer(), primary_key=True), '

@@ -16,7 +16,7 @@ import pytest
 
 from fastapi_alembic import Migrations, RevisionExited
 from fastapi_alembic.exits import contained
-from helpers import BIN, Project, assert_clean_failure, snapshot, write_revision
+from tests.support.helpers import BIN, Project, assert_clean_failure, snapshot, write_revision
 
 CREATE = 'op.create_table("things", sa.Column("id", sa.Integer(), primary_key=True))'
 #: What the revision does, what the sentence says it did, and whether it must run in its own

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Project, assert_clean_failure, snapshot, write_revision
+from tests.support.helpers import Project, assert_clean_failure, snapshot, write_revision
 
 RESERVED = ["base", "head", "heads", "", "  ", "a@b", "a:b", "a+b", "+1", "-1", "-x", "a-b"]
 RESERVED += ["a'b", 'a"b', "a/b", "a\\b"]

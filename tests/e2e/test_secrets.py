@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fastapi_alembic.urls import mask_text, mask_url, parse_url
-from helpers import Project
+from tests.support.helpers import Project
 
 EXAMPLES = int(os.environ.get("FM_SECRET_EXAMPLES", "5"))
 

@@ -8,7 +8,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
 from fastapi_alembic.db import run_with_connection
-from helpers import Project
+from tests.support.helpers import Project
 
 
 def columns(url: str, table: str) -> set[str]:

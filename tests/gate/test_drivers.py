@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
-from backends import require_server
 from fastapi_alembic.db import make_engine
 from fastapi_alembic.dialects.mysql_driver import preferred_tls_context, pymysql_connection_class
+from tests.support.backends import require_server
 
 
 def pymysql_preferred_context() -> ssl.SSLContext:

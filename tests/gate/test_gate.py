@@ -20,7 +20,7 @@ from fastapi_alembic.errors import DatabaseStateError
 from fastapi_alembic.gate import head_check
 from fastapi_alembic.gate.probe import current_if_at_head
 from fastapi_alembic.urls import mask_url
-from helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
+from tests.support.helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
 
 SECOND = "5ec0nd000001"
 

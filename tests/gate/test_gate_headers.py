@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 
 from fastapi_alembic.gate.headers import header_or_reason
 from fastapi_alembic.gate.scan import scan_or_reason
-from helpers import Project, head_of, write_revision
+from tests.support.helpers import Project, head_of, write_revision
 
 PLPGSQL = (
     "CREATE FUNCTION one() RETURNS int AS $$ DECLARE v int; BEGIN v := 1; RETURN v; END $$ "

@@ -17,10 +17,7 @@ from pathlib import Path
 import pytest
 import sqlglot
 from sqlalchemy.engine import make_url
-from test_rules import CASES
 
-from backends import require_server
-from corpus import BASE, BASE_DOWN, CORPUS, Entry
 from fastapi_alembic import Migrations
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.errors import MigrationFailed
@@ -28,7 +25,10 @@ from fastapi_alembic.lint.context import Environment
 from fastapi_alembic.lint.engine import lint
 from fastapi_alembic.lint.model import Finding
 from fastapi_alembic.lint.rules import BY_ID
-from lint_helpers import BASE_SCHEMA, lint_snippet, load, revision_source
+from tests.lint.test_rules import CASES
+from tests.support.backends import require_server
+from tests.support.lint_corpus import BASE, BASE_DOWN, CORPUS, Entry
+from tests.support.lint_helpers import BASE_SCHEMA, lint_snippet, load, revision_source
 
 SQLGLOT = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
 
@@ -262,7 +262,7 @@ def _dangerous(backend: str) -> list[Entry]:
 def test_the_advice_for_the_corpus_runs_on_a_real_database(
     backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from corpus import prepare_app
+    from tests.support.lint_corpus import prepare_app
 
     prepare_app(tmp_path)
     server = _server(backend)

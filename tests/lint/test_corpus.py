@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from corpus import CORPUS, Scores, evaluate
+from tests.support.lint_corpus import CORPUS, Scores, evaluate
 
 
 def test_the_corpus_is_large_and_mixed() -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from fastapi_alembic.db import run_with_connection
-from helpers import Project, assert_clean_failure, write_revision
+from tests.support.helpers import Project, assert_clean_failure, write_revision
 
 MODELS = """
     from sqlalchemy import String
@@ -192,7 +192,7 @@ def test_since_git_outside_a_repository_is_one_sentence(project: Project) -> Non
 
 
 def test_adopt_records_the_head_as_the_baseline(tmp_path: Path) -> None:
-    from test_adopt import AlembicProject
+    from tests.adoption.test_adopt import AlembicProject
 
     project = AlembicProject.init(tmp_path, "generic")
     project.use_models()

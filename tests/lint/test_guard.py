@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from fastapi_alembic import Migrations
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.errors import DataLossRefused
-from helpers import Project, assert_clean_failure, snapshot, write_revision
+from tests.support.helpers import Project, assert_clean_failure, snapshot, write_revision
 
 CREATE = (
     'op.create_table("people", sa.Column("id", sa.Integer(), primary_key=True), '

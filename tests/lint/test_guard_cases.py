@@ -13,11 +13,11 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from backends import BACKENDS
-from envshapes import async_url
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import for_url
-from helpers import Project, assert_clean_failure, snapshot, write_revision
+from tests.support.backends import BACKENDS
+from tests.support.envshapes import async_url
+from tests.support.helpers import Project, assert_clean_failure, snapshot, write_revision
 
 SERVERS = [b for b in BACKENDS if b.values[0] != "sqlite"]
 POSTGRES = [b for b in BACKENDS if b.values[0] == "postgres"]

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_guard_cases import CREATE, rows, sql
 
-from backends import BACKENDS
-from helpers import Project, assert_clean_failure, snapshot, write_revision
+from tests.lint.test_guard_cases import CREATE, rows, sql
+from tests.support.backends import BACKENDS
+from tests.support.helpers import Project, assert_clean_failure, snapshot, write_revision
 
 MYSQL = [b for b in BACKENDS if b.values[0] == "mysql"]
 #: How many times upgrade() runs per `fastapi-alembic upgrade`, by backend (docs/production.md).

@@ -12,8 +12,8 @@ import pytest
 from fastapi_alembic.lint.context import Environment
 from fastapi_alembic.lint.model import Severity
 from fastapi_alembic.lint.settings import LintSettings, lint_settings
-from helpers import Project
-from lint_helpers import lint_snippet, rules_found
+from tests.support.helpers import Project
+from tests.support.lint_helpers import lint_snippet, rules_found
 
 WIDEN_VARCHAR = (
     'op.alter_column("posts", "title", type_=sa.String(300), existing_type=sa.String(200))',

@@ -9,7 +9,7 @@ import pytest
 from fastapi_alembic.lint.facts import backends
 from fastapi_alembic.lint.model import Kind
 from fastapi_alembic.lint.reader import read_function
-from lint_helpers import lint_snippet, load, revision_source, rules_found
+from tests.support.lint_helpers import lint_snippet, load, revision_source, rules_found
 
 UPGRADE = """
 roles = op.create_table("roles", sa.Column("id", sa.Integer(), primary_key=True))

@@ -11,7 +11,7 @@ from fastapi_alembic.lint.context import Environment
 from fastapi_alembic.lint.engine import lint
 from fastapi_alembic.lint.model import Severity
 from fastapi_alembic.lint.rules import BY_ID, RULES
-from lint_helpers import BASE_SCHEMA, lint_snippet, load, revision_source, rules_found
+from tests.support.lint_helpers import BASE_SCHEMA, lint_snippet, load, revision_source, rules_found
 
 
 @dataclass(frozen=True)

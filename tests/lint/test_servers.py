@@ -14,9 +14,9 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from backends import require_server
 from fastapi_alembic.dialects import for_url
-from helpers import Project, write_revision
+from tests.support.backends import require_server
+from tests.support.helpers import Project, write_revision
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Project, head_of, write_revision
+from tests.support.helpers import Project, head_of, write_revision
 
 
 @pytest.fixture

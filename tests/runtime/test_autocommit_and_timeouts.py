@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, create_engine, inspect, text
 
-from helpers import BIN, Project, snapshot
+from tests.support.helpers import BIN, Project, snapshot
 
 CREATE_TABLE = "op.create_table('items', sa.Column('id', sa.Integer, primary_key=True), sa.Column('name', sa.String(50)))"
 

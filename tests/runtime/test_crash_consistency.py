@@ -4,25 +4,18 @@ migration is refused by name (MySQL/MariaDB), and a re-run reaches head where it
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from backends import require_server
-
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "crash_consistency.py"
+from bench import crash_consistency
+from tests.support.backends import require_server
 
 
 @pytest.fixture
 def crash(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("crash_consistency", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "crash_consistency", module)
-    spec.loader.exec_module(module)
+    module = crash_consistency
     # A shorter history than the benchmark's, so the suite stays quick.
     monkeypatch.setattr(module, "MIGRATIONS", 4)
     monkeypatch.setattr(module, "ROWS", 100)

@@ -16,7 +16,14 @@ from sqlalchemy.engine import make_url
 from fastapi_alembic.config import DEFAULT_LEDGER_TABLE
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.runtime import ledger
-from helpers import BIN, Project, assert_clean_failure, head_of, snapshot, write_revision
+from tests.support.helpers import (
+    BIN,
+    Project,
+    assert_clean_failure,
+    head_of,
+    snapshot,
+    write_revision,
+)
 
 SECOND = "5ec0nd000001"
 

@@ -9,9 +9,7 @@ once every process has exited. bench/concurrent_start.py runs the same trials mo
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,29 +18,15 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bench import concurrent_start, lock_faults
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.runtime import LockTarget, migration_lock
-from helpers import Project, snapshot, write_revision
-from poolers import pgbouncer
+from tests.support.helpers import Project, snapshot, write_revision
+from tests.support.poolers import pgbouncer
 
-REPOSITORY = Path(__file__).resolve().parents[1]
 #: Trials per mode here; bench/concurrent_start.py runs 10.
 TRIALS = 2
 STARTERS = 8
-
-
-def _load_bench() -> object:
-    spec = importlib.util.spec_from_file_location(
-        "concurrent_start", REPOSITORY / "bench" / "concurrent_start.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["concurrent_start"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-bench: object = _load_bench()
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
@@ -53,11 +37,11 @@ def test_concurrent_upgrades_apply_each_migration_once(
     """8 `fastapi-alembic upgrade` processes at once, through PgBouncer or directly: every
     process exits 0, every migration (and the autocommit_block's 30 rows) is applied exactly
     once, and no lock is left behind. Trials after the first run on a database at head."""
-    bench.write_project(tmp_path, 5, 1.0)  # type: ignore[attr-defined]
+    concurrent_start.write_project(tmp_path, 5, 1.0)
     mode = route.removeprefix("pgbouncer-")
     for trial_number in range(TRIALS):
         with _route(route, fresh_url) as url:
-            trial = bench.run_trial(tmp_path, url, STARTERS, 5, cli=True)  # type: ignore[attr-defined]
+            trial = concurrent_start.run_trial(tmp_path, url, STARTERS, 5, cli=True)
         assert trial.errors == [], (mode, trial_number, trial)
         assert trial.ok(5), (mode, trial_number, trial)
         _reset(fresh_url)
@@ -168,20 +152,6 @@ def test_two_urls_for_one_database_exclude_each_other(
 # -- lost sessions and lost leases -------------------------------------------------------
 
 
-def _faults() -> object:
-    spec = importlib.util.spec_from_file_location(
-        "lock_faults", REPOSITORY / "bench" / "lock_faults.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["lock_faults"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-faults: object = _faults()
-
-
 @pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)
 @pytest.mark.parametrize("fault", ["killed", "idle_session_timeout"])
 def test_a_lock_survives_the_server_ending_its_session(
@@ -195,7 +165,7 @@ def test_a_lock_survives_the_server_ending_its_session(
         pytest.skip("idle_session_timeout is PostgreSQL's (MariaDB's wait_timeout: `killed`)")
     project = Project.create(tmp_path, fresh_url)
     assert project.cli("init").exit_code == 0
-    trial = faults.run_fault(fault, project.root, fresh_url)  # type: ignore[attr-defined]
+    trial = lock_faults.run_fault(fault, project.root, fresh_url)
     assert trial.exit_codes == [0, 0], "\n".join(trial.said)
     assert trial.runs == Counter({"a00000000001": 1, "a00000000002": 1})
     assert trial.backfill == 30
@@ -214,7 +184,7 @@ def test_a_holder_that_lost_its_lease_stops_and_nothing_runs_twice(
     once."""
     project = Project.create(tmp_path, fresh_url)
     assert project.cli("init").exit_code == 0
-    trial = faults.run_fault("paused", project.root, fresh_url)  # type: ignore[attr-defined]
+    trial = lock_faults.run_fault("paused", project.root, fresh_url)
     assert trial.exit_codes == [3, 0], "\n".join(trial.said)
     holder = trial.said[0]
     assert "Traceback" not in holder
@@ -223,7 +193,7 @@ def test_a_holder_that_lost_its_lease_stops_and_nothing_runs_twice(
     assert "stopped before applying or recording anything more" in last
     assert trial.runs == Counter({"a00000000001": 1, "a00000000002": 1})
     assert trial.backfill == 30
-    assert bench.locks_left(fresh_url) == 0  # type: ignore[attr-defined]
+    assert concurrent_start.locks_left(fresh_url) == 0  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)

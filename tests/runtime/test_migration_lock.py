@@ -8,7 +8,6 @@ would.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
@@ -19,25 +18,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from bench import concurrent_start
 from fastapi_alembic.errors import MigrationLockTimeout
 from fastapi_alembic.runtime import LockTarget, migration_lock
-from helpers import BIN, Project, snapshot, write_revision
-
-REPOSITORY = Path(__file__).resolve().parents[1]
-
-
-def _load_bench() -> object:
-    spec = importlib.util.spec_from_file_location(
-        "concurrent_start", REPOSITORY / "bench" / "concurrent_start.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["concurrent_start"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-concurrent_start = _load_bench()
+from tests.support.helpers import BIN, Project, snapshot, write_revision
 
 
 @pytest.fixture
@@ -134,7 +118,7 @@ def test_concurrent_starters_run_each_migration_once(
 def test_uvicorn_workers_start_together(fresh_url: str) -> None:
     """The to-do example under `uvicorn --workers 4` on a fresh database: every worker runs
     the lifespan's upgrade, all four start, and the app answers."""
-    served = concurrent_start.run_uvicorn_trial(fresh_url)  # type: ignore[attr-defined]
+    served = concurrent_start.run_uvicorn_trial(fresh_url)
     assert served.ok(4), served
 
 

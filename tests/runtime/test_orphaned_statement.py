@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from backends import require_server
 from fastapi_alembic.dialects import for_url
-from helpers import BIN, Project, assert_clean_failure, head_of, write_revision
+from tests.support.backends import require_server
+from tests.support.helpers import BIN, Project, assert_clean_failure, head_of, write_revision
 
 pytestmark = pytest.mark.postgres
 

@@ -21,8 +21,8 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
 from fastapi_alembic.db import make_engine, run_with_connection
-from helpers import BIN, Project, assert_clean_failure, head_of, write_revision
-from own_servers import OwnServer, own_mariadb, own_postgresql
+from tests.support.helpers import BIN, Project, assert_clean_failure, head_of, write_revision
+from tests.support.own_servers import OwnServer, own_mariadb, own_postgresql
 
 HALF = "4a1f00000002"
 DATABASE = "ledger_restart"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
+from tests.support.helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
 
 pytestmark = pytest.mark.sqlite
 

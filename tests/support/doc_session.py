@@ -21,10 +21,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from doc_blocks import REPOSITORY, Block
+from tests.support.doc_blocks import REPOSITORY, Block
 
 BIN = Path(sys.executable).parent
-PROJECTS = Path(__file__).resolve().parent / "projects"
+PROJECTS = Path(__file__).resolve().parents[1] / "docs" / "projects"
 #: The project folder as the documents show it.
 SHOWN_ROOT = "/home/me/app"
 TIMEOUT = 180

@@ -22,10 +22,10 @@ from alembic.config import Config
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
-from backends import require_server
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import for_url
-from helpers import Project
+from tests.support.backends import require_server
+from tests.support.helpers import Project
 
 #: A second set of models, for the env.py whose target_metadata is a list.
 AUDIT_MODELS = """

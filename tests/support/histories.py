@@ -151,7 +151,7 @@ def server_for(backend: str, tmp_path: Path) -> str:
     """Where a test's templates and copies go: a server, or a SQLite folder of its own."""
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'server' / 'server.db'}"
-    from backends import require_server
+    from tests.support.backends import require_server
 
     return require_server(backend)
 

@@ -766,7 +766,7 @@ def evaluate(folder: Path, url: str | None = None) -> Scores:
     from fastapi_alembic.lint.facts import backends as lint_backends
     from fastapi_alembic.lint.model import Direction, Severity
     from fastapi_alembic.urls import parse_url
-    from lint_helpers import load, revision_source
+    from tests.support.lint_helpers import load, revision_source
 
     prepare_app(folder)
     base = load(folder, revision_source(BASE, BASE_DOWN), "base0corpus0")

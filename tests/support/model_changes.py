@@ -35,7 +35,7 @@ from sqlalchemy import (
     text,
 )
 
-from fidelity import Change
+from tests.support.fidelity import Change
 
 
 class Mood(enum.Enum):

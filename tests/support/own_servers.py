@@ -25,9 +25,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from backends import in_ci, missing
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.errors import DatabaseUnreachable
+from tests.support.backends import in_ci, missing
 
 
 def free_port() -> int:

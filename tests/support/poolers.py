@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from backends import in_ci, missing, require_server
+from tests.support.backends import in_ci, missing, require_server
 
 CONFIG = """\
 [databases]

@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
-from testing.histories import server_for
 from typer.testing import CliRunner
 
 from fastapi_alembic.cli import app
+from tests.support.histories import server_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
-from testing.histories import dead_pid, new_history, server_for
 
 from fastapi_alembic import Migrations
 from fastapi_alembic.database_names import (
@@ -26,7 +25,8 @@ from fastapi_alembic.database_names import (
 )
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.testing.templates import TemplateDatabases
-from helpers import BIN, Result, assert_clean_failure
+from tests.support.helpers import BIN, Result, assert_clean_failure
+from tests.support.histories import dead_pid, new_history, server_for
 
 
 def cli(root: Path, *args: str, env: dict[str, str] | None = None) -> Result:

@@ -9,9 +9,16 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from testing.histories import ADD_AGE, CREATE_POSTS, CREATE_USERS, History, new_history, server_for
 
 from fastapi_alembic.testing.templates import TemplateDatabases
+from tests.support.histories import (
+    ADD_AGE,
+    CREATE_POSTS,
+    CREATE_USERS,
+    History,
+    new_history,
+    server_for,
+)
 
 USER_TESTS = """
 import pytest

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from testing.histories import new_history
-from testing.test_plugin import pytest_in
+
+from tests.support.histories import new_history
+from tests.testing.test_plugin import pytest_in
 
 USER_TEST = """
 from sqlalchemy import func, select

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import URL, make_url
-from testing.histories import History, new_history, server_for
 
 from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.testing.templates import TemplateDatabases
+from tests.support.histories import History, new_history, server_for
 
 SERVERS = pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)
 

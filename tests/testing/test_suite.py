@@ -8,7 +8,12 @@ import os
 from pathlib import Path
 
 import pytest
-from testing.histories import (
+from typer.testing import CliRunner
+
+from fastapi_alembic.cli import app
+from fastapi_alembic.reports import CheckReport
+from fastapi_alembic.testing import suite
+from tests.support.histories import (
     ADD_AGE,
     CREATE_POSTS,
     CREATE_USERS,
@@ -18,11 +23,6 @@ from testing.histories import (
     restricted_user,
     server_for,
 )
-from typer.testing import CliRunner
-
-from fastapi_alembic.cli import app
-from fastapi_alembic.reports import CheckReport
-from fastapi_alembic.testing import suite
 
 
 def detail(report: CheckReport, name: str) -> str:

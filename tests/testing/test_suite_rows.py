@@ -8,13 +8,13 @@ import os
 from pathlib import Path
 
 import pytest
-from testing.histories import ADD_AGE, CREATE_POSTS, CREATE_USERS, new_history, server_for
 from typer.testing import CliRunner
 
 from fastapi_alembic.cli import app
 from fastapi_alembic.cli.output import DETAIL_WIDTH, show_checks
 from fastapi_alembic.reports import CheckItem, CheckReport
 from fastapi_alembic.testing import suite
+from tests.support.histories import ADD_AGE, CREATE_POSTS, CREATE_USERS, new_history, server_for
 
 
 def item(report: CheckReport, name: str) -> CheckItem:

@@ -14,7 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.engine import make_url
-from testing.histories import (
+
+from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.errors import DatabaseUnreachable, MigrationFailed
+from fastapi_alembic.testing.templates import TemplateDatabases
+from tests.support.histories import (
     ADD_AGE,
     CREATE_POSTS,
     CREATE_USERS,
@@ -23,10 +27,6 @@ from testing.histories import (
     restricted_user,
     server_for,
 )
-
-from fastapi_alembic.db import run_with_connection
-from fastapi_alembic.errors import DatabaseUnreachable, MigrationFailed
-from fastapi_alembic.testing.templates import TemplateDatabases
 
 
 def scalar(url: str, sql: str) -> object:

@@ -8,11 +8,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from testing.histories import History, new_history, server_for
-from testing.test_plugin import SQLMODEL_MODELS, pytest_in
 
 from fastapi_alembic.testing.templates import TemplateDatabases
 from fastapi_alembic.testing.transactions import ESCAPED
+from tests.support.histories import History, new_history, server_for
+from tests.testing.test_plugin import SQLMODEL_MODELS, pytest_in
 
 TRANSACTION_TESTS = """
 import httpx

@@ -15,11 +15,11 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from backends import BACKENDS, require_server
 from fastapi_alembic import Migrations
 from social import security
 from social.app import app
 from social.database import configure_connections, get_session
+from tests.support.backends import BACKENDS, require_server
 
 APP_ROOT = Path(__file__).resolve().parents[1]
 

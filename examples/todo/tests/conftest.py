@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from backends import BACKENDS, require_server
 from fastapi_alembic import Migrations
+from tests.support.backends import BACKENDS, require_server
 from todo.app import app
 from todo.database import configure_connections, get_session
 
