@@ -59,41 +59,41 @@ LOWEST := .venv-lowest/bin
 
 test-lowest: .venv-lowest/.synced
 	$(LOWEST)/python -c "import alembic, sqlalchemy; print('lowest versions: alembic', alembic.__version__, 'sqlalchemy', sqlalchemy.__version__)"
-	$(LOWEST)/pytest -n 2 tests/test_verbs.py tests/test_env_shapes.py -k "sqlite and not plugin and not prints and not pyproject and not cannot_mark"
+	$(LOWEST)/pytest -n 2 tests/cli/test_verbs.py tests/e2e/test_env_shapes.py -k "sqlite and not plugin and not prints and not pyproject and not cannot_mark"
 
 test-autogen: .venv/.synced
 	AUTOGEN_CORPUS=1 $(VENV)/pytest -n 2 -m autogen_corpus tests/autogen
 
 # The whole env.py-shapes matrix (every shape, backend and verb); `make test` runs a slice.
 test-envs: .venv/.synced
-	$(VENV)/pytest -n 2 -m envs tests/test_env_shapes.py tests/test_adopt_configs.py
+	$(VENV)/pytest -n 2 -m envs tests/e2e/test_env_shapes.py tests/adoption/test_adopt_configs.py
 
 # The whole bad-input matrix (every scenario x every verb) and a longer run of the
 # property-based password test; the default suite runs a slice of each.
 test-matrix: .venv/.synced
-	FM_SECRET_EXAMPLES=200 $(VENV)/pytest -n 2 --matrix tests/test_matrix.py tests/test_secrets.py tests/test_hostile.py
+	FM_SECRET_EXAMPLES=200 $(VENV)/pytest -n 2 --matrix tests/e2e/test_matrix.py tests/e2e/test_secrets.py tests/e2e/test_hostile.py
 
 bench: .venv/.synced
-	$(VENV)/python bench/status_overhead.py
+	$(VENV)/python -m bench.status_overhead
 
 bench-scale: .venv/.synced
-	$(VENV)/python bench/history_scale.py
+	$(VENV)/python -m bench.history_scale
 
 bench-upgrade: .venv/.synced
-	$(VENV)/python bench/upgrade_speed.py
+	$(VENV)/python -m bench.upgrade_speed
 
 bench-startup: .venv/.synced
-	$(VENV)/python bench/cli_startup.py
+	$(VENV)/python -m bench.cli_startup
 
 bench-provisioning: .venv/.synced
-	$(VENV)/python bench/provisioning.py
+	$(VENV)/python -m bench.provisioning
 
 bench-autogen: .venv/.synced
-	$(VENV)/python bench/autogen_fidelity.py
-	$(VENV)/python bench/autogen_speed.py
+	$(VENV)/python -m bench.autogen_fidelity
+	$(VENV)/python -m bench.autogen_speed
 
 bench-concurrency: .venv/.synced
-	$(VENV)/python bench/concurrent_start.py
+	$(VENV)/python -m bench.concurrent_start
 
 clean:
 	rm -rf .venv .venv-lowest .wheel-test .tools .pytest_cache .mypy_cache .ruff_cache
@@ -102,4 +102,4 @@ docs: .venv/.synced
 	$(VENV)/python -m fastapi_alembic.lint.docs docs/lint.md
 
 bench-lint: .venv/.synced
-	$(VENV)/python bench/lint_corpus.py
+	$(VENV)/python -m bench.lint_corpus

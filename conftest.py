@@ -1,6 +1,6 @@
 """Fixtures for every test suite in the repository (core tests and the example apps).
 
-Each server-backed test gets its own freshly created database; tests/backends.py holds the
+Each server-backed test gets its own freshly created database; tests/support/backends.py holds the
 server URLs and the rule for a server that is down (fail under CI=true, skip loudly otherwise).
 """
 

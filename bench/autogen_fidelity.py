@@ -1,16 +1,16 @@
 """The fidelity corpus through plain Alembic autogenerate and through `fastapi-alembic make`.
 
-For each model change of tests/autogen/model_changes.py and each backend, a fresh database is migrated
+For each model change of tests/support/model_changes.py and each backend, a fresh database is migrated
 to the models before, rows are written, and a revision is generated for the models after; then
 it is upgraded, checked against the models, its rows read back, downgraded, the schema compared
 with the one before, and autogenerate run again on the unchanged models (see
-tests/autogen/fidelity.py). "Plain Alembic" is the env.py `alembic init` writes, aimed at the
+tests/support/fidelity.py). "Plain Alembic" is the env.py `alembic init` writes, aimed at the
 models (compare_type is on by default); "ours" is `make`, with --rename given where the change
 is a rename. A change is right when every step holds, else the first thing that went wrong is
 shown.
 
 Usage:
-  .venv/bin/python bench/autogen_fidelity.py [--backends sqlite postgres mysql] [--only TEXT]
+  .venv/bin/python -m bench.autogen_fidelity [--backends sqlite postgres mysql] [--only TEXT]
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ figure is the median; the promise (docs/benchmarks.md) is that make takes at mos
 long as plain autogenerate.
 
 Usage:
-  .venv/bin/python bench/autogen_speed.py [--tables 300] [--repeat 9]
+  .venv/bin/python -m bench.autogen_speed [--tables 300] [--repeat 9]
       [--backends sqlite postgres mysql]
 """
 

@@ -13,7 +13,7 @@ Then the peak memory (maximum resident set) of `fastapi-alembic status` against 
 `alembic current` and `alembic heads`, bound 1.15x.
 
 Usage:
-  .venv/bin/python bench/cli_startup.py [--revisions 100] [--repeat 11]
+  .venv/bin/python -m bench.cli_startup [--revisions 100] [--repeat 11]
       [--backend sqlite|postgres|mysql]
 
 Exits 1 when a judged pair is over its bound, 2 when a command fails (the figures would lie).

@@ -20,7 +20,7 @@ With --uvicorn the same is tried on the to-do example app served by `uvicorn --w
 fresh database, all four workers must finish their start-up (none fails) and the app must answer.
 
 Usage:
-  .venv/bin/python bench/concurrent_start.py [--backends sqlite postgres mysql] [--trials 20]
+  .venv/bin/python -m bench.concurrent_start [--backends sqlite postgres mysql] [--trials 20]
       [--processes 16] [--slow 3] [--uvicorn-trials 5] [--postgres-url URL] [--mysql-url URL]
 
 Exits 1 when any trial fails.

@@ -16,7 +16,7 @@ after the drawn one starts, within the time one migration has taken so far in th
   before the first statement ran: refused, though nothing was applied).
 
 Usage:
-  .venv/bin/python bench/crash_consistency.py [--backends sqlite postgres mysql] [--trials 50]
+  .venv/bin/python -m bench.crash_consistency [--backends sqlite postgres mysql] [--trials 50]
       [--postgres-url URL] [--mysql-url URL] [--seed N]
 
 Prints one row per backend and exits 1 when a trial breaks the promise.

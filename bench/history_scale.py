@@ -10,7 +10,7 @@ two times against the bound of 12x (linear, with room for a larger working set).
   heads, status, history, check --no-database, lint, upgrade (no-op)
 
 Usage:
-  .venv/bin/python bench/history_scale.py [--sizes 5000 50000] [--timeout 1800]
+  .venv/bin/python -m bench.history_scale [--sizes 5000 50000] [--timeout 1800]
 
 Exits 1 when a verb is over the bound or does not finish within --timeout seconds.
 """

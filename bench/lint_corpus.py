@@ -1,6 +1,6 @@
 """Lint's accuracy on the corpus of labelled revisions, and its speed on a 1000-revision history.
 
-Accuracy: tests/lint/corpus.py holds revisions written the way people write them (autogenerate
+Accuracy: tests/support/lint_corpus.py holds revisions written the way people write them (autogenerate
 output, hand edits, data migrations, raw SQL), each labelled with the rules it must trigger, or
 none for a safe one. Printed: recall (dangerous revisions whose every expected rule was found),
 precision (findings that were expected, over all alarms) and the false-alarm rate (safe
@@ -15,7 +15,7 @@ revision files (ScriptDirectory walking them), so the ratio is lint's own cost. 
 whole lint under 5 s.
 
 Usage:
-  .venv/bin/python bench/lint_corpus.py [--revisions 1000] [--repeat 3] [--backends sqlite postgres mysql]
+  .venv/bin/python -m bench.lint_corpus [--revisions 1000] [--repeat 3] [--backends sqlite postgres mysql]
 
 Exits 1 when a target is missed.
 """

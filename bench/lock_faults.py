@@ -1,5 +1,5 @@
 """Faults around the migration lock, shared by bench/concurrent_start.py and
-tests/test_lock_poolers.py: the server ending a holder's idle sessions while it migrates
+tests/runtime/test_lock_poolers.py: the server ending a holder's idle sessions while it migrates
 (pg_terminate_backend, MariaDB's KILL, PostgreSQL's idle_session_timeout), and a holder paused
 (SIGSTOP) for longer than its lease.
 

@@ -30,7 +30,7 @@ waits: a copy on SQLite, an in-line recycled copy on servers; a SQLite copy take
 a fresh PostgreSQL copy costs at most 1.5 times a bare CREATE DATABASE ... TEMPLATE.
 
 Usage:
-  .venv/bin/python bench/provisioning.py [--sizes 10 100 500] [--backends sqlite postgres mysql]
+  .venv/bin/python -m bench.provisioning [--sizes 10 100 500] [--backends sqlite postgres mysql]
       [--repeat 5] [--postgres-url URL] [--mysql-url URL]
 """
 

@@ -23,7 +23,7 @@ trigger, as in a running process (Alembic's map load allocates much, the gate li
 side the cost of its allocations alone and starts every way with cold CPU caches. Medians are reported, with the CPU time of the processes for (2).
 
 Usage:
-  .venv/bin/python bench/startup_gate.py [--revisions 1000] [--repeat 15]
+  .venv/bin/python -m bench.startup_gate [--revisions 1000] [--repeat 15]
       [--backend sqlite|postgres|mysql] [--postgres-url URL] [--mysql-url URL] [--collect]
 
 Exits 1 when a bound is not met, 2 when the project is not what it claims to be.

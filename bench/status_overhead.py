@@ -25,7 +25,7 @@ instead sets PYTHONDONTWRITEBYTECODE=1, as many container images do, so every pr
 the revision files (and any installed module that shipped without bytecode) again.
 
 Usage:
-  .venv/bin/python bench/status_overhead.py [--sizes 100 1000] [--repeat 7] [--no-bytecode]
+  .venv/bin/python -m bench.status_overhead [--sizes 100 1000] [--repeat 7] [--no-bytecode]
       [--backend sqlite|postgres|mysql] [--postgres-url URL] [--mysql-url URL] [--keep]
 
 Exits 1 when a size fails the bound, 2 when the synthetic project is not what it claims to be

@@ -27,7 +27,7 @@ every backend, copy mode at most 1.5 times a new connection on PostgreSQL and Ma
 on a shared machine the figures move with it.
 
 Usage:
-  .venv/bin/python bench/test_database_wait.py [--backends sqlite postgres mysql]
+  .venv/bin/python -m bench.test_database_wait [--backends sqlite postgres mysql]
       [--rounds 60] [--warmup 5] [--passes 2] [--body-ms 0] [--size 100]
 """
 

@@ -9,7 +9,7 @@ processes, interleaved, median wall time with the CPU ratio beside it; bound 1.1
 memory (maximum resident set) of each process is compared too, with the same bound.
 
 Usage:
-  .venv/bin/python bench/upgrade_speed.py [--revisions 1000] [--repeat 5]
+  .venv/bin/python -m bench.upgrade_speed [--revisions 1000] [--repeat 5]
       [--backend sqlite|postgres|mysql]
 
 Exits 1 when over the bound, 2 when a command fails.

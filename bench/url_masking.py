@@ -9,7 +9,7 @@ adversarial inputs and prints the times and their ratio; doubling the length sho
 double the masker's time and quadruple the old one's.
 
 Usage:
-  .venv/bin/python bench/url_masking.py [--lengths 1000 4000 16000 60000] [--repeat 3]
+  .venv/bin/python -m bench.url_masking [--lengths 1000 4000 16000 60000] [--repeat 3]
 """
 
 from __future__ import annotations

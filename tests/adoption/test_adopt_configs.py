@@ -2,7 +2,7 @@
 alembic.ini with named sections (`alembic -n dev`, our global `--name dev`) and [tool.alembic]
 in pyproject.toml (Alembic 1.16+, `alembic init -t pyproject`).
 
-The projects are the shapes of tests/envshapes.py with no [tool.fastapi-alembic] at all, as
+The projects are the shapes of tests/support/envshapes.py with no [tool.fastapi-alembic] at all, as
 people have them before adopting. After adopt, `check` and `test` pass on the database they are
 given, plain `alembic upgrade head` (with `-n dev`) still migrates the project's own database,
 and no verb before that touches it (the sentinel stays byte for byte as it was).

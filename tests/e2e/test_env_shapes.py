@@ -1,4 +1,4 @@
-"""Every verb on Alembic projects written the ways projects write them (tests/envshapes.py).
+"""Every verb on Alembic projects written the ways projects write them (tests/support/envshapes.py).
 
 For each env.py shape, each verb works against the database it was given, or refuses in one
 sentence with exit 2; after every verb the database the env.py would pick by itself (the

@@ -4,7 +4,7 @@ session with the server's life, so a new session that happens to get the dead mi
 (MariaDB hands out connection ids from the start again) is not taken for the migration still
 running: `status` names the half-applied revision and `upgrade` refuses it.
 
-Each test runs a server of its own (tests/own_servers.py): the shared ones are never killed.
+Each test runs a server of its own (tests/support/own_servers.py): the shared ones are never killed.
 """
 
 from __future__ import annotations

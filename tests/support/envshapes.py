@@ -1,4 +1,4 @@
-"""Alembic projects as people write them, for the env.py-shapes matrix (tests/test_env_shapes.py).
+"""Alembic projects as people write them, for the env.py-shapes matrix (tests/e2e/test_env_shapes.py).
 
 Each shape starts from what ``alembic init -t TEMPLATE`` writes (generated at test time with
 Alembic's own templates, never copied here) and is edited the way projects edit it. Every

@@ -3,7 +3,7 @@ see: a server killed with SIGKILL and started again. Started and removed by the 
 
 The programs come from the distribution (``mariadb-install-db``/``mariadbd``, ``initdb``/
 ``pg_ctl``). When one is missing the test fails under CI=true and skips loudly elsewhere, as
-for an unreachable server (tests/backends.py).
+for an unreachable server (tests/support/backends.py).
 """
 
 from __future__ import annotations

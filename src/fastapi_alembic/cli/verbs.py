@@ -1,7 +1,7 @@
 """The verb table: every verb, where its function lives, and which shared options it takes.
 
 cli/commands.py registers the verbs from this table, in this order, and docs/cli.md carries the
-same table for people; tests/test_cli_surface.py checks the two against the registered
+same table for people; tests/cli/test_cli_surface.py checks the two against the registered
 commands. Every verb takes --config, --directory, --name, --verbose and --json; a verb that
 reads a database takes --url; a verb that loads the models (itself, or by running an env.py
 that does) takes --metadata. Every verb that reads revisions may run env.py (to see the
