@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from tests.adoption.test_adopt import AlembicProject
-from tests.adoption.test_adopt import second_url as second_url  # a fixture
+from tests.support.alembic_projects import AlembicProject
 from tests.support.helpers import assert_clean_failure
 
 RUNNER = """

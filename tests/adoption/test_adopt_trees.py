@@ -17,7 +17,6 @@ from alembic.config import Config
 from typer.testing import CliRunner
 
 from fastapi_alembic.cli import app
-from tests.adoption.test_adopt import second_url as second_url  # a fixture
 from tests.support.helpers import BIN, Result, assert_clean_failure, snapshot
 
 MODELS = """

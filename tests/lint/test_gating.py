@@ -192,7 +192,7 @@ def test_since_git_outside_a_repository_is_one_sentence(project: Project) -> Non
 
 
 def test_adopt_records_the_head_as_the_baseline(tmp_path: Path) -> None:
-    from tests.adoption.test_adopt import AlembicProject
+    from tests.support.alembic_projects import AlembicProject
 
     project = AlembicProject.init(tmp_path, "generic")
     project.use_models()

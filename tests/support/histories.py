@@ -1,9 +1,11 @@
-"""Synthetic migration histories in temporary folders, built from Python, and the fixtures
-helpers the toolkit's tests share (a conftest.py here would shadow the root one's name)."""
+"""Synthetic migration histories in temporary folders, built from Python, and the helpers the
+toolkit's tests share: a user's own pytest run in a project folder, SQLModel models."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import textwrap
 import uuid
 from collections.abc import Iterator
@@ -185,3 +187,31 @@ def restricted_user(backend: str, tmp_path: Path) -> Iterator[str]:
         yield server.render_as_string(hide_password=False)
     finally:
         run(teardown)
+
+
+SQLMODEL_MODELS = """
+from sqlmodel import Field, SQLModel
+
+
+class Hero(SQLModel, table=True):
+    __tablename__ = "heroes"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=50)
+"""
+
+
+def pytest_in(
+    root: Path, *args: str, env: dict[str, str] | None = None, timeout: int = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run pytest as a user's project would, in ``root``, without this run's database settings."""
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("FASTAPI_ALEMBIC", "DATABASE_URL"))
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", *args],
+        cwd=root,
+        env={**environment, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

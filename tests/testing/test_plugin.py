@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -15,8 +13,10 @@ from tests.support.histories import (
     ADD_AGE,
     CREATE_POSTS,
     CREATE_USERS,
+    SQLMODEL_MODELS,
     History,
     new_history,
+    pytest_in,
     server_for,
 )
 
@@ -70,23 +70,6 @@ def test_the_app_dependency_points_at_the_fresh_database(override_database) -> N
 def test_the_override_is_gone_after_its_test(override_database) -> None:
     assert get_db not in app.dependency_overrides
 """
-
-
-def pytest_in(
-    root: Path, *args: str, env: dict[str, str] | None = None, timeout: int = 120
-) -> subprocess.CompletedProcess[str]:
-    """Run pytest as a user's project would, in ``root``, without this run's database settings."""
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("FASTAPI_ALEMBIC", "DATABASE_URL"))
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", *args],
-        cwd=root,
-        env={**environment, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def run_user_suite(
@@ -179,15 +162,6 @@ def test_a_failing_migration_fails_the_tests_with_one_sentence(
     assert "Traceback" not in done.stdout
 
 
-SQLMODEL_MODELS = """
-from sqlmodel import Field, SQLModel
-
-
-class Hero(SQLModel, table=True):
-    __tablename__ = "heroes"
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=50)
-"""
 SQLMODEL_TESTS = """
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.histories import new_history
-from tests.testing.test_plugin import pytest_in
+from tests.support.histories import new_history, pytest_in
 
 USER_TEST = """
 from sqlalchemy import func, select

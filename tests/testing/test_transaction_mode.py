@@ -11,8 +11,7 @@ import pytest
 
 from fastapi_alembic.testing.templates import TemplateDatabases
 from fastapi_alembic.testing.transactions import ESCAPED
-from tests.support.histories import History, new_history, server_for
-from tests.testing.test_plugin import SQLMODEL_MODELS, pytest_in
+from tests.support.histories import SQLMODEL_MODELS, History, new_history, pytest_in, server_for
 
 TRANSACTION_TESTS = """
 import httpx
