@@ -1,1 +1,1 @@
-"""The safety linter: its reader, its rules, its corpus and the apply-time data-loss guard."""
+"""The safety linter: its reader, its rules, its corpus, its gating of make and check."""

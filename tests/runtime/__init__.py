@@ -1,1 +1,1 @@
-"""Around every migration: the lock, timeouts, the recorder and the ledger."""
+"""Around every migration: the lock, timeouts, the recorder, the ledger, the data-loss guard."""

@@ -1,0 +1,1 @@
+"""Per backend: the registry of backends, the pieces each feature registers, the drivers."""

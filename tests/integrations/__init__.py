@@ -1,0 +1,1 @@
+"""The FastAPI integration: the lifespan under a real server."""
