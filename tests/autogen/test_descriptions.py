@@ -1,4 +1,4 @@
-"""The operations `make` describes (autogen/operations.py): type narrowing, destructive first."""
+"""The operations `make` describes (autogen/descriptions.py): type narrowing, destructive first."""
 
 from __future__ import annotations
 

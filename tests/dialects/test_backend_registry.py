@@ -12,7 +12,6 @@ from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.dialects import registry as sqlalchemy_dialects
 from sqlalchemy.engine import URL, make_url
 
-from backends import TEST_NAMES
 from fastapi_alembic.config import check_dialects
 from fastapi_alembic.db import make_engine, run_with_connection
 from fastapi_alembic.dialects import for_backend, for_url, registry
@@ -24,6 +23,7 @@ from fastapi_alembic.lint.context import Environment
 from fastapi_alembic.lint.database import backend_of, measure
 from fastapi_alembic.testing import stores
 from fastapi_alembic.testing.stores.sqlite_store import SQLiteFileStore
+from tests.support.backends import TEST_NAMES
 
 # -- the fake backend: SQLite's SQLAlchemy dialect under names of its own ------------------
 
@@ -166,7 +166,7 @@ def test_every_backend_has_every_part(backend: str) -> None:
         assert for_backend(alias) is support
     assert backend in stores.backends(), "the test suite's template store (testing/stores/)"
     assert backend in facts.backends(), "lint's facts (lint/facts/)"
-    assert backend in TEST_NAMES, "a test server in tests/backends.py"
+    assert backend in TEST_NAMES, "a test server in tests/support/backends.py"
 
 
 def test_the_features_register_no_backend_the_registry_does_not_name() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lint.test_guard_cases import CREATE, rows, sql
+from tests.runtime.test_data_loss_cases import CREATE, rows, sql
 from tests.support.backends import BACKENDS
 from tests.support.helpers import Project, assert_clean_failure, snapshot, write_revision
 

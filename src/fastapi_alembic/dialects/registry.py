@@ -91,7 +91,7 @@ def support(name: str) -> Any:
 
 # The backends the package brings. Adding one: a module in this package with its
 # DialectSupport subclass, one line here, and one part per feature that registers its own
-# (testing/stores/, lint/facts/); tests/test_backend_registry.py shows it with a fake backend.
+# (testing/stores/, lint/facts/); tests/dialects/test_backend_registry.py shows it with a fake backend.
 register("postgresql", "fastapi_alembic.dialects.postgresql:PostgreSQLSupport")
 register("mysql", "fastapi_alembic.dialects.mysql:MySQLSupport", aliases=("mariadb",))
 register("sqlite", "fastapi_alembic.dialects.sqlite:SQLiteSupport")
