@@ -7,10 +7,13 @@ name, so the lists can only shrink."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+
+import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "fastapi_alembic"
@@ -130,6 +133,91 @@ def test_the_dialects_import_nothing_else_of_the_package() -> None:
         if target not in dialects and target not in DIALECTS_MAY_IMPORT
     }
     assert not beyond, sorted(beyond)
+
+
+#: The layers, top to bottom (DESIGN.md): a module imports only from its own layer or the ones
+#: below, so the facade never leans on its callers and the bottom stays cheap to load. Named by
+#: the top-level module or package under fastapi_alembic ("fastapi_alembic": the public surface).
+LAYERS: list[tuple[str, ...]] = [
+    ("cli", "testing"),
+    ("fastapi_alembic",),
+    ("migrations",),
+    ("integrations",),
+    ("jobs",),
+    ("workspace", "version_folders"),
+    ("adoption", "scaffold", "project_files"),
+    ("env", "database_pinning", "env_runs", "connect_checks", "alembic_cli", "reports"),
+    ("gate",),
+    ("runtime",),
+    ("lint", "autogen"),
+    ("revisions", "revision_ids", "revision_messages"),
+    ("config", "project", "alembic_ini", "database_names", "logs", "exits", "templates"),
+    ("db",),
+    ("dialects",),
+    ("urls", "errors"),
+]
+
+
+def _layer_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def test_every_import_points_down_the_layers() -> None:
+    rank = {name: number for number, layer in enumerate(LAYERS) for name in layer}
+    known = _modules()
+    unplaced = {_layer_of(name) for name in known} - set(rank)
+    assert not unplaced, f"modules in no layer (add them to LAYERS): {sorted(unplaced)}"
+    upward = {
+        f"{name} imports {target}"
+        for name, path in known.items()
+        for target in _imports(name, path, known)
+        if rank[_layer_of(target)] < rank[_layer_of(name)]
+    }
+    assert not upward, f"imports against the layers: {sorted(upward)}"
+
+
+#: What the start-up path may not import at any level (the gate's budget): the engine, the
+#: command line's libraries and the linter's parser.
+GATE_MAY_NOT_IMPORT = ("alembic", "typer", "rich", "click", "sqlglot")
+
+
+def test_the_gate_names_no_heavy_import() -> None:
+    """Statically, so an import inside a function that the start-up test does not call still
+    counts."""
+    found = set()
+    for path in (PACKAGE / "gate").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and not node.level
+                else []
+            )
+            found |= {
+                f"{path.name} imports {name}"
+                for name in names
+                if name.split(".")[0] in GATE_MAY_NOT_IMPORT
+            }
+    assert not found, sorted(found)
+
+
+def test_the_layer_check_sees_an_upward_import(tmp_path: Path) -> None:
+    global PACKAGE, SRC, LAYERS
+    saved = PACKAGE, SRC, LAYERS
+    package = tmp_path / "demo"
+    (package / "low").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "low" / "__init__.py").write_text("")
+    (package / "high.py").write_text("")
+    (package / "low" / "leaf.py").write_text("def f():\n    from demo import high\n")
+    PACKAGE, SRC, LAYERS = package, tmp_path, [("demo",), ("high",), ("low",)]
+    try:
+        with pytest.raises(AssertionError, match=re.escape("demo.low.leaf imports demo.high")):
+            test_every_import_points_down_the_layers()
+    finally:
+        PACKAGE, SRC, LAYERS = saved
 
 
 def test_the_cycle_finder_sees_a_cycle(tmp_path: Path) -> None:

@@ -29,12 +29,11 @@ from fastapi_alembic.errors import MigrationsError
 from fastapi_alembic.exits import contained
 from fastapi_alembic.revisions import exited_while_running
 from fastapi_alembic.runtime import run_under_lock
+from fastapi_alembic.runtime.data_loss import DATA_LOSS_KEY
 from fastapi_alembic.runtime.lease import LOCK_TABLE
 from fastapi_alembic.runtime.recorder import LedgerRecorder
 
 SETTINGS_KEY = "fastapi_alembic.settings"
-#: The data-loss guard of the command running the migrations (runtime/data_loss.py), if any.
-DATA_LOSS_KEY = "fastapi_alembic.data_loss"
 CONNECTION_KEY = "connection"  # the key Alembic's own cookbook uses
 
 

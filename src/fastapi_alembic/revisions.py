@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import traceback
 import warnings
@@ -91,20 +90,6 @@ def share(config: Config, script: ScriptDirectory) -> ScriptDirectory:
     """Hand ``script`` to the alembic.command calls made with ``config``."""
     config.attributes[SHARED_SCRIPT_KEY] = script
     return script
-
-
-def folder_state(directory: Path, alembic_options: dict[str, str | None]) -> object | None:
-    """What changes when a revision file is added, removed or edited (None when revision files
-    may live elsewhere too, so that only loading them again is safe)."""
-    from fastapi_alembic.gate.scan import supports_options
-
-    if not supports_options(alembic_options):
-        return None
-    try:
-        entries = list(os.scandir(directory / "versions"))
-        return frozenset((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in entries)
-    except OSError:
-        return None
 
 
 def load_script_directory(

@@ -6,6 +6,7 @@ Alembic config made from them and the loaded migration files, as Alembic's comma
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -26,6 +27,7 @@ from fastapi_alembic.env import SETTINGS_KEY
 from fastapi_alembic.env_runs import env_py_may_move_versions
 from fastapi_alembic.errors import ConfigError
 from fastapi_alembic.gate import head_check as gate
+from fastapi_alembic.gate.scan import supports_options
 from fastapi_alembic.project import running_project_code
 from fastapi_alembic.urls import anchored, mask_url, parse_url
 from fastapi_alembic.version_folders import discovered_locations, require_revisions_found
@@ -115,7 +117,7 @@ class Workspace:
             config.get_main_option("revision_environment"), self.directory
         )
         ini = gate.alembic_ini_options(self.settings.root)
-        state = None if moved else graph.folder_state(self.directory, ini)
+        state = None if moved else _folder_state(self.directory, ini)
         if state is not None and self._loaded is not None and self._loaded[0] == state:
             return graph.share(config, self._loaded[1])
         if moved and self._locations is None:  # what env.py names: asked once
@@ -129,7 +131,7 @@ class Workspace:
 
     def remember_written(self, script: ScriptDirectory) -> None:
         """Alembic adds a revision it writes to the loaded map: the map is still the folder's."""
-        state = graph.folder_state(self.directory, gate.alembic_ini_options(self.settings.root))
+        state = _folder_state(self.directory, gate.alembic_ini_options(self.settings.root))
         self._loaded = (state, script) if state is not None else None
 
     @contextmanager
@@ -165,3 +167,15 @@ def _driver_mismatch(workspace: Workspace, error: InvalidRequestError) -> Config
             f"sqlite+aiosqlite://), {adopt}."
         )
     return None
+
+
+def _folder_state(directory: Path, alembic_options: dict[str, str | None]) -> object | None:
+    """What changes when a revision file is added, removed or edited (None when revision files
+    may live elsewhere too, so that only loading them again is safe)."""
+    if not supports_options(alembic_options):
+        return None
+    try:
+        entries = list(os.scandir(directory / "versions"))
+        return frozenset((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in entries)
+    except OSError:
+        return None

@@ -18,7 +18,6 @@ from sqlalchemy.exc import DBAPIError
 
 import fastapi_alembic.revisions as graph
 from fastapi_alembic.dialects import for_url
-from fastapi_alembic.env import DATA_LOSS_KEY
 from fastapi_alembic.errors import (
     DatabaseStateError,
     DatabaseUnreachable,
@@ -32,7 +31,7 @@ from fastapi_alembic.jobs.common import current_heads, first_line, resolve
 from fastapi_alembic.project import our_stdout
 from fastapi_alembic.reports import MoveResult, StepInfo, StepStart
 from fastapi_alembic.runtime import HEADS_UNDER_LOCK_KEY
-from fastapi_alembic.runtime.data_loss import DataLossGuard, DataLossPlan
+from fastapi_alembic.runtime.data_loss import DATA_LOSS_KEY, DataLossGuard, DataLossPlan
 from fastapi_alembic.urls import mask_text, mask_url
 
 if TYPE_CHECKING:

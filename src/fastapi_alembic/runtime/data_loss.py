@@ -24,9 +24,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from alembic.operations.base import AbstractOperations
 from alembic.script import ScriptDirectory
 
-from fastapi_alembic.env import DATA_LOSS_KEY
 from fastapi_alembic.errors import DataLossRefused
 from fastapi_alembic.runtime.data_loss_watch import Watch, original_invoke, planned, reads_only
+
+#: Where a command hands its data-loss guard to env.py (``config.attributes``).
+DATA_LOSS_KEY = "fastapi_alembic.data_loss"
 
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
