@@ -52,8 +52,8 @@ from sqlalchemy.engine import make_url
 
 from bench import lock_faults
 from fastapi_alembic import Migrations
-from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import for_url
+from fastapi_alembic.dialects.engines import run_with_connection
 
 SERVERS = {
     "postgres": os.environ.get(

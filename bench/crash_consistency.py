@@ -43,8 +43,8 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import make_url
 
 from fastapi_alembic import Migrations
-from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import for_url
+from fastapi_alembic.dialects.engines import run_with_connection
 from fastapi_alembic.errors import DatabaseStateError
 
 SERVERS = {

@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects.engines import run_with_connection
 
 BIN = Path(sys.executable).parent
 BACKFILL_ROWS = 30

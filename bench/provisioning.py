@@ -52,8 +52,8 @@ from sqlalchemy.engine import URL, make_url
 
 from fastapi_alembic import Migrations
 from fastapi_alembic.config import import_metadata
-from fastapi_alembic.db import make_engine, run_with_connection
 from fastapi_alembic.dialects import for_url
+from fastapi_alembic.dialects.engines import make_engine, run_with_connection
 from fastapi_alembic.errors import DatabaseUnreachable
 from fastapi_alembic.testing.templates import TemplateDatabases
 

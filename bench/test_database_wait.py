@@ -59,7 +59,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from fastapi_alembic.db import make_engine
+from fastapi_alembic.dialects.engines import make_engine
 
 WAITS = {}
 

@@ -152,7 +152,6 @@ LAYERS: list[tuple[str, ...]] = [
     ("lint", "autogen"),
     ("revisions", "revision_ids", "revision_messages"),
     ("config", "project", "alembic_ini", "database_names", "logs", "exits", "templates"),
-    ("db",),
     ("dialects",),
     ("urls", "errors"),
 ]

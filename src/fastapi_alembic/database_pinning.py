@@ -119,7 +119,7 @@ class DatabasePin:
         if ours is not None:
             self._identity = for_url(self.url).database_identity(ours)
         if self._identity is None:
-            from fastapi_alembic.db import run_with_connection
+            from fastapi_alembic.dialects.engines import run_with_connection
 
             self._identity = run_with_connection(self.url, for_url(self.url).database_identity)
         return self._identity

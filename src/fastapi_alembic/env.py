@@ -23,8 +23,8 @@ from sqlalchemy import Connection
 from fastapi_alembic.autogen import compare_server_default, render_item
 from fastapi_alembic.autogen.schemas import schema_options
 from fastapi_alembic.config import Settings, check_number, load_settings
-from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import for_url
+from fastapi_alembic.dialects.engines import run_with_connection
 from fastapi_alembic.errors import MigrationsError
 from fastapi_alembic.exits import contained
 from fastapi_alembic.revisions import exited_while_running

@@ -9,7 +9,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
 
 from fastapi_alembic import Migrations
-from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects.engines import run_with_connection
 from fastapi_alembic.errors import DataLossRefused, MigrationFailed
 from tests.support.model_changes import _mood, _profiles, _users
 

@@ -20,7 +20,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 from fastapi_alembic import Migrations
-from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects.engines import run_with_connection
 from tests.support.fidelity import Change
 from tests.support.helpers import Project, head_of
 from tests.support.model_changes import CORPUS

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from fastapi_alembic.cli import authoring_commands
-from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects.engines import run_with_connection
 from tests.support.helpers import PHONE_NUMBER, Project, assert_clean_failure
 
 PHONE = "phone: Mapped[str | None] = mapped_column(String(50))"

@@ -13,9 +13,9 @@ from sqlalchemy.dialects import registry as sqlalchemy_dialects
 from sqlalchemy.engine import URL, make_url
 
 from fastapi_alembic.config import check_dialects
-from fastapi_alembic.db import make_engine, run_with_connection
 from fastapi_alembic.dialects import for_backend, for_url, registry
 from fastapi_alembic.dialects.base import DialectSupport
+from fastapi_alembic.dialects.engines import make_engine, run_with_connection
 from fastapi_alembic.dialects.sqlite import SQLiteSupport
 from fastapi_alembic.errors import ConfigError
 from fastapi_alembic.lint import facts

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
-from fastapi_alembic.db import make_engine
+from fastapi_alembic.dialects.engines import make_engine
 from fastapi_alembic.dialects.mysql_driver import preferred_tls_context, pymysql_connection_class
 from tests.support.backends import require_server
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects.engines import run_with_connection
 from tests.support.backends import require_server
 from tests.support.helpers import Project, assert_clean_failure, head_of, snapshot, write_revision
 

@@ -12,7 +12,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, inspect
 from sqlalchemy.engine import make_url
 
 from fastapi_alembic import DatabaseStateError, Migrations
-from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects.engines import run_with_connection
 from tests.support.helpers import Project
 
 ASYNC_DRIVERS = {

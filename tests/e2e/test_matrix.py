@@ -167,7 +167,7 @@ def unknown_revision_in_database(project: Project) -> None:
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
-    from fastapi_alembic.db import run_with_connection
+    from fastapi_alembic.dialects.engines import run_with_connection
 
     run_with_connection(
         make_url(project.url),

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 import fastapi_alembic.dialects.sqlite as sqlite_dialect
-from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects.engines import run_with_connection
 from tests.support.helpers import Project, assert_clean_failure, snapshot, write_revision
 
 CREATE = (

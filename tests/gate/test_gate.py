@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from fastapi_alembic import Migrations
-from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects.engines import run_with_connection
 from fastapi_alembic.errors import DatabaseStateError
 from fastapi_alembic.gate import head_check
 from fastapi_alembic.gate.probe import current_if_at_head

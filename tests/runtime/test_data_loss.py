@@ -11,7 +11,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from fastapi_alembic import Migrations
-from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects.engines import run_with_connection
 from fastapi_alembic.errors import DataLossRefused
 from tests.support.helpers import Project, assert_clean_failure, snapshot, write_revision
 

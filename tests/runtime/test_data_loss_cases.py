@@ -13,8 +13,8 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import for_url
+from fastapi_alembic.dialects.engines import run_with_connection
 from tests.support.backends import BACKENDS
 from tests.support.envshapes import async_url
 from tests.support.helpers import Project, assert_clean_failure, snapshot, write_revision

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, insert, text
 from sqlalchemy.engine import make_url
 
 from fastapi_alembic.config import DEFAULT_LEDGER_TABLE
-from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects.engines import run_with_connection
 from fastapi_alembic.runtime import ledger
 from tests.support.helpers import (
     BIN,

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bench import concurrent_start, lock_faults
-from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects.engines import run_with_connection
 from fastapi_alembic.runtime import LockTarget, migration_lock
 from tests.support.helpers import Project, snapshot, write_revision
 from tests.support.poolers import pgbouncer

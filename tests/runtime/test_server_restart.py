@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
-from fastapi_alembic.db import make_engine, run_with_connection
+from fastapi_alembic.dialects.engines import make_engine, run_with_connection
 from tests.support.helpers import BIN, Project, assert_clean_failure, head_of, write_revision
 from tests.support.own_servers import OwnServer, own_mariadb, own_postgresql
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects.engines import run_with_connection
 from fastapi_alembic.errors import DatabaseUnreachable
 
 #: The name (and pytest marker) the tests give each backend of dialects/registry.py; a test

@@ -22,8 +22,8 @@ from alembic.config import Config
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
-from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import for_url
+from fastapi_alembic.dialects.engines import run_with_connection
 from tests.support.backends import require_server
 from tests.support.helpers import Project
 

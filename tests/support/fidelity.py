@@ -23,7 +23,7 @@ from sqlalchemy import MetaData, insert, inspect, select
 from sqlalchemy.engine import make_url
 
 from fastapi_alembic import Migrations
-from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects.engines import run_with_connection
 from fastapi_alembic.errors import NothingToDo
 
 Models = Callable[[MetaData], None]

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 
-from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects.engines import run_with_connection
 from fastapi_alembic.migrations import Migrations
 
 ENV = "from fastapi_alembic.env import run_migrations\n\nrun_migrations()\n"

@@ -727,7 +727,7 @@ def prepare_database(url: str) -> None:
     from alembic.operations import Operations
     from alembic.runtime.migration import MigrationContext
 
-    from fastapi_alembic.db import run_with_connection
+    from fastapi_alembic.dialects.engines import run_with_connection
     from fastapi_alembic.urls import parse_url
 
     def work(connection: sa.Connection) -> None:

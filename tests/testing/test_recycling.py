@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import URL, make_url
 
-from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects.engines import run_with_connection
 from fastapi_alembic.testing.templates import TemplateDatabases
 from tests.support.histories import History, new_history, server_for
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects.engines import run_with_connection
 from fastapi_alembic.errors import DatabaseUnreachable, MigrationFailed
 from fastapi_alembic.testing.templates import TemplateDatabases
 from tests.support.histories import (

@@ -24,8 +24,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from fastapi_alembic.config import Settings
-from fastapi_alembic.db import connect, is_async_url, make_engine, run_with_connection
 from fastapi_alembic.dialects import for_url
+from fastapi_alembic.dialects.engines import connect, is_async_url, make_engine, run_with_connection
 from fastapi_alembic.gate.probe import read_versions, versions_from_rows, versions_statement
 from fastapi_alembic.gate.scan import (
     alembic_ini_options,
@@ -128,7 +128,7 @@ _ENGINES_LOCK = threading.Lock()
 
 
 def _run_read(url: URL, read: Callable[[Connection], T]) -> T:
-    """``read`` in a transaction on a new connection (async drivers: through db.py)."""
+    """``read`` in a transaction on a new connection (async drivers: through dialects/engines.py)."""
     if is_async_url(url):
         return run_with_connection(url, read)
     key = url.render_as_string(hide_password=False)

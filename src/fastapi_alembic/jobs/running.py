@@ -16,8 +16,8 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from fastapi_alembic.database_pinning import PIN_KEY, DatabasePin, env_py_takes_connection
-from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import sqlite
+from fastapi_alembic.dialects.engines import run_with_connection
 from fastapi_alembic.env import CONNECTION_KEY
 from fastapi_alembic.errors import ConfigError, DatabaseStateError, MigrationLockTimeout
 from fastapi_alembic.gate import head_check as gate

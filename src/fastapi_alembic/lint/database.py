@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import Connection, func, select, table
 from sqlalchemy.engine import URL
 
-from fastapi_alembic.db import run_with_connection
+from fastapi_alembic.dialects.engines import run_with_connection
 from fastapi_alembic.lint.context import Environment
 from fastapi_alembic.lint.facts import facts_of, lint_backend, unknown_rows
 

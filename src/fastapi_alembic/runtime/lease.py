@@ -208,7 +208,7 @@ class LeaseLock:
     # -- the keeper thread ----------------------------------------------------------------
 
     def _keep(self, waiting: Waiting) -> None:
-        from fastapi_alembic.db import run_with_connection
+        from fastapi_alembic.dialects.engines import run_with_connection
 
         while True:
             try:

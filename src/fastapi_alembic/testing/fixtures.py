@@ -129,7 +129,7 @@ def migrated_engine(
     from sqlalchemy.engine import make_url
     from sqlalchemy.pool import QueuePool
 
-    from fastapi_alembic.db import make_engine
+    from fastapi_alembic.dialects.engines import make_engine
 
     url = make_url(migrated_url)
     engines = request.config.stash.setdefault(ENGINES_KEY, {})
@@ -259,7 +259,7 @@ async def migrated_async_connection(
         return
     from sqlalchemy.engine import make_url
 
-    from fastapi_alembic.db import make_engine
+    from fastapi_alembic.dialects.engines import make_engine
     from fastapi_alembic.testing.transactions import async_url
 
     engine = make_engine(async_url(make_url(request.getfixturevalue("migrated_url"))))
@@ -377,7 +377,7 @@ def _async_override(
     from sqlalchemy.engine import make_url
     from sqlalchemy.pool import NullPool
 
-    from fastapi_alembic.db import make_engine
+    from fastapi_alembic.dialects.engines import make_engine
     from fastapi_alembic.testing.transactions import async_url
 
     # No pool: each request's connection is closed in the app's own event loop.

@@ -8,8 +8,8 @@ from sqlalchemy import Connection, inspect
 from sqlalchemy.engine import URL
 
 from fastapi_alembic.config import DEFAULT_LEDGER_TABLE
-from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import for_url
+from fastapi_alembic.dialects.engines import run_with_connection
 from fastapi_alembic.runtime.lease import LOCK_TABLE
 
 VERSION_TABLE = "alembic_version"

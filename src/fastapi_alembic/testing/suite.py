@@ -26,8 +26,8 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from fastapi_alembic import revisions as graph
 from fastapi_alembic.database_names import scratch_name
-from fastapi_alembic.db import run_with_connection
 from fastapi_alembic.dialects import for_url
+from fastapi_alembic.dialects.engines import run_with_connection
 from fastapi_alembic.errors import DatabaseUnreachable, MigrationsError, RevisionExited
 from fastapi_alembic.migrations import Migrations
 from fastapi_alembic.reports import CheckReport, SkippedRevision

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
-from fastapi_alembic.db import make_engine
+from fastapi_alembic.dialects.engines import make_engine
 from fastapi_alembic.dialects.registry import backend_name
 
 if TYPE_CHECKING:

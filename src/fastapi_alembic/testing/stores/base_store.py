@@ -12,8 +12,8 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from fastapi_alembic.db import make_engine, run_with_connection, unreachable
 from fastapi_alembic.dialects.base import DialectSupport
+from fastapi_alembic.dialects.engines import make_engine, run_with_connection, unreachable
 
 T = TypeVar("T")
 

@@ -56,7 +56,7 @@ class PostgreSQLTemplateStore(ServerTemplateStore):
         building = built.database or ""
         # Migrations leave dead catalog rows behind (every ALTER rewrites some); a copy would
         # copy them too. Compacting once makes every copy smaller and faster (see docs).
-        from fastapi_alembic.db import run_with_connection
+        from fastapi_alembic.dialects.engines import run_with_connection
 
         run_with_connection(built, lambda c: c.exec_driver_sql("VACUUM FULL"), autocommit=True)
         self.execute(
@@ -90,7 +90,7 @@ class PostgreSQLTemplateStore(ServerTemplateStore):
 
     def _in_copy(self, name: str, work: Callable[[Connection], T]) -> T:
         """Run ``work`` in one transaction on a connection to copy ``name``, closed after."""
-        from fastapi_alembic.db import make_engine, run_with_connection
+        from fastapi_alembic.dialects.engines import make_engine, run_with_connection
 
         engine = self._engines.get(name)
         if engine is None:
