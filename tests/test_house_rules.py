@@ -266,3 +266,25 @@ def test_the_start_up_path_loads_no_alembic() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_tests_share_helpers_only_through_tests_support() -> None:
+    """A test module imports no other test module (it would run its tests twice or hide what
+    it needs); what tests share lives in tests/support/, which bench/ imports too."""
+    tests = Path(__file__).resolve().parent
+    found = set()
+    for path in [*tests.rglob("*.py"), *tests.parent.joinpath("bench").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            found |= {
+                f"{path.relative_to(tests.parent)} imports {name}"
+                for name in names
+                if name.startswith("tests.") and name.rpartition(".")[2].startswith("test_")
+            }
+    assert not found, sorted(found)

@@ -118,3 +118,51 @@ def test_the_package_loads_its_public_names_on_first_use() -> None:
         "assert 'alembic' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", probe], check=True)
+
+
+def _testing_callables() -> list[tuple[str, Any]]:
+    from fastapi_alembic import testing
+
+    found: list[tuple[str, Any]] = [("run_suite", testing.run_suite)]
+    for name, member in inspect.getmembers(testing.TemplateDatabases):
+        if name.startswith("_") and name != "__init__":
+            continue
+        member = member.fget if isinstance(member, property) else member
+        if callable(member):
+            found.append((f"TemplateDatabases.{name}", member))
+    return found
+
+
+def test_the_testing_toolkit_exports_what_its_signatures_use() -> None:
+    """fastapi_alembic.testing is the documented subpackage: the types in the public
+    signatures of what it exports come from it or from fastapi_alembic."""
+    from fastapi_alembic import testing
+
+    exported = {**_exported(), **{id(getattr(testing, n)): n for n in testing.__all__}}
+    missing = set()
+    for name, member in _testing_callables():
+        module = sys.modules[member.__module__]
+        namespace = {**vars(module), **_type_checking_names(module)}
+        for annotation in typing.get_type_hints(member, globalns=namespace).values():
+            missing |= {
+                f"{name}: {cls.__module__}.{cls.__qualname__}"
+                for cls in _ours(annotation)
+                if id(cls) not in exported
+            }
+    assert len(_testing_callables()) > 5
+    assert not missing, (
+        f"types not exported by fastapi_alembic or fastapi_alembic.testing: {missing}"
+    )
+
+
+def test_the_testing_toolkit_loads_its_names_on_first_use() -> None:
+    import subprocess
+
+    probe = (
+        "import sys, fastapi_alembic.testing as t\n"
+        "assert 'fastapi_alembic.testing.templates' not in sys.modules\n"
+        "assert sorted(t.__all__) == sorted(t._HOME)\n"
+        "from fastapi_alembic.testing import TemplateDatabases, run_suite\n"
+        "assert TemplateDatabases.__module__ == 'fastapi_alembic.testing.templates'\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True)

@@ -25,10 +25,10 @@ from fastapi_alembic.lint.context import Environment
 from fastapi_alembic.lint.engine import lint
 from fastapi_alembic.lint.model import Finding
 from fastapi_alembic.lint.rules import BY_ID
-from tests.lint.test_rules import CASES
 from tests.support.backends import require_server
 from tests.support.lint_corpus import BASE, BASE_DOWN, CORPUS, Entry
 from tests.support.lint_helpers import BASE_SCHEMA, lint_snippet, load, revision_source
+from tests.support.lint_rule_cases import CASES
 
 SQLGLOT = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
 

@@ -10,35 +10,16 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from fastapi_alembic.dialects import for_url
-from fastapi_alembic.dialects.engines import run_with_connection
 from tests.support.backends import BACKENDS
+from tests.support.data_loss_tables import CREATE, rows, sql
 from tests.support.envshapes import async_url
 from tests.support.helpers import Project, assert_clean_failure, snapshot, write_revision
 
 SERVERS = [b for b in BACKENDS if b.values[0] != "sqlite"]
 POSTGRES = [b for b in BACKENDS if b.values[0] == "postgres"]
-CREATE = (
-    'op.create_table("people", sa.Column("id", sa.Integer(), primary_key=True), '
-    'sa.Column("note", sa.String(50)), sa.Column("price", sa.Integer()))'
-)
-
-
-def sql(url: str, *statements: str) -> None:
-    def run(connection):  # type: ignore[no-untyped-def]
-        for statement in statements:
-            connection.execute(text(statement))
-
-    run_with_connection(make_url(url), run)
-
-
-def rows(url: str, table: str = "people") -> list[tuple]:  # type: ignore[type-arg]
-    return run_with_connection(
-        make_url(url), lambda c: [tuple(r) for r in c.execute(text(f"SELECT * FROM {table}"))]
-    )
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.runtime.test_data_loss_cases import CREATE, rows, sql
 from tests.support.backends import BACKENDS
+from tests.support.data_loss_tables import CREATE, rows, sql
 from tests.support.helpers import Project, assert_clean_failure, snapshot, write_revision
 
 MYSQL = [b for b in BACKENDS if b.values[0] == "mysql"]
