@@ -1,5 +1,5 @@
 """What Alembic sees, how env.py fails, and what env.py is told (src/fastapi_alembic/env_runs.py,
-jobs/version_folders.py, alembic_cli.py), on env.py files written the ways projects write them
+version_folders.py, alembic_cli.py), on env.py files written the ways projects write them
 (tests/support/envshapes.py)."""
 
 from __future__ import annotations
