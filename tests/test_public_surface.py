@@ -166,3 +166,21 @@ def test_the_testing_toolkit_loads_its_names_on_first_use() -> None:
         "assert TemplateDatabases.__module__ == 'fastapi_alembic.testing.templates'\n"
     )
     subprocess.run([sys.executable, "-c", probe], check=True)
+
+
+#: The subpackages users may import (docs/guide.md, "The Python API"); every other one says in
+#: its docstring that it is internal.
+DOCUMENTED_SUBPACKAGES = {"testing", "integrations"}
+
+
+def test_every_internal_package_says_it_is_internal() -> None:
+    root = fastapi_alembic.__path__[0]
+    unmarked = sorted(
+        info.name
+        for info in pkgutil.iter_modules([root])
+        if info.ispkg
+        and info.name not in DOCUMENTED_SUBPACKAGES
+        and "Internal:"
+        not in (importlib.import_module(f"fastapi_alembic.{info.name}").__doc__ or "")
+    )
+    assert not unmarked, f"packages whose docstring does not say they are internal: {unmarked}"

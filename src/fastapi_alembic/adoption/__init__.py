@@ -1,5 +1,9 @@
 """`fastapi-alembic adopt`: wire an existing Alembic project (its own env.py) for
-FastAPI-Alembic without losing its options, its script.py.mako or its alembic.ini."""
+FastAPI-Alembic without losing its options, its script.py.mako or its alembic.ini.
+
+Internal: nothing here is promised between releases; what users need is exported by
+``fastapi_alembic`` (see docs/guide.md, "The Python API").
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Autogenerate on Alembic's comparison: readable operations and sane defaults comparison."""
+"""Autogenerate on Alembic's comparison: readable operations and sane defaults comparison.
+
+Internal: nothing here is promised between releases; what users need is exported by
+``fastapi_alembic`` (see docs/guide.md, "The Python API").
+"""
 
 import fastapi_alembic.autogen.defaults  # noqa: F401 - registers a comparator
 from fastapi_alembic.autogen.compare import compare_server_default

@@ -3,6 +3,9 @@
 ``main`` first offers the command line to the start-up fast path (cli/fast.py), which answers a
 no-op ``upgrade`` and ``current --check`` without importing Typer, Rich or Alembic; everything
 else, and anything the fast path is unsure of, goes to the Typer application.
+
+Internal: nothing here is promised between releases; what users need is exported by
+``fastapi_alembic`` (see docs/guide.md, "The Python API").
 """
 
 from __future__ import annotations

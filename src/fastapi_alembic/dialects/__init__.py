@@ -4,6 +4,9 @@ The backends are named in registry.py; each one's behaviour is a DialectSupport 
 module of its own, loaded when first asked for. This package imports nothing else of
 fastapi_alembic but errors.py and urls.py, and loads no SQLAlchemy until a lookup is made (the
 start-up probe reads the registry).
+
+Internal: nothing here is promised between releases; what users need is exported by
+``fastapi_alembic`` (see docs/guide.md, "The Python API").
 """
 
 from __future__ import annotations

@@ -8,4 +8,7 @@ connecting to MySQL through drivers.py.
 Nothing here imports Alembic, Typer, Rich, the facade or the jobs (tests/test_house_rules.py
 checks it): a no-op start-up never loads them. This file imports nothing, so that loading one
 module of the package loads no other.
+
+Internal: nothing here is promised between releases; what users need is exported by
+``fastapi_alembic`` (see docs/guide.md, "The Python API").
 """

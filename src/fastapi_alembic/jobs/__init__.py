@@ -12,4 +12,7 @@ functions directly. They never import the facade, the CLI, the lifespan or the p
   accept_edit, adopt_ledger, and what status and check read of it)
 - running.py: running env.py with a connection, and reading inside it changing nothing
 - common.py: small helpers the jobs share
+
+Internal: nothing here is promised between releases; what users need is exported by
+``fastapi_alembic`` (see docs/guide.md, "The Python API").
 """

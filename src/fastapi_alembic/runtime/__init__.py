@@ -5,6 +5,9 @@ and the data-loss guard (data_loss.py, with data_loss_watch.py and data_loss_cou
 
 The start-up path is the gate package's (fastapi_alembic.gate), which reads the ledger here.
 Names load on first use: a module that needs one of them does not pay for the rest.
+
+Internal: nothing here is promised between releases; what users need is exported by
+``fastapi_alembic`` (see docs/guide.md, "The Python API").
 """
 
 from __future__ import annotations
