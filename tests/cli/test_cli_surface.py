@@ -171,8 +171,11 @@ def _complete(words: str) -> list[str]:
 
 
 def test_shell_completion() -> None:
+    # --show-completion prints the script of the shell it runs in (Typer detects it from the
+    # parent processes and takes no argument): run from bash, as a user types it.
+    command = f"{BIN / 'fastapi-alembic'} --show-completion"
     script = subprocess.run(
-        [str(BIN / "fastapi-alembic"), "--show-completion", "bash"],
+        ["bash", "-c", f"{command}; exit $?"],
         capture_output=True,
         text=True,
         check=False,
