@@ -1,5 +1,6 @@
 """MySQL's and MariaDB's template copies for the test suite: a copy replays the template's
-DDL and copies its few rows; a used copy is recycled (rows reset) instead of dropped."""
+DDL and copies its few rows; a used copy is recycled (rows reset, in mysql_recycling.py)
+instead of dropped."""
 
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ from sqlalchemy.exc import DBAPIError
 from fastapi_alembic.dialects.base import DialectSupport
 from fastapi_alembic.errors import DatabaseStateError
 from fastapi_alembic.testing.stores.base_store import ServerTemplateStore
+from fastapi_alembic.testing.stores.mysql_recycling import (
+    ResetPlan,
+    quote,
+    read_reset,
+    reset_copy,
+)
 
 #: A table only a finished template has; copies leave it out.
 READY_TABLE = "_fastapi_alembic_template"
@@ -32,7 +39,7 @@ class CopyPlan:
     tables: list[str] = field(default_factory=list)
     views: list[str] = field(default_factory=list)
     triggers: list[str] = field(default_factory=list)
-    rows: dict[str, str] = field(default_factory=dict)  # table -> its quoted column list
+    rows: dict[str, list[str]] = field(default_factory=dict)  # table -> its columns, quoted
 
 
 class MySQLTemplateStore(ServerTemplateStore):
@@ -87,6 +94,7 @@ class MySQLTemplateStore(ServerTemplateStore):
         self.execute(f"CREATE TABLE `{name}`.`{READY_TABLE}` (ready INT)")
 
     def drop(self, name: str) -> None:
+
         # Like PostgreSQL's DROP DATABASE ... WITH (FORCE): a session a test left open (and
         # the metadata locks it holds) would otherwise make the drop wait without end.
         def work(connection: Connection) -> None:
@@ -108,7 +116,7 @@ class MySQLTemplateStore(ServerTemplateStore):
             plan = self._plans[template] = self.run(lambda c: _read_plan(c, template))
         if plan.triggers:  # deleting and inserting rows would fire them
             return
-        self._resets[template] = self.run(lambda c: _read_reset(c, name, plan))
+        self._resets[template] = self.run(lambda c: read_reset(c, template, name, plan.rows))
 
     def recycle(self, template: str, name: str) -> bool:
         reset = self._resets.get(template)
@@ -117,10 +125,7 @@ class MySQLTemplateStore(ServerTemplateStore):
 
         def work(connection: Connection) -> bool:
             _end_sessions(connection, name)
-            if _fingerprint(connection, name) != reset.fingerprint:
-                return False
-            _reset(connection, template, name, reset)
-            return True
+            return reset_copy(connection, template, name, reset) != "schema changed"
 
         return self.run(work)
 
@@ -137,7 +142,8 @@ class MySQLTemplateStore(ServerTemplateStore):
             try:
                 for statement in (*plan.tables, *plan.views, *plan.triggers):
                     run(statement)
-                for table, columns in plan.rows.items():
+                for table, names in plan.rows.items():
+                    columns = ", ".join(names)
                     run(
                         f"INSERT INTO `{name}`.`{table}` ({columns}) "
                         f"SELECT {columns} FROM `{template}`.`{table}`"
@@ -150,36 +156,32 @@ class MySQLTemplateStore(ServerTemplateStore):
         return self.url_of(name)
 
 
-def _quote(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
-
-
 def _read_plan(connection: Connection, template: str) -> CopyPlan:
     run = connection.exec_driver_sql
     plan = CopyPlan()
-    for table, kind in run(f"SHOW FULL TABLES FROM {_quote(template)}").all():
+    for table, kind in run(f"SHOW FULL TABLES FROM {quote(template)}").all():
         if table == READY_TABLE:
             continue
         if kind == "VIEW":
-            ddl = run(f"SHOW CREATE VIEW {_quote(template)}.{_quote(table)}").one()[1]
-            ddl = _DEFINER.sub("", ddl).replace(f"{_quote(template)}.", "")
+            ddl = run(f"SHOW CREATE VIEW {quote(template)}.{quote(table)}").one()[1]
+            ddl = _DEFINER.sub("", ddl).replace(f"{quote(template)}.", "")
             plan.views.append(ddl)
             continue
         if kind == "SEQUENCE":
-            ddl = run(f"SHOW CREATE SEQUENCE {_quote(template)}.{_quote(table)}").one()[1]
+            ddl = run(f"SHOW CREATE SEQUENCE {quote(template)}.{quote(table)}").one()[1]
             plan.tables.append(ddl)
             continue
-        plan.tables.append(run(f"SHOW CREATE TABLE {_quote(template)}.{_quote(table)}").one()[1])
-        has_rows = run(f"SELECT 1 FROM {_quote(template)}.{_quote(table)} LIMIT 1").first()
+        plan.tables.append(run(f"SHOW CREATE TABLE {quote(template)}.{quote(table)}").one()[1])
+        has_rows = run(f"SELECT 1 FROM {quote(template)}.{quote(table)} LIMIT 1").first()
         if has_rows:
             columns = run(
                 "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s "
                 "AND TABLE_NAME = %s AND EXTRA NOT LIKE %s ORDER BY ORDINAL_POSITION",
                 (template, table, "%GENERATED%"),
             ).scalars()
-            plan.rows[table] = ", ".join(_quote(c) for c in columns)
-    for row in run(f"SHOW TRIGGERS FROM {_quote(template)}").all():
-        ddl = run(f"SHOW CREATE TRIGGER {_quote(template)}.{_quote(row[0])}").one()[2]
+            plan.rows[table] = [quote(c) for c in columns]
+    for row in run(f"SHOW TRIGGERS FROM {quote(template)}").all():
+        ddl = run(f"SHOW CREATE TRIGGER {quote(template)}.{quote(row[0])}").one()[2]
         plan.triggers.append(_DEFINER.sub("", ddl))
     return plan
 
@@ -198,127 +200,3 @@ def _end_sessions(connection: Connection, name: str) -> None:
         if not connection.execute(find, {"name": name}).first():
             return
         time.sleep(0.002)
-
-
-@dataclass
-class ResetPlan:
-    """A fresh copy, as read once: its schema's fingerprint, its tables, the tables that
-    hold the template's rows, and each table's next AUTO_INCREMENT value."""
-
-    fingerprint: str
-    tables: list[str] = field(default_factory=list)
-    rows: dict[str, str] = field(default_factory=dict)  # table -> its quoted column list
-    counters: dict[str, int | None] = field(default_factory=dict)
-
-
-#: One query over information_schema: every definition a test could change with DDL. The
-#: database's own name (in view definitions, for one) is replaced before hashing, so that
-#: two copies of one template have the same fingerprint.
-_FINGERPRINT_SQL = """
-SELECT CONCAT_WS(' ', 'table', TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_COLLATION, TABLE_COMMENT)
-FROM information_schema.TABLES WHERE TABLE_SCHEMA = :name
-UNION ALL
-SELECT CONCAT_WS(' ', 'column', TABLE_NAME, ORDINAL_POSITION, COLUMN_NAME, COLUMN_TYPE,
-       IS_NULLABLE, COALESCE(COLUMN_DEFAULT, '-'), EXTRA, COLLATION_NAME,
-       GENERATION_EXPRESSION, COLUMN_COMMENT)
-FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = :name
-UNION ALL
-SELECT CONCAT_WS(' ', 'index', TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, NON_UNIQUE,
-       SUB_PART, INDEX_TYPE)
-FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = :name
-UNION ALL
-SELECT CONCAT_WS(' ', 'key', TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, ORDINAL_POSITION,
-       REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME)
-FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = :name
-UNION ALL
-SELECT CONCAT_WS(' ', 'constraint', TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE)
-FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = :name
-UNION ALL
-SELECT CONCAT_WS(' ', 'rule', TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE)
-FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = :name
-UNION ALL
-SELECT CONCAT_WS(' ', 'check', TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE)
-FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = :name
-UNION ALL
-SELECT CONCAT_WS(' ', 'view', TABLE_NAME, VIEW_DEFINITION, CHECK_OPTION)
-FROM information_schema.VIEWS WHERE TABLE_SCHEMA = :name
-UNION ALL
-SELECT CONCAT_WS(' ', 'trigger', TRIGGER_NAME, EVENT_MANIPULATION, EVENT_OBJECT_TABLE,
-       ACTION_TIMING, ACTION_STATEMENT)
-FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = :name
-UNION ALL
-SELECT CONCAT_WS(' ', 'routine', ROUTINE_NAME, ROUTINE_TYPE, ROUTINE_DEFINITION)
-FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = :name
-UNION ALL
-SELECT CONCAT_WS(' ', 'event', EVENT_NAME, EVENT_DEFINITION)
-FROM information_schema.EVENTS WHERE EVENT_SCHEMA = :name
-"""
-
-
-def _fingerprint(connection: Connection, name: str) -> str:
-    lines = connection.execute(text(_FINGERPRINT_SQL), {"name": name}).scalars()
-    own = (_quote(name), f"'{name}'")
-    cleaned = []
-    for line in lines:
-        line = str(line)
-        for spelling in own:
-            line = line.replace(spelling, "<database>")
-        cleaned.append(line)
-    return hashlib.sha256("\n".join(sorted(cleaned)).encode()).hexdigest()
-
-
-def _counters(connection: Connection, name: str) -> dict[str, int | None]:
-    found = connection.execute(
-        text(
-            "SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES "
-            "WHERE TABLE_SCHEMA = :name AND TABLE_TYPE = 'BASE TABLE'"
-        ),
-        {"name": name},
-    ).all()
-    return {str(table): None if value is None else int(value) for table, value in found}
-
-
-def _read_reset(connection: Connection, name: str, plan: CopyPlan) -> ResetPlan | None:
-    """What resetting a copy needs, read from ``name``, a fresh copy; None when a reset by
-    rows alone cannot give a fresh copy's state (MariaDB sequences keep a position apart)."""
-    kinds = connection.execute(
-        text(
-            "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = :n"
-        ),
-        {"n": name},
-    ).all()
-    if any(kind == "SEQUENCE" for _, kind in kinds):
-        return None
-    counters = _counters(connection, name)
-    return ResetPlan(
-        fingerprint=_fingerprint(connection, name),
-        tables=sorted(counters),
-        rows=dict(plan.rows),
-        counters=counters,
-    )
-
-
-def _reset(connection: Connection, template: str, name: str, reset: ResetPlan) -> None:
-    """Delete the rows of every table that holds any, copy the template's rows back, and
-    set each AUTO_INCREMENT counter that moved back to a fresh copy's value."""
-    run = connection.exec_driver_sql
-    database = _quote(name)
-    # One round trip says which tables hold rows, so only what the test touched is written.
-    probes = ", ".join(f"EXISTS (SELECT 1 FROM {database}.{_quote(t)})" for t in reset.tables)
-    filled = list(run(f"SELECT {probes}").one()) if reset.tables else []
-    run("SET @fm_checks = @@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS = 0")
-    try:
-        for table, has_rows in zip(reset.tables, filled, strict=True):
-            if has_rows or table in reset.rows:
-                run(f"DELETE FROM {database}.{_quote(table)}")
-        for table, columns in reset.rows.items():
-            run(
-                f"INSERT INTO {database}.{_quote(table)} ({columns}) "
-                f"SELECT {columns} FROM {_quote(template)}.{_quote(table)}"
-            )
-        for table, value in _counters(connection, name).items():
-            wanted = reset.counters.get(table)
-            if wanted is not None and value != wanted:
-                run(f"ALTER TABLE {database}.{_quote(table)} AUTO_INCREMENT = {int(wanted)}")
-    finally:
-        run("SET FOREIGN_KEY_CHECKS = @fm_checks")
