@@ -94,11 +94,13 @@ def migrate_isolation(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def migrated_url(
-    request: pytest.FixtureRequest, migrate_isolation: str, migrate_templates: TemplateDatabases
+    request: pytest.FixtureRequest, migrate_templates: TemplateDatabases
 ) -> Iterator[str]:
     """The URL of a fresh database at head (password included), dropped after the test (or
     recycled: reset to exactly a fresh copy's state for a later test)."""
-    _own_database_only(migrate_isolation, "migrated_url")
+    # The mode is asked for directly here and below, not through its fixture: a fixture
+    # fewer on every test's way to its database.
+    _own_database_only(isolation_of(request), "migrated_url")
     try:
         url = migrate_templates.create()
     except MigrationsError as error:
@@ -121,9 +123,7 @@ def _own_database_only(isolation: str, fixture: str) -> None:
 
 
 @pytest.fixture
-def migrated_engine(
-    request: pytest.FixtureRequest, migrate_isolation: str, migrated_url: str
-) -> Iterator[Engine]:
+def migrated_engine(request: pytest.FixtureRequest, migrated_url: str) -> Iterator[Engine]:
     """A sync engine on the fresh database; its connections are closed after the test."""
     from sqlalchemy import Engine
     from sqlalchemy.engine import make_url
@@ -198,8 +198,14 @@ def migrated_connection(
         yield request.getfixturevalue("migrate_transaction").connection
         return
     engine: Engine = request.getfixturevalue("migrated_engine")
-    with engine.connect() as connection:
+    connection = engine.connect()
+    try:
         yield connection
+    finally:
+        # Closed without a ROLLBACK first (a round trip): the copy is handed back and reset,
+        # and the server rolls back what the session left open as it ends it.
+        connection.invalidate()
+        connection.close()
 
 
 @pytest.fixture
