@@ -86,7 +86,7 @@ def run_migrations(*, url: str | Callable[[], Any] | None = None, **configure_op
             # before the first migration), it reads them, not the ledger's wrappers.
             guarding = data_loss.running(migration_context) if data_loss else nullcontext()
             with contained(exited), guarding, recorder.recording(migration_context):
-                _run_in_transaction()
+                _run_in_transaction(recorder.flush)
 
         # Under the migration lock, with lock timeouts: see fastapi_alembic.runtime.
         run_under_lock(migration_context, settings, run, config.attributes)
@@ -104,9 +104,12 @@ def run_migrations(*, url: str | Callable[[], Any] | None = None, **configure_op
         raise CommandError(str(error)) from None
 
 
-def _run_in_transaction() -> None:
+def _run_in_transaction(before_commit: Callable[[], None]) -> None:
     with context.begin_transaction():
         context.run_migrations()
+        # The ledger's rows kept for this transaction; also where the caller's transaction
+        # (a connection handed over in one) is committed after us.
+        before_commit()
 
 
 def _configure_options(

@@ -2,7 +2,9 @@
 
 Where DDL is transactional (PostgreSQL, SQLite) each step's row is written on the migration's
 own connection, inside its transaction: a crash rolls back the row with the schema, so the
-ledger and the version table always agree. Where DDL commits as it goes (MySQL, MariaDB) the
+ledger and the version table always agree. The rows of a transaction are kept until it is
+about to commit (or an ``autocommit_block`` is about to commit it) and written then in one
+statement: a round trip per migration less, and the same commit. Where DDL commits as it goes (MySQL, MariaDB) the
 "started" row is committed on a second connection before the migration's first statement, and
 "finished" is written on the migration's connection in the same transaction as Alembic's
 version-table update: a migration killed anywhere in between leaves a started row without
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, event, insert, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
@@ -69,6 +71,9 @@ class LedgerRecorder:
         #: This run's token, in its started rows; the step running now.
         self._run = uuid.uuid4().hex[:12]
         self._current: tuple[str, str] | None = None
+        #: Finished rows not written yet: they go in with the transaction's commit.
+        self._pending: list[dict[str, Any]] = []
+        self._batching = False
 
     # -- wiring -------------------------------------------------------------------------
 
@@ -92,6 +97,12 @@ class LedgerRecorder:
         self._context = migration_context
         self._table = None
         self._started.clear()
+        self._pending.clear()
+        # One transaction for many migrations: their rows can wait for its commit. With a
+        # transaction per migration each commits right after its row, which is written at once.
+        self._batching = self.transactional and not migration_context.opts.get(
+            "transaction_per_migration"
+        )
         if not self.transactional:
             # Made before the migration's first transaction begins: MySQL refuses a table
             # that is newer than the transaction's snapshot ("Table definition has changed").
@@ -108,9 +119,16 @@ class LedgerRecorder:
                 if callable(original):
                     originals.append((module, attribute, original))
                     setattr(module, attribute, self._wrap(script, direction, original))
+        if self._batching:
+            # Whatever commits the migration's transaction (a revision that commits by itself
+            # included), the rows it waits for go in first.
+            event.listen(self.connection, "commit", self._flush_at_commit)
         try:
             yield
         finally:
+            if event.contains(self.connection, "commit", self._flush_at_commit):
+                event.remove(self.connection, "commit", self._flush_at_commit)
+            self._pending.clear()
             migration_context.__dict__.pop("autocommit_block", None)
             for module, attribute, original in originals:
                 setattr(module, attribute, original)
@@ -141,6 +159,8 @@ class LedgerRecorder:
 
         @contextmanager
         def autocommit_block() -> Iterator[Any]:
+            # The rows of the migrations before it, in the transaction the block commits.
+            self.flush()
             with block() as inner:
                 # The block has committed the migration's transaction (the ledger table, if
                 # this run made it, included) and runs in autocommit: the row is committed.
@@ -167,6 +187,24 @@ class LedgerRecorder:
         )
         if result.inserted_primary_key:
             begun.row_id = result.inserted_primary_key[0]
+
+    def flush(self) -> None:
+        """Write the finished rows kept for the transaction, in it (before it commits)."""
+        if not self._pending or self._table is None:
+            return
+        rows, self._pending = self._pending, []
+        self.connection.execute(insert(self._table), rows)
+
+    def _flush_at_commit(self, connection: Connection) -> None:
+        if not self._pending:
+            return
+        try:
+            self.flush()
+        except BaseException:
+            # Raised inside the commit, before the driver's: the transaction is neither
+            # committed nor rolled back by SQLAlchemy. Closing the session rolls it back.
+            connection.invalidate()
+            raise
 
     # -- the steps ----------------------------------------------------------------------
 
@@ -293,16 +331,18 @@ class LedgerRecorder:
                 update(table).where(table.c.id == begun.row_id).values(**finished)
             )
         else:
-            self.connection.execute(
-                insert(table).values(
-                    **self._who,
-                    **finished,
-                    revision=revision,
-                    direction=direction,
-                    checksum=begun.checksum,
-                    started_at=begun.started_at,
-                )
-            )
+            row = {
+                **self._who,
+                **finished,
+                "revision": revision,
+                "direction": direction,
+                "checksum": begun.checksum,
+                "started_at": begun.started_at,
+            }
+            if self._batching:
+                self._pending.append(row)
+            else:
+                self.connection.execute(insert(table).values(**row))
 
     def _resolve_interrupted(self) -> None:
         """A stamp is how someone says "I inspected the schema": close the unfinished rows."""
