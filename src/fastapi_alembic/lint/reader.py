@@ -21,7 +21,6 @@ from fastapi_alembic.exits import contained
 from fastapi_alembic.lint.bind import ReaderLimit, RecordingConnection
 from fastapi_alembic.lint.model import Action, Kind, Reading
 from fastapi_alembic.lint.operations import migration_context, statement_text, to_actions
-from fastapi_alembic.lint.sql import read_sql
 
 
 class _Recorder:
@@ -56,6 +55,10 @@ class _Recorder:
         except Exception as error:  # a construct this dialect cannot compile
             self.add([Action(Kind.UNPARSED_SQL, sql=repr(statement), error=str(error))])
             return
+        # Imported here: the SQL parser (sqlglot, about 7 MiB) is only needed for raw SQL, and
+        # the data-loss guard's read-ahead (MySQL, MariaDB) reads every revision with this.
+        from fastapi_alembic.lint.sql import read_sql
+
         self.add(read_sql(sql, self.backend))
 
 
