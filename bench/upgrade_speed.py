@@ -3,8 +3,9 @@
 The synthetic project of bench/status_overhead.py (1000 revisions by default, each adding a
 column or a table), its database emptied before every run: a new SQLite file, or the scratch
 database dropped and made again on the server. Both commands run the same env.py (the one
-`init` writes), so the difference is what fastapi-alembic adds around each migration: the
-lock, the ledger's rows and checksums, the data-loss guard, the progress lines. Whole
+`init` writes), so the lock and the ledger's rows and checksums, which that env.py runs, are on
+both sides; the difference is what the command adds: its start-up (the gate's probe, the
+command line), the data-loss guard, the progress lines. Whole
 processes, interleaved, median wall time with the CPU ratio beside it; bound 1.15x. The peak
 memory (maximum resident set) of each process is compared too, with the same bound.
 

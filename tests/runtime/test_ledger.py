@@ -310,3 +310,44 @@ def test_a_migrator_killed_after_its_autocommit_block_committed_is_refused(
     assert "half" in before[0]
     assert_clean_failure(project.cli("upgrade"), 3, *phrases)
     assert snapshot(project.url) == before
+
+
+@pytest.mark.parametrize(
+    ("backend", "commit", "transactions"),
+    [
+        pytest.param("sqlite", "op.get_bind().commit()", 2, marks=pytest.mark.sqlite),
+        pytest.param("postgres", "pass", 1, marks=pytest.mark.postgres),
+        pytest.param("postgres", "op.get_bind().commit()", 2, marks=pytest.mark.postgres),
+        pytest.param("postgres", "op.execute('COMMIT')", 2, marks=pytest.mark.postgres),
+    ],
+    indirect=["backend"],
+)
+def test_a_run_in_one_transaction_writes_its_rows_with_it_and_fences_each_transaction(
+    fresh_url: str,
+    tmp_path: Path,
+    commit: str,
+    transactions: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where DDL is transactional the rows of one transaction are written just before it
+    commits, a migration that commits by itself included; on PostgreSQL the lock's owner row
+    is read once per transaction that moves the version, again after such a commit."""
+    from fastapi_alembic.runtime.lease import LeaseLock
+
+    fences: list[int] = []
+    fence = LeaseLock.fence
+    monkeypatch.setattr(LeaseLock, "fence", lambda lock, c: (fences.append(1), fence(lock, c)))
+    made = Project.create(tmp_path, fresh_url)
+    assert made.cli("init").exit_code == 0
+    revisions = [f"c0ffee00000{n}" for n in range(1, 5)]
+    for number, revision in enumerate(revisions):
+        table = f"op.create_table('t{number}', sa.Column('id', sa.Integer, primary_key=True))"
+        # write_revision dedents its template: the second line is indented as the first.
+        body = f"{table}\n{' ' * 16}{commit}" if number == 1 else table
+        write_revision(made, revision, revisions[number - 1] if number else None, body=body)
+    assert made.cli("upgrade").exit_code == 0
+    rows = log_of(made)
+    assert [(r["revision"], r["outcome"]) for r in rows] == [(r, "applied") for r in revisions]
+    assert all(r["checksum"] and r["finished_at"] for r in rows)
+    if not fresh_url.startswith("sqlite"):  # (SQLite's lock is a file: nothing to fence)
+        assert len(fences) == transactions
