@@ -16,17 +16,17 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from rich.console import Console, RenderableType
-from rich.live import Live
+from rich.console import Console
 from rich.markup import escape
-from rich.spinner import Spinner
-from rich.text import Text
 
 from fastapi_alembic.cli.output import milliseconds, out
 from fastapi_alembic.reports import MoveResult, StepInfo, StepStart
 from fastapi_alembic.urls import mask_text
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 Mode = Literal["live", "lines", "json"]
 _VERBS = {"up": "Applying", "down": "Reverting"}
@@ -66,11 +66,15 @@ class _LiveLine:
     """The terminal's live line; its clock is read at each refresh."""
 
     def __init__(self, label: str) -> None:
+        from rich.spinner import Spinner
+
         self.spinner = Spinner("dots")
         self.label = label
         self.since: float | None = None
 
     def __rich__(self) -> RenderableType:
+        from rich.text import Text
+
         text = Text(self.label)
         if self.since is not None:
             text.append(f"  {milliseconds(time.monotonic() - self.since)}", style="dim")
@@ -87,7 +91,8 @@ class MoveProgress:
         self.target = target
         self.mode: Mode = mode
         self.console: Console = out
-        self._line = _LiveLine(f"{verb.capitalize()} to {target}…")
+        # The live line only on a terminal: piped or --json, Rich's live display is not loaded.
+        self._line: _LiveLine | None = None
 
     @staticmethod
     def mode_for(as_json: bool) -> Mode:
@@ -100,6 +105,9 @@ class MoveProgress:
         if self.mode != "live":
             yield self
             return
+        from rich.live import Live
+
+        self._line = _LiveLine(f"{self.verb.capitalize()} to {self.target}…")
         # A console of its own on the real standard output: while env.py runs, what the
         # project prints goes to standard error (sys.stdout is swapped), not into this line.
         self.console = Console(file=sys.stdout, soft_wrap=True, highlight=False)
@@ -126,8 +134,9 @@ class MoveProgress:
         if self.mode == "live":
             # Shown at the live line's next refresh (8 a second): a run of quick migrations
             # pays no drawing per start.
-            self._line.label = f"{what}  {start.message}"
-            self._line.since = time.monotonic()
+            if self._line is not None:
+                self._line.label = f"{what}  {start.message}"
+                self._line.since = time.monotonic()
             return
         _plain_line(f"{what}  {start.message}")
 
@@ -135,9 +144,10 @@ class MoveProgress:
         if self.mode == "json":
             _json_line("finished", {**step.to_dict(), "index": step.index, "total": step.total})
             return
-        done = f": {_of(step.index, step.total)} done" if step.index else ""
-        self._line.label = f"{self.verb.capitalize()} to {self.target}{done}…"
-        self._line.since = None
+        if self._line is not None:
+            done = f": {_of(step.index, step.total)} done" if step.index else ""
+            self._line.label = f"{self.verb.capitalize()} to {self.target}{done}…"
+            self._line.since = None
         if self.mode == "lines":
             _plain_line(_plain_done_line(step))
         else:
