@@ -8,21 +8,19 @@ by the server's clock). Taking: lock the lease row; if the lease is live, wait; 
 owner row ``NOWAIT`` and write our token into both. Holding: a thread renews the lease,
 reconnecting if its session is ended. Fencing: the transaction that moves the version reads the
 owner row ``FOR SHARE`` and checks our token, so a takeover makes it roll back, and no takeover
-can happen before it commits (where DDL is transactional the read lock lasts until that commit,
-so one fence covers every move in the transaction). Between transactions every statement the
-migration sends is checked against the lease as last confirmed. docs/production.md gives the
-whole argument.
+can happen before it commits (fencing.py: once per transaction where DDL is transactional).
+Between transactions every statement the migration sends is checked against the lease as last
+confirmed. docs/production.md gives the whole argument.
 """
 
 from __future__ import annotations
 
 import queue
-import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -33,7 +31,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    event,
     literal_column,
     select,
     update,
@@ -43,6 +40,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql.elements import ColumnClause
 
 from fastapi_alembic.errors import ConfigError, DatabaseStateError, MigrationLockLost
+from fastapi_alembic.runtime.fencing import fencing
 from fastapi_alembic.urls import mask_url
 
 if TYPE_CHECKING:
@@ -57,11 +55,6 @@ DEFAULT_LEASE_SECONDS = 15.0
 POLL_SECONDS = 0.2
 RENEWALS_PER_LEASE = 5
 KEEPALIVE_SECONDS = 1.0
-#: SQL a migration may send to end its transaction itself (``op.execute("COMMIT")``), which
-#: ends the fence's read lock with it. Matching more than that only costs a fence.
-_ENDS_TRANSACTION = re.compile(
-    r"(?:^|;)\s*(?:COMMIT|END|ROLLBACK|ABORT|PREPARE\s+TRANSACTION)\b", re.IGNORECASE | re.MULTILINE
-)
 
 
 def lock_table(schema: str | None) -> Table:
@@ -186,45 +179,10 @@ class LeaseLock:
             self._lose(f"{taker} took it after this process's lease ran out")
             self.check()
 
-    @contextmanager
-    def fencing(self, migration_context: MigrationContext) -> Iterator[None]:
-        """Check every statement the migration's engine sends, and fence every transaction
-        that moves the version."""
-        connection = migration_context.connection
-        assert connection is not None
-        engine = connection.engine
-        # Where DDL is transactional, the fence's read lock holds until its transaction ends:
-        # later moves in that transaction are covered. Elsewhere each DDL statement commits
-        # (and ends the lock), so every move is fenced.
-        per_transaction = self.dialect.transactional_ddl
-        #: The transaction a fence holds the owner row in, while it lasts.
-        fenced: list[Any] = [None]
-
-        def before(
-            _conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
-        ) -> None:
-            self.check()
-            if fenced[0] is not None and _ENDS_TRANSACTION.search(statement):
-                fenced[0] = None
-
-        def on_version_apply(*, ctx: MigrationContext, **_kw: Any) -> None:
-            moving = ctx.connection
-            assert moving is not None
-            held = fenced[0]
-            if held is not None and held.is_active and moving.get_transaction() is held:
-                return  # the version's own statement was checked against the lease
-            self.fence(moving)
-            if per_transaction and not moving.in_nested_transaction():
-                fenced[0] = moving.get_transaction()
-
-        callbacks = migration_context.on_version_apply_callbacks
-        migration_context.on_version_apply_callbacks = [on_version_apply, *callbacks]
-        event.listen(engine, "before_cursor_execute", before)
-        try:
-            yield
-        finally:
-            event.remove(engine, "before_cursor_execute", before)
-            migration_context.on_version_apply_callbacks = callbacks
+    def fencing(self, migration_context: MigrationContext) -> AbstractContextManager[None]:
+        """Check every statement the migration sends, and fence every transaction that moves
+        the version (fencing.py)."""
+        return fencing(self, migration_context, per_transaction=self.dialect.transactional_ddl)
 
     def _lose(self, why: str) -> None:
         if self._lost is None:
