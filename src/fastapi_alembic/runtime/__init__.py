@@ -1,7 +1,8 @@
 """What runs around every migration that changes a database: the cross-process lock
 (lock.py, lease.py, fencing.py), lock timeouts with retries (timeouts.py), the hook env.py
 calls around ``run_migrations`` (migration_hook.py), the applied-migration ledger (ledger.py,
-recorder.py) and the data-loss guard (data_loss.py, with data_loss_watch.py and data_loss_counts.py).
+recorder.py) and the data-loss guard (data_loss.py, with data_loss_watch.py and
+data_loss_counts.py).
 
 The start-up path is the gate package's (fastapi_alembic.gate), which reads the ledger here.
 Names load on first use: a module that needs one of them does not pay for the rest.
