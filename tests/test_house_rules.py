@@ -153,7 +153,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("revisions", "revision_ids", "revision_messages"),
     ("config", "project", "alembic_ini", "database_names", "logs", "exits", "templates"),
     ("dialects",),
-    ("urls", "errors"),
+    ("urls", "errors", "lazy_names"),
 ]
 
 

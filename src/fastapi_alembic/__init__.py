@@ -7,8 +7,9 @@ for a migrated database.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from fastapi_alembic.lazy_names import loader
 
 if TYPE_CHECKING:
     __version__: str
@@ -146,17 +147,14 @@ def _version() -> str:
         return UNKNOWN_VERSION
 
 
+_load = loader(__name__, _HOME, globals())
+
+
 def __getattr__(name: str) -> Any:
     if name == "__version__":  # read on first use: the start-up fast path never asks
         globals()[name] = value = _version()
         return value
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module 'fastapi_alembic' has no attribute {name!r}")
-    module, _, defined_as = home.partition(":")  # "module:Name" when exported under another name
-    value = getattr(importlib.import_module(f"fastapi_alembic.{module}"), defined_as or name)
-    globals()[name] = value
-    return value
+    return _load(name)
 
 
 def __dir__() -> list[str]:

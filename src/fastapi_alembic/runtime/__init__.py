@@ -13,8 +13,9 @@ Internal: nothing here is promised between releases; what users need is exported
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from fastapi_alembic.lazy_names import loader
 
 if TYPE_CHECKING:
     from fastapi_alembic.runtime.lock import LockTarget, migration_lock
@@ -30,10 +31,4 @@ _HOME = {
 __all__ = ["HEADS_UNDER_LOCK_KEY", "LockTarget", "migration_lock", "run_under_lock"]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module 'fastapi_alembic.runtime' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"fastapi_alembic.runtime.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = loader(__name__, _HOME, globals())

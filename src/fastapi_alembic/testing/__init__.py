@@ -14,8 +14,9 @@ loading the plugin stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from fastapi_alembic.lazy_names import loader
 
 if TYPE_CHECKING:
     from fastapi_alembic.testing.outcomes import CheckCallback
@@ -32,13 +33,7 @@ _HOME = {
 __all__ = ["CHECKS", "CheckCallback", "TemplateDatabases", "run_suite"]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module 'fastapi_alembic.testing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"fastapi_alembic.testing.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = loader(__name__, _HOME, globals())
 
 
 def __dir__() -> list[str]:
