@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -30,7 +29,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.status_overhead import FASTAPI_ALEMBIC, load
+from bench.status_overhead import FASTAPI_ALEMBIC, children_cpu, load
 
 BOUND = 12.0
 VERBS: tuple[tuple[str, ...], ...] = (
@@ -131,19 +130,18 @@ def timed(
     root: Path, env: dict[str, str], *args: str, timeout: float = 3600
 ) -> tuple[float, float]:
     """Wall and CPU time (user + system, of the process and its children) of one command."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = children_cpu()
     started = time.perf_counter()
     done = subprocess.run(
         [FASTAPI_ALEMBIC, *args], cwd=root, env=env, capture_output=True, text=True, timeout=timeout
     )
     wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = children_cpu() - cpu
     if done.returncode not in (0, 1):  # check and lint may find something: still timed
         raise RuntimeError(
             f"`fastapi-alembic {' '.join(args)}` exited {done.returncode}:\n"
             f"{done.stdout[-2000:]}{done.stderr[-2000:]}"
         )
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu
 
 

@@ -286,15 +286,19 @@ class Timing:
     outputs: list[str]
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(project: Project, *commands: Sequence[str]) -> Timing:
     """Wall and CPU time of ``commands`` run one after the other, and what each printed."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = children_cpu()
     started = time.perf_counter()
     outputs = [run(project, *command) for command in commands]
     wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Timing(wall, cpu, outputs)
+    return Timing(wall, children_cpu() - cpu, outputs)
 
 
 class BenchmarkInvalid(Exception):
