@@ -20,8 +20,6 @@ from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy import Connection
 
-from fastapi_alembic.autogen import compare_server_default, render_item
-from fastapi_alembic.autogen.schemas import schema_options
 from fastapi_alembic.config import Settings, check_number, load_settings
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.dialects.engines import run_with_connection
@@ -34,7 +32,12 @@ from fastapi_alembic.runtime.lease import LOCK_TABLE
 from fastapi_alembic.runtime.recorder import LedgerRecorder
 
 SETTINGS_KEY = "fastapi_alembic.settings"
+#: Whether the job running env.py compares the models with the database (see uses_models).
+MODELS_KEY = "fastapi_alembic.models"
 CONNECTION_KEY = "connection"  # the key Alembic's own cookbook uses
+# Alembic's verbs that run env.py but never read target_metadata: they move or read the
+# version table. Importing an app's models can cost a large share of such a run.
+_VERBS_WITHOUT_MODELS = frozenset({"upgrade", "downgrade", "stamp", "current"})
 
 
 def run_migrations(*, url: str | Callable[[], Any] | None = None, **configure_options: Any) -> None:
@@ -117,21 +120,44 @@ def _configure_options(
 ) -> dict[str, Any]:
     dialect = for_url(settings.require_url())
     options: dict[str, Any] = {
-        "compare_type": True,
-        "compare_server_default": compare_server_default,
-        "render_item": render_item,
         "render_as_batch": dialect.render_as_batch,
         "transactional_ddl": dialect.transactional_ddl,
     }
+    comparing = uses_models(config)
+    if comparing:
+        # Only a comparison reads these: upgrade and downgrade do not load autogenerate's code.
+        from fastapi_alembic.autogen import compare_server_default, render_item
+
+        options.update(
+            compare_type=True,
+            compare_server_default=compare_server_default,
+            render_item=render_item,
+        )
     options["include_name"] = _skipping_ledger(
         settings.ledger_table, overrides.pop("include_name", None)
     )
     options.update(overrides)
     if "target_metadata" not in options:  # an adopted env.py may name its own (a list, say)
-        options["target_metadata"] = settings.metadata
-    if "include_schemas" not in options:
+        options["target_metadata"] = settings.metadata if comparing else None
+    if "include_schemas" not in options and options["target_metadata"] is not None:
+        from fastapi_alembic.autogen.schemas import schema_options
+
         options.update(schema_options(options["target_metadata"], options.get("include_name")))
     return options
+
+
+def uses_models(config: Config) -> bool:
+    """Whether this run of env.py needs the app's models: a comparison (``make``, ``check``,
+    ``status``, ``alembic revision --autogenerate``) does; moving or reading the version table
+    (``upgrade``, ``downgrade``, ``stamp``, ``current``) does not, so the models are not
+    imported for it. Our jobs say which in ``config.attributes``; for plain ``alembic`` the
+    verb on its command line decides, and anything unknown imports them."""
+    wanted = config.attributes.get(MODELS_KEY)
+    if isinstance(wanted, bool):
+        return wanted
+    command = getattr(config.cmd_opts, "cmd", None)
+    verb = getattr(command[0], "__name__", None) if isinstance(command, tuple) else None
+    return verb not in _VERBS_WITHOUT_MODELS
 
 
 def _skipping_ledger(

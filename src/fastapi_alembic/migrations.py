@@ -15,16 +15,14 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData
 from sqlalchemy.engine import URL
 
-from fastapi_alembic.autogen import OperationInfo
 from fastapi_alembic.config import Settings, load_settings
 from fastapi_alembic.errors import MigrationsError
 from fastapi_alembic.gate import head_check as gate
-from fastapi_alembic.jobs import at_head, authoring, bookkeeping, checking, moving, reporting
+from fastapi_alembic.jobs import at_head, bookkeeping, moving, reporting
 from fastapi_alembic.jobs.moving import DataLossCallback, StartCallback, StepCallback
 from fastapi_alembic.reports import CheckReport, MadeRevision, MoveResult, Status
 from fastapi_alembic.revisions import RevisionInfo
 from fastapi_alembic.runtime import ledger
-from fastapi_alembic.scaffold import write_environment
 from fastapi_alembic.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -33,6 +31,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from fastapi_alembic.adoption import AdoptionPlan
+    from fastapi_alembic.autogen import OperationInfo
     from fastapi_alembic.lint.report import LintReport
 
 
@@ -116,14 +115,14 @@ class Migrations:
         metadata setting is its own sentence (exit 2) before any file or connection is
         touched, rather than an error raised from inside env.py.
 
-        ``models=False`` for a job that does not need them (upgrade, current): then they are
-        imported only when configured, and an env.py that names none of its own (Alembic's
-        ``target_metadata = None``) runs without them."""
+        ``models=False`` for a job that does not compare them (upgrade, downgrade, stamp,
+        current): they are not imported, and env.py hands Alembic no models unless it names
+        its own."""
         return self._workspace.environment_config(models=models, command=command, **hooks)
 
     def check_models(self, *, required: bool = True) -> None:
         """Import the models now (a wrong setting is its own sentence). When not
-        ``required``: only if a metadata setting was given, or env.py is wired for us."""
+        ``required``: only if a metadata setting was given."""
         self._workspace.check_models(required=required)
 
     def script_directory(
@@ -139,6 +138,8 @@ class Migrations:
 
     def init(self, *, force: bool = False) -> list[Path]:
         """Write the migrations folder and alembic.ini, and record the settings in pyproject."""
+        from fastapi_alembic.scaffold import write_environment
+
         return write_environment(self.settings, force=force)
 
     def adoption(self) -> AdoptionPlan:
@@ -214,10 +215,14 @@ class Migrations:
         Raises NothingToDo when there is no difference (unless ``empty``), and
         DatabaseStateError when the database is not at head.
         """
+        from fastapi_alembic.jobs import authoring  # autogenerate's own modules: make alone
+
         return authoring.make(self._workspace, message, empty=empty, renames=renames, ask=ask)
 
     def merge(self, message: str = "merge heads") -> MadeRevision:
         """Join every head into one with a merge revision."""
+        from fastapi_alembic.jobs import authoring
+
         return authoring.merge(self._workspace, message)
 
     # -- moving the database --------------------------------------------------------------
@@ -304,6 +309,8 @@ class Migrations:
         without one, those after ``since``, those whose files changed since the git ref
         ``since_git``, or those after the ``lint-baseline`` setting (else every revision).
         """
+        from fastapi_alembic.jobs import checking
+
         return checking.check(
             self._workspace,
             scratch_url=scratch_url,

@@ -23,7 +23,7 @@ from fastapi_alembic.alembic_cli import command_options
 from fastapi_alembic.alembic_ini import alembic_toml_argument
 from fastapi_alembic.config import Settings
 from fastapi_alembic.database_pinning import PIN_KEY, DatabasePin, intercepting
-from fastapi_alembic.env import SETTINGS_KEY
+from fastapi_alembic.env import MODELS_KEY, SETTINGS_KEY
 from fastapi_alembic.env_runs import env_py_may_move_versions
 from fastapi_alembic.errors import ConfigError
 from fastapi_alembic.gate import head_check as gate
@@ -58,9 +58,12 @@ class Workspace:
         settings = self.settings
         return Workspace(replace(settings, url=anchored(parse_url(url), settings.root)))
 
-    def alembic_config(self, *, command: Sequence[str] = ("current",), **hooks: Any) -> Config:
+    def alembic_config(
+        self, *, command: Sequence[str] = ("current",), models: bool = True, **hooks: Any
+    ) -> Config:
         """An Alembic Config for this app: alembic.ini when there is one, our settings on top
-        (see Migrations.alembic_config)."""
+        (see Migrations.alembic_config). ``models``: whether env.py hands Alembic the models
+        (a job that does not compare them spares their import)."""
         settings = self.settings
         ini = settings.ini or settings.root / "alembic.ini"
         # Alembic's own chatter ("Generating ...") is replaced by our reports.
@@ -76,6 +79,7 @@ class Workspace:
         if not config.get_main_option("path_separator"):
             config.set_main_option("path_separator", "os")
         config.attributes[SETTINGS_KEY] = settings
+        config.attributes[MODELS_KEY] = models
         if settings.url is not None:
             # For an env.py that builds its engine from the ini, as `alembic init` writes it.
             real = settings.url.render_as_string(hide_password=False)
@@ -84,7 +88,7 @@ class Workspace:
                 settings.url,
                 self.directory / "env.py",
                 hooks,
-                metadata=(lambda: settings.metadata) if settings.metadata_ref else None,
+                metadata=(lambda: settings.metadata) if models and settings.metadata_ref else None,
             )
         return config
 
@@ -93,16 +97,14 @@ class Workspace:
     ) -> Config:
         """An Alembic Config for running env.py, the models imported first when ``models``
         (see Migrations.environment_config)."""
-        self.check_models(required=models)
-        return self.alembic_config(command=command, **hooks)
+        if models:
+            self.check_models()
+        return self.alembic_config(command=command, models=models, **hooks)
 
     def check_models(self, *, required: bool = True) -> None:
         """Import the models now (a wrong setting is its own sentence). When not
-        ``required``: only if a metadata setting was given, or env.py is wired for us."""
-        from fastapi_alembic.adoption import is_wired
-
-        # An env.py wired for us hands Alembic the configured models whatever the job.
-        if required or is_wired(self.directory / "env.py"):
+        ``required``: only if a metadata setting was given."""
+        if required:
             self.settings.require_models()
         elif self.settings.metadata_ref:
             self.settings.metadata  # noqa: B018 - imported for its ConfigError

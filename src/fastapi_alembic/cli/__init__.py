@@ -23,9 +23,9 @@ def main() -> None:
     code = answer(sys.argv[1:])
     if code is not None:
         sys.exit(code)
-    from fastapi_alembic.cli.commands import app
+    from fastapi_alembic.cli.commands import for_command_line
 
-    app()
+    for_command_line(sys.argv[1:])()
 
 
 def __getattr__(name: str) -> Any:

@@ -7,13 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from alembic.autogenerate import produce_migrations
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 import fastapi_alembic.revisions as graph
-from fastapi_alembic.autogen import OperationInfo, describe_operations
-from fastapi_alembic.autogen.defaults import drop_identity_noise
 from fastapi_alembic.errors import ConfigError
 from fastapi_alembic.jobs import bookkeeping, running
 from fastapi_alembic.jobs.common import current_heads, resolve
@@ -22,6 +19,7 @@ from fastapi_alembic.revisions import RevisionInfo
 from fastapi_alembic.urls import mask_url
 
 if TYPE_CHECKING:
+    from fastapi_alembic.autogen import OperationInfo
     from fastapi_alembic.workspace import Workspace
 
 
@@ -98,6 +96,12 @@ def compare(migration_context: MigrationContext) -> list[OperationInfo]:
             '"yourapp.models:Base" under [tool.fastapi-alembic] in pyproject.toml, or pass '
             "--metadata."
         )
+    # Loaded by the verbs that compare, not by upgrade (whose offline path imports this module).
+    from alembic.autogenerate import produce_migrations
+
+    from fastapi_alembic.autogen import describe_operations
+    from fastapi_alembic.autogen.defaults import drop_identity_noise
+
     upgrade_ops_list = produce_migrations(migration_context, metadata).upgrade_ops_list
     for container in upgrade_ops_list:
         drop_identity_noise(container, migration_context.dialect)

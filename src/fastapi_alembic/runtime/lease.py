@@ -39,6 +39,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql.elements import ColumnClause
 
+from fastapi_alembic.dialects.registry import aliases_of
 from fastapi_alembic.errors import ConfigError, DatabaseStateError, MigrationLockLost
 from fastapi_alembic.runtime.fencing import fencing
 from fastapi_alembic.urls import mask_url
@@ -57,7 +58,11 @@ RENEWALS_PER_LEASE = 5
 KEEPALIVE_SECONDS = 1.0
 
 
-def lock_table(schema: str | None) -> Table:
+def lock_table(schema: str | None, backend: str | None = None) -> Table:
+    """The lock's table; ``backend`` (a URL's backend name) adds what MySQL needs."""
+    # Row locks: MyISAM would lock the table and ignore FOR SHARE. Given for MySQL alone:
+    # SQLAlchemy checks a mysql_ option by loading MySQL's whole dialect.
+    mysql: dict[str, Any] = {"mysql_engine": "InnoDB"} if backend in aliases_of("mysql") else {}
     return Table(
         LOCK_TABLE,
         MetaData(),
@@ -67,7 +72,7 @@ def lock_table(schema: str | None) -> Table:
         Column("since_ms", BigInteger),
         Column("expires_ms", BigInteger),
         schema=schema,
-        mysql_engine="InnoDB",  # row locks: MyISAM would lock the table and ignore FOR SHARE
+        **mysql,
     )
 
 
@@ -108,7 +113,7 @@ class LeaseLock:
         self.lease = max(1.0, lease_seconds)
         self.label = label
         self.token = uuid.uuid4().hex
-        self.table = lock_table(target.schema)
+        self.table = lock_table(target.schema, self.url.get_backend_name())
         self.owner_key = target.table
         self.lease_key = f"{target.table} lease"
         self._clock: ColumnClause[Any] = literal_column(dialect.clock_ms_sql or "")
@@ -253,7 +258,7 @@ class LeaseLock:
         if self._ensured:
             return
         if self.table.schema is None and connection.dialect.name == "postgresql":
-            self.table = lock_table(connection.dialect.default_schema_name)
+            self.table = lock_table(connection.dialect.default_schema_name, connection.dialect.name)
         try:
             try:
                 self.table.create(connection, checkfirst=True)
