@@ -33,12 +33,14 @@ RUN = textwrap.dedent(
 )
 
 
-def _loaded(cwd: Path, *args: str, url: str | None = None) -> tuple[int, list[str]]:
+def _loaded(
+    cwd: Path, *args: str, url: str | None = None, watched: tuple[str, ...] = HEAVY
+) -> tuple[int, list[str]]:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd)}
     if url:
         env["DATABASE_URL"] = url
     done = subprocess.run(
-        [sys.executable, "-c", RUN.format(heavy=HEAVY, args=args)],
+        [sys.executable, "-c", RUN.format(heavy=watched, args=args)],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -81,3 +83,24 @@ def test_listing_the_lint_rules_loads_the_parser_they_use(tmp_path: Path) -> Non
     code, loaded = _loaded(tmp_path, "lint", "--rules")
     assert code == 0
     assert "sqlglot" in loaded
+
+
+def test_upgrade_loads_neither_other_verbs_nor_the_models(tmp_path: Path) -> None:
+    """An upgrade imports its own verb's code: not autogenerate's, not another verb's, not
+    another backend's dialect, and not the app's models (Alembic does not read them there)."""
+    project = Project.create(tmp_path, f"sqlite:///{tmp_path / 'app.db'}")
+    assert project.cli("init").exit_code == 0
+    assert project.cli("make", "create tables").exit_code == 0
+    unwanted = (
+        project.module,
+        "fastapi_alembic.autogen",
+        "fastapi_alembic.jobs.authoring",
+        "fastapi_alembic.cli.linting_commands",
+        "fastapi_alembic.cli.testing_commands",
+        "sqlalchemy.dialects.mysql",
+        "rich._emoji_codes",
+    )
+    code, loaded = _loaded(tmp_path, "upgrade", url=project.url, watched=(*unwanted, "alembic"))
+    assert code == 0
+    assert loaded == ["alembic"]  # it did run Alembic: the database was behind
+    assert project.cli("current").stdout.strip().endswith("(head)")

@@ -61,12 +61,14 @@ def answer(argv: Sequence[str]) -> int | None:
     verb, options, as_json = parsed
     if verb == "upgrade":
         # First without SQLAlchemy: the common case, a database already at head.
-        from fastapi_alembic.gate.probe import current_if_at_head
+        from fastapi_alembic.gate.probe import read_position
 
-        current = current_if_at_head(options)
-        if current is not None:
-            print(f"Nothing to upgrade: the database is at {', '.join(current) or _BASE}.")
+        position = read_position(options)
+        if position is not None and position.at_head:
+            print(f"Nothing to upgrade: the database is at {', '.join(position.current)}.")
             return 0
+        if position is not None:
+            return None  # read, and behind (or elsewhere): the full command, not asked again
     from fastapi_alembic.config import load_settings
     from fastapi_alembic.errors import MigrationsError
     from fastapi_alembic.gate.head_check import Position, alembic_ini_options, fast_head_check

@@ -23,8 +23,10 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 # soft_wrap: a sentence stays one line, whatever the terminal width, so it can be grepped.
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+# emoji: a revision message that says ":bug:" is printed as written (and Rich's table of
+# emoji codes, a megabyte, is not loaded).
+out = Console(soft_wrap=True, highlight=False, emoji=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False, emoji=False)
 
 
 def emit_json(data: Any) -> None:

@@ -110,7 +110,7 @@ class MoveProgress:
         self._line = _LiveLine(f"{self.verb.capitalize()} to {self.target}…")
         # A console of its own on the real standard output: while env.py runs, what the
         # project prints goes to standard error (sys.stdout is swapped), not into this line.
-        self.console = Console(file=sys.stdout, soft_wrap=True, highlight=False)
+        self.console = Console(file=sys.stdout, soft_wrap=True, highlight=False, emoji=False)
         with Live(
             self._line,
             console=self.console,

@@ -40,15 +40,34 @@ _KNOWN_SETTINGS |= {"lock_retries", "lock_lease", "ledger_table", "test_database
 DOUBLE_QUOTE = '"'
 
 
+@dataclass(frozen=True)
+class ProbedPosition:
+    """What the probe read: the version table's rows and the files' single head."""
+
+    current: tuple[str, ...]
+    head: str
+
+    @property
+    def at_head(self) -> bool:
+        return set(self.current) == {self.head}
+
+
 def current_if_at_head(options: Mapping[str, str]) -> tuple[str, ...] | None:
     """The database's revisions when it is at its single head; None for anything else."""
+    position = read_position(options)
+    return position.current if position is not None and position.at_head else None
+
+
+def read_position(options: Mapping[str, str]) -> ProbedPosition | None:
+    """Where the database stands against the files' single head, read with the driver alone;
+    None when the probe cannot tell (see the module's docstring)."""
     try:
         return _probe(options)
     except Exception:  # every failure is the full path's to explain
         return None
 
 
-def _probe(options: Mapping[str, str]) -> tuple[str, ...] | None:
+def _probe(options: Mapping[str, str]) -> ProbedPosition | None:
     settings = _settings(options)
     if settings is None:
         return None
@@ -63,9 +82,9 @@ def _probe(options: Mapping[str, str]) -> tuple[str, ...] | None:
     if graph is None or len(graph.heads) > 1:
         return None
     current = read_versions(raw_url, version_table, schema, ledger_table)
-    if current is None or set(current) != set(graph.heads):
+    if current is None or not graph.heads:
         return None
-    return current
+    return ProbedPosition(current, next(iter(graph.heads)))
 
 
 def _settings(options: Mapping[str, str]) -> tuple[str, Path, Path, str] | None:

@@ -325,7 +325,6 @@ class _StepEvents:
         seconds, self._clock = now - self._clock, now
         if step.is_stamp:
             return
-        revision = step.up_revision
         direction = "up" if step.is_upgrade else "down"
         running = self._running
         self._running = None
@@ -334,9 +333,14 @@ class _StepEvents:
             direction,
         ):
             running = None
+        if running is not None:
+            message = running.message  # read when it started: once per step is enough
+        else:
+            revision = step.up_revision
+            message = ((revision.doc if revision is not None else "") or "").strip()
         info = StepInfo(
             revision=step.up_revision_id or "",
-            message=((revision.doc if revision is not None else "") or "").strip(),
+            message=message,
             direction=direction,
             seconds=seconds,
             index=running.index if running else 0,

@@ -21,9 +21,7 @@ Imports no Alembic: the start-up gate reads it.
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
-import re
 import socket
 import sys
 import uuid
@@ -54,6 +52,7 @@ from fastapi_alembic.dialects import for_url
 from fastapi_alembic.dialects.registry import aliases_of
 from fastapi_alembic.errors import DatabaseStateError
 from fastapi_alembic.runtime import liveness
+from fastapi_alembic.runtime.file_checksums import checksum
 from fastapi_alembic.urls import mask_url
 
 UNFINISHED = ("running", "failed")
@@ -138,25 +137,6 @@ def ensure(connection: Connection, name: str, schema: str | None) -> Table:
     if not require_readable(connection, name, schema):
         found.create(connection, checkfirst=True)
     return found
-
-
-def checksum(path: str | Path) -> str:
-    """SHA-256 of the file with line endings and trailing whitespace normalised away."""
-    data = Path(path).read_bytes()
-    if data.isascii() and not _OTHER_LINE_ENDS.search(data):
-        # The common file (ASCII, lines ending in \n): the same digest as below, without
-        # splitting it into lines (a checksum per migration file is computed on every upgrade).
-        return hashlib.sha256(_TRAILING_BLANKS.sub(b"", data).rstrip(b" \t\n")).hexdigest()
-    text = data.decode("utf-8", errors="replace")
-    lines = [line.rstrip() for line in text.splitlines()]
-    while lines and not lines[-1]:
-        lines.pop()
-    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
-
-
-# What str.splitlines() splits on or str.rstrip() strips in ASCII, besides \n, space and tab.
-_OTHER_LINE_ENDS = re.compile(rb"[\r\v\f\x1c-\x1f]")
-_TRAILING_BLANKS = re.compile(rb"[ \t]+(?=\n)")
 
 
 def now() -> datetime:

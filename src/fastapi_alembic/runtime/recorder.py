@@ -34,6 +34,7 @@ from sqlalchemy.exc import DBAPIError
 
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.runtime import ledger
+from fastapi_alembic.runtime.file_checksums import checksum
 
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
@@ -250,7 +251,7 @@ class LedgerRecorder:
                     "revision": revision,
                     "direction": "up",
                     "outcome": "adopted",
-                    "checksum": ledger.checksum(found.path),
+                    "checksum": checksum(found.path),
                     "started_at": moment,
                     "finished_at": moment,
                 }
@@ -270,7 +271,7 @@ class LedgerRecorder:
             )
         row_id = None
         self._current = (revision, direction)
-        digest = ledger.checksum(path)
+        digest = checksum(path)
         if not self.transactional:
             result = self._writer().execute(
                 insert(table).values(
