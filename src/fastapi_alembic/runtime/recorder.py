@@ -41,6 +41,11 @@ if TYPE_CHECKING:
     from alembic.script import ScriptDirectory
 
 
+#: Kept rows written in one statement: few round trips, and a bounded statement (a thousand
+#: rows at once made the upgrade's peak memory a megabyte larger).
+_ROWS_PER_STATEMENT = 100
+
+
 @dataclass
 class _Started:
     row_id: int | None
@@ -342,6 +347,8 @@ class LedgerRecorder:
             }
             if self._batching:
                 self._pending.append(row)
+                if len(self._pending) >= _ROWS_PER_STATEMENT:
+                    self.flush()  # a long history's rows in a few statements, not one huge one
             else:
                 self.connection.execute(insert(table).values(**row))
 
