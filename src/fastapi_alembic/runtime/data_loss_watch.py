@@ -174,6 +174,14 @@ class Watch:
     def _actions(self, operation: Any) -> list[Action]:
         from alembic.operations import ops
 
+        # What only adds loses nothing: the names it makes are all the watch needs of it (a
+        # column dropped later in the same upgrade held no rows of before). Read this way,
+        # without lint's facts of every column type, it costs a small part of the time.
+        if type(operation) is ops.AddColumnOp:
+            column = operation.column.name
+            return [Action(Kind.ADD_COLUMN, operation.table_name, column, operation.schema)]
+        if type(operation) is ops.CreateTableOp:
+            return [Action(Kind.CREATE_TABLE, operation.table_name, schema=operation.schema)]
         if isinstance(operation, ops.ExecuteSQLOp):
             try:
                 sql = statement_text(operation.sqltext, self.context.dialect)
