@@ -9,8 +9,11 @@ the CPU ratio beside it (CPU time moves much less than wall time when the machin
   fastapi-alembic status    vs  alembic current + alembic heads  bound 1.0x
   fastapi-alembic heads     vs  alembic heads                    (for interest)
 
-Then the peak memory (maximum resident set) of `fastapi-alembic status` against the larger of
-`alembic current` and `alembic heads`, bound 1.15x.
+Then the peak memory (maximum resident set) of `fastapi-alembic status` against the largest of
+the Alembic commands that report what it reports: `alembic current`, `alembic heads` and
+`alembic check` (status's "models match the database" is check's comparison, and like check it
+imports the app's models, which `alembic current` no longer does on the env.py `init` writes),
+bound 1.15x. The ratio against `current` and `heads` alone is printed beside it.
 
 Usage:
   .venv/bin/python -m bench.cli_startup [--revisions 100] [--repeat 11]
@@ -102,14 +105,20 @@ def measure(project: Project, repeat: int) -> list[Pair]:
 MEMORY_BOUND = 1.15
 
 
-def memory_ratio(project: Project) -> tuple[int, int]:
-    """Peak KiB of ``status`` and of the larger of Alembic's two commands, medians of 3."""
-    ours = [peak_kib(project, FASTAPI_ALEMBIC, "status") for _ in range(3)]
-    plain = [
-        max(peak_kib(project, ALEMBIC, "current"), peak_kib(project, ALEMBIC, "heads"))
-        for _ in range(3)
-    ]
-    return int(statistics.median(ours)), int(statistics.median(plain))
+def memory_ratio(project: Project) -> tuple[int, int, int]:
+    """Peak KiB of ``status``, of the largest of Alembic's three commands, and of the larger of
+    ``current`` and ``heads``; medians of 3."""
+    ours, plain, reading = [], [], []
+    for _ in range(3):
+        ours.append(peak_kib(project, FASTAPI_ALEMBIC, "status"))
+        current, heads = peak_kib(project, ALEMBIC, "current"), peak_kib(project, ALEMBIC, "heads")
+        reading.append(max(current, heads))
+        plain.append(max(current, heads, peak_kib(project, ALEMBIC, "check")))
+    return (
+        int(statistics.median(ours)),
+        int(statistics.median(plain)),
+        int(statistics.median(reading)),
+    )
 
 
 def print_table(measured: Sequence[Pair], revisions: int, backend: str, repeat: int) -> None:
@@ -138,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             project = Project(root, project_environment(url, workspace / "pycache"))
             build_project(project, args.revisions, args.seed)
             measured = measure(project, args.repeat)
-            ours_peak, plain_peak = memory_ratio(project)
+            ours_peak, plain_peak, reading_peak = memory_ratio(project)
     except BenchmarkInvalid as error:
         print(f"\nThe benchmark is invalid: {error}", file=sys.stderr)
         return 2
@@ -148,8 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_table(measured, args.revisions, args.backend, args.repeat)
     memory = ours_peak / plain_peak
     print(
-        f"status peak memory {ours_peak / 1024:.0f} MiB against {plain_peak / 1024:.0f} MiB: "
-        f"{memory:.2f}x, {'ok' if memory <= MEMORY_BOUND else 'OVER'} (bound {MEMORY_BOUND:.2f}x)"
+        f"status peak memory {ours_peak / 1024:.0f} MiB against {plain_peak / 1024:.0f} MiB "
+        f"(the largest of alembic current, heads and check): {memory:.2f}x, "
+        f"{'ok' if memory <= MEMORY_BOUND else 'OVER'} (bound {MEMORY_BOUND:.2f}x); against "
+        f"current and heads alone, {reading_peak / 1024:.0f} MiB: {ours_peak / reading_peak:.2f}x"
     )
     return 0 if all(pair.passed for pair in measured) and memory <= MEMORY_BOUND else 1
 
