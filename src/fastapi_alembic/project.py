@@ -12,7 +12,7 @@ import logging
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stdout
+from contextlib import AbstractContextManager, contextmanager, nullcontext, redirect_stdout
 from pathlib import Path
 from typing import TextIO
 
@@ -47,14 +47,10 @@ def running_project_code(root: Path, verbose: bool | None = None) -> Iterator[No
         logging.disable(disabled)
 
 
-@contextmanager
-def our_stdout() -> Iterator[None]:
-    """Inside running_project_code: our own report lines go to the real stdout again."""
+def our_stdout() -> AbstractContextManager[object]:
+    """Inside running_project_code: our own report lines go to the real stdout again.
+    (No generator: it is entered twice per migration, for each progress line.)"""
     real: TextIO | None = getattr(_local, "stdout", None) or (
         _outermost[-1] if _outermost else None
     )
-    if real is None:
-        yield
-        return
-    with redirect_stdout(real):
-        yield
+    return nullcontext() if real is None else redirect_stdout(real)

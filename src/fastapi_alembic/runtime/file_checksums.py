@@ -15,7 +15,9 @@ def checksum(path: str | Path) -> str:
     if data.isascii() and not _OTHER_LINE_ENDS.search(data):
         # The common file (ASCII, lines ending in \n): the same digest as below, without
         # splitting it into lines (a checksum per migration file is computed on every upgrade).
-        return hashlib.sha256(_TRAILING_BLANKS.sub(b"", data).rstrip(b" \t\n")).hexdigest()
+        if b" \n" in data or b"\t\n" in data:
+            data = _TRAILING_BLANKS.sub(b"", data)
+        return hashlib.sha256(data.rstrip(b" \t\n")).hexdigest()
     text = data.decode("utf-8", errors="replace")
     lines = [line.rstrip() for line in text.splitlines()]
     while lines and not lines[-1]:
