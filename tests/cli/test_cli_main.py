@@ -10,6 +10,9 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from fastapi_alembic.cli import main
 from tests.support.helpers import Project
 
 COMMAND = [sys.executable, "-c", "from fastapi_alembic.cli import main; main()"]
@@ -97,3 +100,12 @@ def test_the_projects_threads_are_waited_for(tmp_path: Path) -> None:
     done = _run(project, "upgrade")
     assert done.returncode == 0, done.stderr
     assert finished.read_text() == "done"
+
+
+def test_main_called_from_code_raises_system_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Code that calls main() and goes on (a test, a wrapper) gets SystemExit, as from any
+    Click program: only the command's own script ends the process directly."""
+    monkeypatch.setattr(sys, "argv", ["fastapi-alembic", "--version"])
+    with pytest.raises(SystemExit) as ended:
+        main()
+    assert ended.value.code == 0

@@ -39,13 +39,20 @@ def _exit(code: str | int | None) -> NoReturn:
     """End the process as ``sys.exit(code)`` does, without then freeing every object one by
     one: after an upgrade that loaded a thousand revision files, the interpreter's own
     teardown took a tenth of a second, and nothing of it is needed. The exit handlers still
-    run (logging's flush, a coverage tool's save) and the output is flushed. With a thread of
-    the project's still running, or another Python, the usual way."""
+    run (logging's flush, a coverage tool's save) and the output is flushed.
+
+    Only where the process is ours to end: called by the command's own script (not by code
+    that calls ``main()`` and goes on, a test say), with no profiler or tracer waiting to write
+    its results, no thread of the project's still running, and this Python able to run the
+    exit handlers. Anywhere else, the usual way."""
     run_handlers = getattr(atexit, "_run_exitfuncs", None)
     others = [t for t in threading.enumerate() if t is not threading.main_thread()]
     if (
         isinstance(code, str)  # sys.exit("message") prints it: the usual way
         or run_handlers is None
+        or sys._getframe(2).f_globals.get("__name__") != "__main__"
+        or sys.getprofile() is not None
+        or sys.gettrace() is not None
         or any(thread.is_alive() and not thread.daemon for thread in others)
     ):
         sys.exit(code)
