@@ -29,6 +29,7 @@ from sqlalchemy import (
     Column,
     Connection,
     MetaData,
+    Select,
     String,
     Table,
     literal_column,
@@ -114,6 +115,7 @@ class LeaseLock:
         self.label = label
         self.token = uuid.uuid4().hex
         self.table = lock_table(target.schema, self.url.get_backend_name())
+        self._fence_query: Select[Any] | None = None
         self.owner_key = target.table
         self.lease_key = f"{target.table} lease"
         self._clock: ColumnClause[Any] = literal_column(dialect.clock_ms_sql or "")
@@ -174,11 +176,13 @@ class LeaseLock:
         """In the transaction that moves the version: the owner row must still name us, and
         stays read-locked until that transaction ends."""
         self.check()
-        row = connection.execute(
-            select(self.table.c.token, self.table.c.holder)
-            .where(self.table.c.name == self.owner_key)
-            .with_for_update(read=True)
-        ).first()
+        if self._fence_query is None:  # built once: on MySQL it runs for every migration
+            self._fence_query = (
+                select(self.table.c.token, self.table.c.holder)
+                .where(self.table.c.name == self.owner_key)
+                .with_for_update(read=True)
+            )
+        row = connection.execute(self._fence_query).first()
         if row is None or row.token != self.token:
             taker = row.holder if row is not None and row.holder else "another migrator"
             self._lose(f"{taker} took it after this process's lease ran out")
@@ -259,6 +263,7 @@ class LeaseLock:
             return
         if self.table.schema is None and connection.dialect.name == "postgresql":
             self.table = lock_table(connection.dialect.default_schema_name, connection.dialect.name)
+            self._fence_query = None
         try:
             try:
                 self.table.create(connection, checkfirst=True)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Table, event, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, event, insert, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
@@ -278,15 +278,17 @@ class LedgerRecorder:
         self._current = (revision, direction)
         digest = checksum(path)
         if not self.transactional:
+            # Values as parameters of one statement, compiled once for every migration.
             result = self._writer().execute(
-                insert(table).values(
+                insert(table),
+                {
                     **self._who,
-                    revision=revision,
-                    direction=direction,
-                    outcome="running",
-                    checksum=digest,
-                    started_at=moment,
-                )
+                    "revision": revision,
+                    "direction": direction,
+                    "outcome": "running",
+                    "checksum": digest,
+                    "started_at": moment,
+                },
             )
             row_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
         self._started[(revision, direction)] = _Started(row_id, moment, time.perf_counter(), digest)
@@ -334,7 +336,8 @@ class LedgerRecorder:
         # On the migration's connection: committed with the version table's update.
         if begun.row_id is not None:
             self.connection.execute(
-                update(table).where(table.c.id == begun.row_id).values(**finished)
+                update(table).where(table.c.id == bindparam("row_id")),
+                {"row_id": begun.row_id, **finished},
             )
         else:
             row = {
