@@ -307,10 +307,9 @@ class _StepEvents:
     def started(self, step: Any, index: int, total: int | None) -> None:
         if step.is_stamp:
             return
-        revision = step.up_revision
         self._running = StepStart(
             revision=step.up_revision_id or "",
-            message=((revision.doc if revision is not None else "") or "").strip(),
+            message=_message(step),
             direction="up" if step.is_upgrade else "down",
             index=index,
             total=total,
@@ -333,14 +332,10 @@ class _StepEvents:
             direction,
         ):
             running = None
-        if running is not None:
-            message = running.message  # read when it started: once per step is enough
-        else:
-            revision = step.up_revision
-            message = ((revision.doc if revision is not None else "") or "").strip()
         info = StepInfo(
             revision=step.up_revision_id or "",
-            message=message,
+            # Read when it started (once per step is enough), else now.
+            message=running.message if running is not None else _message(step),
             direction=direction,
             seconds=seconds,
             index=running.index if running else 0,
@@ -352,3 +347,9 @@ class _StepEvents:
         if self.on_step is not None:
             with our_stdout():
                 self.on_step(info)
+
+
+def _message(step: Any) -> str:
+    """The first paragraph of the step's revision docstring: its message."""
+    revision = step.up_revision
+    return ((revision.doc if revision is not None else "") or "").strip()

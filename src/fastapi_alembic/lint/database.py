@@ -10,12 +10,7 @@ from sqlalchemy.engine import URL
 
 from fastapi_alembic.dialects.engines import run_with_connection
 from fastapi_alembic.lint.context import Environment
-from fastapi_alembic.lint.facts import facts_of, lint_backend, unknown_rows
-
-
-def backend_of(url: URL) -> str | None:
-    """The lint backend of a URL: postgresql, mysql (MariaDB too) or sqlite."""
-    return lint_backend(url.get_backend_name())
+from fastapi_alembic.lint.facts import backend_of, facts_of, unknown_rows
 
 
 def measure(url: URL, environment: Environment, *, lazily: bool = False) -> Environment | None:

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, event
 
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.errors import DatabaseStateError, DataLossRefused, RevisionExited
-from fastapi_alembic.lint.facts import lint_backend
+from fastapi_alembic.lint.facts import backend_of
 from fastapi_alembic.lint.model import Action, Kind
 from fastapi_alembic.lint.operations import statement_text, to_actions
 from fastapi_alembic.urls import mask_url
@@ -98,7 +98,7 @@ class Watch:
         self.context = migration_context
         self.connection: Connection = connection
         self.url = connection.engine.url
-        self.backend = lint_backend(self.url.get_backend_name()) or "postgresql"
+        self.backend = backend_of(self.url) or "postgresql"
         self.transactional = for_url(self.url).transactional_ddl
         self.names: Names = Names()
         self.created_types: dict[str, TypeFacts] = {}

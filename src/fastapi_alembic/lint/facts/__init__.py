@@ -7,9 +7,14 @@ backend are in that backend's module here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi_alembic.dialects.registry import backend_name
 from fastapi_alembic.lint.facts import mysql_facts, postgresql_facts, sqlite_facts
 from fastapi_alembic.lint.facts.backend_facts import BackendFacts, unknown_rows
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 _FACTS: dict[str, BackendFacts] = {}
 
@@ -35,6 +40,11 @@ def lint_backend(name: str) -> str | None:
     return found if found in _FACTS else None
 
 
+def backend_of(url: URL) -> str | None:
+    """The lint backend of a URL: postgresql, mysql (MariaDB too) or sqlite."""
+    return lint_backend(url.get_backend_name())
+
+
 def facts_of(backend: str) -> BackendFacts:
     """The facts of ``backend``, one of :func:`backends`."""
     return _FACTS[backend]
@@ -46,6 +56,7 @@ register("sqlite", sqlite_facts.FACTS)
 
 __all__ = [
     "BackendFacts",
+    "backend_of",
     "backends",
     "facts_of",
     "lint_backend",
