@@ -351,3 +351,47 @@ def test_a_run_in_one_transaction_writes_its_rows_with_it_and_fences_each_transa
     assert all(r["checksum"] and r["finished_at"] for r in rows)
     if not fresh_url.startswith("sqlite"):  # (SQLite's lock is a file: nothing to fence)
         assert len(fences) == transactions
+
+
+@pytest.mark.parametrize("backend", [pytest.param("mysql", marks=pytest.mark.mysql)])
+@pytest.mark.parametrize("ddl_first", [False, True], ids=["rows-only", "after-ddl"])
+def test_mysql_a_failing_migration_is_refused_only_when_part_of_it_was_committed(
+    fresh_url: str, tmp_path: Path, ddl_first: bool
+) -> None:
+    """MySQL commits before each DDL statement, the started row with it. A migration that
+    fails before any DDL rolls its rows and its started row back together: there is nothing
+    to refuse, and the mended file runs once. One that fails after a DDL statement is half
+    applied: its row says it failed partway, and the next upgrade refuses it by name."""
+    made = Project.create(tmp_path, fresh_url)
+    assert made.cli("init").exit_code == 0
+    write_revision(
+        made, "aaaa00000001", None, body="op.create_table('things', sa.Column('id', sa.Integer()))"
+    )
+    ddl = "op.create_table('more', sa.Column('id', sa.Integer())); " if ddl_first else ""
+    insert_row = "op.execute('INSERT INTO things (id) VALUES (1)')"
+    path = write_revision(
+        made, "bbbb00000002", "aaaa00000001", body=f"{ddl}{insert_row}; raise RuntimeError('boom')"
+    )
+    failed = made.cli("upgrade", "--accept-data-loss")  # run as it is, not read ahead
+    assert failed.exit_code == 3, failed.output
+    assert "failed with RuntimeError: boom" in failed.stderr
+    outcomes = [(row["revision"], row["outcome"]) for row in log_of(made)]
+    rows = run_with_connection(
+        make_url(fresh_url), lambda c: c.execute(text("SELECT id FROM things")).all()
+    )
+    assert rows == []
+    if ddl_first:
+        assert outcomes == [("aaaa00000001", "applied"), ("bbbb00000002", "failed")]
+        assert_clean_failure(
+            made.cli("upgrade"), 3, "Migration bbbb00000002 (upgrade) failed partway at"
+        )
+        return
+    assert outcomes == [("aaaa00000001", "applied")]
+    path.write_text(path.read_text().replace("; raise RuntimeError('boom')", ""))
+    assert made.cli("upgrade").exit_code == 0
+    outcomes = [(row["revision"], row["outcome"]) for row in log_of(made)]
+    assert outcomes == [("aaaa00000001", "applied"), ("bbbb00000002", "applied")]
+    rows = run_with_connection(
+        make_url(fresh_url), lambda c: c.execute(text("SELECT id FROM things")).all()
+    )
+    assert [tuple(row) for row in rows] == [(1,)]

@@ -229,6 +229,45 @@ def test_the_fence_refuses_a_version_move_after_a_takeover(fresh_url: str) -> No
         first.release()
 
 
+@pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)
+def test_a_takeover_during_a_migration_stops_the_version_move(
+    backend: str, fresh_url: str, tmp_path: Path
+) -> None:
+    """The whole fence, as an upgrade meets it: the migration's statements all pass the local
+    lease check, but another migrator's token is in the owner row when the version moves. The
+    move is refused with the sentence and the version stays; on MySQL, where the ledger's
+    finished update carries the fence, the DDL that committed is left refused by name."""
+    project = Project.create(tmp_path, fresh_url)
+    assert project.cli("init").exit_code == 0
+    taken = (
+        "UPDATE fastapi_alembic_lock SET token = 'not ours', holder = 'second' "
+        "WHERE name = 'alembic_version'"
+    )
+    write_revision(
+        project,
+        "a00000000001",
+        None,
+        body="op.create_table('t1', sa.Column('id', sa.Integer())); "
+        "from fastapi_alembic.dialects.engines import run_with_connection; "
+        "from sqlalchemy.engine import make_url; "
+        f"run_with_connection(make_url({fresh_url!r}), lambda c: c.exec_driver_sql({taken!r}), "
+        "autocommit=True)",
+    )
+    result = project.cli("upgrade")
+    assert result.exit_code == 3, result.output
+    assert "Error: Lost the migration lock on " in result.stderr
+    assert "second took it after this process's lease ran out" in result.stderr
+    tables, versions = snapshot(fresh_url)
+    assert versions == []
+    if backend == "mysql":
+        assert "t1" in tables  # committed as it ran: the next upgrade must not pass it by
+        refused = project.cli("upgrade")
+        assert refused.exit_code == 3, refused.output
+        assert "Migration a00000000001 (upgrade) was interrupted at" in refused.stderr
+    else:
+        assert "t1" not in tables
+
+
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_a_user_that_cannot_make_the_lock_table_is_told_the_grant(
     fresh_url: str, tmp_path: Path

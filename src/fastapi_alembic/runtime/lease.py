@@ -27,11 +27,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     Connection,
     MetaData,
-    Select,
     String,
     Table,
+    exists,
     literal_column,
     select,
     update,
@@ -115,7 +116,7 @@ class LeaseLock:
         self.label = label
         self.token = uuid.uuid4().hex
         self.table = lock_table(target.schema, self.url.get_backend_name())
-        self._fence_query: Select[Any] | None = None
+        self._fence_condition: ColumnElement[bool] | None = None
         self.owner_key = target.table
         self.lease_key = f"{target.table} lease"
         self._clock: ColumnClause[Any] = literal_column(dialect.clock_ms_sql or "")
@@ -176,17 +177,23 @@ class LeaseLock:
         """In the transaction that moves the version: the owner row must still name us, and
         stays read-locked until that transaction ends."""
         self.check()
-        if self._fence_query is None:  # built once: on MySQL it runs for every migration
-            self._fence_query = (
-                select(self.table.c.token, self.table.c.holder)
-                .where(self.table.c.name == self.owner_key)
+        if not connection.execute(select(self.fence_condition())).scalar():
+            holder = connection.execute(
+                select(self.table.c.holder).where(self.table.c.name == self.owner_key)
+            ).scalar()
+            self._lose(f"{holder or 'another migrator'} took it after this process's lease ran out")
+            self.check()
+
+    def fence_condition(self) -> ColumnElement[bool]:
+        """The fence as a condition a statement of the transaction can carry (fencing.py):
+        the owner row, read-locked, names us. Built once: on MySQL it runs for every migration."""
+        if self._fence_condition is None:
+            self._fence_condition = exists(
+                select(self.table.c.name)
+                .where(self.table.c.name == self.owner_key, self.table.c.token == self.token)
                 .with_for_update(read=True)
             )
-        row = connection.execute(self._fence_query).first()
-        if row is None or row.token != self.token:
-            taker = row.holder if row is not None and row.holder else "another migrator"
-            self._lose(f"{taker} took it after this process's lease ran out")
-            self.check()
+        return self._fence_condition
 
     def fencing(self, migration_context: MigrationContext) -> AbstractContextManager[None]:
         """Check every statement the migration sends, and fence every transaction that moves
@@ -263,7 +270,7 @@ class LeaseLock:
             return
         if self.table.schema is None and connection.dialect.name == "postgresql":
             self.table = lock_table(connection.dialect.default_schema_name, connection.dialect.name)
-            self._fence_query = None
+            self._fence_condition = None
         try:
             try:
                 self.table.create(connection, checkfirst=True)

@@ -4,13 +4,20 @@ Where DDL is transactional (PostgreSQL, SQLite) each step's row is written on th
 own connection, inside its transaction: a crash rolls back the row with the schema, so the
 ledger and the version table always agree. The rows of a transaction are kept until it is
 about to commit (or an ``autocommit_block`` is about to commit it) and written then in one
-statement: a round trip per migration less, and the same commit. Where DDL commits as it goes (MySQL, MariaDB) the
-"started" row is committed on a second connection before the migration's first statement, and
-"finished" is written on the migration's connection in the same transaction as Alembic's
-version-table update: a migration killed anywhere in between leaves a started row without
-"finished", which the gate, `status` and `upgrade` then refuse to go past. Where DDL is
-transactional but a migration commits part of its work (an ``autocommit_block``), its started
-row is committed as the block begins, for the same reason.
+statement: a round trip per migration less, and the same commit.
+
+Where DDL commits as it goes (MySQL, MariaDB) the "started" row is written on the migration's
+connection before the migration's first statement, and "finished" in the same transaction as
+Alembic's version-table update (carrying the lock's fence, fencing.py). MySQL commits the open
+transaction before each DDL statement runs, so the started row is committed before the first
+statement that cannot be rolled back: a migration killed anywhere after it leaves a started row
+without "finished", which the gate, `status` and `upgrade` then refuse to go past. A migration
+that dies before anything of it was committed leaves no row, and needs none: its rollback took
+its work back with the row. (A table whose engine has no transactions, MyISAM, is the
+exception: its rows change at once, and a migration that only writes rows to such a table and
+dies leaves no trace; docs/production.md says so.) Where DDL is transactional but a migration
+commits part of its work (an ``autocommit_block``), its started row is committed as the block
+begins, for the same reason.
 
 A started row names its session with a token of this run, the server's life and the session
 id (runtime/liveness.py): after a server restart a new session with the dead one's id is not
@@ -23,17 +30,27 @@ import functools
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Table, bindparam, event, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    Update,
+    bindparam,
+    event,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError
 
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.runtime import ledger
+from fastapi_alembic.runtime.fencing import fence_to_carry
 from fastapi_alembic.runtime.file_checksums import checksum
 
 if TYPE_CHECKING:
@@ -52,6 +69,9 @@ class _Started:
     started_at: datetime
     clock: float
     checksum: str | None
+    #: The row of a failed try this one marked "retried" (in its transaction, where DDL
+    #: commits as it goes: rolled back with it if this try fails before anything committed).
+    retried: int | None = None
 
 
 class LedgerRecorder:
@@ -67,7 +87,6 @@ class LedgerRecorder:
         self.schema = schema
         self.url: URL = connection.engine.url
         self.transactional = for_url(self.url).transactional_ddl
-        self._side: Connection | None = None
         self._table: Table | None = None
         self._who: dict[str, str | None] = {}
         self._started: dict[tuple[str, str], _Started] = {}
@@ -80,6 +99,7 @@ class LedgerRecorder:
         #: Finished rows not written yet: they go in with the transaction's commit.
         self._pending: list[dict[str, Any]] = []
         self._batching = False
+        self._finish: tuple[ColumnElement[bool] | None, Update] | None = None
 
     # -- wiring -------------------------------------------------------------------------
 
@@ -110,9 +130,13 @@ class LedgerRecorder:
             "transaction_per_migration"
         )
         if not self.transactional:
-            # Made before the migration's first transaction begins: MySQL refuses a table
-            # that is newer than the transaction's snapshot ("Table definition has changed").
-            ledger.ensure(self._writer(), self.name, self.schema)
+            # Made before the migrations' transactions begin, on their connection: MySQL
+            # refuses a table newer than a transaction's snapshot ("Table definition has
+            # changed"), and CREATE TABLE commits what this connection had begun.
+            began = not self.connection.in_transaction()
+            ledger.ensure(self.connection, self.name, self.schema)
+            if began and self.connection.in_transaction():
+                self.connection.commit()
         if self.transactional:
             migration_context.autocommit_block = self._committing(  # type: ignore[method-assign]
                 migration_context.autocommit_block
@@ -138,10 +162,6 @@ class LedgerRecorder:
             migration_context.__dict__.pop("autocommit_block", None)
             for module, attribute, original in originals:
                 setattr(module, attribute, original)
-            if self._side is not None:
-                with suppress(DBAPIError):  # ended by the server (wait_timeout): gone anyway
-                    self._side.close()
-                self._side = None
 
     def _wrap(
         self, script: Any, direction: str, original: Callable[..., Any]
@@ -214,36 +234,24 @@ class LedgerRecorder:
 
     # -- the steps ----------------------------------------------------------------------
 
-    def _writer(self) -> Connection:
-        """Where "started" rows go: the migration's own connection, or (DDL committing as it
-        goes) a second connection in autocommit, so the row is there whatever happens next."""
-        if self.transactional:
-            return self.connection
-        if self._side is None:
-            self._side = self.connection.engine.connect().execution_options(
-                isolation_level="AUTOCOMMIT"
-            )
-        return self._side
-
     def _prepare(self) -> Table:
         """On the first step: refuse a half-done migration, create the ledger, adopt what was
         applied before it existed."""
         if self._table is not None:
             return self._table
-        writer = self._writer()
-        ledger.refuse_interrupted(writer, self.name, self.schema, self.url)
-        table = ledger.ensure(writer, self.name, self.schema)
+        ledger.refuse_interrupted(self.connection, self.name, self.schema, self.url)
+        table = ledger.ensure(self.connection, self.name, self.schema)
         self._who = ledger.who(self.connection, self._run)
-        self._adopt(writer, table)
+        self._adopt(table)
         self._table = table
         return table
 
-    def _adopt(self, writer: Connection, table: Table) -> None:
+    def _adopt(self, table: Table) -> None:
         from fastapi_alembic.revisions import applied_set
 
         assert self._context is not None
         current = tuple(self._context.get_current_heads())
-        recorded = set(writer.execute(select(table.c.revision).distinct()).scalars())
+        recorded = set(self.connection.execute(select(table.c.revision).distinct()).scalars())
         moment = ledger.now()
         rows = []
         for revision in sorted(applied_set(self.script, current) - recorded):
@@ -262,14 +270,14 @@ class LedgerRecorder:
                 }
             )
         if rows:
-            writer.execute(insert(table), rows)
+            self.connection.execute(insert(table), rows)
 
     def started(self, revision: str, direction: str, path: str) -> None:
         table = self._prepare()
         moment = ledger.now()
         retried = self._failed.pop((revision, direction), None)
         if retried is not None:  # the failed try is not a half-done migration any more
-            self._writer().execute(
+            self.connection.execute(
                 update(table)
                 .where(table.c.id == retried)
                 .values(outcome="retried", finished_at=moment)
@@ -279,7 +287,7 @@ class LedgerRecorder:
         digest = checksum(path)
         if not self.transactional:
             # Values as parameters of one statement, compiled once for every migration.
-            result = self._writer().execute(
+            result = self.connection.execute(
                 insert(table),
                 {
                     **self._who,
@@ -291,32 +299,41 @@ class LedgerRecorder:
                 },
             )
             row_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
-        self._started[(revision, direction)] = _Started(row_id, moment, time.perf_counter(), digest)
+        self._started[(revision, direction)] = _Started(
+            row_id, moment, time.perf_counter(), digest, retried
+        )
 
     def failed(self, revision: str, direction: str) -> None:
         begun = self._started.pop((revision, direction), None)
         if begun is None or begun.row_id is None or self._table is None:
             return  # transactional: the rollback takes the schema back, nothing to note
-        if self.transactional:
-            # After an autocommit_block: the migration's own transaction is failing, and what
-            # the block committed stays. The row says so on a connection of its own.
-            self._mark_failed_apart(begun.row_id)
-            return
-        self._writer().execute(
-            update(self._table).where(self._table.c.id == begun.row_id).values(outcome="failed")
-        )
-        self._failed[(revision, direction)] = begun.row_id
+        # The migration's own transaction is failing; what was committed of it stays (an
+        # autocommit_block's work, or DDL on MySQL). The row says so on a connection of its own.
+        marked = self._mark_failed_apart(begun.row_id)
+        if not self.transactional:
+            if marked:
+                self._failed[(revision, direction)] = begun.row_id
+            elif begun.retried is not None:
+                # Nothing of this try was committed: the rollback takes back its "retried"
+                # mark, and the failed try is still the one to close.
+                self._failed[(revision, direction)] = begun.retried
 
-    def _mark_failed_apart(self, row_id: int) -> None:
+    def _mark_failed_apart(self, row_id: int) -> bool:
+        """Mark the row failed if it was committed; False when it was not (it goes with the
+        rollback) or when the server cannot be reached (it stays "running", refused as
+        unfinished all the same). A row not committed yet is only read: its update would
+        wait for the failing transaction's lock on it."""
         assert self._table is not None
+        table = self._table
         try:
             with self.connection.engine.connect() as apart:
-                apart.execute(
-                    update(self._table).where(self._table.c.id == row_id).values(outcome="failed")
-                )
+                if apart.execute(select(table.c.id).where(table.c.id == row_id)).first() is None:
+                    return False
+                apart.execute(update(table).where(table.c.id == row_id).values(outcome="failed"))
                 apart.commit()
-        except Exception:  # the row stays "running": refused as unfinished all the same
-            return
+        except Exception:
+            return False
+        return True
 
     def on_version_apply(self, *, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
         if step.is_stamp:
@@ -335,10 +352,13 @@ class LedgerRecorder:
         table = self._table
         # On the migration's connection: committed with the version table's update.
         if begun.row_id is not None:
-            self.connection.execute(
-                update(table).where(table.c.id == bindparam("row_id")),
+            fence = fence_to_carry(self.connection)
+            result = self.connection.execute(
+                self._finishing(fence.condition if fence else None),
                 {"row_id": begun.row_id, **finished},
             )
+            if fence is not None:
+                fence.carried(result.rowcount == 1)
         else:
             row = {
                 **self._who,
@@ -354,6 +374,16 @@ class LedgerRecorder:
                     self.flush()  # a long history's rows in a few statements, not one huge one
             else:
                 self.connection.execute(insert(table).values(**row))
+
+    def _finishing(self, fence: ColumnElement[bool] | None) -> Update:
+        """The "finished" update of a started row, carrying the lock's fence when given:
+        built once per fence, as it runs for every migration where DDL commits as it goes."""
+        assert self._table is not None
+        if self._finish is None or self._finish[0] is not fence:
+            table = self._table
+            statement = update(table).where(table.c.id == bindparam("row_id"))
+            self._finish = (fence, statement if fence is None else statement.where(fence))
+        return self._finish[1]
 
     def _resolve_interrupted(self) -> None:
         """A stamp is how someone says "I inspected the schema": close the unfinished rows."""
