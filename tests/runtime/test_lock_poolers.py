@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from bench import concurrent_start, lock_faults
-from fastapi_alembic.dialects.engines import run_with_connection
+from fastapi_alembic.dialects.engines import make_engine, run_with_connection
 from fastapi_alembic.runtime import LockTarget, migration_lock
 from tests.support.helpers import Project, snapshot, write_revision
 from tests.support.poolers import pgbouncer
@@ -227,6 +228,48 @@ def test_the_fence_refuses_a_version_move_after_a_takeover(fresh_url: str) -> No
             second.release()
     finally:
         first.release()
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)
+def test_a_statement_carrying_the_fence_holds_the_owner_row_until_it_commits(
+    backend: str, fresh_url: str
+) -> None:
+    """The fence's condition, carried by another statement (the ledger's finished update on
+    MySQL), read-locks the owner row in READ COMMITTED too: a taker cannot write it until the
+    carrying transaction ends, so the version move it fences commits first."""
+    from sqlalchemy import select
+
+    from fastapi_alembic.dialects import for_url
+    from fastapi_alembic.runtime.lease import LeaseLock, lock_table
+    from fastapi_alembic.runtime.lock import _Waiting
+
+    target = LockTarget(make_url(fresh_url))
+    holder = LeaseLock(target, for_url(target.url), 60, "first")
+    holder.acquire(_Waiting(target, 5, lambda _: None))
+    table = lock_table(None)
+    take = table.update().where(table.c.name == "alembic_version").values(token="taker", holder="x")
+    wait_briefly = (
+        "SET SESSION innodb_lock_wait_timeout = 1"
+        if backend == "mysql"
+        else "SET lock_timeout = '1s'"
+    )
+    engine = make_engine(target.url)
+    try:
+        with engine.connect() as moving, engine.connect() as taker:  # type: ignore[union-attr]
+            moving = moving.execution_options(isolation_level="READ COMMITTED")
+            assert moving.execute(select(holder.fence_condition())).scalar()
+            taker.exec_driver_sql(wait_briefly)
+            with pytest.raises(DBAPIError):
+                taker.execute(take)
+            taker.rollback()
+            moving.rollback()  # the carrying transaction ends: the owner row is free
+            taker.execute(take)
+            taker.commit()
+            assert not moving.execute(select(holder.fence_condition())).scalar()
+            moving.rollback()
+    finally:
+        engine.dispose()  # type: ignore[union-attr]
+        holder.release()
 
 
 @pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)
