@@ -26,7 +26,7 @@ from fastapi_alembic.dialects.engines import run_with_connection
 from fastapi_alembic.errors import MigrationsError
 from fastapi_alembic.exits import contained
 from fastapi_alembic.revisions import exited_while_running
-from fastapi_alembic.runtime import run_under_lock
+from fastapi_alembic.runtime import PARTLY_COMMITTED_KEY, run_under_lock
 from fastapi_alembic.runtime.data_loss import DATA_LOSS_KEY
 from fastapi_alembic.runtime.lease import LOCK_TABLE
 from fastapi_alembic.runtime.recorder import LedgerRecorder
@@ -80,7 +80,13 @@ def run_migrations(*, url: str | Callable[[], Any] | None = None, **configure_op
         transactional = for_url(connection.engine.url).transactional_ddl
 
         def exited(how: str, error: BaseException) -> str:
-            return exited_while_running(how, error, context.script, transactional=transactional)
+            return exited_while_running(
+                how,
+                error,
+                context.script,
+                transactional=transactional,
+                partly_committed=recorder.partly_committed,
+            )
 
         data_loss = config.attributes.get(DATA_LOSS_KEY)
 
@@ -92,7 +98,12 @@ def run_migrations(*, url: str | Callable[[], Any] | None = None, **configure_op
                 _run_in_transaction(recorder.flush)
 
         # Under the migration lock, with lock timeouts: see fastapi_alembic.runtime.
-        run_under_lock(migration_context, settings, run, config.attributes)
+        try:
+            run_under_lock(migration_context, settings, run, config.attributes)
+        finally:
+            # A failure's sentence must not say "unchanged" when a block committed a part.
+            if recorder.partly_committed is not None:
+                config.attributes[PARTLY_COMMITTED_KEY] = recorder.partly_committed
 
     try:
         connection = config.attributes.get(CONNECTION_KEY)

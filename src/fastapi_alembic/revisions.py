@@ -209,8 +209,21 @@ def failing_revision(error: BaseException, script: ScriptDirectory) -> Script | 
     return None
 
 
+def partly_committed_outcome(revision: str) -> str:
+    """What stays after a failure where DDL is transactional but an autocommit_block ran."""
+    return (
+        f"the autocommit_block of migration {revision} had committed what ran before it and "
+        "inside it, which stays (the rest was rolled back): check the schema before you retry"
+    )
+
+
 def exited_while_running(
-    how: str, error: BaseException, script: ScriptDirectory, *, transactional: bool
+    how: str,
+    error: BaseException,
+    script: ScriptDirectory,
+    *,
+    transactional: bool,
+    partly_committed: str | None = None,
 ) -> str:
     """The sentence for revision code that tried to end the process while migrations ran."""
     culprit = failing_revision(error, script)
@@ -222,7 +235,9 @@ def exited_while_running(
     if function in ("upgrade", "downgrade"):
         how = f"{how} in {function}()"
     direction = function if function in ("upgrade", "downgrade") else "migration"
-    if transactional:
+    if transactional and partly_committed is not None:
+        outcome = partly_committed_outcome(partly_committed)
+    elif transactional:
         outcome = f"the whole {direction} was rolled back and the database is unchanged"
     else:
         outcome = (

@@ -99,6 +99,48 @@ def test_autocommit_block_works_between_transactional_migrations(
     assert snapshot(project.url)[1] == ["a00000000003"]
 
 
+@pytest.mark.parametrize(
+    ("backend", "failure"),
+    [
+        pytest.param("sqlite", "raise RuntimeError('boom')", marks=pytest.mark.sqlite),
+        pytest.param("postgres", "raise RuntimeError('boom')", marks=pytest.mark.postgres),
+        pytest.param("postgres", "import sys; sys.exit(4)", marks=pytest.mark.postgres),
+    ],
+    indirect=["backend"],
+)
+def test_a_failure_after_an_autocommit_block_says_what_stays(
+    project: Project, failure: str
+) -> None:
+    """Where DDL is transactional, a migration that fails after its autocommit_block is not
+    "rolled back, the database unchanged": the block committed the migrations before it and
+    what it ran. The sentence says so, and the next upgrade refuses the half-done migration."""
+    write(project, "a00000000001", None, CREATE_TABLE, "op.drop_table('items')")
+    write(
+        project,
+        "a00000000002",
+        "a00000000001",
+        f"""
+        with op.get_context().autocommit_block():
+            op.create_index('ix_items_name', 'items', ['name'])
+        {failure}
+        """,
+    )
+    failed = project.run("upgrade")
+    assert failed.exit_code in (2, 3), failed.output
+    assert "Traceback" not in failed.output
+    assert "unchanged" not in failed.stderr
+    assert (
+        "the autocommit_block of migration a00000000002 had committed what ran before it and "
+        "inside it, which stays (the rest was rolled back)"
+    ) in failed.stderr
+    assert snapshot(project.url)[1] == ["a00000000001"]
+    assert "ix_items_name" in indexes(project.url)
+    refused = project.run("upgrade")  # a process of its own: the failed one is gone
+    assert refused.exit_code == 3, refused.output
+    assert "Migration a00000000002 (upgrade) " in refused.stderr
+    assert "after committing part of its work (an autocommit_block)" in refused.stderr
+
+
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_the_migration_lock_outlives_an_autocommit_block(project: Project) -> None:
     """Inside the block the migration connection commits: the lock's row still names a

@@ -10,6 +10,7 @@ once every process has exited. bench/concurrent_start.py runs the same trials mo
 from __future__ import annotations
 
 import os
+import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from bench import concurrent_start, lock_faults
 from fastapi_alembic.dialects.engines import make_engine, run_with_connection
 from fastapi_alembic.runtime import LockTarget, migration_lock
-from tests.support.helpers import Project, snapshot, write_revision
+from tests.support.helpers import BIN, Project, snapshot, write_revision
 from tests.support.poolers import pgbouncer
 
 #: Trials per mode here; bench/concurrent_start.py runs 10.
@@ -90,6 +91,50 @@ def _reset(url: str) -> None:
                 connection.execute(text(f'DROP TABLE "{name}" CASCADE'))
 
     run_with_connection(make_url(url), drop)
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_asyncpg_through_a_transaction_pooler(fresh_url: str, tmp_path: Path) -> None:
+    """asyncpg prepares every statement. Through PgBouncer in transaction mode each command
+    is a new client on server sessions that earlier clients used: their prepared statements
+    are there, and asyncpg's own numbering ("__asyncpg_stmt_1__") collided with them from the
+    second command on. Every verb works one after another, and six upgrades started at once
+    apply each migration once."""
+    project = Project.create(tmp_path, fresh_url)
+    assert project.cli("init").exit_code == 0
+    write_revision(
+        project, "a00000000001", None, body="op.create_table('t1', sa.Column('id', sa.Integer()))"
+    )
+    write_revision(
+        project,
+        "a00000000002",
+        "a00000000001",
+        body="import time; time.sleep(2); op.execute('INSERT INTO t1 (id) VALUES (1)')",
+    )
+    with _through("transaction", fresh_url) as pooled:
+        url = make_url(pooled).set(drivername="postgresql+asyncpg").render_as_string(False)
+        starters = [
+            subprocess.Popen(
+                [str(BIN / "fastapi-alembic"), "upgrade"],
+                cwd=project.root,
+                env={**os.environ, "DATABASE_URL": url},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(6)
+        ]
+        ended = [(starter.wait(timeout=120), starter.communicate()) for starter in starters]
+        assert [code for code, _ in ended] == [0] * 6, ended
+        for verb in (("status",), ("current",), ("log",), ("upgrade",), ("history",)):
+            result = project.run(*verb, url=url)
+            assert result.exit_code == 0, (verb, result.output)
+            assert "prepared statement" not in result.output
+    rows = run_with_connection(
+        make_url(fresh_url), lambda c: c.execute(text("SELECT count(*) FROM t1")).scalar()
+    )
+    assert rows == 1
+    assert snapshot(fresh_url)[1] == ["a00000000002"]
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -67,6 +68,9 @@ class PostgreSQLSupport(DialectSupport):
     clock_ms_sql = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 
     def prepare_engine(self, engine: Engine) -> None:
+        if engine.dialect.driver == "asyncpg":
+            _unique_asyncpg_statements(engine)
+            return
         if engine.dialect.driver not in ("psycopg", "psycopg_async"):
             return
 
@@ -169,3 +173,20 @@ def _set_setting(connection: Connection, name: str, value: str) -> None:
     connection.execute(
         text("SELECT set_config(:name, :value, false)"), {"name": name, "value": value}
     )
+
+
+def _unique_asyncpg_statements(engine: Engine) -> None:
+    """asyncpg runs every statement as a prepared one, named by a counter of its connection
+    and kept in caches: through a pooler in transaction mode the server session is shared by
+    many clients, where another's "__asyncpg_stmt_1__" already exists. Each statement gets a
+    name of its own and nothing is cached (SQLAlchemy's asyncpg notes on PgBouncer)."""
+
+    @event.listens_for(engine, "do_connect")
+    def _own_names(_dialect: Any, _record: Any, _cargs: Any, cparams: Any) -> None:
+        cparams.setdefault("prepared_statement_name_func", _statement_name)
+        cparams.setdefault("prepared_statement_cache_size", 0)
+        cparams.setdefault("statement_cache_size", 0)
+
+
+def _statement_name() -> str:
+    return f"__fastapi_alembic_{uuid.uuid4().hex}__"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import io
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -31,7 +32,7 @@ from fastapi_alembic.jobs.at_head import fast_head_check
 from fastapi_alembic.jobs.common import current_heads, first_line, resolve
 from fastapi_alembic.project import our_stdout
 from fastapi_alembic.reports import MoveResult, StepInfo, StepStart
-from fastapi_alembic.runtime import HEADS_UNDER_LOCK_KEY
+from fastapi_alembic.runtime import HEADS_UNDER_LOCK_KEY, PARTLY_COMMITTED_KEY
 from fastapi_alembic.runtime.data_loss import DATA_LOSS_KEY, DataLossGuard, DataLossPlan
 from fastapi_alembic.urls import mask_text, mask_url
 
@@ -180,7 +181,8 @@ def _move(
         except MigrationsError:
             raise
         except Exception as error:
-            raise _explain_failure(workspace, error, direction, target, script) from None
+            partly = config.attributes.get(PARTLY_COMMITTED_KEY)
+            raise _explain_failure(workspace, error, direction, target, script, partly) from None
         if guard is not None:
             guard.finish()
         # Where the database was once the lock was ours: another migrator may have moved it.
@@ -252,8 +254,17 @@ def _offline(
     return MoveResult(current, (end,), sql=text)
 
 
+#: asyncpg's error when a pooler ran a statement on another session than its preparation.
+_PREPARED_ELSEWHERE = re.compile(r'prepared statement "[^"]*" does not exist')
+
+
 def _explain_failure(
-    workspace: Workspace, error: Exception, direction: str, target: str, script: ScriptDirectory
+    workspace: Workspace,
+    error: Exception,
+    direction: str,
+    target: str,
+    script: ScriptDirectory,
+    partly_committed: str | None = None,
 ) -> MigrationsError:
     wait_over = running.writers_wait_over(workspace, error)
     if wait_over is not None:
@@ -266,12 +277,21 @@ def _explain_failure(
         (str(original).strip().splitlines() or [type(original).__name__])[0],
         workspace.url.password,
     )
+    if _PREPARED_ELSEWHERE.search(reason) and workspace.url.get_driver_name() == "asyncpg":
+        reason += (
+            " (asyncpg prepares every statement, and outside a transaction, as in an "
+            "autocommit_block, a pooler in transaction mode may run it on another server session "
+            "than the one that prepared it: run it through the pooler's session mode or "
+            "directly, or use psycopg, postgresql+psycopg://, which prepares nothing)"
+        )
     what = (
         f"Migration {culprit.revision} ({(culprit.doc or '').strip()})"
         if culprit
         else f"The {direction}"
     )
-    if for_url(workspace.url).transactional_ddl:
+    if for_url(workspace.url).transactional_ddl and partly_committed is not None:
+        outcome = f"{graph.partly_committed_outcome(partly_committed)}."
+    elif for_url(workspace.url).transactional_ddl:
         outcome = f"the whole {direction} was rolled back and the database is unchanged."
     else:
         outcome = (

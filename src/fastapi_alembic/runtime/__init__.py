@@ -19,16 +19,27 @@ from fastapi_alembic.lazy_names import loader
 
 if TYPE_CHECKING:
     from fastapi_alembic.runtime.lock import LockTarget, migration_lock
-    from fastapi_alembic.runtime.migration_hook import HEADS_UNDER_LOCK_KEY, run_under_lock
+    from fastapi_alembic.runtime.migration_hook import (
+        HEADS_UNDER_LOCK_KEY,
+        PARTLY_COMMITTED_KEY,
+        run_under_lock,
+    )
 
 _HOME = {
     "HEADS_UNDER_LOCK_KEY": "migration_hook",
+    "PARTLY_COMMITTED_KEY": "migration_hook",
     "run_under_lock": "migration_hook",
     "LockTarget": "lock",
     "migration_lock": "lock",
 }
 
-__all__ = ["HEADS_UNDER_LOCK_KEY", "LockTarget", "migration_lock", "run_under_lock"]
+__all__ = [
+    "HEADS_UNDER_LOCK_KEY",
+    "PARTLY_COMMITTED_KEY",
+    "LockTarget",
+    "migration_lock",
+    "run_under_lock",
+]
 
 
 __getattr__ = loader(__name__, _HOME, globals())

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 #: Where the revisions the database was at once the lock was taken are left for the caller.
 HEADS_UNDER_LOCK_KEY = "fastapi_alembic.heads_under_lock"
+#: Where a failed run leaves the revision whose autocommit_block committed part of it.
+PARTLY_COMMITTED_KEY = "fastapi_alembic.partly_committed"
 
 
 @contextmanager

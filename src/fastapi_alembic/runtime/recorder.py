@@ -69,8 +69,7 @@ class _Started:
     started_at: datetime
     clock: float
     checksum: str | None
-    #: The row of a failed try this one marked "retried" (in its transaction, where DDL
-    #: commits as it goes: rolled back with it if this try fails before anything committed).
+    #: The failed try's row this one marked "retried" (in its transaction: rolled back with it).
     retried: int | None = None
 
 
@@ -99,6 +98,7 @@ class LedgerRecorder:
         #: Finished rows not written yet: they go in with the transaction's commit.
         self._pending: list[dict[str, Any]] = []
         self._batching = False
+        self.partly_committed: str | None = None  # whose autocommit_block committed a part
         self._finish: tuple[ColumnElement[bool] | None, Update] | None = None
 
     # -- wiring -------------------------------------------------------------------------
@@ -190,6 +190,8 @@ class LedgerRecorder:
             with block() as inner:
                 # The block has committed the migration's transaction (the ledger table, if
                 # this run made it, included) and runs in autocommit: the row is committed.
+                if self._current is not None:
+                    self.partly_committed = self._current[0]
                 self._note_started_row()
                 yield inner
 
