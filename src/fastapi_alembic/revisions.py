@@ -209,11 +209,22 @@ def failing_revision(error: BaseException, script: ScriptDirectory) -> Script | 
     return None
 
 
-def partly_committed_outcome(revision: str) -> str:
-    """What stays after a failure where DDL is transactional but an autocommit_block ran."""
+def failure_outcome(
+    direction: str, *, transactional: bool, partly_committed: str | None, failed: str = "it"
+) -> str:
+    """What a failed run left the database as: rolled back, or partly committed (by an
+    autocommit_block, or by DDL that commits as it goes). ``failed`` names the migration."""
+    if transactional and partly_committed is not None:
+        return (
+            f"the autocommit_block of migration {partly_committed} had committed what ran before "
+            "it and inside it, which stays (the rest was rolled back): check the schema before "
+            "you retry"
+        )
+    if transactional:
+        return f"the whole {direction} was rolled back and the database is unchanged"
     return (
-        f"the autocommit_block of migration {revision} had committed what ran before it and "
-        "inside it, which stays (the rest was rolled back): check the schema before you retry"
+        "this database commits DDL as it goes, so the migrations before it stay applied and "
+        f"{failed} may be partly applied: check the schema before you retry"
     )
 
 
@@ -235,15 +246,12 @@ def exited_while_running(
     if function in ("upgrade", "downgrade"):
         how = f"{how} in {function}()"
     direction = function if function in ("upgrade", "downgrade") else "migration"
-    if transactional and partly_committed is not None:
-        outcome = partly_committed_outcome(partly_committed)
-    elif transactional:
-        outcome = f"the whole {direction} was rolled back and the database is unchanged"
-    else:
-        outcome = (
-            "this database commits DDL as it goes, so the migrations before it stay applied "
-            "and this one may be partly applied: check the schema before you retry"
-        )
+    outcome = failure_outcome(
+        direction,
+        transactional=transactional,
+        partly_committed=partly_committed,
+        failed="this one",
+    )
     return (
         f"{where} {how}: a migration must not end the process (raise an exception to make it "
         f"fail); {outcome}."

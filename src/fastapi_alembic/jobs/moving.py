@@ -289,16 +289,12 @@ def _explain_failure(
         if culprit
         else f"The {direction}"
     )
-    if for_url(workspace.url).transactional_ddl and partly_committed is not None:
-        outcome = f"{graph.partly_committed_outcome(partly_committed)}."
-    elif for_url(workspace.url).transactional_ddl:
-        outcome = f"the whole {direction} was rolled back and the database is unchanged."
-    else:
-        outcome = (
-            "this database commits DDL as it goes, so the migrations before it stay applied "
-            "and it may be partly applied: check the schema before you retry."
-        )
-    return MigrationFailed(f"{what} failed with {type(original).__name__}: {reason}; {outcome}")
+    outcome = graph.failure_outcome(
+        direction,
+        transactional=for_url(workspace.url).transactional_ddl,
+        partly_committed=partly_committed,
+    )
+    return MigrationFailed(f"{what} failed with {type(original).__name__}: {reason}; {outcome}.")
 
 
 class _StepEvents:
