@@ -248,8 +248,9 @@ def test_the_fence_refuses_a_version_move_after_a_takeover(fresh_url: str) -> No
     taken over cannot move the version, even if it believes its lease is live."""
     from fastapi_alembic.dialects import for_url
     from fastapi_alembic.errors import MigrationLockLost
-    from fastapi_alembic.runtime.lease import LeaseLock, lock_table
+    from fastapi_alembic.runtime.lease import LeaseLock
     from fastapi_alembic.runtime.lock import _Waiting
+    from fastapi_alembic.runtime.lock_table import lock_table
 
     target = LockTarget(make_url(fresh_url))
     dialect = for_url(target.url)
@@ -285,8 +286,9 @@ def test_a_statement_carrying_the_fence_holds_the_owner_row_until_it_commits(
     from sqlalchemy import select
 
     from fastapi_alembic.dialects import for_url
-    from fastapi_alembic.runtime.lease import LeaseLock, lock_table
+    from fastapi_alembic.runtime.lease import LeaseLock
     from fastapi_alembic.runtime.lock import _Waiting
+    from fastapi_alembic.runtime.lock_table import lock_table
 
     target = LockTarget(make_url(fresh_url))
     holder = LeaseLock(target, for_url(target.url), 60, "first")

@@ -21,17 +21,11 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
     ColumnElement,
     Connection,
-    MetaData,
-    String,
-    Table,
     exists,
     literal_column,
     select,
@@ -41,41 +35,21 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql.elements import ColumnClause
 
-from fastapi_alembic.dialects.registry import aliases_of
-from fastapi_alembic.errors import ConfigError, DatabaseStateError, MigrationLockLost
+from fastapi_alembic.errors import MigrationLockLost
 from fastapi_alembic.runtime.fencing import fencing
-from fastapi_alembic.urls import mask_url
+from fastapi_alembic.runtime.lock_table import described, lock_table, no_lock
 
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
 
     from fastapi_alembic.dialects.base import DialectSupport
 
-LOCK_TABLE = "fastapi_alembic_lock"
 #: Seconds a lease lasts unless renewed: how long a killed holder keeps others waiting.
 DEFAULT_LEASE_SECONDS = 15.0
 #: A waiter asks again this often; the holder renews its lease this many times per lease.
 POLL_SECONDS = 0.2
 RENEWALS_PER_LEASE = 5
 KEEPALIVE_SECONDS = 1.0
-
-
-def lock_table(schema: str | None, backend: str | None = None) -> Table:
-    """The lock's table; ``backend`` (a URL's backend name) adds what MySQL needs."""
-    # Row locks: MyISAM would lock the table and ignore FOR SHARE. Given for MySQL alone:
-    # SQLAlchemy checks a mysql_ option by loading MySQL's whole dialect.
-    mysql: dict[str, Any] = {"mysql_engine": "InnoDB"} if backend in aliases_of("mysql") else {}
-    return Table(
-        LOCK_TABLE,
-        MetaData(),
-        Column("name", String(191), primary_key=True),  # 191: an index limit of old MySQL
-        Column("token", String(64)),
-        Column("holder", String(255)),
-        Column("since_ms", BigInteger),
-        Column("expires_ms", BigInteger),
-        schema=schema,
-        **mysql,
-    )
 
 
 class Target(Protocol):
@@ -298,7 +272,7 @@ class LeaseLock:
             if error.connection_invalidated:
                 raise
             connection.rollback()
-            raise self._no_lock(error) from None
+            raise no_lock(error, self.url, self.target.table) from None
         self._ensured = True
 
     def _take(self, connection: Connection) -> bool:
@@ -311,7 +285,7 @@ class LeaseLock:
                 .with_for_update(nowait=True)
             ).one()
             if row.token is not None and row.expires_ms is not None and row.expires_ms > row.now_ms:
-                self._seen = _described(row.holder, row.since_ms)
+                self._seen = described(row.holder, row.since_ms)
                 connection.rollback()
                 return False
             connection.execute(
@@ -339,7 +313,7 @@ class LeaseLock:
                 # transaction is still open (its lease ran out, its session did not).
                 self._seen = self._seen or "another migrator, whose transaction is still open"
                 return False
-            raise self._no_lock(error) from None
+            raise no_lock(error, self.url, self.target.table) from None
 
     def _renew(self, connection: Connection) -> bool:
         table = self.table
@@ -370,31 +344,6 @@ class LeaseLock:
             holder = None
         return str(holder) if holder else "another migrator"
 
-    def _no_lock(self, error: DBAPIError) -> DatabaseStateError | ConfigError:
-        """No safe lock to be had: say what to change, before any migration runs."""
-        reason = (str(getattr(error, "orig", error)).strip().splitlines() or ["?"])[0]
-        where = f"{mask_url(self.url)} ({self.target.table})"
-        if "statement pooling mode" in reason or "statement mode" in reason:
-            return ConfigError(
-                f"Cannot take the migration lock on {where}: the URL goes through a pooler in "
-                "statement mode, where no transaction spans two statements, so nothing can be "
-                "migrated safely: use the pooler's transaction or session mode, or connect to "
-                "the database directly."
-            )
-        return DatabaseStateError(
-            f"Cannot take the migration lock on {where}: the lock's table {LOCK_TABLE} cannot "
-            f"be made or written ({reason}), so nothing was migrated: grant the migration's "
-            f"user the right to create and write {LOCK_TABLE} in that schema."
-        )
-
 
 def _disconnected(error: BaseException) -> bool:
     return isinstance(error, DBAPIError) and error.connection_invalidated
-
-
-def _described(holder: str | None, since_ms: int | None) -> str:
-    who = holder or "another migrator"
-    if since_ms is None:
-        return who
-    since = datetime.fromtimestamp(since_ms / 1000, UTC)
-    return f"{who} since {since:%Y-%m-%d %H:%M:%S} UTC"

@@ -10,7 +10,7 @@ from sqlalchemy.engine import URL
 from fastapi_alembic.config import DEFAULT_LEDGER_TABLE
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.dialects.engines import run_with_connection
-from fastapi_alembic.runtime.lease import LOCK_TABLE
+from fastapi_alembic.runtime.lock_table import LOCK_TABLE
 
 VERSION_TABLE = "alembic_version"
 #: Tables the migration machinery keeps for itself: not the app's schema, not for test rows.
