@@ -41,6 +41,11 @@ from fastapi_alembic.env_runs import (
     original_run_env,
 )
 from fastapi_alembic.errors import ConfigError
+from fastapi_alembic.migration_guards import (
+    foreign_env_options,
+    guarded_run_migrations,
+    original_run_migrations,
+)
 from fastapi_alembic.urls import mask_url, parse_url
 
 __all__ = ["PIN_KEY", "DatabasePin", "WrongDatabase", "intercepting"]
@@ -95,6 +100,7 @@ class DatabasePin:
             self._check_url(parse_url(options["url"]))
         elif options.get("dialect_name"):
             self._check_backend(str(options["dialect_name"]))
+        options = foreign_env_options(environment.config.attributes, options)
         # What the command (upgrade, downgrade) asks Alembic to run.
         return self._with_hooks(options, environment.context_opts.get("fn"))
 
@@ -226,7 +232,8 @@ def _pinned_configure(self: EnvironmentContext, *args: Any, **kwargs: Any) -> No
 
 @contextmanager
 def intercepting() -> Iterator[None]:
-    """While inside, every ``configure`` whose Config carries a DatabasePin is checked.
+    """While inside, every ``configure`` whose Config carries a DatabasePin is checked, and an
+    env.py of the project's own runs its migrations under our guarantees (migration_guards.py).
 
     Configs without one (plain Alembic in the same process) pass through untouched.
     """
@@ -234,6 +241,7 @@ def intercepting() -> Iterator[None]:
     with _lock:
         if _users == 0:
             EnvironmentContext.configure = _pinned_configure  # type: ignore[method-assign]
+            EnvironmentContext.run_migrations = guarded_run_migrations  # type: ignore[method-assign]
             ScriptDirectory.run_env = guarded_run_env  # type: ignore[method-assign,assignment]
         _users += 1
     try:
@@ -243,6 +251,7 @@ def intercepting() -> Iterator[None]:
             _users -= 1
             if _users == 0:
                 EnvironmentContext.configure = _original_configure  # type: ignore[method-assign]
+                EnvironmentContext.run_migrations = original_run_migrations  # type: ignore[method-assign]
                 ScriptDirectory.run_env = original_run_env  # type: ignore[method-assign]
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging.config
 from collections.abc import Callable
 from configparser import ConfigParser
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +23,14 @@ from fastapi_alembic.config import Settings, check_number, load_settings
 from fastapi_alembic.dialects import for_url
 from fastapi_alembic.dialects.engines import run_with_connection
 from fastapi_alembic.errors import MigrationsError
-from fastapi_alembic.exits import contained
-from fastapi_alembic.revisions import exited_while_running
-from fastapi_alembic.runtime import PARTLY_COMMITTED_KEY, run_under_lock
-from fastapi_alembic.runtime.data_loss import DATA_LOSS_KEY
-from fastapi_alembic.runtime.lease import LOCK_TABLE
-from fastapi_alembic.runtime.recorder import LedgerRecorder
+from fastapi_alembic.migration_guards import (
+    GUARDED_ENV_KEY,
+    SETTINGS_KEY,
+    enable_our_loggers,
+    run_guarded,
+    skipping_our_tables,
+)
 
-SETTINGS_KEY = "fastapi_alembic.settings"
 #: Whether the job running env.py compares the models with the database (see uses_models).
 MODELS_KEY = "fastapi_alembic.models"
 CONNECTION_KEY = "connection"  # the key Alembic's own cookbook uses
@@ -53,7 +52,9 @@ def run_migrations(*, url: str | Callable[[], Any] | None = None, **configure_op
     on the database they are given.
     """
     config = context.config
-    _enable_our_loggers()
+    # Our runs are guarded here, not by the jobs' interception of an env.py of one's own.
+    config.attributes[GUARDED_ENV_KEY] = True
+    enable_our_loggers()
     try:
         settings = config.attributes.get(SETTINGS_KEY) or _settings_for_plain_alembic(config, url)
         database = settings.require_url()
@@ -71,39 +72,17 @@ def run_migrations(*, url: str | Callable[[], Any] | None = None, **configure_op
         return
 
     def migrate(connection: Connection) -> None:
-        recorder = LedgerRecorder(
-            connection, context.script, settings.ledger_table, options.get("version_table_schema")
-        )
-        context.configure(connection=connection, **recorder.hooks(options))
-        migration_context = context.get_context()
+        context.configure(connection=connection, **options)
 
-        transactional = for_url(connection.engine.url).transactional_ddl
+        def run_in_transaction(before_commit: Callable[[], None]) -> None:
+            with context.begin_transaction():
+                context.run_migrations()
+                # The ledger's rows kept for this transaction; also where the caller's
+                # transaction (a connection handed over in one) is committed after us.
+                before_commit()
 
-        def exited(how: str, error: BaseException) -> str:
-            return exited_while_running(
-                how,
-                error,
-                context.script,
-                transactional=transactional,
-                partly_committed=recorder.partly_committed,
-            )
-
-        data_loss = config.attributes.get(DATA_LOSS_KEY)
-
-        def run() -> None:
-            # The data-loss guard first: where it reads the revisions ahead (under the lock,
-            # before the first migration), it reads them, not the ledger's wrappers.
-            guarding = data_loss.running(migration_context) if data_loss else nullcontext()
-            with contained(exited), guarding, recorder.recording(migration_context):
-                _run_in_transaction(recorder.flush)
-
-        # Under the migration lock, with lock timeouts: see fastapi_alembic.runtime.
-        try:
-            run_under_lock(migration_context, settings, run, config.attributes)
-        finally:
-            # A failure's sentence must not say "unchanged" when a block committed a part.
-            if recorder.partly_committed is not None:
-                config.attributes[PARTLY_COMMITTED_KEY] = recorder.partly_committed
+        # Under the migration lock, with lock timeouts: see fastapi_alembic.migration_guards.
+        run_guarded(config, context.script, context.get_context(), settings, run_in_transaction)
 
     try:
         connection = config.attributes.get(CONNECTION_KEY)
@@ -116,14 +95,6 @@ def run_migrations(*, url: str | Callable[[], Any] | None = None, **configure_op
         if SETTINGS_KEY in config.attributes:
             raise  # the facade reports it, with its exit code
         raise CommandError(str(error)) from None
-
-
-def _run_in_transaction(before_commit: Callable[[], None]) -> None:
-    with context.begin_transaction():
-        context.run_migrations()
-        # The ledger's rows kept for this transaction; also where the caller's transaction
-        # (a connection handed over in one) is committed after us.
-        before_commit()
 
 
 def _configure_options(
@@ -144,7 +115,7 @@ def _configure_options(
             compare_server_default=compare_server_default,
             render_item=render_item,
         )
-    options["include_name"] = _skipping_ledger(
+    options["include_name"] = skipping_our_tables(
         settings.ledger_table, overrides.pop("include_name", None)
     )
     options.update(overrides)
@@ -169,20 +140,6 @@ def uses_models(config: Config) -> bool:
     command = getattr(config.cmd_opts, "cmd", None)
     verb = getattr(command[0], "__name__", None) if isinstance(command, tuple) else None
     return verb not in _VERBS_WITHOUT_MODELS
-
-
-def _skipping_ledger(
-    ledger_table: str, include_name: Callable[..., bool] | None
-) -> Callable[..., bool]:
-    """Autogenerate leaves the ledger and the migration lock's table alone, as it does the
-    version table."""
-
-    def include(name: str | None, type_: str, parent_names: Any) -> bool:
-        if type_ == "table" and name in (ledger_table, LOCK_TABLE):
-            return False
-        return include_name(name, type_, parent_names) if include_name else True
-
-    return include
 
 
 def _settings_for_plain_alembic(config: Config, url: str | Callable[[], Any] | None) -> Settings:
@@ -221,18 +178,6 @@ def _as_number(text: str) -> float | str:
         return float(text)
     except ValueError:
         return text
-
-
-def _enable_our_loggers() -> None:
-    """Undo what an env.py's ``fileConfig(alembic.ini)`` did to our loggers.
-
-    Alembic's own templates call it with ``disable_existing_loggers`` left on, which silences
-    every logger the ini file does not name: the lock's "waiting for ..." and the retries'
-    warnings would vanish while the user waits.
-    """
-    for name, logger in list(logging.root.manager.loggerDict.items()):
-        if isinstance(logger, logging.Logger) and name.split(".")[0] == "fastapi_alembic":
-            logger.disabled = False
 
 
 def _configure_logging(ini: Path) -> None:

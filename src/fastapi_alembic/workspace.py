@@ -23,11 +23,12 @@ from fastapi_alembic.alembic_cli import command_options
 from fastapi_alembic.alembic_ini import alembic_toml_argument
 from fastapi_alembic.config import Settings
 from fastapi_alembic.database_pinning import PIN_KEY, DatabasePin, intercepting
-from fastapi_alembic.env import MODELS_KEY, SETTINGS_KEY
+from fastapi_alembic.env import MODELS_KEY
 from fastapi_alembic.env_runs import env_py_may_move_versions
 from fastapi_alembic.errors import ConfigError
 from fastapi_alembic.gate import head_check as gate
 from fastapi_alembic.gate.scan import supports_options
+from fastapi_alembic.migration_guards import SETTINGS_KEY
 from fastapi_alembic.project import running_project_code
 from fastapi_alembic.urls import anchored, mask_url, parse_url
 from fastapi_alembic.version_folders import discovered_locations, require_revisions_found

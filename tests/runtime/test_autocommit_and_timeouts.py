@@ -10,14 +10,12 @@ from __future__ import annotations
 import os
 import subprocess
 import textwrap
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, text
 
-from tests.support.helpers import BIN, Project, snapshot
+from tests.support.helpers import BIN, Project, held_lock, snapshot
 
 CREATE_TABLE = "op.create_table('items', sa.Column('id', sa.Integer, primary_key=True), sa.Column('name', sa.String(50)))"
 
@@ -165,27 +163,6 @@ def test_the_migration_lock_outlives_an_autocommit_block(project: Project) -> No
     with engine.connect() as connection:
         assert connection.execute(text("SELECT held FROM lock_seen")).scalar() == 1
     engine.dispose()
-
-
-BLOCKER = {
-    # A transaction that has read the table holds a lock that ALTER TABLE must wait for.
-    "postgres": "SELECT * FROM items",
-    "mysql": "SELECT * FROM items",
-}
-
-
-@contextmanager
-def held_lock(url: str, backend: str) -> Iterator[Connection]:
-    """Another session reads ``items`` in an open transaction until it is rolled back (or
-    the block ends)."""
-    engine = create_engine(url)
-    connection = engine.connect()
-    connection.execute(text(BLOCKER[backend]))  # begins the transaction and takes the lock
-    try:
-        yield connection
-    finally:
-        connection.close()
-        engine.dispose()
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bench import concurrent_start, lock_faults
 from fastapi_alembic.dialects.engines import make_engine, run_with_connection
+from fastapi_alembic.errors import MigrationLockTimeout
 from fastapi_alembic.runtime import LockTarget, migration_lock
 from tests.support.helpers import BIN, Project, snapshot, write_revision
 from tests.support.poolers import pgbouncer
@@ -314,6 +315,47 @@ def test_a_statement_carrying_the_fence_holds_the_owner_row_until_it_commits(
             taker.commit()
             assert not moving.execute(select(holder.fence_condition())).scalar()
             moving.rollback()
+    finally:
+        engine.dispose()  # type: ignore[union-attr]
+        holder.release()
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)
+def test_giving_the_lock_back_while_the_fenced_transaction_is_open(
+    backend: str, fresh_url: str
+) -> None:
+    """An env.py of one's own commits its transaction after our run has given the lock back.
+    Giving it back does not wait for that transaction (which waits for us): the lease ends at
+    once, and a taker still cannot take the lock before the version move commits."""
+    from sqlalchemy import select
+
+    from fastapi_alembic.dialects import for_url
+    from fastapi_alembic.runtime.lease import LeaseLock
+    from fastapi_alembic.runtime.lock import _Waiting
+    from fastapi_alembic.runtime.lock_table import lock_table
+
+    target = LockTarget(make_url(fresh_url))
+    dialect = for_url(target.url)
+    holder = LeaseLock(target, dialect, 60, "first")
+    holder.acquire(_Waiting(target, 5, lambda _: None))
+    table = lock_table(None)
+    engine = make_engine(target.url)
+    try:
+        with engine.connect() as moving, engine.connect() as reader:  # type: ignore[union-attr]
+            assert moving.execute(select(holder.fence_condition())).scalar()
+            holder.release()
+            assert holder._thread is not None and not holder._thread.is_alive()
+            leases = reader.execute(
+                select(table.c.token).where(table.c.name == "alembic_version lease")
+            ).scalar()
+            reader.rollback()
+            assert leases is None  # the lease ended while the transaction is open
+            taker = LeaseLock(target, dialect, 60, "taker")
+            with pytest.raises(MigrationLockTimeout):
+                taker.acquire(_Waiting(target, 1, lambda _: None))
+            moving.commit()  # the version move commits: now the lock can be taken
+            taker.acquire(_Waiting(target, 5, lambda _: None))
+            taker.release()
     finally:
         engine.dispose()  # type: ignore[union-attr]
         holder.release()

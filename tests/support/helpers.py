@@ -8,10 +8,12 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -211,3 +213,24 @@ def write_revision(
         )
     )
     return path
+
+
+BLOCKER = {
+    # A transaction that has read the table holds a lock that ALTER TABLE must wait for.
+    "postgres": "SELECT * FROM items",
+    "mysql": "SELECT * FROM items",
+}
+
+
+@contextmanager
+def held_lock(url: str, backend: str) -> Iterator[Connection]:
+    """Another session reads ``items`` in an open transaction until it is rolled back (or
+    the block ends)."""
+    engine = create_engine(url)
+    connection = engine.connect()
+    connection.execute(text(BLOCKER[backend]))  # begins the transaction and takes the lock
+    try:
+        yield connection
+    finally:
+        connection.close()
+        engine.dispose()

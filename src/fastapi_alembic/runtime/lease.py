@@ -327,11 +327,23 @@ class LeaseLock:
 
     def _give_back(self, connection: Connection) -> None:
         table = self.table
+        mine = table.c.token == self.token
+        cleared = {"token": None, "holder": None, "since_ms": None, "expires_ms": None}
         connection.execute(
-            update(table)
-            .where(table.c.name.in_([self.owner_key, self.lease_key]), table.c.token == self.token)
-            .values(token=None, holder=None, since_ms=None, expires_ms=None)
+            update(table).where(table.c.name == self.lease_key, mine).values(**cleared)
         )
+        # A transaction that moved the version and is still open (an env.py of one's own
+        # commits it after our run) read-locks the owner row: not waited for (it waits for
+        # us), left as it is. A taker's NOWAIT on it then waits for that commit.
+        owner = connection.execute(
+            select(table.c.name)
+            .where(table.c.name == self.owner_key, mine)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if owner is not None:
+            connection.execute(
+                update(table).where(table.c.name == self.owner_key).values(**cleared)
+            )
         connection.commit()
 
     def _holder(self, connection: Connection) -> str:

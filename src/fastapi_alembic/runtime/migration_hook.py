@@ -53,13 +53,16 @@ def run_under_lock(
     settings: Settings,
     run: Callable[[], None],
     attributes: MutableMapping[str, Any],
+    *,
+    no_retry_reason: str | None = None,
 ) -> None:
     """Run ``run`` (a transaction around ``context.run_migrations()``) under the migration
     lock when it changes the database; reads and ``--sql`` run as they are.
 
     Autogenerate (``make``, a ``revision_context`` in the options) is a read: it reflects the
     schema and applies nothing, so it neither queues behind a running upgrade nor needs lock
-    timeouts (catalog reads take no table locks worth timing out)."""
+    timeouts (catalog reads take no table locks worth timing out). A migration that timed out
+    on a lock is tried again, unless ``no_retry_reason`` says why it cannot be."""
     connection = migration_context.connection
     opts = migration_context.opts
     on_connect = opts.get("on_connect")
@@ -99,6 +102,7 @@ def run_under_lock(
             run,
             timeout_seconds=settings.lock_timeout,
             retries=settings.lock_retries,
+            no_retry_reason=no_retry_reason,
         )
 
 

@@ -103,12 +103,6 @@ class LedgerRecorder:
 
     # -- wiring -------------------------------------------------------------------------
 
-    def hooks(self, options: dict[str, Any]) -> dict[str, Any]:
-        """``options`` for context.configure with our on_version_apply added."""
-        given = options.get("on_version_apply") or []
-        hooks = list(given) if isinstance(given, list | tuple) else [given]
-        return {**options, "on_version_apply": [*hooks, self.on_version_apply]}
-
     @contextmanager
     def recording(self, migration_context: MigrationContext) -> Iterator[None]:
         """Wrap every revision's functions while the migrations run, and restore them after."""

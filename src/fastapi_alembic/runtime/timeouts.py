@@ -41,9 +41,11 @@ def run_with_lock_timeout(
     timeout_seconds: float,
     retries: int,
     notify: Callable[[str], None] | None = None,
+    no_retry_reason: str | None = None,
 ) -> None:
     """Run ``run`` (which rolls its own transaction back when it raises) with statements
-    giving up on locks after ``timeout_seconds``, trying ``retries`` more times."""
+    giving up on locks after ``timeout_seconds``, trying ``retries`` more times; only once
+    when ``no_retry_reason`` says why it cannot be tried again (the sentence then says it)."""
     notify = notify or logger.warning
     unwatch = _watch(connection, dialect)
     restore = _apply(connection, dialect, timeout_seconds)
@@ -57,6 +59,13 @@ def run_with_lock_timeout(
                 if not dialect.is_lock_timeout(error):
                     raise
                 blocked = _blocker(connection, dialect, error)
+                if no_retry_reason is not None:
+                    raise MigrationBlocked(
+                        f"A migration waited for a lock on {blocked} longer than "
+                        f"{timeout_seconds:g} s, so its transaction was rolled back, and "
+                        f"{no_retry_reason}: end or wait for that session, then run the "
+                        "upgrade again."
+                    ) from None
                 if retry >= retries:
                     raise MigrationBlocked(
                         f"A migration waited for a lock on {blocked} longer than "

@@ -1,0 +1,183 @@
+"""An env.py of the project's own (Alembic's generic template, not adopted) gets the same
+guarantees from our verbs as a generated one: the migration lock, the ledger, lock timeouts,
+and comparisons that leave our tables alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from fastapi_alembic.runtime import LockTarget, migration_lock
+from tests.support.envshapes import SHAPES, make_project
+from tests.support.helpers import BIN, Project, held_lock, snapshot
+
+CREATE_RUNS = """\
+op.create_table("runs", sa.Column("id", sa.Integer, primary_key=True))
+    op.execute("INSERT INTO runs (id) VALUES (1)")
+    time.sleep(float(os.environ.get("MIGRATION_SECONDS", "0")))"""
+
+
+def _revision(project: Project, revision: str, parent: str | None, body: str) -> Path:
+    versions = project.root / "alembic" / "versions"
+    versions.mkdir(exist_ok=True)
+    path = versions / f"{revision}_by_hand.py"
+    path.write_text(
+        textwrap.dedent(
+            f'''\
+            """by hand {revision}"""
+            import os
+            import time
+
+            from alembic import op
+            import sqlalchemy as sa
+
+            revision = "{revision}"
+            down_revision = {parent!r}
+            branch_labels = None
+            depends_on = None
+
+
+            def upgrade():
+                {{body}}
+
+
+            def downgrade():
+                pass
+            '''
+        ).replace("{body}", body)
+    )
+    return path
+
+
+@pytest.fixture
+def own_env(fresh_url: str, tmp_path: Path) -> Project:
+    """Alembic's generic env.py and alembic.ini, aimed at the test's database, with one
+    revision that makes a table and writes a row (a second run of it would fail)."""
+    root = tmp_path / "project"
+    root.mkdir()
+    project = make_project(SHAPES["generic"], root, fresh_url, fresh_url)
+    _revision(project, "a00000000001", None, CREATE_RUNS)
+    return project
+
+
+def _upgrade(project: Project, *args: str, seconds: float = 0) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(BIN / "fastapi-alembic"), "upgrade", *args],
+        cwd=project.root,
+        env={**os.environ, "DATABASE_URL": project.url, "MIGRATION_SECONDS": str(seconds)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_an_own_env_py_waits_for_the_migration_lock(own_env: Project) -> None:
+    target = LockTarget(make_url(own_env.url), "alembic_version")
+    with migration_lock(target, wait_seconds=5):
+        waited = own_env.run("upgrade", "--lock-wait", "1.5")
+    assert waited.exit_code == 3, waited.output
+    assert "Traceback" not in waited.output
+    assert "Waiting for the migration lock on " in waited.stderr
+    assert (
+        waited.stderr.strip()
+        .splitlines()[-1]
+        .startswith("Error: Gave up waiting for the migration lock on ")
+    ), waited.stderr
+    assert "runs" not in snapshot(own_env.url)[0]
+
+
+def test_replicas_starting_together_on_an_own_env_py_run_each_migration_once(
+    own_env: Project,
+) -> None:
+    starters = [_upgrade(own_env, seconds=1.5) for _ in range(3)]
+    outputs = [starter.communicate(timeout=120) for starter in starters]
+    for starter, (stdout, stderr) in zip(starters, outputs, strict=True):
+        assert starter.returncode == 0, stdout + stderr
+    applied = sum("Done: 1 migration(s)" in stdout for stdout, _ in outputs)
+    assert applied == 1, outputs
+    engine = create_engine(own_env.url)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM runs")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_an_own_env_py_is_recorded_in_the_ledger_and_its_edits_are_seen(
+    own_env: Project,
+) -> None:
+    assert own_env.run("upgrade").exit_code == 0
+    rows = json.loads(own_env.run("log", "--json").stdout)
+    assert [(row["revision"], row["outcome"]) for row in rows] == [("a00000000001", "applied")]
+    path = next((own_env.root / "alembic" / "versions").glob("a00000000001_*.py"))
+    path.write_text(path.read_text().replace("VALUES (1)", "VALUES (2)"))
+    checked = own_env.run("check")
+    assert checked.exit_code == 1, checked.output
+    assert "changed after it was applied" in checked.output, checked.output
+
+
+def test_an_own_env_py_compares_without_our_tables(own_env: Project) -> None:
+    """After an upgrade the database holds the ledger and the lock's table; `make` on the
+    project's own env.py must not write a migration that drops them."""
+    own_env.write_models(
+        """
+        from sqlalchemy import Integer
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+        class Base(DeclarativeBase):
+            pass
+
+
+        class Run(Base):
+            __tablename__ = "runs"
+            id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        """
+    )
+    assert own_env.run("upgrade").exit_code == 0
+    tables = set(inspect(create_engine(own_env.url)).get_table_names())
+    assert "fastapi_alembic_ledger" in tables
+    made = own_env.run("make", "nothing new")
+    assert made.exit_code == 1, made.output
+    assert "The models match the database: no revision was written." in made.stderr, made.output
+    for path in (own_env.root / "alembic" / "versions").glob("*.py"):
+        assert "fastapi_alembic" not in path.read_text(), path.read_text()
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_lock_timeout_inside_an_own_env_py_transaction_ends_with_one_sentence(
+    own_env: Project, backend: str
+) -> None:
+    """Alembic's generic env.py holds one transaction around the migrations on PostgreSQL:
+    a try that timed out on a table lock cannot be tried again inside it, and the sentence
+    says so instead of retrying on a dead transaction."""
+    assert own_env.run("upgrade").exit_code == 0
+    _revision(
+        own_env,
+        "a00000000002",
+        "a00000000001",
+        'op.add_column("items", sa.Column("phone", sa.String(20)))',
+    )
+    engine = create_engine(own_env.url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE items (id INTEGER PRIMARY KEY)"))
+    engine.dispose()
+    with held_lock(own_env.url, backend):
+        up = own_env.run("upgrade", "--lock-timeout", "1", "--lock-retries", "3")
+    assert up.exit_code == 3, up.output
+    assert "Traceback" not in up.output
+    assert (
+        up.stderr.strip()
+        .splitlines()[-1]
+        .startswith("Error: A migration waited for a lock on table items, held by session ")
+    ), up.stderr
+    assert "cannot be tried again inside the transaction this env.py holds" in up.stderr
+    assert "retry 1 of 3" not in up.stderr
+    assert snapshot(own_env.url)[1] == ["a00000000001"]
