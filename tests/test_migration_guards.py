@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -16,44 +15,19 @@ from sqlalchemy.engine import make_url
 
 from fastapi_alembic.runtime import LockTarget, migration_lock
 from tests.support.envshapes import SHAPES, make_project
-from tests.support.helpers import BIN, Project, held_lock, snapshot
+from tests.support.helpers import BIN, Project, held_lock, snapshot, write_revision
 
-CREATE_RUNS = """\
-op.create_table("runs", sa.Column("id", sa.Integer, primary_key=True))
-    op.execute("INSERT INTO runs (id) VALUES (1)")
-    time.sleep(float(os.environ.get("MIGRATION_SECONDS", "0")))"""
+CREATE_RUNS = (
+    'op.create_table("runs", sa.Column("id", sa.Integer, primary_key=True)); '
+    'op.execute("INSERT INTO runs (id) VALUES (1)"); '
+    'time.sleep(float(os.environ.get("MIGRATION_SECONDS", "0")))'
+)
 
 
 def _revision(project: Project, revision: str, parent: str | None, body: str) -> Path:
     versions = project.root / "alembic" / "versions"
     versions.mkdir(exist_ok=True)
-    path = versions / f"{revision}_by_hand.py"
-    path.write_text(
-        textwrap.dedent(
-            f'''\
-            """by hand {revision}"""
-            import os
-            import time
-
-            from alembic import op
-            import sqlalchemy as sa
-
-            revision = "{revision}"
-            down_revision = {parent!r}
-            branch_labels = None
-            depends_on = None
-
-
-            def upgrade():
-                {{body}}
-
-
-            def downgrade():
-                pass
-            '''
-        ).replace("{body}", body)
-    )
-    return path
+    return write_revision(project, revision, parent, body, "import os, time", versions)
 
 
 @pytest.fixture

@@ -47,13 +47,16 @@ def run_guarded(
     run_migrations: Callable[[Callable[[], None]], None],
     *,
     no_retry_reason: str | None = None,
+    watch_from_start: bool = True,
 ) -> None:
     """Run the migrations under the lock, recorded in the ledger and watched for data loss.
 
     ``run_migrations(before_commit)`` runs Alembic's migrations and calls ``before_commit()``
     inside their transaction, before it commits (the ledger's kept rows are written then).
     ``no_retry_reason``: why a try that timed out on a lock cannot be run again (env.py holds
-    the transaction it would run in)."""
+    the transaction it would run in). ``watch_from_start``: the data-loss guard watches from
+    here; otherwise from the first operation, where an env.py's own engine and transactions
+    show whether DDL really runs in a transaction (runtime/data_loss.py)."""
     connection = migration_context.connection
     assert connection is not None
     recorder = LedgerRecorder(
@@ -81,7 +84,11 @@ def run_guarded(
     def run() -> None:
         # The data-loss guard first: where it reads the revisions ahead (under the lock,
         # before the first migration), it reads them, not the ledger's wrappers.
-        guarding = data_loss.running(migration_context) if data_loss else nullcontext()
+        guarding = (
+            data_loss.running(migration_context)
+            if data_loss and watch_from_start
+            else nullcontext()
+        )
         with contained(exited), guarding, recorder.recording(migration_context):
             run_migrations(recorder.flush)
 
@@ -148,6 +155,7 @@ def guarded_run_migrations(self: EnvironmentContext, **kw: Any) -> None:
         settings,
         run_migrations,
         no_retry_reason=no_retry_reason,
+        watch_from_start=False,
     )
 
 

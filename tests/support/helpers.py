@@ -186,9 +186,16 @@ def head_of(project: Project) -> str:
 
 
 def write_revision(
-    project: Project, revision: str, parent: str | None, body: str = "pass", header: str = ""
+    project: Project,
+    revision: str,
+    parent: str | None,
+    body: str = "pass",
+    header: str = "",
+    folder: Path | None = None,
 ) -> Path:
-    path = project.versions / f"{revision}_hand_written.py"
+    """A revision file in the project's versions folder (or ``folder``); ``body`` and
+    ``header`` are one line each."""
+    path = (folder or project.versions) / f"{revision}_hand_written.py"
     path.write_text(
         textwrap.dedent(
             f'''\

@@ -295,6 +295,7 @@ class Watch:
             return
         from fastapi_alembic.lint.reader import read_function
         from fastapi_alembic.runtime.data_loss_counts import Names
+        from fastapi_alembic.runtime.recorder import unwrapped
 
         began = not self.connection.in_transaction()
         current = tuple(self.context.get_current_heads())
@@ -304,9 +305,8 @@ class Watch:
             if _opted_out(step):
                 continue
             try:
-                reading = read_function(
-                    getattr(step.module, "upgrade", None), self.backend, step.path
-                )
+                upgrade = unwrapped(getattr(step.module, "upgrade", None))
+                reading = read_function(upgrade, self.backend, step.path)
             except RevisionExited as error:
                 raise RevisionExited(
                     f"{str(error).rstrip('.')}; nothing was run: the data-loss guard reads the "

@@ -73,6 +73,12 @@ class _Started:
     retried: int | None = None
 
 
+def unwrapped(function: Any) -> Any:
+    """A revision's function as its file wrote it, while the recorder wraps it: what reads a
+    revision without running it (the data-loss guard's read ahead) must not be recorded."""
+    return getattr(function, "__fastapi_alembic_original__", function)
+
+
 class LedgerRecorder:
     """One run of env.py's online migrations: wraps each revision's upgrade/downgrade to note
     when it starts, and Alembic's on_version_apply to note when it is done."""
@@ -171,6 +177,7 @@ class LedgerRecorder:
                 self.failed(script.revision, direction)
                 raise
 
+        run.__fastapi_alembic_original__ = original  # type: ignore[attr-defined]
         return run
 
     def _committing(self, block: Callable[[], Any]) -> Callable[[], Any]:
