@@ -155,3 +155,19 @@ def test_a_lock_timeout_inside_an_own_env_py_transaction_ends_with_one_sentence(
     assert "cannot be tried again inside the transaction this env.py holds" in up.stderr
     assert "retry 1 of 3" not in up.stderr
     assert snapshot(own_env.url)[1] == ["a00000000001"]
+
+
+def test_an_own_env_py_refused_for_data_loss_leaves_no_unfinished_row(own_env: Project) -> None:
+    """The data-loss guard reads the revisions ahead where DDL commits as it runs; with the
+    ledger recording too, a refusal leaves the ledger as it was, and the accepted run after it
+    is not refused as half done."""
+    assert own_env.run("upgrade").exit_code == 0
+    _revision(own_env, "a00000000002", "a00000000001", 'op.drop_table("runs")')
+    refused = own_env.run("upgrade")
+    assert refused.exit_code == 3, refused.output
+    assert "The upgrade refuses to run: dropping runs would delete 1 row" in refused.stderr
+    rows = json.loads(own_env.run("log", "--json").stdout)
+    assert [(row["revision"], row["outcome"]) for row in rows] == [("a00000000001", "applied")]
+    accepted = own_env.run("upgrade", "--accept-data-loss")
+    assert accepted.exit_code == 0, accepted.output
+    assert snapshot(own_env.url)[1] == ["a00000000002"]
