@@ -31,6 +31,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,43 @@ def timed(step: Callable[[], None], count: int) -> float:
     return (time.perf_counter() - began) / count
 
 
+@dataclass(frozen=True)
+class Floor:
+    """Seconds per migration of each statement pattern (medians), and the server."""
+
+    server: str
+    seconds: dict[str, float]
+
+    def extra(self, pattern: str = "+ finish + started row") -> float:
+        """What ``pattern`` (by default what FastAPI-Alembic sends) adds to Alembic's own."""
+        return self.seconds[pattern] - self.seconds["alembic"]
+
+    def ratio(self, pattern: str = "+ finish + started row") -> float:
+        return self.seconds[pattern] / self.seconds["alembic"]
+
+
+def measure(url: str, rounds: int, per_round: int) -> Floor:
+    """The patterns, interleaved, on a scratch database of the server at ``url``."""
+    seconds: dict[str, list[float]] = {pattern: [] for pattern in PATTERNS}
+    name = f"fa_bench_floor_{os.getpid()}"
+    with database("mysql", Path(tempfile.gettempdir()), url, name) as scratch:
+        engine = create_engine(scratch)
+        try:
+            with engine.connect() as connection:
+                migrations = Migrations(connection)
+                migrations.setup()
+                for pattern in PATTERNS:  # warm
+                    timed(functools.partial(migrations.run, pattern), 10)
+                for _ in range(rounds):
+                    for pattern in PATTERNS:
+                        step = functools.partial(migrations.run, pattern)
+                        seconds[pattern].append(timed(step, per_round))
+                version = str(connection.execute(text("SELECT VERSION()")).scalar())
+        finally:
+            engine.dispose()
+    return Floor(version, {pattern: statistics.median(runs) for pattern, runs in seconds.items()})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -118,34 +156,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--per-round", type=int, default=100)
     args = parser.parse_args(argv)
     print(f"load average before: {load()} on {os.cpu_count()} CPUs")
-    seconds: dict[str, list[float]] = {pattern: [] for pattern in PATTERNS}
-    name = f"fa_bench_floor_{os.getpid()}"
-    with database("mysql", Path(tempfile.gettempdir()), args.mysql_url, name) as url:
-        engine = create_engine(url)
-        try:
-            with engine.connect() as connection:
-                migrations = Migrations(connection)
-                migrations.setup()
-                for pattern in PATTERNS:  # warm
-                    timed(functools.partial(migrations.run, pattern), 10)
-                for _ in range(args.rounds):
-                    for pattern in PATTERNS:
-                        step = functools.partial(migrations.run, pattern)
-                        seconds[pattern].append(timed(step, args.per_round))
-                version = connection.execute(text("SELECT VERSION()")).scalar()
-        finally:
-            engine.dispose()
+    floor = measure(args.mysql_url, args.rounds, args.per_round)
     print(f"load average after: {load()}")
-    floor = statistics.median(seconds["alembic"])
     print(
-        f"\n{version}, per migration, median of {args.rounds} rounds of {args.per_round} "
+        f"\n{floor.server}, per migration, median of {args.rounds} rounds of {args.per_round} "
         "(statements only, no Python of ours):"
     )
     for pattern in PATTERNS:
-        median = statistics.median(seconds[pattern])
+        median = floor.seconds[pattern]
         print(
-            f"  {pattern:<30} {median * 1000:6.3f} ms  {median / floor:.2f}x  "
-            f"(+{(median - floor) * 1000:.3f} ms)"
+            f"  {pattern:<30} {median * 1000:6.3f} ms  {floor.ratio(pattern):.2f}x  "
+            f"(+{floor.extra(pattern) * 1000:.3f} ms)"
         )
     return 0
 

@@ -7,7 +7,10 @@ FastAPI-Alembic runs: `alembic upgrade head` with Alembic's own generic env.py (
 ledger), on the same revision files. For information, `alembic upgrade head` on the env.py
 `init` writes (which runs the lock and the ledger too) is timed beside it. Whole processes,
 interleaved, median wall time with the CPU ratio beside it; bound 1.15x. The peak memory
-(maximum resident set) of each process is compared too, with the same bound.
+(maximum resident set) of each process is compared too, with the same bound. On MySQL and
+MariaDB the run also times the statements the ledger and the lock must add per migration there
+(bench/mysql_ledger_floor.py) and prints the ratio against the peer with them added: the floor
+under that backend's ratio.
 
 Usage:
   .venv/bin/python -m bench.upgrade_speed [--revisions 1000] [--repeat 5]
@@ -31,6 +34,7 @@ from pathlib import Path
 import alembic
 from sqlalchemy.engine import make_url
 
+from bench import mysql_ledger_floor
 from bench.status_overhead import (
     ALEMBIC,
     DEFAULT_MYSQL,
@@ -119,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ours: list[tuple[float, float]] = []
     plain: list[tuple[float, float]] = []
     same_env: list[tuple[float, float]] = []
+    floor: mysql_ledger_floor.Floor | None = None
     try:
         root = workspace / "project"
         root.mkdir()
@@ -146,6 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 emptied(url)
                 plain_peak.append(peak_kib(project, *generic))
             emptied(url)
+        if args.backend == "mysql":
+            # The floor under the ratio, in the same run: the ledger's and the lock's
+            # statements alone, on the same server (bench/mysql_ledger_floor.py).
+            floor = mysql_ledger_floor.measure(server, rounds=6, per_round=100)
     except BenchmarkInvalid as error:
         print(f"\nThe benchmark is invalid: {error}", file=sys.stderr)
         return 2
@@ -167,6 +176,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"  ratio {wall:.2f}x wall, {cpu:.2f}x CPU: {'ok' if wall <= BOUND else 'OVER'} "
         f"(bound {BOUND:.2f}x)"
     )
+    if floor is not None:
+        # What the peer would take if it sent the statements the guarantees need on this server
+        # (a durable started row before each migration's DDL, the finished row carrying the
+        # lock's fence): the ratio no implementation of them can go under.
+        floored = median(plain, 0) + floor.extra() * args.revisions
+        print(
+            f"  the ledger's and lock's statements alone ({floor.server}): "
+            f"+{floor.extra() * 1000:.3f} ms per migration, {floor.ratio():.2f}x Alembic's own "
+            f"statements; the peer with them added {floored:.2f} s, against which ours is "
+            f"{median(ours, 0) / floored:.2f}x (bench/mysql_ledger_floor.py, docs/benchmarks.md)"
+        )
     memory = statistics.median(ours_peak) / statistics.median(plain_peak)
     print(
         f"  peak memory {statistics.median(ours_peak) / 1024:.0f} MiB against "
