@@ -108,9 +108,11 @@ def _project(shape_name: str, backend: str, tmp_path: Path, url: str, sentinel: 
     return Run(shape, make_project(shape, root, url, sentinel), sentinel)
 
 
-def _revision_by_hand(project: Project) -> str:
-    versions = project.root / "alembic" / "versions"
-    versions.mkdir(exist_ok=True)
+def _revision_by_hand(project: Project, folder: str = "") -> str:
+    """A revision in the versions folder, or in its subfolder ``folder`` (the one an env.py
+    that names a folder per dialect loads)."""
+    versions = project.root / "alembic" / "versions" / folder
+    versions.mkdir(parents=True, exist_ok=True)
     (versions / "a1b2c3d4e5f6_create_notes.py").write_text(
         textwrap.dedent(
             '''\
@@ -251,7 +253,9 @@ def test_the_pytest_plugin_builds_its_template_in_the_given_database(
     shape_name: str, backend: str, fresh_url: str, sentinel_url: str, tmp_path: Path
 ) -> None:
     run = _project(shape_name, backend, tmp_path, fresh_url, sentinel_url)
-    _revision_by_hand(run.project)
+    # That shape's env.py loads the revisions of the given database's dialect only.
+    dialect_folder = make_url(run.project.url).get_backend_name()
+    _revision_by_hand(run.project, dialect_folder if shape_name == "version_folders" else "")
     (run.project.root / "test_notes.py").write_text(PLUGIN_TEST)
     server = fresh_url if backend != "sqlite" else f"sqlite:///{tmp_path / 'copies' / 'x.db'}"
     environment = {
