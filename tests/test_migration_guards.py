@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -67,9 +68,34 @@ def test_an_own_env_py_waits_for_the_migration_lock(own_env: Project) -> None:
     assert "runs" not in snapshot(own_env.url)[0]
 
 
+def _in_one_transaction(project: Project) -> Project:
+    """The same env.py holding one transaction of its own around configure and the migrations
+    (`with engine.begin()`), committed after our run, as many projects write it."""
+    env_py = project.root / "alembic" / "env.py"
+    source = env_py.read_text()
+    assert "with connectable.connect() as connection:" in source
+    online = "            context.run_migrations()\n"
+    assert source.count(online) == 1
+    env_py.write_text(
+        source.replace(
+            "with connectable.connect() as connection:", "with connectable.begin() as connection:"
+        ).replace(
+            # The commit comes a while after our run: a lock given back at the end of the run
+            # would let a waiter read the version before it moved.
+            online,
+            online + '            __import__("time").sleep(float(__import__("os").environ.get('
+            '"MIGRATION_SECONDS", "0")))\n',
+        )
+    )
+    return project
+
+
+@pytest.mark.parametrize("shape", ["template", "one_transaction"])
 def test_replicas_starting_together_on_an_own_env_py_run_each_migration_once(
-    own_env: Project,
+    own_env: Project, shape: str
 ) -> None:
+    if shape == "one_transaction":
+        _in_one_transaction(own_env)
     starters = [_upgrade(own_env, seconds=1.5) for _ in range(3)]
     outputs = [starter.communicate(timeout=120) for starter in starters]
     for starter, (stdout, stderr) in zip(starters, outputs, strict=True):
@@ -125,13 +151,20 @@ def test_an_own_env_py_compares_without_our_tables(own_env: Project) -> None:
         assert "fastapi_alembic" not in path.read_text(), path.read_text()
 
 
-@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+@pytest.mark.parametrize(
+    ("backend", "shape"),
+    [("postgres", "template"), ("postgres", "one_transaction"), ("mysql", "one_transaction")],
+    indirect=["backend"],
+)
 def test_a_lock_timeout_inside_an_own_env_py_transaction_ends_with_one_sentence(
-    own_env: Project, backend: str
+    own_env: Project, backend: str, shape: str
 ) -> None:
-    """Alembic's generic env.py holds one transaction around the migrations on PostgreSQL:
-    a try that timed out on a table lock cannot be tried again inside it, and the sentence
-    says so instead of retrying on a dead transaction."""
+    """Alembic's generic env.py holds one transaction around the migrations on PostgreSQL,
+    and `with engine.begin()` does on every backend: a try that timed out on a table lock
+    cannot be tried again inside it, and the sentence says so; the transaction is left for
+    env.py to end."""
+    if shape == "one_transaction":
+        _in_one_transaction(own_env)
     assert own_env.run("upgrade").exit_code == 0
     _revision(
         own_env,
@@ -171,3 +204,54 @@ def test_an_own_env_py_refused_for_data_loss_leaves_no_unfinished_row(own_env: P
     accepted = own_env.run("upgrade", "--accept-data-loss")
     assert accepted.exit_code == 0, accepted.output
     assert snapshot(own_env.url)[1] == ["a00000000002"]
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_an_own_env_py_migrating_schema_after_schema_in_one_transaction(
+    own_env: Project, backend: str
+) -> None:
+    """One transaction, the migrations run once per schema (`SET search_path`), one version
+    table name: the second run finds the lock its own instead of waiting for itself."""
+    engine = create_engine(own_env.url)
+    with engine.begin() as connection:
+        for schema in ("tenant_a", "tenant_b"):
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+    engine.dispose()
+    env_py = own_env.root / "alembic" / "env.py"
+    source = env_py.read_text()
+    online = source.index("def run_migrations_online")
+    env_py.write_text(
+        source[:online]
+        + textwrap.dedent(
+            """            def run_migrations_online() -> None:
+                from sqlalchemy import text
+
+                connectable = engine_from_config(
+                    config.get_section(config.config_ini_section, {}),
+                    prefix="sqlalchemy.",
+                    poolclass=pool.NullPool,
+                )
+                with connectable.begin() as connection:
+                    for schema in ("tenant_a", "tenant_b"):
+                        connection.execute(text(f"SET search_path TO {schema}"))
+                        context.configure(connection=connection, target_metadata=target_metadata)
+                        context.run_migrations()
+
+
+            if context.is_offline_mode():
+                run_migrations_offline()
+            else:
+                run_migrations_online()
+            """
+        )
+    )
+    done = own_env.run("upgrade", "--lock-wait", "5")
+    assert done.exit_code == 0, done.output
+    engine = create_engine(own_env.url)
+    try:
+        with engine.connect() as connection:
+            for schema in ("tenant_a", "tenant_b"):
+                count = connection.execute(text(f"SELECT count(*) FROM {schema}.runs")).scalar()
+                assert count == 1, schema
+    finally:
+        engine.dispose()

@@ -39,6 +39,7 @@ from sqlalchemy.exc import InvalidRequestError, MissingGreenlet
 
 from fastapi_alembic.connect_checks import checking
 from fastapi_alembic.errors import ConfigError, MigrationsError
+from fastapi_alembic.migration_guards import release_kept_locks
 from fastapi_alembic.urls import mask_text
 
 PIN_KEY = "fastapi_alembic.database_pin"
@@ -76,7 +77,11 @@ def guarded_run_env(script: ScriptDirectory) -> None:
     checker = _StopAtConnect() if discovering else pin
     with checking(checker) if checker is not None else nullcontext():
         try:
-            _run(script, config)
+            try:
+                _run(script, config)
+            finally:
+                # env.py has committed (or ended) what it began: its locks can go now.
+                release_kept_locks(config.attributes)
         except Discovered:
             return
         except MigrationsError:

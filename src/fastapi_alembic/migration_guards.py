@@ -24,6 +24,7 @@ from fastapi_alembic.revisions import exited_while_running
 from fastapi_alembic.runtime import PARTLY_COMMITTED_KEY, run_under_lock
 from fastapi_alembic.runtime.data_loss import DATA_LOSS_KEY
 from fastapi_alembic.runtime.lock_table import LOCK_TABLE
+from fastapi_alembic.runtime.migration_hook import KeptLocks
 from fastapi_alembic.runtime.recorder import LedgerRecorder
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 SETTINGS_KEY = "fastapi_alembic.settings"
 #: Set by our env.py, which guards its own runs: the interception then stands aside.
 GUARDED_ENV_KEY = "fastapi_alembic.guarded_env"
+#: The locks an env.py of one's own holds until it has ended.
+KEPT_LOCKS_KEY = "fastapi_alembic.kept_locks"
 
 
 def run_guarded(
@@ -48,6 +51,7 @@ def run_guarded(
     *,
     no_retry_reason: str | None = None,
     watch_from_start: bool = True,
+    kept: KeptLocks | None = None,
 ) -> None:
     """Run the migrations under the lock, recorded in the ledger and watched for data loss.
 
@@ -56,7 +60,8 @@ def run_guarded(
     ``no_retry_reason``: why a try that timed out on a lock cannot be run again (env.py holds
     the transaction it would run in). ``watch_from_start``: the data-loss guard watches from
     here; otherwise from the first operation, where an env.py's own engine and transactions
-    show whether DDL really runs in a transaction (runtime/data_loss.py)."""
+    show whether DDL really runs in a transaction (runtime/data_loss.py). ``kept``: where the
+    lock is kept past this run (runtime/migration_hook.py)."""
     connection = migration_context.connection
     assert connection is not None
     recorder = LedgerRecorder(
@@ -94,7 +99,12 @@ def run_guarded(
 
     try:
         run_under_lock(
-            migration_context, settings, run, config.attributes, no_retry_reason=no_retry_reason
+            migration_context,
+            settings,
+            run,
+            config.attributes,
+            no_retry_reason=no_retry_reason,
+            kept=kept,
         )
     finally:
         migration_context.on_version_apply_callbacks = callbacks
@@ -136,11 +146,12 @@ def guarded_run_migrations(self: EnvironmentContext, **kw: Any) -> None:
     enable_our_loggers()
     connection = migration_context.connection
     # env.py began the transaction around this call (its `with context.begin_transaction()`
-    # where DDL is transactional): a try that timed out on a lock cannot be run again in it.
+    # where DDL is transactional, or `with engine.begin()`): a try that timed out on a lock
+    # cannot be run again in it, nor may we end it.
     no_retry_reason = (
         "it cannot be tried again inside the transaction this env.py holds around the "
         "migrations (`fastapi-alembic adopt` wires env.py for retries)"
-        if migration_context.impl.transactional_ddl and connection.in_transaction()
+        if connection.in_transaction()
         else None
     )
 
@@ -156,7 +167,16 @@ def guarded_run_migrations(self: EnvironmentContext, **kw: Any) -> None:
         run_migrations,
         no_retry_reason=no_retry_reason,
         watch_from_start=False,
+        # Given back once env.py has ended (release_kept_locks), not when this call does.
+        kept=attributes.setdefault(KEPT_LOCKS_KEY, KeptLocks()),
     )
+
+
+def release_kept_locks(attributes: dict[str, Any]) -> None:
+    """Once an env.py of one's own has ended: give back the locks its runs kept."""
+    kept = attributes.pop(KEPT_LOCKS_KEY, None)
+    if isinstance(kept, KeptLocks):
+        kept.release()
 
 
 def enable_our_loggers() -> None:

@@ -342,7 +342,7 @@ class LeaseLock:
         ).first()
         if owner is not None:
             connection.execute(
-                update(table).where(table.c.name == self.owner_key).values(**cleared)
+                update(table).where(table.c.name == self.owner_key, mine).values(**cleared)
             )
         connection.commit()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, MutableMapping
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext, suppress
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
@@ -24,6 +24,27 @@ if TYPE_CHECKING:
 HEADS_UNDER_LOCK_KEY = "fastapi_alembic.heads_under_lock"
 #: Where a failed run leaves the revision whose autocommit_block committed part of it.
 PARTLY_COMMITTED_KEY = "fastapi_alembic.partly_committed"
+
+
+class KeptLocks:
+    """Locks taken for the runs of an env.py of one's own, kept until that env.py has ended:
+    it may commit its transaction after our run (a lock given back before would let a waiter
+    read the version it is about to move), and run the migrations more than once in that
+    transaction (one schema after another), each run finding the lock already its own."""
+
+    def __init__(self) -> None:
+        self._stack = ExitStack()
+        self._held: dict[LockTarget, Held] = {}
+
+    def hold(self, target: LockTarget, taking: AbstractContextManager[Held]) -> Held:
+        held = self._held.get(target)
+        if held is None:
+            held = self._held[target] = self._stack.enter_context(taking)
+        return held
+
+    def release(self) -> None:
+        self._held.clear()
+        self._stack.close()
 
 
 @contextmanager
@@ -55,6 +76,7 @@ def run_under_lock(
     attributes: MutableMapping[str, Any],
     *,
     no_retry_reason: str | None = None,
+    kept: KeptLocks | None = None,
 ) -> None:
     """Run ``run`` (a transaction around ``context.run_migrations()``) under the migration
     lock when it changes the database; reads and ``--sql`` run as they are.
@@ -62,7 +84,8 @@ def run_under_lock(
     Autogenerate (``make``, a ``revision_context`` in the options) is a read: it reflects the
     schema and applies nothing, so it neither queues behind a running upgrade nor needs lock
     timeouts (catalog reads take no table locks worth timing out). A migration that timed out
-    on a lock is tried again, unless ``no_retry_reason`` says why it cannot be."""
+    on a lock is tried again, unless ``no_retry_reason`` says why it cannot be. With ``kept``
+    the lock is kept there, not given back when ``run`` ends."""
     connection = migration_context.connection
     opts = migration_context.opts
     on_connect = opts.get("on_connect")
@@ -82,13 +105,14 @@ def run_under_lock(
         migration_context.opts.get("version_table") or "alembic_version",
         migration_context.opts.get("version_table_schema"),
     )
+    taking = _lock_within_the_wait(
+        target,
+        settings.lock_wait,
+        lease_seconds=settings.lock_lease,
+        keepalive=lambda: _keep_alive(connection),
+    )
     with (
-        _lock_within_the_wait(
-            target,
-            settings.lock_wait,
-            lease_seconds=settings.lock_lease,
-            keepalive=lambda: _keep_alive(connection),
-        ) as held,
+        taking if kept is None else nullcontext(kept.hold(target, taking)) as held,
         held.fencing(migration_context),
     ):
         # Read again under the lock: a migrator that waited finds the work done.

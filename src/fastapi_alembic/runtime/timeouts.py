@@ -58,14 +58,18 @@ def run_with_lock_timeout(
             except DBAPIError as error:
                 if not dialect.is_lock_timeout(error):
                     raise
-                blocked = _blocker(connection, dialect, error)
                 if no_retry_reason is not None:
+                    # The transaction is env.py's to end: who blocked it is asked apart.
+                    blocked = "a table, held by another session"
+                    with suppress(DBAPIError), connection.engine.connect() as apart:
+                        blocked = _blocker(apart, dialect, error)
                     raise MigrationBlocked(
                         f"A migration waited for a lock on {blocked} longer than "
                         f"{timeout_seconds:g} s, so its transaction was rolled back, and "
                         f"{no_retry_reason}: end or wait for that session, then run the "
                         "upgrade again."
                     ) from None
+                blocked = _blocker(connection, dialect, error)
                 if retry >= retries:
                     raise MigrationBlocked(
                         f"A migration waited for a lock on {blocked} longer than "
