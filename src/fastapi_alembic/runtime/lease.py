@@ -332,19 +332,24 @@ class LeaseLock:
         connection.execute(
             update(table).where(table.c.name == self.lease_key, mine).values(**cleared)
         )
-        # A transaction that moved the version and is still open (an env.py of one's own
-        # commits it after our run) read-locks the owner row: not waited for (it waits for
-        # us), left as it is. A taker's NOWAIT on it then waits for that commit.
-        owner = connection.execute(
-            select(table.c.name)
-            .where(table.c.name == self.owner_key, mine)
-            .with_for_update(skip_locked=True)
-        ).first()
-        if owner is not None:
-            connection.execute(
-                update(table).where(table.c.name == self.owner_key, mine).values(**cleared)
-            )
         connection.commit()
+        # A transaction that moved the version and is still open read-locks the owner row:
+        # not waited for (it may wait for us), left as it is; a taker's NOWAIT on it then
+        # waits for that commit, and overwrites it. A server without SKIP LOCKED (MariaDB
+        # before 10.6) leaves it so too.
+        try:
+            owner = connection.execute(
+                select(table.c.name)
+                .where(table.c.name == self.owner_key, mine)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if owner is not None:
+                connection.execute(
+                    update(table).where(table.c.name == self.owner_key, mine).values(**cleared)
+                )
+            connection.commit()
+        except DBAPIError:
+            connection.rollback()
 
     def _holder(self, connection: Connection) -> str:
         try:
