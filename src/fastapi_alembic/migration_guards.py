@@ -116,12 +116,21 @@ def run_guarded(
 original_run_migrations = EnvironmentContext.run_migrations
 
 
+def _own_env_settings(attributes: dict[str, Any]) -> Settings | None:
+    """The job's settings while it runs an env.py of the project's own; None for our env.py
+    (it guards itself) and outside our jobs."""
+    if attributes.get(GUARDED_ENV_KEY):
+        return None
+    settings: Settings | None = attributes.get(SETTINGS_KEY)
+    return settings
+
+
 def foreign_env_options(attributes: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
     """The options an env.py of the project's own gives ``configure`` in one of our jobs, with
     our tables left out of its comparisons (ours leaves them out itself): `make` must never
     write a migration that drops the ledger or the lock."""
-    settings = attributes.get(SETTINGS_KEY)
-    if settings is None or attributes.get(GUARDED_ENV_KEY):
+    settings = _own_env_settings(attributes)
+    if settings is None:
         return options
     return {
         **options,
@@ -133,14 +142,9 @@ def guarded_run_migrations(self: EnvironmentContext, **kw: Any) -> None:
     """``EnvironmentContext.run_migrations`` while our jobs run: an env.py of the project's own
     runs its migrations under our guarantees; ours, plain Alembic and ``--sql`` pass through."""
     attributes = self.config.attributes
-    settings = attributes.get(SETTINGS_KEY)
+    settings = _own_env_settings(attributes)
     migration_context = self.get_context()
-    if (
-        settings is None
-        or attributes.get(GUARDED_ENV_KEY)
-        or migration_context.as_sql
-        or migration_context.connection is None
-    ):
+    if settings is None or migration_context.as_sql or migration_context.connection is None:
         original_run_migrations(self, **kw)
         return
     enable_our_loggers()

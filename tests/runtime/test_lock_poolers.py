@@ -14,6 +14,7 @@ import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import text
@@ -26,6 +27,9 @@ from fastapi_alembic.errors import MigrationLockTimeout
 from fastapi_alembic.runtime import LockTarget, migration_lock
 from tests.support.helpers import BIN, Project, snapshot, write_revision
 from tests.support.poolers import pgbouncer
+
+if TYPE_CHECKING:
+    from fastapi_alembic.runtime.lease import LeaseLock
 
 #: Trials per mode here; bench/concurrent_start.py runs 10.
 TRIALS = 2
@@ -243,20 +247,27 @@ def test_a_holder_that_lost_its_lease_stops_and_nothing_runs_twice(
     assert concurrent_start.locks_left(fresh_url) == 0  # type: ignore[attr-defined]
 
 
+def _taken(target: LockTarget, label: str, wait: float = 5) -> LeaseLock:
+    """A lease lock of a 60 s lease, taken by ``label`` within ``wait`` seconds, as another
+    migrator's would be."""
+    from fastapi_alembic.dialects import for_url
+    from fastapi_alembic.runtime.lease import LeaseLock
+    from fastapi_alembic.runtime.lock import _Waiting
+
+    lock = LeaseLock(target, for_url(target.url), 60, label)
+    lock.acquire(_Waiting(target, wait, lambda _: None))
+    return lock
+
+
 @pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)
 def test_the_fence_refuses_a_version_move_after_a_takeover(fresh_url: str) -> None:
     """The server's side of the argument, without the local lease: a holder whose lease was
     taken over cannot move the version, even if it believes its lease is live."""
-    from fastapi_alembic.dialects import for_url
     from fastapi_alembic.errors import MigrationLockLost
-    from fastapi_alembic.runtime.lease import LeaseLock
-    from fastapi_alembic.runtime.lock import _Waiting
     from fastapi_alembic.runtime.lock_table import lock_table
 
     target = LockTarget(make_url(fresh_url))
-    dialect = for_url(target.url)
-    first = LeaseLock(target, dialect, 60, "first")
-    first.acquire(_Waiting(target, 5, lambda _: None))
+    first = _taken(target, "first")
     try:
         table = lock_table(None)
         # Its lease ends now (as if it had been paused for a minute), and another takes it.
@@ -266,8 +277,7 @@ def test_the_fence_refuses_a_version_move_after_a_takeover(fresh_url: str) -> No
                 table.update().where(table.c.name == "alembic_version lease").values(expires_ms=0)
             ),
         )
-        second = LeaseLock(target, dialect, 60, "second")
-        second.acquire(_Waiting(target, 5, lambda _: None))
+        second = _taken(target, "second")
         try:
             with pytest.raises(MigrationLockLost, match="second took it after"):
                 run_with_connection(target.url, first.fence)
@@ -286,14 +296,10 @@ def test_a_statement_carrying_the_fence_holds_the_owner_row_until_it_commits(
     carrying transaction ends, so the version move it fences commits first."""
     from sqlalchemy import select
 
-    from fastapi_alembic.dialects import for_url
-    from fastapi_alembic.runtime.lease import LeaseLock
-    from fastapi_alembic.runtime.lock import _Waiting
     from fastapi_alembic.runtime.lock_table import lock_table
 
     target = LockTarget(make_url(fresh_url))
-    holder = LeaseLock(target, for_url(target.url), 60, "first")
-    holder.acquire(_Waiting(target, 5, lambda _: None))
+    holder = _taken(target, "first")
     table = lock_table(None)
     take = table.update().where(table.c.name == "alembic_version").values(token="taker", holder="x")
     wait_briefly = (
@@ -329,15 +335,10 @@ def test_giving_the_lock_back_while_the_fenced_transaction_is_open(
     once, and a taker still cannot take the lock before the version move commits."""
     from sqlalchemy import select
 
-    from fastapi_alembic.dialects import for_url
-    from fastapi_alembic.runtime.lease import LeaseLock
-    from fastapi_alembic.runtime.lock import _Waiting
     from fastapi_alembic.runtime.lock_table import lock_table
 
     target = LockTarget(make_url(fresh_url))
-    dialect = for_url(target.url)
-    holder = LeaseLock(target, dialect, 60, "first")
-    holder.acquire(_Waiting(target, 5, lambda _: None))
+    holder = _taken(target, "first")
     table = lock_table(None)
     engine = make_engine(target.url)
     try:
@@ -350,12 +351,10 @@ def test_giving_the_lock_back_while_the_fenced_transaction_is_open(
             ).scalar()
             reader.rollback()
             assert leases is None  # the lease ended while the transaction is open
-            taker = LeaseLock(target, dialect, 60, "taker")
             with pytest.raises(MigrationLockTimeout):
-                taker.acquire(_Waiting(target, 1, lambda _: None))
+                _taken(target, "taker", wait=1)
             moving.commit()  # the version move commits: now the lock can be taken
-            taker.acquire(_Waiting(target, 5, lambda _: None))
-            taker.release()
+            _taken(target, "taker").release()
     finally:
         engine.dispose()  # type: ignore[union-attr]
         holder.release()
